@@ -1,0 +1,103 @@
+import type { KeyLike } from './key.js'
+import type { KeyPattern } from './pattern.js'
+import type { CacheStats } from './stats.js'
+import type { TagLike } from './tag.js'
+
+/** What a read returns on a hit. */
+export interface CacheEntry<T = unknown> {
+  value: T
+  /** Milliseconds until the entry expires in the tier it came from. */
+  remainingTtlMs: number
+  /** The tags the entry was written with. */
+  tags: readonly string[]
+}
+
+/**
+ * An opaque marker of "now" in a backend's invalidation history, from {@link CacheBackend.snapshot}.
+ * Writing a value with the snapshot taken before it was computed makes the write race-safe: if any of its
+ * tags is invalidated after the snapshot, the entry reads as a miss, however late the write lands.
+ */
+export interface CacheSnapshot {
+  /** Milliseconds (performance.now()) when the snapshot was taken; snapshots older than the backend's maxTtl are refused. */
+  readonly takenAt: number
+}
+
+export interface SetOptions {
+  /** Time to live in seconds: finite, > 0, at most the backend's `maxTtl`. Fractions allowed. */
+  ttl: number
+  /** Tags to invalidate this entry by (model-wide or record tags). */
+  tags?: readonly TagLike[]
+  /** From {@link CacheBackend.snapshot}, taken before the value was computed. Without it: as of now. */
+  snapshot?: CacheSnapshot
+}
+
+export interface GetOrSetOptions {
+  ttl: number
+  tags?: readonly TagLike[]
+}
+
+export interface SetManyItem {
+  key: KeyLike
+  value: unknown
+  options: SetOptions
+}
+
+/**
+ * The interface every cache tier implements: MemoryCache, RedisCache, NoopCache and TieredCache itself,
+ * so tiers compose (`TieredCache<L1, TieredCache<L2, L3>>`).
+ *
+ * Every method is async so that a remote tier and a composed tier fit the same shape; the in-memory tier
+ * resolves at once. Bare backends throw on failure; TieredCache is the facade that decides whether a
+ * failure fails the operation (required tier) or is counted and skipped.
+ */
+export interface CacheBackend {
+  /** A short name for stats and errors, e.g. `memory`, `redis`, `tiered`. */
+  readonly name: string
+
+  /** The longest TTL (seconds) this backend accepts; TieredCache caps each tier's TTL by it. */
+  readonly maxTtl: number
+
+  /** The entry, or undefined on a miss (absent, expired, invalidated by tag, or undecodable). */
+  get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined>
+
+  /** Reads several keys in one batch (one pipeline per Redis node); results in the order of `keys`. */
+  getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>>
+
+  /** Stores a value with a TTL and tags. A value over the size limit is not stored (counted in stats). */
+  set(key: KeyLike, value: unknown, options: SetOptions): Promise<void>
+
+  /** Stores several entries in one batch. */
+  setMany(items: readonly SetManyItem[]): Promise<void>
+
+  /**
+   * The cached value, or the result of `compute`, stored race-safely. Concurrent callers of the same key on
+   * this instance share one compute; if it throws, every waiter gets the error and nothing is stored.
+   */
+  getOrSet<T>(key: KeyLike, compute: () => T | Promise<T>, options: GetOrSetOptions): Promise<T>
+
+  /** Removes one entry; true if it existed. */
+  delete(key: KeyLike): Promise<boolean>
+
+  /** Whether a live (unexpired, not invalidated) entry exists. */
+  has(key: KeyLike): Promise<boolean>
+
+  /** See {@link CacheSnapshot}. */
+  snapshot(): Promise<CacheSnapshot>
+
+  /** After this resolves, no read returns an entry that carried any of these tags when it was written. */
+  invalidateTags(tags: readonly TagLike[]): Promise<void>
+
+  /** Removes every entry whose key matches; resolves to how many were removed. */
+  invalidatePattern(pattern: KeyPattern | string): Promise<number>
+
+  /** Removes every entry of this cache (its key prefix only, in Redis). */
+  clear(): Promise<void>
+
+  /** Number of entries stored (in Redis: keys under this cache's prefix, counted by SCAN). */
+  size(): Promise<number>
+
+  stats(): CacheStats
+
+  /** Releases resources this backend created (timers, connections it opened itself). */
+  close(): Promise<void>
+}

@@ -1,0 +1,34 @@
+/**
+ * Percent-encoding for the parts of a cache key string.
+ *
+ * Why percent-encoding and not backslashes: the escaped text must contain no Redis glob metacharacter
+ * (`* ? [ ] \ ^`), so that a pattern can only match an identifier through the identifier's literal,
+ * escaped text; and it must be injective (`%` itself is encoded), so two different identifiers can never
+ * produce the same key string. Backslash escaping would leave `\` in keys, which is itself a glob
+ * metacharacter in Redis `SCAN MATCH`.
+ */
+
+/** Characters that are encoded: `%`, the separators `:` `,` `=`, glob syntax, braces (Redis hash tags), whitespace and controls. */
+const UNSAFE = /[%:*?[\]\\^{}\s\x00-\x1f\x7f"#]/gu
+
+function encodeChar(char: string): string {
+  let out = ''
+  for (const byte of Buffer.from(char, 'utf8')) out += '%' + byte.toString(16).toUpperCase().padStart(2, '0')
+  return out
+}
+
+/** Encodes a free-form part of a key (an identifier or a field value). */
+export function escapeKeyPart(text: string): string {
+  return text.replace(UNSAFE, encodeChar)
+}
+
+/** Same as {@link escapeKeyPart} but also encodes `,` and `=`, for values inside `field=value,field=value` identifiers. */
+export function escapeFieldPart(text: string): string {
+  return escapeKeyPart(text).replace(/[,=]/g, encodeChar)
+}
+
+/** Inverse of {@link escapeKeyPart} (and of {@link escapeFieldPart}). Throws on a malformed `%` sequence. */
+export function unescapeKeyPart(text: string): string {
+  if (!text.includes('%')) return text
+  return decodeURIComponent(text)
+}

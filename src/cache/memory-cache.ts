@@ -1,0 +1,228 @@
+import { LRUCache } from 'lru-cache'
+import type { CacheEntry, CacheSnapshot, SetOptions } from './backend.js'
+import { BaseCache, validateTtl } from './base-cache.js'
+import { cloneValue, estimateSize } from './clone.js'
+import { type KeyLike, keyText } from './key.js'
+import { KeyPattern } from './pattern.js'
+import { defaultSerializer, type Serializer } from './serializer.js'
+import { type CacheStats, StatsRecorder } from './stats.js'
+import { type TagLike, tagTexts } from './tag.js'
+import { TagEpochs } from './tag-epochs.js'
+
+/**
+ * How MemoryCache keeps values so that callers cannot change what the next caller gets:
+ * - `clone` (default): a deep copy on write and on read (keeps prototypes: Dates, Decimals, Buffers);
+ * - `serialize`: the serializer's text, parsed on every read (slower reads, exact byte sizes);
+ * - `reference`: the object itself, for callers that never mutate results (fastest, unsafe otherwise).
+ */
+export type MemoryValueMode = 'clone' | 'serialize' | 'reference'
+
+export interface MemoryCacheOptions {
+  /** Most entries kept (LRU eviction past it). Default 10,000 when maxSize is not set. */
+  max?: number
+  /** Most bytes kept, as measured by sizeCalculation (default: an estimate of the value's size). */
+  maxSize?: number
+  /** Size of one entry in the units of maxSize. */
+  sizeCalculation?: (value: unknown, key: string) => number
+  /** Largest value stored, in maxSize units; larger values are skipped and counted. Default maxSize / 4 when maxSize is set. */
+  maxEntrySize?: number
+  /** Upper bound of any entry's TTL in seconds (bounds how long tag records are kept). Default 86,400. */
+  maxTtl?: number
+  values?: MemoryValueMode
+  /** For `values: 'serialize'`. */
+  serializer?: Serializer
+  /** Name in stats. Default `memory`. */
+  name?: string
+}
+
+interface MemoryEntry {
+  /** The clone, serialized text, or reference, per the value mode. */
+  stored: unknown
+  tags: readonly string[]
+  epoch: number
+  size: number
+}
+
+class MemorySnapshot implements CacheSnapshot {
+  constructor(
+    readonly owner: MemoryCache,
+    readonly epoch: number,
+    readonly takenAt: number,
+  ) {}
+}
+
+/** The in-process tier: lru-cache bounded by entries and/or bytes, with TTLs and versioned tags. */
+export class MemoryCache extends BaseCache {
+  readonly name: string
+  readonly #lru: LRUCache<string, MemoryEntry>
+  readonly #epochs: TagEpochs
+  readonly #stats: StatsRecorder
+  readonly #mode: MemoryValueMode
+  readonly #serializer: Serializer
+  readonly #sizeOf: ((value: unknown, key: string) => number) | undefined
+  readonly #maxEntrySize: number
+  readonly maxTtl: number
+
+  constructor(options: MemoryCacheOptions = {}) {
+    super()
+    this.name = options.name ?? 'memory'
+    this.#mode = options.values ?? 'clone'
+    if (!['clone', 'serialize', 'reference'].includes(this.#mode)) throw new TypeError(`MemoryCache: values must be 'clone', 'serialize' or 'reference', got ${String(options.values)}`)
+    this.#serializer = options.serializer ?? defaultSerializer
+    this.maxTtl = options.maxTtl ?? 86_400
+    validateTtl(this.maxTtl, 'MemoryCache maxTtl')
+    for (const field of ['max', 'maxSize', 'maxEntrySize'] as const) {
+      const value = options[field]
+      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) throw new RangeError(`MemoryCache: ${field} must be a positive integer, got ${value}`)
+    }
+    const maxSize = options.maxSize
+    this.#sizeOf = maxSize === undefined ? undefined : (options.sizeCalculation ?? ((value) => (typeof value === 'string' ? 2 * value.length : estimateSize(value))))
+    this.#maxEntrySize = options.maxEntrySize ?? (maxSize === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxSize / 4))
+    this.#epochs = new TagEpochs(2 * this.maxTtl * 1000)
+    this.#stats = new StatsRecorder(this.name)
+    const common: LRUCache.OptionsBase<string, MemoryEntry, unknown> = {
+      allowStale: false,
+      updateAgeOnGet: false,
+      dispose: (_entry, _key, reason) => {
+        if (reason === 'evict') this.#stats.count('evictions')
+      },
+    }
+    this.#lru =
+      maxSize === undefined
+        ? new LRUCache<string, MemoryEntry>({ ...common, max: options.max ?? 10_000 })
+        : new LRUCache<string, MemoryEntry>({ ...common, ...(options.max === undefined ? {} : { max: options.max }), maxSize, sizeCalculation: (entry) => Math.max(1, entry.size) })
+  }
+
+  async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
+    return this.getSync<T>(key)
+  }
+
+  /** The synchronous read behind {@link get}, for callers on a hot path. */
+  getSync<T = unknown>(key: KeyLike): CacheEntry<T> | undefined {
+    const started = performance.now()
+    const text = keyText(key)
+    const entry = this.#lru.get(text)
+    let result: CacheEntry<T> | undefined
+    if (entry === undefined) this.#stats.count('misses')
+    else if (!this.#epochs.isFresh(entry.epoch, entry.tags)) {
+      this.#lru.delete(text)
+      this.#stats.count('staleByTag')
+      this.#stats.count('misses')
+    } else {
+      this.#stats.count('hits')
+      result = { value: this.#unpack(entry.stored) as T, remainingTtlMs: this.#lru.getRemainingTTL(text), tags: entry.tags }
+    }
+    this.#stats.read.record(performance.now() - started)
+    return result
+  }
+
+  async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
+    this.setSync(key, value, options)
+  }
+
+  /** The synchronous write behind {@link set}. */
+  setSync(key: KeyLike, value: unknown, options: SetOptions): void {
+    const started = performance.now()
+    const text = keyText(key)
+    const ttlMs = validateTtl(options.ttl, `MemoryCache.set(${text})`, this.maxTtl)
+    const tags = tagTexts(options.tags)
+    const epoch = this.#snapshotEpoch(options.snapshot)
+    if (epoch === undefined) {
+      // A snapshot older than maxTtl: the tag records it would be checked against may already be gone.
+      this.#lru.delete(text)
+      return
+    }
+    const stored = this.#pack(value)
+    const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored, text)
+    if (size > this.#maxEntrySize) {
+      // The old value (if any) is out of date too: drop it rather than keep serving it.
+      this.#lru.delete(text)
+      this.#stats.count('rejectedTooLarge')
+      return
+    }
+    this.#lru.set(text, { stored, tags, epoch, size }, { ttl: ttlMs })
+    this.#stats.count('writes')
+    this.#stats.write.record(performance.now() - started)
+  }
+
+  async delete(key: KeyLike): Promise<boolean> {
+    const existed = this.#lru.delete(keyText(key))
+    this.#stats.count('deletes')
+    return existed
+  }
+
+  async has(key: KeyLike): Promise<boolean> {
+    const text = keyText(key)
+    const entry = this.#lru.get(text)
+    return entry !== undefined && this.#epochs.isFresh(entry.epoch, entry.tags)
+  }
+
+  async snapshot(): Promise<CacheSnapshot> {
+    return new MemorySnapshot(this, this.#epochs.current(), performance.now())
+  }
+
+  async invalidateTags(tags: readonly TagLike[]): Promise<void> {
+    const texts = tagTexts(tags)
+    this.#stats.count('invalidations')
+    if (texts.length > 0) this.#epochs.bump(texts)
+  }
+
+  async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
+    const matcher = KeyPattern.from(pattern)
+    this.#stats.count('invalidations')
+    let removed = 0
+    for (const key of [...this.#lru.keys()]) {
+      if (matcher.matches(key) && this.#lru.delete(key)) removed++
+    }
+    return removed
+  }
+
+  async clear(): Promise<void> {
+    // Bumping the everything-tag first makes in-flight fills (snapshots taken before clear) land stale.
+    this.#epochs.bumpAll()
+    this.#lru.clear()
+    this.#stats.count('invalidations')
+  }
+
+  async size(): Promise<number> {
+    return this.#lru.size
+  }
+
+  /** Bytes held, in the units of maxSize (0 when no maxSize is configured). */
+  get calculatedSize(): number {
+    return this.#lru.calculatedSize
+  }
+
+  /** Distinct tags whose invalidation is remembered (bounded; see TagEpochs). */
+  get trackedTags(): number {
+    return this.#epochs.trackedTags
+  }
+
+  stats(): CacheStats {
+    return this.#stats.snapshot()
+  }
+
+  async close(): Promise<void> {
+    this.#lru.clear()
+  }
+
+  #snapshotEpoch(snapshot: CacheSnapshot | undefined): number | undefined {
+    if (snapshot === undefined) return this.#epochs.current()
+    if (!(snapshot instanceof MemorySnapshot) || snapshot.owner !== this) {
+      throw new TypeError(`MemoryCache.set: the snapshot was not taken from this cache (${this.name})`)
+    }
+    return performance.now() - snapshot.takenAt > this.maxTtl * 1000 ? undefined : snapshot.epoch
+  }
+
+  #pack(value: unknown): unknown {
+    if (this.#mode === 'clone') return cloneValue(value)
+    if (this.#mode === 'serialize') return this.#serializer.serialize(value)
+    return value
+  }
+
+  #unpack(stored: unknown): unknown {
+    if (this.#mode === 'clone') return cloneValue(stored)
+    if (this.#mode === 'serialize') return this.#serializer.deserialize(stored as string)
+    return stored
+  }
+}

@@ -1,0 +1,446 @@
+import slotOf from 'cluster-key-slot'
+import { Cluster, Redis, type ChainableCommander } from 'ioredis'
+import type { CacheEntry, CacheSnapshot, SetManyItem, SetOptions } from './backend.js'
+import { BaseCache, validateTtl } from './base-cache.js'
+import { CacheTimeoutError } from './errors.js'
+import { type KeyLike, keyText } from './key.js'
+import { KeyPattern } from './pattern.js'
+import { RedisKeyspace } from './redis/keyspace.js'
+import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, type RedisScript, SET_NOW } from './redis/scripts.js'
+import { defaultSerializer, type Serializer } from './serializer.js'
+import { type CacheStats, type LatencyHistogram, StatsRecorder } from './stats.js'
+import { type TagLike, tagTexts } from './tag.js'
+
+export interface RedisCacheOptions {
+  /** An ioredis `Redis` or `Cluster` you own (RedisCache never closes it). Either this or `url`. */
+  client?: Redis | Cluster
+  /** `redis://host:port/db`: RedisCache opens (and on close, quits) its own connection. */
+  url?: string
+  /** Namespace of every key, without `{` or `}`. Default `ptc:`. */
+  prefix?: string
+  /** For a connection opened from `url`. Default 2,000 ms. */
+  connectTimeoutMs?: number
+  /** Longest wait for any one cache operation; past it the operation fails with CacheTimeoutError. Default 500 ms. */
+  operationTimeoutMs?: number
+  /** Upper bound of entry TTLs in seconds; tag epochs are kept 2 × maxTtl. Default 86,400. */
+  maxTtl?: number
+  /** Largest serialized entry stored, in bytes; larger values are skipped and counted. Default 4 MiB. */
+  maxEntryBytes?: number
+  serializer?: Serializer
+  /** SCAN COUNT hint for pattern invalidation, clear and size. Default 1,000. */
+  scanCount?: number
+  /** Keys deleted per pipeline during pattern invalidation and tags per invalidation script. Default 500. */
+  batchSize?: number
+  /** Name in stats. Default `redis`. */
+  name?: string
+}
+
+export interface RedisHealth {
+  ok: boolean
+  mode: 'standalone' | 'cluster'
+  /** The client's connection status (`ready`, `connecting`, `reconnecting`, `end`...). */
+  status: string
+  latencyMs?: number
+  error?: string
+}
+
+class RedisSnapshot implements CacheSnapshot {
+  constructor(
+    readonly owner: RedisCache,
+    readonly epoch: string,
+    readonly takenAt: number,
+  ) {}
+}
+
+/** One entry as read from Redis, before the tag check (cluster) and decoding. */
+interface RawEntry {
+  key: string
+  text: string
+  pttl: number
+}
+
+/**
+ * The shared tier: entries in Redis (standalone or Cluster), versioned tags (see docs/design.md), SCAN-based
+ * pattern invalidation (never KEYS), a timeout on every operation, corrupt entries read as misses.
+ */
+export class RedisCache extends BaseCache {
+  readonly name: string
+  readonly client: Redis | Cluster
+  readonly keyspace: RedisKeyspace
+  readonly #owned: boolean
+  readonly #cluster: boolean
+  readonly #serializer: Serializer
+  readonly #timeoutMs: number
+  readonly maxTtl: number
+  readonly #maxEntryBytes: number
+  readonly #scanCount: number
+  readonly #batchSize: number
+  readonly #stats: StatsRecorder
+
+  constructor(options: RedisCacheOptions) {
+    super()
+    if ((options.client === undefined) === (options.url === undefined)) throw new TypeError('RedisCache: pass exactly one of `client` (an ioredis Redis or Cluster) or `url`')
+    this.name = options.name ?? 'redis'
+    this.keyspace = new RedisKeyspace(options.prefix ?? 'ptc:')
+    this.#timeoutMs = positive(options.operationTimeoutMs ?? 500, 'operationTimeoutMs')
+    this.maxTtl = options.maxTtl ?? 86_400
+    validateTtl(this.maxTtl, 'RedisCache maxTtl')
+    this.#maxEntryBytes = positive(options.maxEntryBytes ?? 4 * 1024 * 1024, 'maxEntryBytes')
+    this.#scanCount = positive(options.scanCount ?? 1000, 'scanCount')
+    this.#batchSize = positive(options.batchSize ?? 500, 'batchSize')
+    this.#serializer = options.serializer ?? defaultSerializer
+    this.#stats = new StatsRecorder(this.name)
+    if (options.client !== undefined) {
+      if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) throw new TypeError('RedisCache: `client` must be an ioredis Redis or Cluster instance')
+      this.client = options.client
+      this.#owned = false
+    } else {
+      this.client = new Redis(options.url as string, {
+        connectTimeout: positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs'),
+        // Fail queued commands after one reconnect attempt; our operation timeout bounds the wait anyway.
+        maxRetriesPerRequest: 1,
+      })
+      // Connection errors surface through operations (counted, timed out); without a listener ioredis logs them.
+      this.client.on('error', () => {})
+      this.#owned = true
+    }
+    this.#cluster = this.client instanceof Cluster
+  }
+
+  async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
+    const [entry] = await this.getMany<T>([key])
+    return entry
+  }
+
+  override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
+    const texts = keys.map(keyText)
+    return this.#timed('getMany', this.#stats.read, async () => {
+      const raws = this.#cluster ? await this.#readCluster(texts) : await this.#readStandalone(texts)
+      return raws.map((raw) => (raw === undefined ? this.#miss() : this.#decode<T>(raw)))
+    })
+  }
+
+  async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
+    await this.setMany([{ key, value, options }])
+  }
+
+  override async setMany(items: readonly SetManyItem[]): Promise<void> {
+    // Validate and serialize everything before writing anything.
+    const writes: Array<{ key: string; ttlMs: number; tags: string; payload: string; epoch: string | undefined }> = []
+    const stale: string[] = []
+    for (const item of items) {
+      const key = keyText(item.key)
+      const ttlMs = validateTtl(item.options.ttl, `RedisCache.set(${key})`, this.maxTtl)
+      const tags = JSON.stringify(tagTexts(item.options.tags))
+      const epoch = this.#snapshotEpoch(item.options.snapshot)
+      if (epoch === null) {
+        stale.push(key)
+        continue
+      }
+      const payload = this.#serializer.serialize(item.value)
+      if (Buffer.byteLength(payload) > this.#maxEntryBytes) {
+        this.#stats.count('rejectedTooLarge')
+        stale.push(key)
+        continue
+      }
+      writes.push({ key, ttlMs, tags, payload, epoch })
+    }
+    await this.#timed('setMany', this.#stats.write, async () => {
+      // A value we refuse to store must not leave the previous (older) value behind.
+      if (stale.length > 0) await this.#deleteKeys(stale.map((key) => this.keyspace.data(key)))
+      if (writes.length === 0) return
+      let current: string | undefined
+      if (this.#cluster && writes.some((w) => w.epoch === undefined)) current = (await this.client.get(this.keyspace.epoch)) ?? '0'
+      await this.#pipelined(
+        writes.map((w) => w.key),
+        (pipeline, index) => {
+          const w = writes[index]!
+          const data = this.keyspace.data(w.key)
+          const epoch = w.epoch ?? current
+          if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.tags, w.payload])
+          else pipeline.set(data, `[${epoch},${w.tags}]\n${w.payload}`, 'PX', w.ttlMs)
+        },
+      )
+      this.#stats.count('writes', writes.length)
+    })
+  }
+
+  async delete(key: KeyLike): Promise<boolean> {
+    const removed = await this.#timed('delete', this.#stats.write, () => this.client.del(this.keyspace.data(keyText(key))))
+    this.#stats.count('deletes')
+    return removed > 0
+  }
+
+  async has(key: KeyLike): Promise<boolean> {
+    return (await this.get(key)) !== undefined
+  }
+
+  async snapshot(): Promise<CacheSnapshot> {
+    const epoch = await this.#timed('snapshot', this.#stats.read, () => this.client.get(this.keyspace.epoch))
+    return new RedisSnapshot(this, epoch ?? '0', performance.now())
+  }
+
+  async invalidateTags(tags: readonly TagLike[]): Promise<void> {
+    const texts = tagTexts(tags)
+    this.#stats.count('invalidations')
+    if (texts.length === 0) return
+    await this.#timed('invalidateTags', this.#stats.write, async () => {
+      for (let i = 0; i < texts.length; i += this.#batchSize) {
+        const keys = texts.slice(i, i + this.#batchSize).map((tag) => this.keyspace.tag(tag))
+        await BUMP_TAGS.run(this.client, [this.keyspace.epoch, ...keys], [this.#retainMs()])
+      }
+    })
+  }
+
+  async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
+    const glob = KeyPattern.from(pattern).glob
+    this.#stats.count('invalidations')
+    return this.#scanDelete(this.keyspace.dataMatch(glob))
+  }
+
+  async clear(): Promise<void> {
+    this.#stats.count('invalidations')
+    // The everything-tag first: entries written later from older snapshots then read as stale.
+    await this.#timed('clear', this.#stats.write, () => BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()]))
+    await this.#scanDelete(this.keyspace.dataMatch('*'))
+  }
+
+  async size(): Promise<number> {
+    let count = 0
+    await this.#scan(this.keyspace.dataMatch('*'), async (_node, keys) => {
+      count += keys.length
+    })
+    return count
+  }
+
+  stats(): CacheStats {
+    return this.#stats.snapshot()
+  }
+
+  /** PINGs Redis (every master of a cluster) within the operation timeout. Never throws. */
+  async healthCheck(): Promise<RedisHealth> {
+    const mode = this.#cluster ? 'cluster' : 'standalone'
+    const started = performance.now()
+    try {
+      await this.#withTimeout('healthCheck', Promise.all(this.#masters().map((node) => node.ping())))
+      return { ok: true, mode, status: this.client.status, latencyMs: performance.now() - started }
+    } catch (error) {
+      return { ok: false, mode, status: this.client.status, error: error instanceof Error ? error.message : String(error) }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#owned) return
+    try {
+      await this.#withTimeout('close', this.client.quit())
+    } catch {
+      this.client.disconnect()
+    }
+  }
+
+  // ---- reads -------------------------------------------------------------------------------------------
+
+  async #readStandalone(keys: string[]): Promise<Array<RawEntry | undefined>> {
+    const replies = await this.#pipelined(keys, (pipeline, index) =>
+      GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all]),
+    )
+    return replies.map((reply, index) => {
+      if (reply === -1) this.#stats.count('errors')
+      else if (reply === 0) this.#stats.count('staleByTag')
+      return Array.isArray(reply) ? { key: keys[index]!, text: String(reply[0]), pttl: Number(reply[1]) } : undefined
+    })
+  }
+
+  /** Cluster: the entries (one pipeline per node), then every tag epoch they need in one MGET (one slot). */
+  async #readCluster(keys: string[]): Promise<Array<RawEntry | undefined>> {
+    const replies = await this.#pipelined(keys, (pipeline, index) => GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], []))
+    const found = replies.map((reply, index) => (Array.isArray(reply) ? { key: keys[index]!, text: String(reply[0]), pttl: Number(reply[1]) } : undefined))
+    const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.text)))
+    const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
+    const epochs = await this.client.mget(this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag)))
+    const epochOf = new Map(tags.map((tag, i) => [tag, epochs[i + 1]]))
+    const all = Number(epochs[0] ?? 0)
+    const cleanups: Array<Promise<unknown>> = []
+    const result = found.map((raw, index) => {
+      if (raw === undefined) return undefined
+      const header = headers[index]
+      const stale = header !== undefined && (all > header.epoch || header.tags.some((tag) => Number(epochOf.get(tag) ?? 0) > header.epoch))
+      if (header === undefined || stale) {
+        this.#stats.count(header === undefined ? 'errors' : 'staleByTag')
+        const prefix = raw.text.slice(0, raw.text.indexOf('\n') + 1)
+        const data = this.keyspace.data(raw.key)
+        cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [prefix]))
+        return undefined
+      }
+      return raw
+    })
+    await Promise.allSettled(cleanups)
+    return result
+  }
+
+  #decode<T>(raw: RawEntry): CacheEntry<T> | undefined {
+    const newline = raw.text.indexOf('\n')
+    const header = parseHeader(raw.text)
+    try {
+      if (header === undefined) throw new Error('corrupt header')
+      const value = this.#serializer.deserialize(raw.text.slice(newline + 1)) as T
+      this.#stats.count('hits')
+      return { value, remainingTtlMs: Math.max(0, raw.pttl), tags: header.tags }
+    } catch {
+      // Undecodable data is a miss, and is removed so the next read can fill it again.
+      this.#stats.count('errors')
+      this.client.del(this.keyspace.data(raw.key)).catch(() => {})
+      return this.#miss()
+    }
+  }
+
+  #miss(): undefined {
+    this.#stats.count('misses')
+    return undefined
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------------------
+
+  /**
+   * Runs one command per key in pipelines: one pipeline on a standalone server, one per master on a
+   * cluster (keys grouped by the node that serves their slot). Loads the scripts and retries once on
+   * NOSCRIPT. Resolves to the replies in key order; throws the first command error.
+   */
+  async #pipelined(keys: readonly string[], queue: (pipeline: ChainableCommander, index: number) => void): Promise<unknown[]> {
+    const groups = this.#groupByNode(keys)
+    const replies: unknown[] = new Array(keys.length)
+    await Promise.all(
+      groups.map(async (indexes) => {
+        const run = async () => {
+          const pipeline = this.client.pipeline()
+          for (const index of indexes) queue(pipeline, index)
+          return (await pipeline.exec()) ?? []
+        }
+        let results = await run()
+        if (results.some(([error]) => isNoScript(error))) {
+          await Promise.all([GET_CHECKED, GET_RAW, SET_NOW].map((script: RedisScript) => script.load(this.client)))
+          results = await run()
+        }
+        results.forEach(([error, reply], i) => {
+          if (error) throw error
+          replies[indexes[i]!] = reply
+        })
+      }),
+    )
+    return replies
+  }
+
+  #groupByNode(keys: readonly string[]): number[][] {
+    if (!this.#cluster) return keys.length === 0 ? [] : [keys.map((_, i) => i)]
+    const cluster = this.client as Cluster
+    const groups = new Map<string, number[]>()
+    keys.forEach((key, index) => {
+      const slot = slotOf(this.keyspace.data(key))
+      const node = cluster.slots[slot]?.[0] ?? `slot:${slot}`
+      const group = groups.get(node)
+      if (group) group.push(index)
+      else groups.set(node, [index])
+    })
+    return [...groups.values()]
+  }
+
+  #masters(): Redis[] {
+    return this.#cluster ? (this.client as Cluster).nodes('master') : [this.client as Redis]
+  }
+
+  /** SCAN MATCH on every master (never KEYS), handing each page of keys to `onKeys`. */
+  async #scan(match: string, onKeys: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
+    await Promise.all(
+      this.#masters().map(async (node) => {
+        let cursor = '0'
+        do {
+          const [next, keys] = await this.#withTimeout('scan', node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount))
+          cursor = next
+          if (keys.length > 0) await onKeys(node, keys)
+        } while (cursor !== '0')
+      }),
+    )
+  }
+
+  async #scanDelete(match: string): Promise<number> {
+    let removed = 0
+    const started = performance.now()
+    try {
+      await this.#scan(match, async (node, keys) => {
+        for (let i = 0; i < keys.length; i += this.#batchSize) removed += await this.#deleteOn(node, keys.slice(i, i + this.#batchSize))
+      })
+    } catch (error) {
+      this.#stats.count('errors')
+      throw error
+    } finally {
+      this.#stats.write.record(performance.now() - started)
+    }
+    return removed
+  }
+
+  /** UNLINK a batch on one node: one multi-key UNLINK standalone; single-key UNLINKs pipelined on a cluster (keys of one node can span slots). */
+  async #deleteOn(node: Redis, keys: string[]): Promise<number> {
+    if (!this.#cluster) return this.#withTimeout('unlink', node.unlink(...keys))
+    const pipeline = node.pipeline()
+    for (const key of keys) pipeline.unlink(key)
+    const results = (await this.#withTimeout('unlink', pipeline.exec())) ?? []
+    return results.reduce((sum, [error, count]) => sum + (error ? 0 : Number(count)), 0)
+  }
+
+  async #deleteKeys(dataKeys: string[]): Promise<void> {
+    if (this.#cluster) await Promise.all(dataKeys.map((key) => this.client.unlink(key)))
+    else await this.client.unlink(...dataKeys)
+  }
+
+  #snapshotEpoch(snapshot: CacheSnapshot | undefined): string | undefined | null {
+    if (snapshot === undefined) return undefined
+    if (!(snapshot instanceof RedisSnapshot) || snapshot.owner !== this) throw new TypeError(`RedisCache.set: the snapshot was not taken from this cache (${this.name})`)
+    // Older than maxTtl: the tag epochs it must be compared with may have expired (null = refuse the write).
+    return performance.now() - snapshot.takenAt > this.maxTtl * 1000 ? null : snapshot.epoch
+  }
+
+  #retainMs(): number {
+    return 2 * this.maxTtl * 1000
+  }
+
+  /** Counts latency and errors of an operation, bounded by the operation timeout. */
+  async #timed<T>(operation: string, histogram: LatencyHistogram, run: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    try {
+      return await this.#withTimeout(operation, run())
+    } catch (error) {
+      this.#stats.count('errors')
+      throw error
+    } finally {
+      histogram.record(performance.now() - started)
+    }
+  }
+
+  #withTimeout<T>(operation: string, promise: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)), this.#timeoutMs)
+    })
+    // A late rejection of the raced promise must not become an unhandled rejection.
+    promise.catch(() => {})
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  }
+}
+
+function parseHeader(text: string): { epoch: number; tags: string[] } | undefined {
+  const newline = text.indexOf('\n')
+  if (newline < 0) return undefined
+  try {
+    const header: unknown = JSON.parse(text.slice(0, newline))
+    if (!Array.isArray(header) || typeof header[0] !== 'number' || !Array.isArray(header[1]) || !header[1].every((t) => typeof t === 'string')) return undefined
+    return { epoch: header[0], tags: header[1] as string[] }
+  } catch {
+    return undefined
+  }
+}
+
+function positive(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`RedisCache: ${name} must be a positive number, got ${value}`)
+  return value
+}
+

@@ -1,0 +1,421 @@
+import type { CacheBackend, CacheEntry, CacheSnapshot, SetManyItem, SetOptions } from './backend.js'
+import { BaseCache, validateTtl } from './base-cache.js'
+import { CacheTierError, type TierName } from './errors.js'
+import { type KeyLike, keyText } from './key.js'
+import { KeyPattern } from './pattern.js'
+import { type CacheStats, StatsRecorder } from './stats.js'
+import { type TagLike, tagTexts } from './tag.js'
+
+export interface TieredCacheOptions {
+  /** Fill L1 from an L2 hit, with TTL = min(l1Ttl, the entry's remaining L2 TTL). Default true. */
+  writeThroughL1?: boolean
+  /** `set` writes L2 (false: L2 is read-only for this cache). Default true. */
+  writeThroughL2?: boolean
+  /** Cap, in seconds, on the TTL of anything written to L1. Default: none (the entry's TTL). */
+  l1Ttl?: number
+  /** Cap, in seconds, on the TTL of anything written to L2. Default: none. */
+  l2Ttl?: number
+  /** A failing L1 fails the operation (CacheTierError). Default false: counted, reported, skipped. */
+  l1Required?: boolean
+  /** A failing L2 fails the operation (CacheTierError). Default false. */
+  l2Required?: boolean
+  /** `sync` (default): set resolves after L2 then L1. `async`: set resolves after L1; L2 is written in the background. */
+  l2Write?: 'sync' | 'async'
+  /** Called for every tier failure (also the ones that are skipped). */
+  onEvent?: (event: TieredCacheEvent) => void
+  name?: string
+}
+
+/** Reported through `onEvent` / `on()`. */
+export type TieredCacheEvent = {
+  type: 'tier-error'
+  tier: TierName
+  operation: string
+  error: unknown
+  /** Whether the failure failed the caller's operation (the tier is required). */
+  failed: boolean
+}
+
+export interface TieredCacheStats extends CacheStats {
+  l1Hits: number
+  l2Hits: number
+  errorsByTier: Record<TierName, number>
+  /** Invalidations that could not reach L2 and are replayed before L2 is used again. */
+  pendingL2Invalidations: number
+  tiers: { l1: CacheStats; l2: CacheStats }
+}
+
+class TieredSnapshot implements CacheSnapshot {
+  constructor(
+    readonly owner: TieredCache<CacheBackend, CacheBackend>,
+    readonly l1: CacheSnapshot | undefined,
+    readonly l2: CacheSnapshot | undefined,
+    readonly takenAt: number,
+  ) {}
+}
+
+/** An invalidation L2 missed (it was failing); replayed before L2 is read or written again. */
+type Debt = { kind: 'tags'; tags: string[] } | { kind: 'pattern'; pattern: string } | { kind: 'key'; key: string } | { kind: 'clear' }
+
+/** Past this many pending invalidations, they are replaced by one clear() of L2. */
+const MAX_DEBT = 10_000
+/** Least time between two attempts to replay pending invalidations to a failing L2. */
+const DEBT_RETRY_MS = 1_000
+
+/**
+ * Two tiers as one cache: L1 (in-process) in front of L2 (shared). It is itself a CacheBackend, so tiers
+ * compose: `new TieredCache(l1, new TieredCache(l2, l3))`. The semantics of every operation and flag are a
+ * table in docs/design.md; each row has a test in test/cache/tiered-cache.test.ts.
+ */
+export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends CacheBackend = CacheBackend> extends BaseCache {
+  readonly name: string
+  readonly l1: L1
+  readonly l2: L2
+  readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>
+  readonly #stats: StatsRecorder
+  readonly #listeners = new Set<(event: TieredCacheEvent) => void>()
+  readonly #errorsByTier: Record<TierName, number> = { l1: 0, l2: 0 }
+  readonly #background = new Set<Promise<void>>()
+  #l1Hits = 0
+  #l2Hits = 0
+  #debt: Debt[] = []
+  #debtRetryAt = 0
+
+  constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
+    super()
+    if (!isBackend(l1)) throw new TypeError('TieredCache: l1 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
+    if (!isBackend(l2)) throw new TypeError('TieredCache: l2 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
+    for (const flag of ['writeThroughL1', 'writeThroughL2', 'l1Required', 'l2Required'] as const) {
+      if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TypeError(`TieredCache: ${flag} must be a boolean, got ${typeof options[flag]}`)
+    }
+    if (options.l1Ttl !== undefined) validateTtl(options.l1Ttl, 'TieredCache l1Ttl')
+    if (options.l2Ttl !== undefined) validateTtl(options.l2Ttl, 'TieredCache l2Ttl')
+    const l2Write = options.l2Write ?? 'sync'
+    if (l2Write !== 'sync' && l2Write !== 'async') throw new TypeError(`TieredCache: l2Write must be 'sync' or 'async', got ${String(options.l2Write)}`)
+    this.l1 = l1
+    this.l2 = l2
+    this.name = options.name ?? 'tiered'
+    this.options = {
+      writeThroughL1: options.writeThroughL1 ?? true,
+      writeThroughL2: options.writeThroughL2 ?? true,
+      l1Ttl: options.l1Ttl,
+      l2Ttl: options.l2Ttl,
+      l1Required: options.l1Required ?? false,
+      l2Required: options.l2Required ?? false,
+      l2Write,
+    }
+    if (options.onEvent) this.#listeners.add(options.onEvent)
+    this.#stats = new StatsRecorder(this.name)
+  }
+
+  /** A fluent way to build the same thing: `TieredCache.builder().l1(m).l2(r).l1Ttl(30).build()`. */
+  static builder(): TieredCacheBuilder {
+    return new TieredCacheBuilder()
+  }
+
+  get maxTtl(): number {
+    return Math.max(this.l1.maxTtl, this.l2.maxTtl)
+  }
+
+  /** Subscribes to tier events; returns the unsubscribe function. */
+  on(listener: (event: TieredCacheEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
+    const [entry] = await this.getMany<T>([key])
+    return entry
+  }
+
+  override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
+    const started = performance.now()
+    const texts = keys.map(keyText)
+    const results = await this.#tier('l1', 'get', () => this.l1.getMany<T>(texts), () => texts.map(() => undefined))
+    const missing = texts.flatMap((_, i) => (results[i] === undefined ? [i] : []))
+    this.#l1Hits += texts.length - missing.length
+    if (missing.length > 0 && (await this.#l2Usable())) {
+      // The L1 snapshot is taken before reading L2: an invalidation that lands while L2 answers makes the fill stale.
+      const snapshot = this.options.writeThroughL1 ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined) : undefined
+      const found = await this.#tier('l2', 'get', () => this.l2.getMany<T>(missing.map((i) => texts[i]!)), () => missing.map(() => undefined))
+      const fills: SetManyItem[] = []
+      found.forEach((entry, j) => {
+        if (entry === undefined) return
+        const index = missing[j]!
+        results[index] = entry
+        this.#l2Hits++
+        const ttl = Math.min(entry.remainingTtlMs / 1000, this.options.l1Ttl ?? Infinity, this.l1.maxTtl)
+        if (snapshot !== undefined && ttl >= 0.001) fills.push({ key: texts[index]!, value: entry.value, options: { ttl, tags: entry.tags, snapshot } })
+      })
+      if (fills.length > 0) await this.#tier('l1', 'set', () => this.l1.setMany(fills), () => undefined)
+    }
+    const hits = results.filter((r) => r !== undefined).length
+    this.#stats.count('hits', hits)
+    this.#stats.count('misses', texts.length - hits)
+    this.#stats.read.record(performance.now() - started)
+    return results
+  }
+
+  async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
+    await this.setMany([{ key, value, options }])
+  }
+
+  override async setMany(items: readonly SetManyItem[]): Promise<void> {
+    const started = performance.now()
+    const l1Items: SetManyItem[] = []
+    const l2Items: SetManyItem[] = []
+    for (const item of items) {
+      const key = keyText(item.key)
+      validateTtl(item.options.ttl, `TieredCache.set(${key})`, this.maxTtl)
+      const tags = tagTexts(item.options.tags)
+      const snapshot = this.#ownSnapshot(item.options.snapshot)
+      // A tier whose snapshot failed cannot store race-safely: skip it (the other tier still gets the value).
+      if (snapshot === undefined || snapshot.l1 !== undefined) {
+        l1Items.push({ key, value: item.value, options: { ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl), tags, ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}) } })
+      }
+      if (this.options.writeThroughL2 && (snapshot === undefined || snapshot.l2 !== undefined)) {
+        l2Items.push({ key, value: item.value, options: { ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl), tags, ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}) } })
+      }
+    }
+    const writeL1 = () => (l1Items.length === 0 ? Promise.resolve() : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), () => undefined))
+    const writeL2 = async () => {
+      if (l2Items.length > 0 && (await this.#l2Usable())) await this.#tier('l2', 'set', () => this.l2.setMany(l2Items), () => undefined)
+    }
+    if (this.options.l2Write === 'sync') {
+      await writeL2()
+      await writeL1()
+    } else {
+      await writeL1()
+      this.#inBackground(writeL2)
+    }
+    this.#stats.count('writes', items.length)
+    this.#stats.write.record(performance.now() - started)
+  }
+
+  async delete(key: KeyLike): Promise<boolean> {
+    const text = keyText(key)
+    const inL2 = await this.#invalidateL2({ kind: 'key', key: text }, () => this.l2.delete(text), false)
+    const inL1 = await this.#tier('l1', 'delete', () => this.l1.delete(text), () => false)
+    this.#stats.count('deletes')
+    return inL1 || inL2
+  }
+
+  async has(key: KeyLike): Promise<boolean> {
+    const text = keyText(key)
+    if (await this.#tier('l1', 'has', () => this.l1.has(text), () => false)) return true
+    return (await this.#l2Usable()) && this.#tier('l2', 'has', () => this.l2.has(text), () => false)
+  }
+
+  async snapshot(): Promise<CacheSnapshot> {
+    const [l1, l2] = await Promise.all([
+      this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined),
+      this.#l2Usable().then((usable) => (usable ? this.#tier('l2', 'snapshot', () => this.l2.snapshot(), () => undefined) : undefined)),
+    ])
+    return new TieredSnapshot(this, l1, l2, performance.now())
+  }
+
+  async invalidateTags(tags: readonly TagLike[]): Promise<void> {
+    const texts = tagTexts(tags)
+    this.#stats.count('invalidations')
+    await this.#invalidateL2({ kind: 'tags', tags: texts }, () => this.l2.invalidateTags(texts), undefined)
+    await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), () => undefined)
+  }
+
+  async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
+    const glob = KeyPattern.from(pattern).glob
+    this.#stats.count('invalidations')
+    const inL2 = await this.#invalidateL2({ kind: 'pattern', pattern: glob }, () => this.l2.invalidatePattern(glob), 0)
+    const inL1 = await this.#tier('l1', 'invalidatePattern', () => this.l1.invalidatePattern(glob), () => 0)
+    return Math.max(inL1, inL2)
+  }
+
+  async clear(): Promise<void> {
+    this.#stats.count('invalidations')
+    await this.#invalidateL2({ kind: 'clear' }, () => this.l2.clear(), undefined)
+    await this.#tier('l1', 'clear', () => this.l1.clear(), () => undefined)
+  }
+
+  /** Entries in the larger tier (L2 normally holds a superset of L1). */
+  async size(): Promise<number> {
+    const [a, b] = await Promise.all([this.#tier('l1', 'size', () => this.l1.size(), () => 0), this.#tier('l2', 'size', () => this.l2.size(), () => 0)])
+    return Math.max(a, b)
+  }
+
+  stats(): TieredCacheStats {
+    return {
+      ...this.#stats.snapshot(),
+      l1Hits: this.#l1Hits,
+      l2Hits: this.#l2Hits,
+      errorsByTier: { ...this.#errorsByTier },
+      pendingL2Invalidations: this.#debt.length,
+      tiers: { l1: this.l1.stats(), l2: this.l2.stats() },
+    }
+  }
+
+  /** Resolves when every background (write-behind) L2 write has settled. */
+  async flush(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background])
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    await Promise.allSettled([this.l1.close(), this.l2.close()])
+  }
+
+  // ---- failure handling ----------------------------------------------------------------------------------
+
+  /** Runs a tier operation: a failure of a required tier throws CacheTierError, any other is counted and replaced by `fallback()`. */
+  async #tier<T>(tier: TierName, operation: string, run: () => Promise<T>, fallback: () => T): Promise<T> {
+    try {
+      return await run()
+    } catch (error) {
+      const required = tier === 'l1' ? this.options.l1Required : this.options.l2Required
+      this.#report(tier, operation, error, required)
+      if (required) throw new CacheTierError(tier, operation, error)
+      return fallback()
+    }
+  }
+
+  #report(tier: TierName, operation: string, error: unknown, failed: boolean): void {
+    this.#errorsByTier[tier]++
+    this.#stats.count('errors')
+    for (const listener of this.#listeners) {
+      try {
+        listener({ type: 'tier-error', tier, operation, error, failed })
+      } catch {
+        // A throwing listener must not turn a tolerated failure into a failed query.
+      }
+    }
+  }
+
+  /**
+   * Applies an invalidation to L2. If L2 fails (and is not required) the invalidation is remembered, and
+   * L2 is neither read nor written until every remembered invalidation has been replayed: L2 may hold
+   * entries this invalidation should have removed, and serving them would be serving stale data.
+   */
+  async #invalidateL2<T>(debt: Debt, run: () => Promise<T>, fallback: T): Promise<T> {
+    if (await this.#l2Usable()) {
+      try {
+        return await run()
+      } catch (error) {
+        this.#report('l2', debt.kind === 'key' ? 'delete' : `invalidate ${debt.kind}`, error, this.options.l2Required)
+        if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${debt.kind}`, error)
+      }
+    }
+    this.#addDebt(debt)
+    return fallback
+  }
+
+  #addDebt(debt: Debt): void {
+    this.#debt.push(debt)
+    if (this.#debt.length > MAX_DEBT) this.#debt = [{ kind: 'clear' }]
+    this.#debtRetryAt = performance.now() + DEBT_RETRY_MS
+  }
+
+  /** True when L2 owes no invalidation; otherwise tries (at most once a second) to replay what it owes. */
+  async #l2Usable(): Promise<boolean> {
+    if (this.#debt.length === 0) return true
+    if (performance.now() < this.#debtRetryAt) return false
+    this.#debtRetryAt = performance.now() + DEBT_RETRY_MS
+    try {
+      while (this.#debt.length > 0) {
+        const debt = this.#debt[0]!
+        if (debt.kind === 'tags') await this.l2.invalidateTags(debt.tags)
+        else if (debt.kind === 'pattern') await this.l2.invalidatePattern(debt.pattern)
+        else if (debt.kind === 'key') await this.l2.delete(debt.key)
+        else await this.l2.clear()
+        this.#debt.shift()
+      }
+      return true
+    } catch (error) {
+      this.#report('l2', 'replay invalidations', error, false)
+      return false
+    }
+  }
+
+  #inBackground(task: () => Promise<void>): void {
+    const promise = task()
+      .catch((error: unknown) => this.#report('l2', 'set (write-behind)', error, false))
+      .finally(() => this.#background.delete(promise))
+    this.#background.add(promise)
+  }
+
+  #ownSnapshot(snapshot: CacheSnapshot | undefined): TieredSnapshot | undefined {
+    if (snapshot === undefined) return undefined
+    if (!(snapshot instanceof TieredSnapshot) || snapshot.owner !== this) throw new TypeError(`TieredCache.set: the snapshot was not taken from this cache (${this.name})`)
+    return snapshot
+  }
+}
+
+/** Fluent construction of a {@link TieredCache}; every flag has the name of the matching option. */
+export class TieredCacheBuilder<L1 extends CacheBackend | undefined = undefined, L2 extends CacheBackend | undefined = undefined> {
+  #l1: CacheBackend | undefined
+  #l2: CacheBackend | undefined
+  readonly #options: TieredCacheOptions = {}
+
+  l1<T extends CacheBackend>(backend: T): TieredCacheBuilder<T, L2> {
+    this.#l1 = backend
+    return this as unknown as TieredCacheBuilder<T, L2>
+  }
+
+  l2<T extends CacheBackend>(backend: T): TieredCacheBuilder<L1, T> {
+    this.#l2 = backend
+    return this as unknown as TieredCacheBuilder<L1, T>
+  }
+
+  writeThroughL1(on = true): this {
+    this.#options.writeThroughL1 = on
+    return this
+  }
+
+  writeThroughL2(on = true): this {
+    this.#options.writeThroughL2 = on
+    return this
+  }
+
+  l1Ttl(seconds: number): this {
+    this.#options.l1Ttl = seconds
+    return this
+  }
+
+  l2Ttl(seconds: number): this {
+    this.#options.l2Ttl = seconds
+    return this
+  }
+
+  l1Required(on = true): this {
+    this.#options.l1Required = on
+    return this
+  }
+
+  l2Required(on = true): this {
+    this.#options.l2Required = on
+    return this
+  }
+
+  l2Write(mode: 'sync' | 'async'): this {
+    this.#options.l2Write = mode
+    return this
+  }
+
+  onEvent(listener: (event: TieredCacheEvent) => void): this {
+    this.#options.onEvent = listener
+    return this
+  }
+
+  name(name: string): this {
+    this.#options.name = name
+    return this
+  }
+
+  /** Builds the cache; throws naming the missing tier if l1() or l2() was not called. */
+  build(): TieredCache<L1 extends CacheBackend ? L1 : never, L2 extends CacheBackend ? L2 : never> {
+    if (this.#l1 === undefined) throw new TypeError('TieredCache.builder(): call .l1(backend) before build()')
+    if (this.#l2 === undefined) throw new TypeError('TieredCache.builder(): call .l2(backend) before build()')
+    return new TieredCache(this.#l1, this.#l2, this.#options) as TieredCache<L1 extends CacheBackend ? L1 : never, L2 extends CacheBackend ? L2 : never>
+  }
+}
+
+function isBackend(value: unknown): value is CacheBackend {
+  return typeof value === 'object' && value !== null && ['get', 'set', 'snapshot', 'invalidateTags'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+}
