@@ -32,6 +32,8 @@ export abstract class BaseCache implements CacheBackend {
   }
 
   async setMany(items: readonly SetManyItem[]): Promise<void> {
+    // All-or-nothing validation: one bad item must not leave the others half written.
+    for (const item of items) validateSetOptions(item, this.name, this.maxTtl)
     await Promise.all(items.map((item) => this.set(item.key, item.value, item.options)))
   }
 
@@ -61,4 +63,11 @@ export function validateTtl(ttl: unknown, where: string, maxTtl = Number.POSITIV
   }
   if (ttl > maxTtl) throw new RangeError(`${where}: ttl ${ttl}s exceeds this cache's maxTtl of ${maxTtl}s (raise maxTtl in the backend's options)`)
   return Math.max(1, Math.round(ttl * 1000))
+}
+
+/** Checks one write's key, TTL and tags; throws naming the backend and key. */
+export function validateSetOptions(item: SetManyItem, backend: string, maxTtl: number): void {
+  const key = keyText(item.key)
+  validateTtl(item.options.ttl, `${backend}.set(${key})`, maxTtl)
+  tagTexts(item.options.tags)
 }

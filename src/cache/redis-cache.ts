@@ -114,7 +114,7 @@ export class RedisCache extends BaseCache {
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
     const texts = keys.map(keyText)
-    return this.#timed('getMany', this.#stats.read, async () => {
+    return this.#timed(this.#stats.read, async () => {
       const raws = this.#cluster ? await this.#readCluster(texts) : await this.#readStandalone(texts)
       return raws.map((raw) => (raw === undefined ? this.#miss() : this.#decode<T>(raw)))
     })
@@ -145,12 +145,12 @@ export class RedisCache extends BaseCache {
       }
       writes.push({ key, ttlMs, tags, payload, epoch })
     }
-    await this.#timed('setMany', this.#stats.write, async () => {
+    await this.#timed(this.#stats.write, async () => {
       // A value we refuse to store must not leave the previous (older) value behind.
-      if (stale.length > 0) await this.#deleteKeys(stale.map((key) => this.keyspace.data(key)))
+      if (stale.length > 0) await this.#withTimeout('delete', this.#deleteKeys(stale.map((key) => this.keyspace.data(key))))
       if (writes.length === 0) return
       let current: string | undefined
-      if (this.#cluster && writes.some((w) => w.epoch === undefined)) current = (await this.client.get(this.keyspace.epoch)) ?? '0'
+      if (this.#cluster && writes.some((w) => w.epoch === undefined)) current = (await this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
       await this.#pipelined(
         writes.map((w) => w.key),
         (pipeline, index) => {
@@ -166,7 +166,7 @@ export class RedisCache extends BaseCache {
   }
 
   async delete(key: KeyLike): Promise<boolean> {
-    const removed = await this.#timed('delete', this.#stats.write, () => this.client.del(this.keyspace.data(keyText(key))))
+    const removed = await this.#timed(this.#stats.write, () => this.#withTimeout('delete', this.client.del(this.keyspace.data(keyText(key)))))
     this.#stats.count('deletes')
     return removed > 0
   }
@@ -176,7 +176,7 @@ export class RedisCache extends BaseCache {
   }
 
   async snapshot(): Promise<CacheSnapshot> {
-    const epoch = await this.#timed('snapshot', this.#stats.read, () => this.client.get(this.keyspace.epoch))
+    const epoch = await this.#timed(this.#stats.read, () => this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch)))
     return new RedisSnapshot(this, epoch ?? '0', performance.now())
   }
 
@@ -184,10 +184,10 @@ export class RedisCache extends BaseCache {
     const texts = tagTexts(tags)
     this.#stats.count('invalidations')
     if (texts.length === 0) return
-    await this.#timed('invalidateTags', this.#stats.write, async () => {
+    await this.#timed(this.#stats.write, async () => {
       for (let i = 0; i < texts.length; i += this.#batchSize) {
         const keys = texts.slice(i, i + this.#batchSize).map((tag) => this.keyspace.tag(tag))
-        await BUMP_TAGS.run(this.client, [this.keyspace.epoch, ...keys], [this.#retainMs()])
+        await this.#withTimeout('invalidateTags', BUMP_TAGS.run(this.client, [this.keyspace.epoch, ...keys], [this.#retainMs()]))
       }
     })
   }
@@ -201,7 +201,7 @@ export class RedisCache extends BaseCache {
   async clear(): Promise<void> {
     this.#stats.count('invalidations')
     // The everything-tag first: entries written later from older snapshots then read as stale.
-    await this.#timed('clear', this.#stats.write, () => BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()]))
+    await this.#timed(this.#stats.write, () => this.#withTimeout('clear', BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()])))
     await this.#scanDelete(this.keyspace.dataMatch('*'))
   }
 
@@ -231,8 +231,10 @@ export class RedisCache extends BaseCache {
 
   async close(): Promise<void> {
     if (!this.#owned) return
+    const ended = new Promise((resolve) => this.client.once('end', resolve))
     try {
       await this.#withTimeout('close', this.client.quit())
+      await this.#withTimeout('close', ended)
     } catch {
       this.client.disconnect()
     }
@@ -257,7 +259,7 @@ export class RedisCache extends BaseCache {
     const found = replies.map((reply, index) => (Array.isArray(reply) ? { key: keys[index]!, text: String(reply[0]), pttl: Number(reply[1]) } : undefined))
     const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.text)))
     const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
-    const epochs = await this.client.mget(this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag)))
+    const epochs = await this.#withTimeout('mget tags', this.client.mget(this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))))
     const epochOf = new Map(tags.map((tag, i) => [tag, epochs[i + 1]]))
     const all = Number(epochs[0] ?? 0)
     const cleanups: Array<Promise<unknown>> = []
@@ -274,7 +276,7 @@ export class RedisCache extends BaseCache {
       }
       return raw
     })
-    await Promise.allSettled(cleanups)
+    await this.#withTimeout('cleanup', Promise.allSettled(cleanups))
     return result
   }
 
@@ -307,14 +309,15 @@ export class RedisCache extends BaseCache {
    * NOSCRIPT. Resolves to the replies in key order; throws the first command error.
    */
   async #pipelined(keys: readonly string[], queue: (pipeline: ChainableCommander, index: number) => void): Promise<unknown[]> {
-    const groups = this.#groupByNode(keys)
     const replies: unknown[] = new Array(keys.length)
+    const chunks = this.#groupByNode(keys).flatMap((indexes) => chunk(indexes, this.#batchSize))
     await Promise.all(
-      groups.map(async (indexes) => {
+      chunks.map(async (indexes) => {
+        // The operation timeout bounds each round trip (one chunk), so big batches are not cut short.
         const run = async () => {
           const pipeline = this.client.pipeline()
           for (const index of indexes) queue(pipeline, index)
-          return (await pipeline.exec()) ?? []
+          return (await this.#withTimeout('pipeline', pipeline.exec())) ?? []
         }
         let results = await run()
         if (results.some(([error]) => isNoScript(error))) {
@@ -367,7 +370,11 @@ export class RedisCache extends BaseCache {
     const started = performance.now()
     try {
       await this.#scan(match, async (node, keys) => {
-        for (let i = 0; i < keys.length; i += this.#batchSize) removed += await this.#deleteOn(node, keys.slice(i, i + this.#batchSize))
+        for (let i = 0; i < keys.length; i += this.#batchSize) {
+          // Not `removed += await ...`: that reads `removed` before the await and loses the other nodes' counts.
+          const count = await this.#deleteOn(node, keys.slice(i, i + this.#batchSize))
+          removed += count
+        }
       })
     } catch (error) {
       this.#stats.count('errors')
@@ -403,11 +410,11 @@ export class RedisCache extends BaseCache {
     return 2 * this.maxTtl * 1000
   }
 
-  /** Counts latency and errors of an operation, bounded by the operation timeout. */
-  async #timed<T>(operation: string, histogram: LatencyHistogram, run: () => Promise<T>): Promise<T> {
+  /** Counts latency and errors of an operation; each of its round trips is bounded by #withTimeout. */
+  async #timed<T>(histogram: LatencyHistogram, run: () => Promise<T>): Promise<T> {
     const started = performance.now()
     try {
-      return await this.#withTimeout(operation, run())
+      return await run()
     } catch (error) {
       this.#stats.count('errors')
       throw error
@@ -437,6 +444,12 @@ function parseHeader(text: string): { epoch: number; tags: string[] } | undefine
   } catch {
     return undefined
   }
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
 }
 
 function positive(value: number, name: string): number {

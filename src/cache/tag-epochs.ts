@@ -17,7 +17,6 @@ export class TagEpochs {
   #all = 0
   readonly #tags = new Map<string, { epoch: number; expiresAt: number }>()
   readonly #retainMs: number
-  #pruneAt = 1024
 
   constructor(retainMs: number) {
     this.#retainMs = retainMs
@@ -37,7 +36,7 @@ export class TagEpochs {
       this.#tags.delete(tag)
       this.#tags.set(tag, { epoch, expiresAt })
     }
-    if (this.#tags.size >= this.#pruneAt) this.#prune()
+    this.#prune()
   }
 
   /** Invalidates every entry (clear). */
@@ -60,12 +59,12 @@ export class TagEpochs {
     return this.#tags.size
   }
 
+  /** Amortized O(1): records are in expiry order and each is deleted once. */
   #prune(): void {
     const now = performance.now()
     for (const [tag, record] of this.#tags) {
       if (record.expiresAt > now) break
       this.#tags.delete(tag)
     }
-    this.#pruneAt = Math.max(1024, this.#tags.size * 2)
   }
 }

@@ -48,11 +48,11 @@ export type TagLike = EntityTag | string
 export function tagTexts(tags: readonly TagLike[] | undefined): string[] {
   if (tags === undefined) return []
   if (!Array.isArray(tags)) throw new TypeError(`tags must be an array, got ${typeof tags}`)
-  const out: string[] = []
+  const out = new Set<string>()
   for (const tag of tags) {
     const text = tag instanceof EntityTag ? tag.text : tag
     if (typeof text !== 'string' || text.length === 0) throw new TypeError(`Invalid tag ${JSON.stringify(tag)}: a tag is a non-empty string or an EntityTag`)
-    if (!out.includes(text)) out.push(text)
+    out.add(text)
   }
-  return out
+  return [...out]
 }

@@ -1,0 +1,249 @@
+/**
+ * The contract every CacheBackend meets. Each backend's test file calls {@link describeConformance} with a
+ * factory; the same assertions run on MemoryCache, RedisCache (standalone and cluster) and TieredCache.
+ */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest'
+import { type CacheBackend, CacheKey, EntityTag, KeyPattern } from '../../src/index.js'
+
+export interface ConformanceTarget {
+  cache: CacheBackend
+  /** A second, independent cache of the same kind (for "snapshot from another cache" checks). */
+  other?: CacheBackend
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A value with every type the default serializer promises to round-trip. */
+export function richValue() {
+  return {
+    id: 1,
+    name: 'Ada',
+    createdAt: new Date('2024-01-02T03:04:05.678Z'),
+    big: 12345678901234567890n,
+    bytes: new Uint8Array([0, 1, 255]),
+    buffer: Buffer.from('héllo'),
+    map: new Map<string, unknown>([['a', { deep: [1, 2] }]]),
+    set: new Set([1, 'two']),
+    nothing: null,
+    missing: undefined,
+    list: [undefined, null, 0, '', false],
+    nested: { posts: [{ id: 1, title: 'x', at: new Date(0) }] },
+  }
+}
+
+export function describeConformance(label: string, create: () => Promise<ConformanceTarget>, teardown: () => Promise<void> = async () => {}): void {
+  describe(`CacheBackend conformance: ${label}`, () => {
+    let cache: CacheBackend
+    let other: CacheBackend | undefined
+
+    beforeEach(async () => {
+      ;({ cache, other } = await create())
+    })
+    afterAll(teardown)
+
+    it('misses, then hits with the value, the remaining TTL and the tags', async () => {
+      const key = CacheKey.fields('User', { id: 1 })
+      expect(await cache.get(key)).toBeUndefined()
+      await cache.set(key, { id: 1 }, { ttl: 60, tags: ['User', EntityTag.record('User', { id: 1 })] })
+      const hit = await cache.get(key)
+      expect(hit?.value).toEqual({ id: 1 })
+      expect(hit?.remainingTtlMs).toBeGreaterThan(50_000)
+      expect(hit?.remainingTtlMs).toBeLessThanOrEqual(60_000)
+      expect([...(hit?.tags ?? [])].sort()).toEqual(['User', 'User:id=1'])
+      expect(await cache.get('User:id=1')).toBeDefined()
+    })
+
+    it('round-trips Date, BigInt, Uint8Array, Buffer, Map, Set, undefined vs null', async () => {
+      await cache.set('rich', richValue(), { ttl: 60 })
+      const hit = await cache.get<ReturnType<typeof richValue>>('rich')
+      expect(hit?.value).toEqual(richValue())
+      const value = hit!.value
+      expect(value.createdAt).toBeInstanceOf(Date)
+      expect(typeof value.big).toBe('bigint')
+      expect(value.bytes).toBeInstanceOf(Uint8Array)
+      expect(Buffer.isBuffer(value.buffer)).toBe(true)
+      expect(value.map).toBeInstanceOf(Map)
+      expect(value.set).toBeInstanceOf(Set)
+      expect('missing' in value).toBe(true)
+      expect(value.missing).toBeUndefined()
+      expect(value.nothing).toBeNull()
+    })
+
+    it('hands out values the caller can mutate without changing what the next caller gets', async () => {
+      const original = { list: [1, 2], at: new Date(0) }
+      await cache.set('mutable', original, { ttl: 60 })
+      original.list.push(3)
+      const first = (await cache.get<typeof original>('mutable'))!.value
+      first.list.push(99)
+      first.at.setFullYear(2000)
+      const second = (await cache.get<typeof original>('mutable'))!.value
+      expect(second).toEqual({ list: [1, 2], at: new Date(0) })
+    })
+
+    it('expires entries after their TTL', async () => {
+      await cache.set('short', 1, { ttl: 0.15 })
+      expect((await cache.get('short'))?.value).toBe(1)
+      await sleep(300)
+      expect(await cache.get('short')).toBeUndefined()
+      expect(await cache.has('short')).toBe(false)
+    })
+
+    it('deletes and reports what existed', async () => {
+      await cache.set('d', 1, { ttl: 60 })
+      expect(await cache.has('d')).toBe(true)
+      expect(await cache.delete('d')).toBe(true)
+      expect(await cache.delete('d')).toBe(false)
+      expect(await cache.get('d')).toBeUndefined()
+    })
+
+    it('invalidates by model tag and by record tag, and nothing else', async () => {
+      await cache.set('User:id=1', 1, { ttl: 60, tags: ['User', 'User:id=1'] })
+      await cache.set('User:id=2', 2, { ttl: 60, tags: ['User', 'User:id=2'] })
+      await cache.set('Post:list', 3, { ttl: 60, tags: ['Post', 'User'] })
+      await cache.set('Post:id=1', 4, { ttl: 60, tags: ['Post'] })
+      await cache.set('untagged', 5, { ttl: 60 })
+      await cache.invalidateTags([EntityTag.record('User', { id: 1 })])
+      expect(await cache.get('User:id=1')).toBeUndefined()
+      expect((await cache.get('User:id=2'))?.value).toBe(2)
+      await cache.invalidateTags(['User'])
+      expect(await cache.get('User:id=2')).toBeUndefined()
+      expect(await cache.get('Post:list')).toBeUndefined()
+      expect((await cache.get('Post:id=1'))?.value).toBe(4)
+      expect((await cache.get('untagged'))?.value).toBe(5)
+      // Written after the invalidation: fresh.
+      await cache.set('User:id=2', 22, { ttl: 60, tags: ['User'] })
+      expect((await cache.get('User:id=2'))?.value).toBe(22)
+    })
+
+    it('a write computed before an invalidation lands stale (race-safe fill)', async () => {
+      const before = await cache.snapshot()
+      await cache.invalidateTags(['User'])
+      await cache.set('User:id=1', 'old row', { ttl: 60, tags: ['User'], snapshot: before })
+      expect(await cache.get('User:id=1')).toBeUndefined()
+      const after = await cache.snapshot()
+      await cache.set('User:id=1', 'new row', { ttl: 60, tags: ['User'], snapshot: after })
+      expect((await cache.get('User:id=1'))?.value).toBe('new row')
+      // An unrelated tag's invalidation does not affect it.
+      const other1 = await cache.snapshot()
+      await cache.invalidateTags(['Post'])
+      await cache.set('User:id=3', 'row', { ttl: 60, tags: ['User'], snapshot: other1 })
+      expect((await cache.get('User:id=3'))?.value).toBe('row')
+    })
+
+    it('refuses a snapshot taken from another cache', async () => {
+      if (other === undefined) return
+      const foreign = await other.snapshot()
+      await expect(cache.set('k', 1, { ttl: 60, snapshot: foreign })).rejects.toThrow(/snapshot was not taken from this cache/)
+    })
+
+    it('invalidates by pattern, only what matches', async () => {
+      for (let id = 1; id <= 5; id++) await cache.set(CacheKey.fields('User', { id }), id, { ttl: 60 })
+      await cache.set(CacheKey.of('Users', 'x'), 'x', { ttl: 60 })
+      await cache.set(CacheKey.of('User', 'a*b'), 'star', { ttl: 60 })
+      expect(await cache.invalidatePattern(KeyPattern.identifierPrefix('User', 'a*'))).toBe(1)
+      expect((await cache.get('User:id=1'))?.value).toBe(1)
+      expect(await cache.invalidatePattern(KeyPattern.entity('User'))).toBe(5)
+      expect(await cache.get('User:id=3')).toBeUndefined()
+      expect((await cache.get('Users:x'))?.value).toBe('x')
+      expect(await cache.invalidatePattern('Users:*')).toBe(1)
+    })
+
+    it('clears everything, including writes computed before the clear', async () => {
+      const before = await cache.snapshot()
+      await cache.set('a', 1, { ttl: 60 })
+      await cache.set('b', 2, { ttl: 60, tags: ['T'] })
+      expect(await cache.size()).toBe(2)
+      await cache.clear()
+      expect(await cache.get('a')).toBeUndefined()
+      expect(await cache.size()).toBe(0)
+      await cache.set('late', 1, { ttl: 60, snapshot: before })
+      expect(await cache.get('late')).toBeUndefined()
+      await cache.set('fresh', 1, { ttl: 60 })
+      expect((await cache.get('fresh'))?.value).toBe(1)
+    })
+
+    it('getMany and setMany keep the order of keys', async () => {
+      await cache.setMany([
+        { key: 'm1', value: 1, options: { ttl: 60 } },
+        { key: CacheKey.of('M', '3'), value: { three: 3 }, options: { ttl: 60, tags: ['M'] } },
+      ])
+      const entries = await cache.getMany(['m1', 'm2', 'M:3'])
+      expect(entries.map((e) => e?.value)).toEqual([1, undefined, { three: 3 }])
+      await cache.invalidateTags(['M'])
+      expect((await cache.getMany(['m1', 'M:3'])).map((e) => e?.value)).toEqual([1, undefined])
+      expect(await cache.getMany([])).toEqual([])
+    })
+
+    it('getOrSet computes once for concurrent callers and gives each its own copy', async () => {
+      let calls = 0
+      const compute = async () => {
+        calls++
+        await sleep(50)
+        return { rows: [1, 2, 3] }
+      }
+      const results = await Promise.all(Array.from({ length: 10 }, () => cache.getOrSet('gos', compute, { ttl: 60, tags: ['G'] })))
+      expect(calls).toBe(1)
+      for (const r of results) expect(r).toEqual({ rows: [1, 2, 3] })
+      results[0]!.rows.push(4)
+      expect(results[1]).toEqual({ rows: [1, 2, 3] })
+      expect(await cache.getOrSet('gos', compute, { ttl: 60 })).toEqual({ rows: [1, 2, 3] })
+      expect(calls).toBe(1)
+    })
+
+    it('getOrSet: a failed compute reaches every waiter and stores nothing', async () => {
+      let calls = 0
+      const failing = async (): Promise<number> => {
+        calls++
+        await sleep(30)
+        throw new Error('database down')
+      }
+      const settled = await Promise.allSettled(Array.from({ length: 5 }, () => cache.getOrSet('fail', failing, { ttl: 60 })))
+      expect(calls).toBe(1)
+      for (const s of settled) expect(s.status === 'rejected' && (s.reason as Error).message).toBe('database down')
+      expect(await cache.get('fail')).toBeUndefined()
+      expect(await cache.getOrSet('fail', () => 7, { ttl: 60 })).toBe(7)
+    })
+
+    it('getOrSet does not store a value whose tags were invalidated while computing', async () => {
+      const value = await cache.getOrSet(
+        'racy',
+        async () => {
+          await cache.invalidateTags(['R'])
+          return 'computed before the write finished'
+        },
+        { ttl: 60, tags: ['R'] },
+      )
+      expect(value).toBe('computed before the write finished')
+      expect(await cache.get('racy')).toBeUndefined()
+    })
+
+    it('rejects bad input with a clear error, before writing anything', async () => {
+      for (const ttl of [-1, 0, Number.NaN, Number.POSITIVE_INFINITY, '10' as unknown as number]) {
+        await expect(cache.set('bad', 1, { ttl })).rejects.toThrow(/ttl must be a finite number of seconds > 0/)
+      }
+      await expect(cache.set('bad', 1, { ttl: 60, tags: [''] })).rejects.toThrow(/Invalid tag/)
+      await expect(cache.set('bad', 1, { ttl: 60, tags: 'User' as unknown as string[] })).rejects.toThrow(/tags must be an array/)
+      await expect(cache.get(42 as unknown as string)).rejects.toThrow(/must be a string or a CacheKey/)
+      await expect(
+        cache.setMany([
+          { key: 'good', value: 1, options: { ttl: 60 } },
+          { key: 'bad', value: 1, options: { ttl: -5 } },
+        ]),
+      ).rejects.toThrow(/ttl/)
+      expect(await cache.get('good')).toBeUndefined()
+      await expect(cache.set('huge-ttl', 1, { ttl: cache.maxTtl * 2 })).rejects.toThrow(/maxTtl/)
+    })
+
+    it('counts hits, misses and writes', async () => {
+      const before = cache.stats()
+      await cache.set('s', 1, { ttl: 60 })
+      await cache.get('s')
+      await cache.get('nope')
+      const after = cache.stats()
+      expect(after.writes - before.writes).toBeGreaterThanOrEqual(1)
+      expect(after.hits - before.hits).toBe(1)
+      expect(after.misses - before.misses).toBe(1)
+      expect(after.readLatency.count).toBeGreaterThan(before.readLatency.count)
+    })
+  })
+}

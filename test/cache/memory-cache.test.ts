@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import { MemoryCache } from '../../src/index.js'
+import { describeConformance, richValue } from './conformance.js'
+
+describeConformance('MemoryCache (clone)', async () => ({ cache: new MemoryCache(), other: new MemoryCache() }))
+describeConformance('MemoryCache (serialize)', async () => ({ cache: new MemoryCache({ values: 'serialize', maxSize: 1_000_000 }), other: new MemoryCache() }))
+
+describe('MemoryCache bounds', () => {
+  it('evicts the least recently used entry past max entries, and counts it', async () => {
+    const cache = new MemoryCache({ max: 3 })
+    for (const k of ['a', 'b', 'c']) await cache.set(k, k, { ttl: 60 })
+    await cache.get('a')
+    await cache.set('d', 'd', { ttl: 60 })
+    expect(await cache.get('b')).toBeUndefined()
+    expect((await cache.get('a'))?.value).toBe('a')
+    expect(await cache.size()).toBe(3)
+    expect(cache.stats().evictions).toBe(1)
+  })
+
+  it('stays under maxSize bytes and skips values over maxEntrySize (counted, not thrown)', async () => {
+    const cache = new MemoryCache({ maxSize: 20_000, maxEntrySize: 5_000 })
+    for (let i = 0; i < 200; i++) await cache.set(`k${i}`, { i, text: 'x'.repeat(100) }, { ttl: 60 })
+    expect(cache.calculatedSize).toBeLessThanOrEqual(20_000)
+    expect(cache.stats().evictions).toBeGreaterThan(0)
+    await cache.set('old', 'small', { ttl: 60 })
+    await cache.set('old', 'y'.repeat(10_000), { ttl: 60 })
+    expect(await cache.get('old')).toBeUndefined()
+    expect(cache.stats().rejectedTooLarge).toBe(1)
+  })
+
+  it('keeps prototypes when cloning (class instances come back as instances)', async () => {
+    class Money {
+      constructor(
+        public cents: number,
+        public digits: number[],
+      ) {}
+      get dollars() {
+        return this.cents / 100
+      }
+    }
+    const cache = new MemoryCache()
+    await cache.set('m', { price: new Money(250, [2, 5]), value: richValue() }, { ttl: 60 })
+    const hit = (await cache.get<{ price: Money }>('m'))!.value
+    expect(hit.price).toBeInstanceOf(Money)
+    expect(hit.price.dollars).toBe(2.5)
+    hit.price.digits.push(0)
+    expect((await cache.get<{ price: Money }>('m'))!.value.price.digits).toEqual([2, 5])
+  })
+
+  it('keeps an own __proto__ key as data, without touching the prototype', async () => {
+    const cache = new MemoryCache()
+    const value = JSON.parse('{"__proto__": {"polluted": true}, "json": 1, "meta": 2}') as Record<string, unknown>
+    await cache.set('p', value, { ttl: 60 })
+    const hit = (await cache.get<Record<string, unknown>>('p'))!.value
+    expect(Object.getPrototypeOf(hit)).toBe(Object.prototype)
+    expect(Object.keys(hit)).toEqual(['__proto__', 'json', 'meta'])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('forgets invalidated tags after 2 x maxTtl, so tag records do not grow without bound', async () => {
+    const cache = new MemoryCache({ maxTtl: 0.05 })
+    for (let i = 0; i < 5000; i++) await cache.invalidateTags([`User:id=${i}`])
+    await new Promise((resolve) => setTimeout(resolve, 150))
+    for (let i = 0; i < 2000; i++) await cache.invalidateTags([`Post:id=${i}`])
+    expect(cache.trackedTags).toBeLessThanOrEqual(2000)
+  })
+
+  it('refuses a snapshot older than maxTtl (its tag records may be gone)', async () => {
+    const cache = new MemoryCache({ maxTtl: 0.05 })
+    const old = await cache.snapshot()
+    await new Promise((resolve) => setTimeout(resolve, 80))
+    await cache.set('k', 1, { ttl: 0.05, snapshot: old })
+    expect(await cache.get('k')).toBeUndefined()
+  })
+})

@@ -1,0 +1,208 @@
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CacheKey, CacheTimeoutError, KeyPattern, RedisCache } from '../../src/index.js'
+import { type RedisClusterService, type RedisService, startRedis, startRedisCluster, startRedisServer } from '../support/redis.js'
+import { describeConformance } from './conformance.js'
+
+let prefixes = 0
+const uniquePrefix = () => `t${process.pid}x${++prefixes}:`
+
+describe('RedisCache on a standalone server', () => {
+  let redis: RedisService
+  let client: Redis
+  beforeAll(async () => {
+    redis = await startRedis()
+    client = new Redis(redis.url)
+  })
+  afterAll(async () => {
+    client?.disconnect()
+    await redis?.stop()
+  })
+
+  describeConformance('RedisCache standalone', async () => ({
+    cache: new RedisCache({ client, prefix: uniquePrefix() }),
+    other: new RedisCache({ client, prefix: uniquePrefix() }),
+  }))
+
+  it('treats a corrupt entry as a miss and deletes it', async () => {
+    const cache = new RedisCache({ client, prefix: uniquePrefix() })
+    for (const garbage of ['no header at all', 'not json\n{}', '[1,"x"]\nbody', '[0,[]]\n{"json": not superjson']) {
+      await client.set(cache.keyspace.data('User:id=1'), garbage)
+      expect(await cache.get('User:id=1')).toBeUndefined()
+      expect(await client.exists(cache.keyspace.data('User:id=1'))).toBe(0)
+    }
+    expect(cache.stats().errors).toBe(4)
+  })
+
+  it('invalidates 10,000 tagged keys with one O(1) script, and patterns by SCAN (never KEYS)', async () => {
+    const own = await startRedisServer()
+    const c = new Redis(own.url)
+    try {
+      const cache = new RedisCache({ client: c, prefix: uniquePrefix() })
+      const items = Array.from({ length: 10_000 }, (_, i) => ({ key: CacheKey.fields('Post', { id: i }), value: { i }, options: { ttl: 60, tags: ['Post', `Post:id=${i}`] } }))
+      await cache.setMany(items)
+      await cache.set('User:id=1', 'keep', { ttl: 60, tags: ['User'] })
+      expect(await cache.size()).toBe(10_001)
+      await cache.invalidateTags(['Post'])
+      const after = await cache.getMany(items.map((item) => item.key))
+      expect(after.every((entry) => entry === undefined)).toBe(true)
+      expect((await cache.get('User:id=1'))?.value).toBe('keep')
+
+      await cache.setMany(items)
+      expect(await cache.invalidatePattern(KeyPattern.entity('Post'))).toBe(10_000)
+      expect(await cache.size()).toBe(1)
+      const commandstats = await c.info('commandstats')
+      expect(commandstats).not.toMatch(/cmdstat_keys:/)
+      expect(commandstats).toMatch(/cmdstat_scan:/)
+    } finally {
+      c.disconnect()
+      await own.stop()
+    }
+  })
+
+  it('keeps memory bounded: 100,000 tagged entries that expire leave nothing behind', async () => {
+    const own = await startRedisServer()
+    const c = new Redis(own.url)
+    try {
+      const cache = new RedisCache({ client: c, prefix: uniquePrefix(), maxTtl: 2 })
+      const baseline = await c.dbsize()
+      let peak = 0
+      for (let start = 0; start < 100_000; start += 5_000) {
+        await cache.setMany(Array.from({ length: 5_000 }, (_, j) => ({ key: `Post:id=${start + j}`, value: { title: 'x'.repeat(50) }, options: { ttl: 2, tags: ['Post', `Post:id=${start + j}`, 'User'] } })))
+        // Record tags invalidated by writes: each leaves one tag key, kept 2 x maxTtl.
+        await cache.invalidateTags(Array.from({ length: 5_000 }, (_, j) => `Post:id=${start + j}`))
+        peak = Math.max(peak, await c.dbsize())
+      }
+      expect(cache.stats().writes).toBe(100_000)
+      expect(peak).toBeGreaterThan(50_000)
+      const deadline = Date.now() + 20_000
+      let size = await c.dbsize()
+      while (size > baseline + 1 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250))
+        size = await c.dbsize()
+      }
+      // Only the epoch counter remains: no tag sets, no orphaned members.
+      expect(size).toBeLessThanOrEqual(baseline + 1)
+      const memory = await c.info('memory')
+      const used = Number(/used_memory:(\d+)/.exec(memory)?.[1])
+      expect(used).toBeLessThan(20 * 1024 * 1024)
+    } finally {
+      c.disconnect()
+      await own.stop()
+    }
+  }, 60_000)
+
+  it('recovers when the server lost its scripts (NOSCRIPT)', async () => {
+    const cache = new RedisCache({ client, prefix: uniquePrefix() })
+    await cache.set('a', 1, { ttl: 60 })
+    await client.script('FLUSH')
+    expect((await cache.get('a'))?.value).toBe(1)
+    await client.script('FLUSH')
+    await cache.invalidateTags(['x'])
+  })
+
+  it('opens and closes its own connection from a URL', async () => {
+    const cache = new RedisCache({ url: redis.url, prefix: uniquePrefix() })
+    await cache.set('u', 1, { ttl: 60 })
+    expect((await cache.get('u'))?.value).toBe(1)
+    expect((await cache.healthCheck()).ok).toBe(true)
+    await cache.close()
+    expect(cache.client.status).toBe('end')
+  })
+
+  it('skips values over maxEntryBytes and drops the older value of the key', async () => {
+    const cache = new RedisCache({ client, prefix: uniquePrefix(), maxEntryBytes: 1000 })
+    await cache.set('big', 'small', { ttl: 60 })
+    await cache.set('big', 'x'.repeat(2000), { ttl: 60 })
+    expect(await cache.get('big')).toBeUndefined()
+    expect(cache.stats().rejectedTooLarge).toBe(1)
+  })
+
+  it('rejects bad options with errors naming them', () => {
+    expect(() => new RedisCache({ client, prefix: 'a{b}' })).toThrow(/prefix must be a non-empty string without "\{"/)
+    expect(() => new RedisCache({ client, prefix: '' })).toThrow(/prefix/)
+    expect(() => new RedisCache({})).toThrow(/exactly one of `client`/)
+    expect(() => new RedisCache({ client, operationTimeoutMs: -1 })).toThrow(/operationTimeoutMs/)
+    expect(() => new RedisCache({ client: {} as Redis })).toThrow(/ioredis Redis or Cluster/)
+  })
+})
+
+describe('RedisCache when the server is down', () => {
+  it('fails each operation within the operation timeout and reports health', async () => {
+    const server = await startRedisServer()
+    const cache = new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 })
+    try {
+      await cache.set('k', 1, { ttl: 60 })
+      expect((await cache.healthCheck()).ok).toBe(true)
+      await server.stop()
+      const started = performance.now()
+      const error = await cache.get('k').catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(Error)
+      // Bounded by the timeout (plus scheduling slack), whatever ioredis does while reconnecting.
+      expect(performance.now() - started).toBeLessThan(2000)
+      const health = await cache.healthCheck()
+      expect(health.ok).toBe(false)
+      expect(health.error).toBeDefined()
+      expect(cache.stats().errors).toBeGreaterThanOrEqual(1)
+      await server.start()
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      let back = false
+      for (let i = 0; i < 40 && !back; i++) {
+        back = (await cache.healthCheck()).ok
+        if (!back) await new Promise((resolve) => setTimeout(resolve, 250))
+      }
+      expect(back).toBe(true)
+      expect(await cache.get('k')).toBeUndefined()
+    } finally {
+      await cache.close()
+      await server.stop()
+    }
+  })
+
+  it('names the timeout', () => {
+    expect(new CacheTimeoutError('redis get', 200).message).toBe('Cache operation redis get timed out after 200 ms')
+  })
+})
+
+describe('RedisCache on a 3-node Redis Cluster', () => {
+  let service: RedisClusterService
+  let cluster: Cluster
+  beforeAll(async () => {
+    service = await startRedisCluster()
+    cluster = new Cluster(service.nodes)
+    await cluster.ping()
+  })
+  afterAll(async () => {
+    cluster?.disconnect()
+    await service?.stop()
+  })
+
+  describeConformance('RedisCache cluster', async () => ({
+    cache: new RedisCache({ client: cluster, prefix: uniquePrefix() }),
+    other: new RedisCache({ client: cluster, prefix: uniquePrefix() }),
+  }))
+
+  it('spreads entries over every master and invalidates 10,000 of them by tag and by pattern without CROSSSLOT', async () => {
+    const cache = new RedisCache({ client: cluster, prefix: uniquePrefix() })
+    const items = Array.from({ length: 10_000 }, (_, i) => ({ key: CacheKey.fields('Post', { id: i }), value: { i }, options: { ttl: 60, tags: ['Post', `Post:id=${i}`] } }))
+    await cache.setMany(items)
+    const perMaster = await Promise.all(cluster.nodes('master').map((node) => node.dbsize()))
+    expect(perMaster.every((n) => n > 1000)).toBe(true)
+    expect(await cache.size()).toBe(10_000)
+    const hits = await cache.getMany(items.map((item) => item.key))
+    expect(hits.every((entry) => entry !== undefined)).toBe(true)
+    await cache.invalidateTags(items.slice(0, 600).map((item) => `Post:id=${item.value.i}`))
+    const partly = await cache.getMany(items.map((item) => item.key))
+    expect(partly.filter((entry) => entry === undefined)).toHaveLength(600)
+    await cache.invalidateTags(['Post'])
+    expect((await cache.getMany(items.map((item) => item.key))).every((entry) => entry === undefined)).toBe(true)
+    await cache.setMany(items)
+    expect(await cache.invalidatePattern(KeyPattern.entity('Post'))).toBe(10_000)
+    expect(await cache.size()).toBe(0)
+  })
+
+  it('reports health for every master', async () => {
+    const cache = new RedisCache({ client: cluster, prefix: uniquePrefix() })
+    expect(await cache.healthCheck()).toMatchObject({ ok: true, mode: 'cluster' })
+  })
+})
