@@ -1,0 +1,244 @@
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CacheTierError, MemoryCache, NoopCache, RedisCache, TieredCache, type TieredCacheEvent, type TieredCacheOptions } from '../../src/index.js'
+import { type RedisService, startRedis, startRedisServer } from '../support/redis.js'
+import { WrappedCache } from '../support/wrapped-cache.js'
+import { describeConformance } from './conformance.js'
+
+let prefixes = 0
+const uniquePrefix = () => `tier${process.pid}x${++prefixes}:`
+
+describeConformance('TieredCache<Memory, Memory>', async () => ({
+  cache: new TieredCache(new MemoryCache(), new MemoryCache()),
+  other: new TieredCache(new MemoryCache(), new MemoryCache()),
+}))
+
+describe('TieredCache over a real Redis', () => {
+  let redis: RedisService
+  let client: Redis
+  beforeAll(async () => {
+    redis = await startRedis()
+    client = new Redis(redis.url)
+  })
+  afterAll(async () => {
+    client?.disconnect()
+    await redis?.stop()
+  })
+
+  describeConformance('TieredCache<Memory, Redis>', async () => ({
+    cache: new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() })),
+    other: new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() })),
+  }))
+
+  describeConformance('TieredCache<Memory, TieredCache<Memory, Redis>> (tiers compose)', async () => ({
+    cache: new TieredCache(new MemoryCache(), new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }))),
+  }))
+
+  describeConformance('TieredCache<Memory, Redis> with l2Write async', async () => {
+    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { l2Write: 'async' })
+    return { cache }
+  })
+
+  it('an L2 hit fills L1 with TTL = min(l1Ttl, remaining L2 TTL)', async () => {
+    const l2 = new RedisCache({ client, prefix: uniquePrefix() })
+    await l2.set('User:id=1', { id: 1 }, { ttl: 10, tags: ['User'] })
+    const longL1 = new TieredCache(new MemoryCache(), l2, { l1Ttl: 60 })
+    expect((await longL1.get('User:id=1'))?.value).toEqual({ id: 1 })
+    const filled = await longL1.l1.get('User:id=1')
+    expect(filled?.remainingTtlMs).toBeLessThanOrEqual(10_000)
+    expect(filled?.remainingTtlMs).toBeGreaterThan(8_000)
+    expect(filled?.tags).toEqual(['User'])
+
+    const shortL1 = new TieredCache(new MemoryCache(), l2, { l1Ttl: 2 })
+    await shortL1.get('User:id=1')
+    expect((await shortL1.l1.get('User:id=1'))?.remainingTtlMs).toBeLessThanOrEqual(2_000)
+
+    // set: L1 gets min(ttl, l1Ttl), L2 gets min(ttl, l2Ttl).
+    const capped = new TieredCache(new MemoryCache(), l2, { l1Ttl: 2, l2Ttl: 5 })
+    await capped.set('Post:id=1', 1, { ttl: 30 })
+    expect((await capped.l1.get('Post:id=1'))?.remainingTtlMs).toBeLessThanOrEqual(2_000)
+    const inL2 = (await l2.get('Post:id=1'))?.remainingTtlMs ?? 0
+    expect(inL2).toBeLessThanOrEqual(5_000)
+    expect(inL2).toBeGreaterThan(3_000)
+    expect(capped.stats().l2Hits).toBe(0)
+  })
+
+  it('an invalidation that lands while L2 is answering makes the L1 fill stale (instance-local race)', async () => {
+    const redisTier = new WrappedCache(new RedisCache({ client, prefix: uniquePrefix() }))
+    const cache = new TieredCache(new MemoryCache(), redisTier)
+    await redisTier.inner.set('User:id=1', 'old row', { ttl: 60, tags: ['User'] })
+    let release!: () => void
+    redisTier.gate = new Promise((resolve) => (release = resolve))
+    const reading = cache.get('User:id=1')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    redisTier.gate = undefined
+    await cache.invalidateTags(['User'])
+    release()
+    // The read began before the invalidation: it may return the old row (it was linearized before it) ...
+    expect((await reading)?.value).toBe('old row')
+    // ... but it must not leave it behind in L1.
+    expect(await cache.l1.get('User:id=1')).toBeUndefined()
+    expect(await cache.get('User:id=1')).toBeUndefined()
+  })
+
+  it('remembers invalidations L2 missed and replays them before L2 is used again', async () => {
+    const redisTier = new WrappedCache(new RedisCache({ client, prefix: uniquePrefix() }))
+    const cache = new TieredCache(new MemoryCache(), redisTier)
+    await cache.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
+    redisTier.broken = true
+    await cache.invalidateTags(['User'])
+    expect(cache.stats().pendingL2Invalidations).toBe(1)
+    redisTier.broken = false
+    // L2 still holds v1 (the invalidation never reached it), but this instance will not read it.
+    expect((await redisTier.inner.get('User:id=1'))?.value).toBe('v1')
+    expect(await cache.get('User:id=1')).toBeUndefined()
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    expect(await cache.get('User:id=1')).toBeUndefined()
+    expect(cache.stats().pendingL2Invalidations).toBe(0)
+    expect(await redisTier.inner.get('User:id=1')).toBeUndefined()
+  })
+
+  it('keeps serving from L1 while a real Redis is stopped, and fails only when L2 is required', async () => {
+    const server = await startRedisServer()
+    const events: TieredCacheEvent[] = []
+    const optional = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { onEvent: (e) => events.push(e) })
+    const required = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { l2Required: true })
+    try {
+      await optional.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
+      await required.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
+      await server.stop()
+
+      expect((await optional.get('User:id=1'))?.value).toBe('row')
+      expect(await optional.get('User:id=2')).toBeUndefined()
+      await optional.set('User:id=3', 'new', { ttl: 60 })
+      expect((await optional.get('User:id=3'))?.value).toBe('new')
+      expect(await optional.getOrSet('User:id=4', () => 'computed', { ttl: 60 })).toBe('computed')
+      expect(optional.stats().errorsByTier.l2).toBeGreaterThan(0)
+      expect(events.some((e) => e.tier === 'l2' && !e.failed)).toBe(true)
+
+      // L1 hits never touch L2; L1 misses and writes do, and fail with the tier named.
+      expect((await required.get('User:id=1'))?.value).toBe('row')
+      await expect(required.get('User:id=2')).rejects.toBeInstanceOf(CacheTierError)
+      await expect(required.set('User:id=5', 1, { ttl: 60 })).rejects.toThrow(/Cache tier l2 failed during set/)
+    } finally {
+      await optional.close()
+      await required.close()
+      await server.stop()
+    }
+  })
+})
+
+describe('TieredCache flags with a tier that throws', () => {
+  const flagSets: TieredCacheOptions[] = []
+  for (const writeThroughL1 of [true, false])
+    for (const writeThroughL2 of [true, false])
+      for (const l1Required of [true, false]) for (const l2Required of [true, false]) flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
+
+  const build = (options: TieredCacheOptions) => {
+    const l1 = new WrappedCache(new MemoryCache())
+    const l2 = new WrappedCache(new MemoryCache())
+    const both: string[] = []
+    const l1Ordered = new WrappedCache(l1, both, 'l1:')
+    const l2Ordered = new WrappedCache(l2, both, 'l2:')
+    const events: TieredCacheEvent[] = []
+    const cache = new TieredCache(l1Ordered, l2Ordered, { ...options, onEvent: (e) => events.push(e) })
+    return { l1, l2, cache, events, both }
+  }
+
+  describe.each(flagSets)('%o', (options) => {
+    it('healthy tiers: get reads L1 then L2, fills L1 only with writeThroughL1, set writes L2 only with writeThroughL2', async () => {
+      const { l1, l2, cache, both } = build(options)
+      await l2.inner.set('k', 'from l2', { ttl: 60 })
+      expect((await cache.get('k'))?.value).toBe('from l2')
+      expect(await l1.inner.has('k')).toBe(options.writeThroughL1)
+      expect(both).toEqual(options.writeThroughL1 ? ['l1:get', 'l1:snapshot', 'l2:get', 'l1:set'] : ['l1:get', 'l2:get'])
+      both.length = 0
+      await cache.set('s', 1, { ttl: 60 })
+      expect(await l1.inner.has('s')).toBe(true)
+      expect(await l2.inner.has('s')).toBe(options.writeThroughL2)
+      expect(both).toEqual(options.writeThroughL2 ? ['l2:set', 'l1:set'] : ['l1:set'])
+      both.length = 0
+      await cache.invalidateTags(['T'])
+      await cache.delete('s')
+      expect(both).toEqual(['l2:invalidateTags', 'l1:invalidateTags', 'l2:delete', 'l1:delete'])
+    })
+
+    it('L2 throws: the operation fails only if l2Required, otherwise it is counted, reported and goes on', async () => {
+      const { l1, l2, cache, events } = build(options)
+      await cache.set('warm', 'w', { ttl: 60 })
+      l2.broken = true
+      const ops = {
+        get: () => cache.get('cold'),
+        set: () => cache.set('k', 1, { ttl: 60 }),
+        invalidateTags: () => cache.invalidateTags(['T']),
+      }
+      for (const [name, op] of Object.entries(ops)) {
+        if (name === 'set' && !options.writeThroughL2) {
+          await op()
+          continue
+        }
+        if (options.l2Required) await expect(op(), name).rejects.toBeInstanceOf(CacheTierError)
+        else await expect(op(), name).resolves.not.toThrow()
+      }
+      // An L1 hit never needs L2.
+      expect((await cache.get('warm'))?.value).toBe('w')
+      if (!options.l2Required) {
+        expect(await l1.inner.has('k')).toBe(true)
+        expect(cache.stats().errorsByTier.l2).toBeGreaterThan(0)
+      }
+      expect(events.every((e) => e.tier === 'l2' && e.failed === options.l2Required)).toBe(true)
+      expect(events.length).toBeGreaterThan(0)
+    })
+
+    it('L1 throws: the operation fails only if l1Required, otherwise L2 serves', async () => {
+      const { l1, l2, cache, events } = build(options)
+      await l2.inner.set('k', 'from l2', { ttl: 60 })
+      l1.broken = true
+      if (options.l1Required) {
+        await expect(cache.get('k')).rejects.toThrow(/Cache tier l1 failed during get/)
+        await expect(cache.set('x', 1, { ttl: 60 })).rejects.toBeInstanceOf(CacheTierError)
+      } else {
+        expect((await cache.get('k'))?.value).toBe('from l2')
+        await cache.set('x', 2, { ttl: 60 })
+        if (options.writeThroughL2) expect((await cache.get('x'))?.value).toBe(2)
+        expect(cache.stats().errorsByTier.l1).toBeGreaterThan(0)
+      }
+      expect(events.every((e) => e.tier === 'l1' && e.failed === options.l1Required)).toBe(true)
+    })
+  })
+})
+
+describe('TieredCache write-behind (l2Write: async)', () => {
+  it('resolves after L1, writes L2 in the background, and counts background failures', async () => {
+    const l2 = new WrappedCache(new MemoryCache())
+    l2.delayMs = 50
+    const events: TieredCacheEvent[] = []
+    const cache = new TieredCache(new MemoryCache(), l2, { l2Write: 'async', onEvent: (e) => events.push(e) })
+    await cache.set('k', 1, { ttl: 60 })
+    expect(await cache.l1.has('k')).toBe(true)
+    expect(await l2.inner.has('k')).toBe(false)
+    await cache.flush()
+    expect(await l2.inner.has('k')).toBe(true)
+    l2.broken = true
+    await cache.set('k2', 2, { ttl: 60 })
+    await cache.flush()
+    expect(events.map((e) => e.operation)).toContain('set')
+    expect(cache.stats().errorsByTier.l2).toBe(1)
+  })
+})
+
+describe('TieredCache construction', () => {
+  it('has a builder with the same flags', async () => {
+    const cache = TieredCache.builder().l1(new MemoryCache()).l2(new NoopCache()).l1Ttl(5).l2Required().writeThroughL1(false).build()
+    expect(cache.options).toMatchObject({ l1Ttl: 5, l2Required: true, writeThroughL1: false, writeThroughL2: true, l2Write: 'sync' })
+    expect(cache.l1).toBeInstanceOf(MemoryCache)
+    expect(() => TieredCache.builder().l1(new MemoryCache()).build()).toThrow(/call \.l2\(backend\)/)
+  })
+
+  it('rejects bad options naming them', () => {
+    expect(() => new TieredCache(new MemoryCache(), {} as MemoryCache)).toThrow(/l2 must be a CacheBackend/)
+    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l1Ttl: -1 })).toThrow(/l1Ttl/)
+    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Write: 'later' as 'async' })).toThrow(/l2Write/)
+    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Required: 'yes' as unknown as boolean })).toThrow(/l2Required must be a boolean/)
+  })
+})

@@ -1,0 +1,96 @@
+import type { CacheBackend, CacheEntry, CacheSnapshot, SetManyItem, SetOptions } from '../../src/index.js'
+import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/index.js'
+
+/**
+ * A real backend behind a switch, for failure tests: while `broken`, every call throws (as a tier whose
+ * server is unreachable would); `gate` holds reads after they have read, to order races deterministically;
+ * `log` records the calls in order. Everything else is the wrapped backend's own behaviour.
+ */
+export class WrappedCache extends BaseCache {
+  broken = false
+  gate: Promise<void> | undefined
+  delayMs = 0
+  /** `log` may be shared by several wrappers (with different labels) to see the order across tiers. */
+  constructor(
+    readonly inner: CacheBackend,
+    readonly log: string[] = [],
+    readonly label = '',
+  ) {
+    super()
+  }
+
+  get name() {
+    return `wrapped(${this.inner.name})`
+  }
+
+  get maxTtl() {
+    return this.inner.maxTtl
+  }
+
+  async #call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    this.log.push(this.label + operation)
+    if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs))
+    if (this.broken) throw new Error(`${this.inner.name} is down (${operation})`)
+    return run()
+  }
+
+  get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
+    return this.#call('get', async () => {
+      const entry = await this.inner.get<T>(key)
+      if (this.gate) await this.gate
+      return entry
+    })
+  }
+
+  override getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
+    return this.#call('get', async () => {
+      const entries = await this.inner.getMany<T>(keys)
+      if (this.gate) await this.gate
+      return entries
+    })
+  }
+
+  set(key: KeyLike, value: unknown, options: SetOptions) {
+    return this.#call('set', () => this.inner.set(key, value, options))
+  }
+
+  override setMany(items: readonly SetManyItem[]) {
+    return this.#call('set', () => this.inner.setMany(items))
+  }
+
+  delete(key: KeyLike) {
+    return this.#call('delete', () => this.inner.delete(key))
+  }
+
+  has(key: KeyLike) {
+    return this.#call('has', () => this.inner.has(key))
+  }
+
+  snapshot(): Promise<CacheSnapshot> {
+    return this.#call('snapshot', () => this.inner.snapshot())
+  }
+
+  invalidateTags(tags: readonly TagLike[]) {
+    return this.#call('invalidateTags', () => this.inner.invalidateTags(tags))
+  }
+
+  invalidatePattern(pattern: KeyPattern | string) {
+    return this.#call('invalidatePattern', () => this.inner.invalidatePattern(pattern))
+  }
+
+  clear() {
+    return this.#call('clear', () => this.inner.clear())
+  }
+
+  size() {
+    return this.#call('size', () => this.inner.size())
+  }
+
+  stats() {
+    return this.inner.stats()
+  }
+
+  close() {
+    return this.inner.close()
+  }
+}
