@@ -7,14 +7,28 @@ export interface Serializer {
   deserialize(text: string): unknown
 }
 
+/** A Serializer over a superjson instance of its own, which callers may teach more types. */
+export interface SuperjsonSerializer extends Serializer {
+  readonly superjson: SuperJSON
+}
+
+/** Keys superjson refuses to walk ("prototype pollution risk"), although they are ordinary JSON data. */
+const GUARDED_KEYS = ['__proto__', 'constructor', 'prototype']
+
+/** superjson's JSONValue (not exported by its entry point). */
+type Json = string | number | boolean | null | undefined | Json[] | { [key: string]: Json }
+
 /**
- * A superjson instance of our own (registrations never leak into the application's global superjson),
- * with Buffer and Uint8Array stored as base64 instead of superjson's default number arrays — which are
- * 3-4x larger and, for Buffer, do not deserialize at all in superjson 2.
+ * A superjson instance of our own (registrations never leak into the application's global superjson), with:
+ * - Buffer and Uint8Array as base64 (superjson's default is a number array 3-4x larger, and Buffer does not
+ *   deserialize at all in superjson 2);
+ * - plain objects with an own `__proto__`, `constructor` or `prototype` key (valid JSON data, e.g. in a
+ *   Prisma Json column) written as a list of entries and rebuilt with defineProperty, so they round-trip
+ *   as data instead of making superjson throw — and without ever touching a prototype.
  *
- * `configure` receives the instance to register more classes (the Prisma layer registers Decimal).
+ * `configure` receives the instance to register more classes.
  */
-export function createSuperjsonSerializer(configure?: (superjson: SuperJSON) => void): Serializer {
+export function createSuperjsonSerializer(configure?: (superjson: SuperJSON) => void): SuperjsonSerializer {
   const superjson = new SuperJSON()
   superjson.registerCustom<Buffer, string>(
     {
@@ -32,12 +46,36 @@ export function createSuperjsonSerializer(configure?: (superjson: SuperJSON) => 
     },
     'Uint8Array',
   )
+  superjson.registerCustom<Record<string, unknown>, Array<[string, Json]>>(
+    {
+      isApplicable: (v): v is Record<string, unknown> => isPlainObject(v) && GUARDED_KEYS.some((key) => Object.prototype.hasOwnProperty.call(v, key)),
+      // Values need not be JSON yet: superjson walks the returned entries (transforming Dates etc.) and
+      // rebuilds children before calling deserialize.
+      serialize: (v) => Object.keys(v).map((key): [string, Json] => [key, v[key] as Json]),
+      deserialize: (entries) => {
+        const out: Record<string, unknown> = {}
+        for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+        return out
+      },
+    },
+    'GuardedKeys',
+  )
   configure?.(superjson)
   return {
+    superjson,
     serialize: (value) => superjson.stringify(value),
     deserialize: (text) => superjson.parse(text),
   }
 }
 
-/** The default serializer: {@link createSuperjsonSerializer} with nothing added. */
-export const defaultSerializer: Serializer = createSuperjsonSerializer()
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value) as unknown
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * The serializer every RedisCache uses unless given another. The Prisma layer registers Prisma's Decimal in
+ * it when an extension is created (see src/prisma/serializer.ts).
+ */
+export const defaultSerializer: SuperjsonSerializer = createSuperjsonSerializer()

@@ -3,33 +3,41 @@ import { assertEntity, CacheKey, type KeyFieldValue } from './key.js'
 /**
  * A tag an entry is written with, so that one call can invalidate every entry carrying it.
  *
- * Two kinds, both plain strings underneath:
+ * Three kinds, all plain strings underneath:
  * - model-wide: `EntityTag.entity('User')` → `User` (every cached read that depends on any User row);
  * - record: `EntityTag.record('User', { id: 1 })` → `User:id=1` (reads that depend on that one row),
- *   in the same string form as {@link CacheKey}.
+ *   in the same string form as {@link CacheKey};
+ * - collection: `EntityTag.collection('User')` → `User:*` (reads that depend on which rows exist or on
+ *   any of them: lists, counts, aggregates, absent rows). A record identifier can never be `*` (it would
+ *   be escaped), so the collection tag never collides with a record tag.
  */
 export class EntityTag {
   readonly entity: string
-  /** The record identifier, or undefined for a model-wide tag. */
+  /** The record identifier, `*` for a collection tag, undefined for a model-wide tag. */
   readonly identifier: string | undefined
   readonly text: string
 
-  private constructor(entity: string, identifier: string | undefined) {
+  private constructor(entity: string, identifier: string | undefined, text: string) {
     assertEntity(entity)
     this.entity = entity
     this.identifier = identifier
-    this.text = identifier === undefined ? entity : new CacheKey(entity, identifier).toString()
+    this.text = text
   }
 
   /** The model-wide tag of an entity. */
   static entity(entity: string): EntityTag {
-    return new EntityTag(entity, undefined)
+    return new EntityTag(entity, undefined, entity)
+  }
+
+  /** The tag of reads over the whole set of an entity's records. */
+  static collection(entity: string): EntityTag {
+    return new EntityTag(entity, '*', `${entity}:*`)
   }
 
   /** The tag of one record, identified by its unique fields (sorted, escaped as in {@link CacheKey.fields}). */
   static record(entity: string, fields: Readonly<Record<string, KeyFieldValue>> | string): EntityTag {
     const key = typeof fields === 'string' ? CacheKey.of(entity, fields) : CacheKey.fields(entity, fields)
-    return new EntityTag(entity, key.identifier)
+    return new EntityTag(entity, key.identifier, key.toString())
   }
 
   toString(): string {

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto'
+import { Prisma } from '@prisma/client/extension'
+import type { CacheBackend } from '../cache/backend.js'
+import type { CacheKey } from '../cache/key.js'
+import { MemoryCache } from '../cache/memory-cache.js'
+import type { KeyPattern } from '../cache/pattern.js'
+import { defaultSerializer } from '../cache/serializer.js'
+import type { TagLike } from '../cache/tag.js'
+import type { CacheOption } from './cache-option.js'
+import { buildDataModel } from './data-model.js'
+import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
+import { PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
+import { lazyPrismaPromise } from './prisma-promise.js'
+import type { ReadOperation } from './read-plan.js'
+import { registerPrismaTypes } from './serializer.js'
+import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
+
+/** The `cache` argument every cached read method accepts. */
+export type CacheArgs = { cache?: CacheOption }
+
+/** `prisma.$cache`. */
+export interface CacheApi {
+  /** Invalidates by tags (`'User'`, `'User:id=1'`, EntityTag), by key patterns (`'User:*'`, KeyPattern), and by keys. */
+  invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void>
+  /** Empties the cache backend (every entry in it, this extension's or not). */
+  clear(): Promise<void>
+  /** The backend's stats (per tier for a TieredCache) and per-model counters. */
+  stats(): PrismaCacheStats
+  /** The key a read is stored under, e.g. `keyFor('User', 'findUnique', { where: { id: 1 } })` → `User:id=1`. */
+  keyFor(model: string, operation: ReadOperation, args?: Record<string, unknown>): CacheKey
+  /** The backend results are stored in. */
+  readonly backend: CacheBackend
+}
+
+/** Prisma 7 keeps an interactive transaction's scope on its client under this symbol. */
+const TRANSACTION_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
+
+interface ModelContext {
+  $name: string
+  $parent: Record<string | symbol, unknown>
+}
+
+type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
+
+/**
+ * The Prisma extension: typed `cache` arguments on reads, results served from the cache before Prisma's
+ * query pipeline runs, and invalidation of what every write changed.
+ *
+ * ```ts
+ * const prisma = new PrismaClient({ adapter }).$extends(cacheExtension({ cache: new TieredCache(l1, l2) }))
+ * await prisma.user.findUnique({ where: { id: 1 }, cache: { ttl: 60 } })
+ * ```
+ */
+export function cacheExtension(options: CacheExtensionOptions = {}) {
+  const resolved = resolveExtensionOptions(options)
+  return Prisma.defineExtension((client) => {
+    const schema = (client as unknown as { _engineConfig?: { inlineSchema?: unknown } })._engineConfig?.inlineSchema
+    if (typeof schema !== 'string') {
+      throw new Error('prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema); Prisma 7 with the prisma-client generator is required')
+    }
+    const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
+    registerPrismaTypes(defaultSerializer)
+    const engine = new PrismaCache(resolved.cache ?? new MemoryCache(), buildDataModel(schema, fingerprint), resolved)
+
+    /** One implementation for every cached read method; the typed signatures are below. */
+    function read(operation: ReadOperation, self: unknown, args: unknown): PromiseLike<unknown> {
+      const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
+      const delegate = ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate
+      const { cache: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown> & CacheArgs
+      const query = () => delegate[operation]!(rest)
+      let planned
+      try {
+        planned = engine.planRead(ctx.$name, operation, cacheArg, rest, ctx.$parent[TRANSACTION_SCOPE] !== undefined)
+      } catch (error) {
+        // Invalid `cache` argument: reject before anything touches the database or the cache.
+        return lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error))
+      }
+      if (planned === undefined) return query()
+      const plan = planned
+      return lazyPrismaPromise(() => engine.read(plan, query), query)
+    }
+
+    const api: CacheApi = {
+      invalidate: (what) => engine.invalidate(what),
+      clear: () => engine.cache.clear(),
+      stats: () => engine.stats(),
+      keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
+      backend: engine.cache,
+    }
+
+    return client.$extends({
+      name: 'prisma-tiered-cache',
+      client: {
+        $cache: api,
+        /**
+         * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
+         * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction
+         * client keeps this extension (typed `cache` arguments, write tracking).
+         */
+        $transaction(this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
+          const self = this as Record<string | symbol, unknown>
+          const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
+          const original = ctx.$parent['$transaction'] as (this: unknown, arg: unknown, options?: unknown) => Promise<unknown>
+          // Batch transactions: writes invalidate in the query hook, after the batch has committed.
+          // Nested interactive transactions: the outermost one owns the invalidations.
+          if (typeof arg !== 'function' || self[TRANSACTION_SCOPE] !== undefined) return original.call(this, arg, transactionOptions)
+          const callback = arg as (tx: unknown) => Promise<unknown>
+          let id: string | undefined
+          return (async () => {
+            try {
+              const result = await original.call(
+                this,
+                (tx: Record<string | symbol, unknown>) => {
+                  id = (tx[TRANSACTION_SCOPE] as { txId?: string } | undefined)?.txId
+                  if (id !== undefined) engine.pending.open(id)
+                  return callback(tx)
+                },
+                transactionOptions,
+              )
+              if (id !== undefined) await engine.applyNow(engine.pending.take(id))
+              return result
+            } catch (error) {
+              if (id !== undefined) engine.pending.take(id)
+              throw error
+            }
+          })()
+        },
+      },
+      model: {
+        $allModels: {
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>> {
+            return read('findUnique', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+          },
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> {
+            return read('findUniqueOrThrow', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
+          },
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>> {
+            return read('findFirst', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+          },
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> {
+            return read('findFirstOrThrow', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
+          },
+          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>> {
+            return read('findMany', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>>
+          },
+          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>> {
+            return read('count', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>>
+          },
+          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
+            return read('aggregate', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+          },
+          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
+            return read('groupBy', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+          },
+        },
+      },
+      query: {
+        async $allOperations({ model, operation, args, query, ...rest }) {
+          const transaction = (rest as { __internalParams?: { transaction?: { kind?: string; id?: unknown } } }).__internalParams?.transaction
+          const transactionId = transaction?.kind === 'itx' ? String(transaction.id) : undefined
+          if (model !== undefined && (WRITE_OPERATIONS as readonly string[]).includes(operation)) {
+            const result = await query(args)
+            await engine.afterWrite(model, operation as WriteOperation, args as Record<string, unknown>, result, transactionId)
+            return result
+          }
+          if (model === undefined && /^\$(execute|query)Raw(Unsafe)?$/.test(operation)) {
+            const result = await query(args)
+            await engine.afterRaw(sqlText(args), transactionId)
+            return result
+          }
+          return query(args)
+        },
+      },
+    })
+  })
+}
+
+/** The SQL text of a raw call's arguments: a Prisma.Sql (tagged template) or `[sql, ...values]` (Unsafe). */
+function sqlText(args: unknown): string {
+  if (Array.isArray(args)) return typeof args[0] === 'string' ? args[0] : Array.isArray(args[0]) ? (args[0] as string[]).join('?') : ''
+  const strings = (args as { strings?: unknown } | null)?.strings
+  if (Array.isArray(strings)) return strings.join('?')
+  const sql = (args as { sql?: unknown } | null)?.sql
+  return typeof sql === 'string' ? sql : ''
+}

@@ -1,0 +1,60 @@
+import type { CacheBackend } from '../cache/backend.js'
+import { seconds } from './cache-option.js'
+
+/** Per-model defaults: `false` never caches the model; an object sets its TTL and whether its reads are cached without a `cache` argument. */
+export type ModelCacheOptions = false | { ttl?: number; swr?: number; auto?: boolean }
+
+export interface CacheExtensionOptions {
+  /** Where results go. Default: `new MemoryCache()` (L1 only, in this process). */
+  cache?: CacheBackend
+  /** Default TTL in seconds for cached reads. Default 60. */
+  ttl?: number
+  /** Default stale-while-revalidate window in seconds (accepted and validated; serving stale arrives with issue 5). Default 0. */
+  swr?: number
+  /**
+   * Cache reads that pass no `cache` argument. Default false: only reads with a `cache` argument, and reads
+   * of models listed in `models` with an object, are cached.
+   */
+  auto?: boolean
+  /** Per-model settings, by model name as in the schema (`User`, not `user`). */
+  models?: Record<string, ModelCacheOptions>
+  /** Called when the cache fails and the query goes on from the database (never for required tiers, which throw). */
+  onError?: (error: unknown, context: { model: string | undefined; operation: string }) => void
+}
+
+export interface ResolvedExtensionOptions {
+  cache: CacheBackend | undefined
+  ttl: number
+  swr: number
+  auto: boolean
+  models: Map<string, ModelCacheOptions>
+  onError: CacheExtensionOptions['onError']
+}
+
+/** Validates the options given to cacheExtension(), naming the bad field. Model names are checked later, against the schema. */
+export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
+  const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
+  if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'onError'])
+  for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
+  const ttl = seconds(options.ttl ?? 60, at('ttl'))
+  const swr = seconds(options.swr ?? 0, at('swr'), true)
+  if (options.auto !== undefined && typeof options.auto !== 'boolean') throw new TypeError(`${at('auto')}: must be a boolean`)
+  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError(`${at('onError')}: must be a function`)
+  const cache = options.cache
+  if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.get !== 'function' || typeof cache.snapshot !== 'function')) {
+    throw new TypeError(`${at('cache')}: must be a CacheBackend (MemoryCache, RedisCache, TieredCache, NoopCache)`)
+  }
+  const models = new Map<string, ModelCacheOptions>()
+  for (const [name, value] of Object.entries(options.models ?? {})) {
+    if (value === false) models.set(name, false)
+    else if (typeof value === 'object' && value !== null) {
+      for (const key of Object.keys(value)) if (!['ttl', 'swr', 'auto'].includes(key)) throw new TypeError(`${at(`models.${name}.${key}`)}: unknown field (allowed: ttl, swr, auto)`)
+      if (value.ttl !== undefined) seconds(value.ttl, at(`models.${name}.ttl`))
+      if (value.swr !== undefined) seconds(value.swr, at(`models.${name}.swr`), true)
+      if (value.auto !== undefined && typeof value.auto !== 'boolean') throw new TypeError(`${at(`models.${name}.auto`)}: must be a boolean`)
+      models.set(name, value)
+    } else throw new TypeError(`${at(`models.${name}`)}: must be false or { ttl?, swr?, auto? }`)
+  }
+  return { cache, ttl, swr, auto: options.auto ?? false, models, onError: options.onError }
+}

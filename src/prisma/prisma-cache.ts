@@ -1,0 +1,180 @@
+import type { CacheBackend } from '../cache/backend.js'
+import { Coalescer } from '../cache/coalescer.js'
+import { cloneValue } from '../cache/clone.js'
+import { CacheTierError } from '../cache/errors.js'
+import { CacheKey } from '../cache/key.js'
+import { escapeGlob, KeyPattern } from '../cache/pattern.js'
+import type { CacheStats } from '../cache/stats.js'
+import { type TagLike, tagTexts } from '../cache/tag.js'
+import { type ResolvedCacheOption, resolveCacheOption } from './cache-option.js'
+import type { DataModel } from './data-model.js'
+import type { ResolvedExtensionOptions } from './options.js'
+import { rawSqlTags } from './raw-sql.js'
+import { planRead, type ReadOperation, type ReadPlan, resultTags } from './read-plan.js'
+import { modelTag } from './tags.js'
+import { PendingInvalidations } from './transactions.js'
+import { type WriteOperation, writeTags } from './write-tags.js'
+
+/** Counters per model, next to the backend's own stats. */
+export interface ModelStats {
+  hits: number
+  misses: number
+  /** Reads that did not use the cache (cache: false, model disabled, inside a transaction, not opted in). */
+  bypasses: number
+  /** Cache failures tolerated (the query was answered from the database). */
+  errors: number
+  /** Writes (and raw statements) that invalidated tags of this model. */
+  invalidations: number
+}
+
+export interface PrismaCacheStats {
+  cache: CacheStats
+  models: Record<string, ModelStats>
+}
+
+/** One read ready to run through the cache. */
+export interface PlannedRead {
+  plan: ReadPlan
+  option: ResolvedCacheOption
+  storedKey: string
+  orThrow: boolean
+}
+
+/**
+ * The Prisma-facing engine behind the extension, free of Prisma's client objects (so it is testable and the
+ * extension file stays about wiring): plans reads, runs them through the cache race-safely, derives and
+ * applies invalidations, keeps per-model stats.
+ */
+export class PrismaCache {
+  readonly cache: CacheBackend
+  readonly dataModel: DataModel
+  readonly pending = new PendingInvalidations()
+  /** Prepended to every key: the schema fingerprint, so a changed schema never reads old shapes. */
+  readonly namespace: string
+  readonly #options: ResolvedExtensionOptions
+  readonly #coalescer = new Coalescer()
+  readonly #stats = new Map<string, ModelStats>()
+
+  constructor(cache: CacheBackend, dataModel: DataModel, options: ResolvedExtensionOptions) {
+    this.cache = cache
+    this.dataModel = dataModel
+    this.#options = options
+    this.namespace = `${dataModel.fingerprint}/`
+    for (const name of options.models.keys()) {
+      if (!dataModel.models.has(name)) throw new TypeError(`prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`)
+    }
+  }
+
+  /**
+   * Decides whether and how a read uses the cache. Validates the `cache` argument first (throws naming the
+   * model, operation and field). Undefined: run the query as is.
+   */
+  planRead(model: string, operation: ReadOperation, cacheArg: unknown, args: Record<string, unknown>, inTransaction: boolean): PlannedRead | undefined {
+    const modelOptions = this.#options.models.get(model)
+    const auto = modelOptions === undefined ? this.#options.auto : modelOptions !== false && (modelOptions.auto ?? true)
+    const defaults = {
+      ttl: cacheArg === undefined && !auto ? undefined : (modelOptions || undefined)?.ttl ?? this.#options.ttl,
+      swr: (modelOptions || undefined)?.swr ?? this.#options.swr,
+    }
+    const option = resolveCacheOption(cacheArg, defaults, { model, operation })
+    if (option === undefined || modelOptions === false || inTransaction) {
+      this.#model(model).bypasses++
+      return undefined
+    }
+    const plan = planRead(this.dataModel, model, operation, args)
+    const storedKey = this.namespace + (option.key ?? plan.key.toString())
+    return { plan, option, storedKey, orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow' }
+  }
+
+  /** Serves a read from the cache, or runs it once per key on this instance and stores the result race-safely. */
+  async read<T>(read: PlannedRead, query: () => PromiseLike<T>): Promise<T> {
+    const model = read.plan.model.name
+    const stats = this.#model(model)
+    const hit = await this.#tolerate(model, 'get', () => this.cache.get<T>(read.storedKey), undefined)
+    // A cached null is not an answer for the OrThrow variants: they ask the database, which throws.
+    if (hit !== undefined && !(read.orThrow && hit.value === null)) {
+      stats.hits++
+      return hit.value
+    }
+    stats.misses++
+    const { promise, joined } = this.#coalescer.run(read.orThrow ? `${read.storedKey}!` : read.storedKey, async () => {
+      // Taken before the query: an invalidation while it runs makes what it stores stale (docs/design.md).
+      const snapshot = await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined)
+      const value = await query()
+      if (snapshot !== undefined) {
+        const tags = [...resultTags(read.plan, value), ...read.option.tags]
+        await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl: read.option.ttl, tags, snapshot }), undefined)
+      }
+      return value
+    })
+    const value = await promise
+    return joined ? cloneValue(value) : value
+  }
+
+  /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
+  async afterWrite(model: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown, transactionId: string | undefined): Promise<void> {
+    await this.#apply(writeTags(this.dataModel, model, operation, args, result), transactionId)
+  }
+
+  /** Invalidates what a raw statement may have changed. */
+  async afterRaw(sql: string, transactionId: string | undefined): Promise<void> {
+    const tags = rawSqlTags(this.dataModel, sql)
+    if (tags !== undefined) await this.#apply(tags, transactionId)
+  }
+
+  /** Applies tags (or 'all': every model) now, unless they belong to an open interactive transaction. */
+  async #apply(tags: Set<string> | 'all', transactionId: string | undefined): Promise<void> {
+    if (transactionId !== undefined && this.pending.add(transactionId, tags)) return
+    await this.applyNow(tags)
+  }
+
+  async applyNow(tags: Set<string> | 'all'): Promise<void> {
+    const list = tags === 'all' ? [...this.dataModel.models.keys()].map(modelTag) : [...tags]
+    if (list.length === 0) return
+    for (const name of this.dataModel.models.keys()) {
+      if (list.some((tag) => tag === name || tag.startsWith(`${name}:`))) this.#model(name).invalidations++
+    }
+    // Not tolerated: a write whose invalidation fails would leave stale entries behind. TieredCache already
+    // tolerates an optional failing L2 (and remembers what it missed); what reaches here is a real failure.
+    await this.cache.invalidateTags(list)
+  }
+
+  /** `prisma.$cache.invalidate(...)`. */
+  async invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void> {
+    const tags = tagTexts(what.tags)
+    if (tags.length > 0) await this.cache.invalidateTags(tags)
+    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(escapeGlob(this.namespace) + KeyPattern.from(pattern).glob)
+    for (const key of what.keys ?? []) await this.cache.delete(this.namespace + String(key))
+  }
+
+  /** The key a read is stored under (without the schema namespace). */
+  keyFor(model: string, operation: ReadOperation, args: Record<string, unknown> = {}): CacheKey {
+    return planRead(this.dataModel, model, operation, args).key
+  }
+
+  stats(): PrismaCacheStats {
+    return { cache: this.cache.stats(), models: Object.fromEntries([...this.#stats].map(([name, s]) => [name, { ...s }])) }
+  }
+
+  #model(name: string): ModelStats {
+    let stats = this.#stats.get(name)
+    if (!stats) this.#stats.set(name, (stats = { hits: 0, misses: 0, bypasses: 0, errors: 0, invalidations: 0 }))
+    return stats
+  }
+
+  /** A cache failure must not fail the query, unless the user made that tier required (CacheTierError). */
+  async #tolerate<T, F>(model: string, operation: string, run: () => Promise<T>, fallback: F): Promise<T | F> {
+    try {
+      return await run()
+    } catch (error) {
+      if (error instanceof CacheTierError) throw error
+      this.#model(model).errors++
+      try {
+        this.#options.onError?.(error, { model, operation })
+      } catch {
+        // A throwing onError must not fail the query either.
+      }
+      return fallback
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/** What Prisma's batch `$transaction([...])` calls on each item it is given. */
+interface TransactionCapable<T> extends PromiseLike<T> {
+  requestTransaction?(batch: unknown, lock?: unknown): PromiseLike<unknown>
+}
+
+/**
+ * A lazy promise shaped like a PrismaPromise: nothing runs until it is awaited (as with Prisma's own), so
+ * it can be handed to `$transaction([...])`. Awaited directly it runs `cached` (the cache path); inside a
+ * batch transaction Prisma calls `requestTransaction`, and the plain query joins the batch instead — reads
+ * inside a transaction never use the shared cache.
+ */
+export function lazyPrismaPromise<T>(cached: () => Promise<T>, query: () => TransactionCapable<T>): Promise<T> & TransactionCapable<T> {
+  let promise: Promise<T> | undefined
+  const run = () => (promise ??= cached())
+  return {
+    then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
+    catch: (onRejected) => run().catch(onRejected),
+    finally: (onFinally) => run().finally(onFinally),
+    requestTransaction: (batch, lock) => {
+      const inner = query()
+      if (typeof inner.requestTransaction !== 'function') throw new TypeError('prisma-tiered-cache: the underlying query cannot join a batch transaction')
+      return inner.requestTransaction(batch, lock)
+    },
+    [Symbol.toStringTag]: 'PrismaPromise',
+  }
+}
