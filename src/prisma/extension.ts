@@ -32,6 +32,24 @@ export interface CacheApi {
   readonly backend: CacheBackend
 }
 
+/** Client methods an interactive transaction client does not have (Prisma's ITXClientDenyList). */
+type TransactionDenyList = '$connect' | '$disconnect' | '$on' | '$use' | '$extends'
+
+interface TransactionOptions {
+  maxWait?: number
+  timeout?: number
+  isolationLevel?: string
+}
+
+/**
+ * `$transaction` with Prisma's two signatures, typed from the client it is called on (`this`), so the
+ * transaction client keeps this extension's types (the typed `cache` argument).
+ */
+export interface CachedTransaction {
+  <T, P extends Prisma.PrismaPromise<unknown>[]>(this: T, arg: [...P], options?: TransactionOptions): Promise<{ [K in keyof P]: Awaited<P[K]> }>
+  <T, R>(this: T, fn: (client: Omit<T, TransactionDenyList>) => Promise<R>, options?: TransactionOptions): Promise<R>
+}
+
 /** Prisma 7 keeps an interactive transaction's scope on its client under this symbol. */
 const TRANSACTION_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
 
@@ -97,7 +115,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
          * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction
          * client keeps this extension (typed `cache` arguments, write tracking).
          */
-        $transaction(this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
+        $transaction: function (this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
           const self = this as Record<string | symbol, unknown>
           const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
           const original = ctx.$parent['$transaction'] as (this: unknown, arg: unknown, options?: unknown) => Promise<unknown>
@@ -124,7 +142,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
               throw error
             }
           })()
-        },
+        } as CachedTransaction,
       },
       model: {
         $allModels: {

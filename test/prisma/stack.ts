@@ -1,0 +1,47 @@
+/**
+ * A Prisma client with the cache extension over a real database (and optionally a real Redis L2), plus a
+ * counter of the queries that really reach the database (a query extension *below* the cache extension).
+ */
+import { Redis } from 'ioredis'
+import { type CacheBackend, type CacheExtensionOptions, cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import type { TestDatabase } from '../support/database.js'
+
+export type Tiers = 'memory' | 'memory+redis'
+export const TIERS: readonly Tiers[] = ['memory', 'memory+redis']
+
+let prefixes = 0
+export const uniquePrefix = () => `px${process.pid}n${++prefixes}:`
+
+export function countingClient(db: TestDatabase) {
+  const counter = { queries: 0, operations: [] as string[] }
+  const base = db.createClient().$extends({
+    query: {
+      async $allOperations({ model, operation, args, query }) {
+        counter.queries++
+        counter.operations.push(`${model ?? ''}.${operation}`)
+        return query(args)
+      },
+    },
+  })
+  return { base, counter }
+}
+
+export function buildCache(tiers: Tiers, redis: Redis | undefined): CacheBackend {
+  if (tiers === 'memory') return new MemoryCache()
+  if (!redis) throw new Error('memory+redis needs a Redis client')
+  return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix() }))
+}
+
+export function cachedClient(db: TestDatabase, cache: CacheBackend, options: Omit<CacheExtensionOptions, 'cache'> = {}) {
+  const { base, counter } = countingClient(db)
+  const prisma = base.$extends(cacheExtension({ ...options, cache }))
+  return { prisma, counter, cache }
+}
+
+/** A second instance sharing the same L2 (new L1): an L2 hit on its first read. */
+export function secondInstance(first: CacheBackend): CacheBackend {
+  if (!(first instanceof TieredCache)) return new MemoryCache()
+  return new TieredCache(new MemoryCache(), first.l2)
+}
+
+export { Redis }

@@ -1,0 +1,363 @@
+/**
+ * Real databases behind Prisma 7 for test suites: every Prisma scenario runs
+ * on SQLite and on PostgreSQL (`describe.each(PROVIDERS)`).
+ *
+ *   const db = await startDatabase('postgresql');
+ *   const prisma = db.createClient();      // a new PrismaClient each call
+ *   ...
+ *   await db.reset();                      // empty every table, restart ids
+ *   await db.stop();                       // disconnect clients, drop what we made
+ *
+ * Schema: prisma/schema.prisma (models) with tables created from
+ * prisma/sql/<provider>.sql, because `prisma migrate`/`db push` need the Rust
+ * schema engine, which cannot be downloaded here. Clients: generated into
+ * prisma/generated/ by `npm run generate` (run by `npm install`/`npm ci`
+ * through the `prepare` script).
+ *
+ * TWO GENERATED CLIENTS, ONE TYPE. A Prisma 7 client is bound to the provider
+ * of the schema it was generated from: given the other provider's driver
+ * adapter its constructor throws, e.g. "The Driver Adapter
+ * `@prisma/adapter-libsql`, based on `sqlite`, is not compatible with the
+ * provider `postgres` specified in the Prisma schema." So there are two
+ * clients, generated from one schema whose SQLite copy differs only in the
+ * datasource provider (scripts/generate.mjs). Their model, result and
+ * method types are identical; only some INPUT types differ, where PostgreSQL
+ * accepts more: `mode: 'insensitive'` string filters, `skipDuplicates` in
+ * createMany, JSON filters (`path` is string[] on PostgreSQL, a string on
+ * SQLite; array_contains/lt/gt on Json), list field references, isolation
+ * levels other than Serializable. Tests get the PostgreSQL client's type
+ * ({@link TestPrismaClient}); the SQLite client is cast to it once, in
+ * {@link startSqlite}. That is sound for everything both providers accept;
+ * a PostgreSQL-only input compiles but is rejected at run time on SQLite with
+ * a PrismaClientValidationError, so guard such tests with
+ * `db.provider === 'postgresql'`. All runtime values (Prisma.Decimal,
+ * Prisma.DbNull, Prisma.JsonNull, error classes, Prisma.sql) come from the
+ * shared `@prisma/client/runtime/client`, so the re-exported `Prisma`
+ * namespace works with both clients (instanceof included).
+ */
+import { createClient as createLibsqlClient, type Client as LibsqlClient } from '@libsql/client';
+import { PrismaLibSql } from '@prisma/adapter-libsql';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PrismaClient as PostgresPrismaClient, Prisma } from '../../prisma/generated/postgresql/client.js';
+import { PrismaClient as SqlitePrismaClient, type Prisma as SqlitePrisma } from '../../prisma/generated/sqlite/client.js';
+import { createDatabase, startPostgres, type PostgresService } from './postgres.js';
+import { makeTempDir, removeTempDir } from './processes.js';
+
+export { Prisma };
+export { $Enums, Role } from '../../prisma/generated/postgresql/client.js';
+export type {
+  AuditLog,
+  Membership,
+  Organization,
+  Post,
+  Profile,
+  Tag,
+  User,
+} from '../../prisma/generated/postgresql/client.js';
+
+/** The database kinds every Prisma scenario runs on. */
+export type Provider = 'sqlite' | 'postgresql';
+
+/** Both providers, for `describe.each(PROVIDERS)`. */
+export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql'];
+
+/**
+ * The client type tests use for both providers: the PostgreSQL client's
+ * (see the module comment for why the SQLite client may wear it).
+ */
+export type TestPrismaClient = PostgresPrismaClient;
+
+/** PrismaClient options a test may pass; the driver adapter is ours. */
+export type TestClientOptions = Omit<Prisma.PrismaClientOptions, 'adapter' | 'accelerateUrl'>;
+
+/** A fresh database with the test schema's tables. */
+export interface TestDatabase {
+  readonly provider: Provider;
+  /**
+   * Where it is: `file:/abs/path.db` for SQLite, a `postgresql://` URL for
+   * PostgreSQL (a database of its own, except with `DATABASE_URL`: see
+   * {@link startDatabase}).
+   */
+  readonly url: string;
+  /** PostgreSQL schema holding the tables ("public" unless `DATABASE_URL` is used); undefined for SQLite. */
+  readonly schema: string | undefined;
+  /** Pid of the PostgreSQL server when the rig runs it as a local process; undefined otherwise. */
+  readonly serverPid: number | undefined;
+  /**
+   * A NEW PrismaClient with the provider's driver adapter (tests often need
+   * several clients on one database, e.g. two app instances). It connects
+   * lazily; {@link stop} disconnects every client made here.
+   */
+  createClient(options?: TestClientOptions): TestPrismaClient;
+  /**
+   * Run SQL outside Prisma (another writer behind the cache's back, or a
+   * check of what is really stored), through the admin connection.
+   * Placeholders are the driver's: `$1` on PostgreSQL, `?` on SQLite.
+   * @returns the result rows as plain objects (none for statements without rows).
+   */
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Empty every table and restart identity/autoincrement counters. Clients stay usable. */
+  reset(): Promise<void>;
+  /** Disconnect every client from {@link createClient}, close the admin connection, remove what was made. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const DDL_FILES: Record<Provider, string> = {
+  sqlite: join(ROOT, 'prisma', 'sql', 'sqlite.sql'),
+  postgresql: join(ROOT, 'prisma', 'sql', 'postgresql.sql'),
+};
+/** How long SQLite connections wait for another connection's lock (several clients share the file). */
+const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+let counter = 0;
+/** A name unique in this machine for a while: lower-case SQL identifier. */
+function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter}`;
+}
+
+/**
+ * A fresh, empty database with the test schema.
+ *
+ * - `sqlite`: a new file in a temp dir (WAL mode), tables from prisma/sql/sqlite.sql.
+ * - `postgresql`: a server from {@link startPostgres} (shared by every
+ *   PostgreSQL TestDatabase of this process while any is running, stopped
+ *   with the last), a new database on it, tables from prisma/sql/postgresql.sql.
+ *   With `DATABASE_URL` (a server the rig does not own, where it may not
+ *   create databases) a new schema in that database instead.
+ */
+export async function startDatabase(provider: Provider): Promise<TestDatabase> {
+  switch (provider) {
+    case 'sqlite':
+      return startSqlite();
+    case 'postgresql':
+      return startPostgresDatabase();
+    default:
+      throw new Error(`startDatabase: unknown provider ${String(provider satisfies never)}`);
+  }
+}
+
+/** Clients made by createClient, disconnected by stop(). */
+class ClientSet {
+  readonly #clients = new Set<{ $disconnect(): Promise<void> }>();
+  add<T extends { $disconnect(): Promise<void> }>(client: T): T {
+    this.#clients.add(client);
+    return client;
+  }
+  async disconnectAll(): Promise<void> {
+    const clients = [...this.#clients];
+    this.#clients.clear();
+    const results = await Promise.allSettled(clients.map((c) => c.$disconnect()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+// --- SQLite -------------------------------------------------------------------
+
+async function startSqlite(): Promise<TestDatabase> {
+  const dir = await makeTempDir('sqlite-rig-');
+  const url = `file:${join(dir, 'test.db')}`;
+  // intMode 'bigint': BigInt columns beyond 2^53 would otherwise make the
+  // driver throw ("Received integer which cannot be safely represented as a
+  // JavaScript number"); the adapter turns bigints into strings for Prisma.
+  const config = { url, intMode: 'bigint' as const, timeout: SQLITE_BUSY_TIMEOUT_MS };
+  let admin: LibsqlClient | null = null;
+  try {
+    admin = createLibsqlClient(config);
+    await admin.execute('PRAGMA journal_mode = WAL');
+    await admin.executeMultiple(await readFile(DDL_FILES.sqlite, 'utf8'));
+  } catch (err) {
+    admin?.close();
+    await removeTempDir(dir);
+    throw err;
+  }
+  const conn = admin;
+  const clients = new ClientSet();
+  let stopped = false;
+
+  return {
+    provider: 'sqlite',
+    url,
+    schema: undefined,
+    serverPid: undefined,
+    createClient(options?: TestClientOptions): TestPrismaClient {
+      if (stopped) throw new Error('TestDatabase(sqlite).createClient after stop()');
+      // The options differ only in isolation levels SQLite lacks: SQLite
+      // rejects them at run time like the PostgreSQL-only query inputs.
+      const sqliteOptions = options as Omit<SqlitePrisma.PrismaClientOptions, 'adapter' | 'accelerateUrl'> | undefined;
+      const client = new SqlitePrismaClient({ ...sqliteOptions, adapter: new PrismaLibSql(config) });
+      // Sound cast: same models, same result types; see the module comment.
+      return clients.add(client as unknown as TestPrismaClient);
+    },
+    async query(sql, params = []) {
+      const result = await conn.execute({ sql, args: params as never });
+      return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])));
+    },
+    async reset() {
+      const tables = await conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+      );
+      const names = tables.rows.map((row) => String(row[0]));
+      // foreign_keys cannot change inside a transaction, hence outside BEGIN.
+      await conn.executeMultiple(
+        [
+          'PRAGMA foreign_keys = OFF',
+          'BEGIN IMMEDIATE',
+          ...names.map((name) => `DELETE FROM "${name.replaceAll('"', '""')}"`),
+          // AUTOINCREMENT counters live here (the table exists once one is used).
+          "DELETE FROM sqlite_sequence WHERE EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence')",
+          'COMMIT',
+          'PRAGMA foreign_keys = ON',
+        ].join(';\n'),
+      );
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await clients.disconnectAll();
+      } finally {
+        conn.close();
+        await removeTempDir(dir);
+      }
+    },
+  };
+}
+
+// --- PostgreSQL ---------------------------------------------------------------
+
+/** One server per process, shared by the PostgreSQL TestDatabases running at a time. */
+let sharedServer: { service: Promise<PostgresService>; users: number } | null = null;
+
+async function acquireServer(): Promise<PostgresService> {
+  if (sharedServer === null) {
+    const service = startPostgres();
+    sharedServer = { service, users: 0 };
+    // A failed start must not be reused by the next caller.
+    service.catch(() => {
+      if (sharedServer?.service === service) sharedServer = null;
+    });
+  }
+  sharedServer.users += 1;
+  return sharedServer.service;
+}
+
+async function releaseServer(): Promise<void> {
+  const shared = sharedServer;
+  if (shared === null) return;
+  shared.users -= 1;
+  if (shared.users > 0) return;
+  sharedServer = null;
+  const service = await shared.service.catch(() => null);
+  await service?.stop();
+}
+
+async function startPostgresDatabase(): Promise<TestDatabase> {
+  let service: PostgresService;
+  try {
+    service = await acquireServer();
+  } catch (err) {
+    await releaseServer();
+    throw err;
+  }
+
+  let admin: pg.Client | null = null;
+  try {
+    const ownsServer = service.source !== 'env';
+    const name = uniqueName('tdb');
+    // Own server: a database of our own. DATABASE_URL: we may not be allowed
+    // to create databases there, so a schema of our own in that database.
+    const url = ownsServer ? await createDatabase(service, name) : service.url;
+    const schema = ownsServer ? 'public' : name;
+    admin = new pg.Client(connectionConfig(url, schema));
+    // An idle admin connection cut by a server shutdown must not crash the test process.
+    admin.on('error', () => undefined);
+    await admin.connect();
+    const ddl = await readFile(DDL_FILES.postgresql, 'utf8');
+    if (ownsServer) {
+      await admin.query(ddl);
+    } else {
+      // search_path (from connectionConfig) already names it.
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      await admin.query(ddl);
+    }
+    return postgresDatabase(service, url, schema, ownsServer, admin);
+  } catch (err) {
+    await admin?.end().catch(() => undefined);
+    await releaseServer();
+    throw err;
+  }
+}
+
+/**
+ * pg connection settings. Outside "public", search_path points at our schema
+ * so that raw SQL ($executeRaw, db.query) finds the tables too: the adapter's
+ * `schema` option only qualifies the SQL Prisma itself generates.
+ */
+function connectionConfig(url: string, schema: string): pg.ClientConfig {
+  return schema === 'public' ? { connectionString: url } : { connectionString: url, options: `-c search_path=${schema}` };
+}
+
+function postgresDatabase(
+  service: PostgresService,
+  url: string,
+  schema: string,
+  ownsServer: boolean,
+  admin: pg.Client,
+): TestDatabase {
+  const clients = new ClientSet();
+  let stopped = false;
+  const quotedSchema = `"${schema.replaceAll('"', '""')}"`;
+
+  return {
+    provider: 'postgresql',
+    url,
+    schema,
+    serverPid: service.pid,
+    createClient(options?: TestClientOptions): TestPrismaClient {
+      if (stopped) throw new Error('TestDatabase(postgresql).createClient after stop()');
+      const adapter = new PrismaPg(
+        { ...connectionConfig(url, schema), max: 5 },
+        {
+          ...(schema === 'public' ? {} : { schema }),
+          // Idle pooled connections get an 'error' when the server goes away;
+          // without a listener that would be an uncaught exception.
+          onPoolError: () => undefined,
+          onConnectionError: () => undefined,
+        },
+      );
+      return clients.add(new PostgresPrismaClient({ ...options, adapter }));
+    },
+    async query(sql, params = []) {
+      const result = await admin.query(sql, params as unknown[]);
+      return result.rows as Record<string, unknown>[];
+    },
+    async reset() {
+      const tables = await admin.query<{ tablename: string }>(
+        'SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY tablename',
+        [schema],
+      );
+      if (tables.rows.length === 0) return;
+      const list = tables.rows.map((row) => `${quotedSchema}."${row.tablename.replaceAll('"', '""')}"`).join(', ');
+      await admin.query(`TRUNCATE TABLE ${list} RESTART IDENTITY CASCADE`);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await clients.disconnectAll();
+        if (!ownsServer) await admin.query(`DROP SCHEMA ${quotedSchema} CASCADE`);
+      } finally {
+        await admin.end().catch(() => undefined);
+        // Databases on our own server go with it (its data dir is deleted).
+        await releaseServer();
+      }
+    },
+  };
+}
