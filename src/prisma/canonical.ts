@@ -43,16 +43,18 @@ function write(value: unknown, seen: Set<object>): string {
     if (Array.isArray(object)) return `[${object.map((item) => write(item, seen)).join(',')}]`
     if (object instanceof Date) return `D${Number.isNaN(object.getTime()) ? 'invalid' : object.toISOString()}`
     if (ArrayBuffer.isView(object)) return `B${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64')}`
+    // Decimal.js (Prisma.Decimal): its text is its exact value.
+    if (isDecimal(object)) return `M${object.toString()}`
     const proto = Object.getPrototypeOf(object) as object | null
+    const plain = proto === Object.prototype || proto === null
     const record = object as Record<string, unknown>
     const body = Object.keys(record)
-      .filter((key) => record[key] !== undefined)
+      // Class instances (Prisma's null markers...) may carry methods as own properties: their data is the rest.
+      .filter((key) => record[key] !== undefined && (plain || typeof record[key] !== 'function'))
       .sort()
       .map((key) => `${JSON.stringify(key)}:${write(record[key], seen)}`)
       .join(',')
-    if (proto === Object.prototype || proto === null) return `{${body}}`
-    // Decimal.js (Prisma.Decimal): its text is its exact value.
-    if (isDecimal(object)) return `M${object.toString()}`
+    if (plain) return `{${body}}`
     const name = (object.constructor as { name?: string } | undefined)?.name ?? 'Object'
     return `${name}{${body}}`
   } finally {
