@@ -37,10 +37,15 @@ export function writeTags(dataModel: DataModel, modelName: string, operation: Wr
   }
   for (const data of dataPayloads(operation, args)) nestedWrites(dataModel, model, data, tags)
   if (operation === 'delete' || operation === 'deleteMany') deleteEffects(dataModel, model, tags, new Set())
-  else if (operation !== 'create' && operation !== 'createMany' && operation !== 'createManyAndReturn') {
-    for (const data of dataPayloads(operation, args)) updateEffects(dataModel, model, data, tags, new Set())
-  }
+  for (const data of updatePayloads(operation, args)) updateEffects(dataModel, model, data, tags, new Set())
   return tags
+}
+
+/** The `data` objects that update existing rows (for onUpdate actions): not the create side of an upsert. */
+function updatePayloads(operation: WriteOperation, args: Record<string, unknown>): unknown[] {
+  if (operation === 'upsert') return [args['update']]
+  if (operation === 'update' || operation === 'updateMany' || operation === 'updateManyAndReturn') return [args['data']]
+  return []
 }
 
 /** The `data` objects a write carries (upsert: create and update). */
@@ -64,7 +69,8 @@ function nestedWrites(dataModel: DataModel, model: ModelInfo, data: unknown, tag
     if ('delete' in ops || 'deleteMany' in ops) deleteEffects(dataModel, target, tags, new Set())
     // set/disconnect on a list relation and update of referenced fields can move foreign keys of third models.
     for (const key of NESTED_DATA_KEYS) for (const payload of innerData(ops[key])) nestedWrites(dataModel, target, payload, tags)
-    for (const payload of innerData(ops['update'])) updateEffects(dataModel, target, payload, tags, new Set())
+    const updates = [...innerData(ops['update']), ...innerData(ops['updateMany']), ...innerData((ops['upsert'] as { update?: unknown } | undefined)?.update)]
+    for (const payload of updates) updateEffects(dataModel, target, payload, tags, new Set())
   }
 }
 

@@ -32,8 +32,14 @@ export function buildCache(tiers: Tiers, redis: Redis | undefined): CacheBackend
   return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix() }))
 }
 
-export function cachedClient(db: TestDatabase, cache: CacheBackend, options: Omit<CacheExtensionOptions, 'cache'> = {}) {
-  const { base, counter } = countingClient(db)
+export type CountingClient = ReturnType<typeof countingClient>
+
+/**
+ * The cache extension over a counting client. Pass `counting` to reuse one (and its connection pool):
+ * PostgreSQL refuses connections past max_connections, and every PrismaClient opens a pool.
+ */
+export function cachedClient(db: TestDatabase, cache: CacheBackend, options: Omit<CacheExtensionOptions, 'cache'> = {}, counting: CountingClient = countingClient(db)) {
+  const { base, counter } = counting
   const prisma = base.$extends(cacheExtension({ ...options, cache }))
   return { prisma, counter, cache }
 }

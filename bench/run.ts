@@ -1,0 +1,84 @@
+/**
+ * `npm run bench`: runs every suite below in this one process, one after another, against one Redis —
+ * REDIS_URL when set, otherwise a redis-server started here on a free loopback port (Debian package
+ * `redis-server`) and stopped at the end — prints the tables and writes docs/benchmarks.md.
+ *
+ * Knobs (environment): BENCH_TIME_MS (tinybench time per task, default 1500), BENCH_WARMUP_MS (default 250),
+ * BENCH_ROUNDS (hand-timed rounds, default 40), BENCH_NO_WRITE=1 (print only, leave docs/benchmarks.md alone).
+ *
+ * To add a suite: write bench/<name>.bench.ts exporting `async function xScenarios(ctx: BenchContext): Promise<SuiteOutput>`
+ * and list it in SUITES.
+ */
+import { randomBytes } from 'node:crypto'
+import os from 'node:os'
+import { Redis } from 'ioredis'
+import { startRedisServer } from '../test/support/redis.js'
+import { cacheScenarios } from './cache.bench.js'
+import { type BenchContext, describeEnvironment, printReport, type Suite, type SuiteReport, writeMarkdown } from './report.js'
+
+const SUITES: Suite[] = [{ title: 'Generic cache (src/cache) vs bentocache', file: 'bench/cache.bench.ts', run: cacheScenarios }]
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`)
+  return value
+}
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  const fromEnv = process.env['REDIS_URL']
+  const server = fromEnv ? undefined : await startRedisServer()
+  const redisUrl = fromEnv || server!.url
+  const redisSource = fromEnv ? 'REDIS_URL' : `redis-server started by the bench on ${server!.host}:${server!.port}`
+  const clients: Redis[] = []
+  const log = (message: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`)
+  try {
+    const ctx: BenchContext = {
+      redisUrl,
+      runId: `${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`,
+      timeMs: envNumber('BENCH_TIME_MS', 1500),
+      warmupMs: envNumber('BENCH_WARMUP_MS', 250),
+      rounds: Math.round(envNumber('BENCH_ROUNDS', 40)),
+      log,
+      client: async (name) => {
+        const client = new Redis(redisUrl, { connectionName: `bench-${name}`, maxRetriesPerRequest: 1 })
+        clients.push(client)
+        await client.ping()
+        return client
+      },
+    }
+    const envClient = await ctx.client('env')
+    const command = fromEnv ? 'REDIS_URL=… npm run bench   (tsx bench/run.ts)' : 'npm run bench   (tsx bench/run.ts)'
+    const env = await describeEnvironment(envClient, redisSource, command)
+    log(`Redis ${env.redis} at ${redisSource}; run id ${ctx.runId}`)
+
+    const reports: SuiteReport[] = []
+    for (const suite of SUITES) {
+      log(`suite: ${suite.title}`)
+      const t0 = performance.now()
+      const output = await suite.run(ctx)
+      reports.push({ suite, output, seconds: (performance.now() - t0) / 1000 })
+    }
+    env.loadEnd = os.loadavg()
+    printReport(env, reports)
+    if (process.env['BENCH_NO_WRITE'] !== '1') {
+      const target = new URL('../docs/benchmarks.md', import.meta.url)
+      writeMarkdown(target, env, reports)
+      log(`wrote ${target.pathname}`)
+    }
+    log('done')
+  } finally {
+    await Promise.allSettled(clients.map((client) => client.quit()))
+    await server?.stop()
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error)
+    process.exit(1)
+  },
+)
