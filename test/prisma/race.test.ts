@@ -1,0 +1,95 @@
+/**
+ * The read/write race, made deterministic: the read's database call returns the old row and is then held at
+ * a gate until a concurrent write has committed and invalidated. Released, the read must not leave its old
+ * row in the cache (its snapshot predates the invalidation).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { cacheExtension, type CacheBackend } from '../../src/index.js'
+import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { type RedisService, startRedis } from '../support/redis.js'
+import { buildCache, Redis, secondInstance, TIERS, type Tiers } from './stack.js'
+
+let redisService: RedisService
+let redis: Redis
+beforeAll(async () => {
+  redisService = await startRedis()
+  redis = new Redis(redisService.url)
+})
+afterAll(async () => {
+  redis?.disconnect()
+  await redisService?.stop()
+})
+
+/** A client whose User.findUnique results wait at a gate (after the database answered) while `held` is set. */
+function gatedClient(db: TestDatabase, cache: CacheBackend) {
+  const gate = { held: false, reached: () => {}, release: () => {} }
+  let reachedPromise = Promise.resolve()
+  const arm = () => {
+    gate.held = true
+    reachedPromise = new Promise<void>((resolve) => (gate.reached = resolve))
+    const released = new Promise<void>((resolve) => (gate.release = resolve))
+    return { reached: () => reachedPromise, release: () => gate.release(), released }
+  }
+  let releasedPromise: Promise<void> = Promise.resolve()
+  const base = db.createClient().$extends({
+    query: {
+      user: {
+        async findUnique({ args, query }) {
+          const result = await query(args)
+          if (gate.held) {
+            gate.held = false
+            gate.reached()
+            await releasedPromise
+          }
+          return result
+        },
+      },
+    },
+  })
+  const prisma = base.$extends(cacheExtension({ cache }))
+  return {
+    prisma,
+    arm: () => {
+      const armed = arm()
+      releasedPromise = armed.released
+      return armed
+    },
+  }
+}
+
+describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await startDatabase(provider)
+  })
+  afterAll(async () => db?.stop())
+  beforeEach(async () => db.reset())
+
+  describe.each(TIERS)('with %s', (tiers: Tiers) => {
+    const writes = {
+      'a plain update': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.user.update({ where: { id }, data: { name: 'new' } }),
+      'an interactive transaction': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.$transaction(async (tx) => tx.user.update({ where: { id }, data: { name: 'new' } })),
+      'an updateMany': (p: ReturnType<typeof gatedClient>['prisma']) => p.user.updateMany({ data: { name: 'new' } }),
+      'raw SQL': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.$executeRaw`UPDATE "User" SET "name" = 'new' WHERE "id" = ${id}`,
+    }
+    it.each(Object.keys(writes))('the old row read before %s is not stored after its invalidation', async (writeName) => {
+      const user = await db.createClient().user.create({ data: { email: 'race@example.com', name: 'old' } })
+      const cache = buildCache(tiers, tiers === 'memory+redis' ? redis : undefined)
+      const { prisma, arm } = gatedClient(db, cache)
+      const gate = arm()
+      // .then() starts it: Prisma promises (and ours) are lazy.
+      const reading = prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).then((row) => row)
+      await gate.reached()
+      await writes[writeName as keyof typeof writes](prisma, user.id)
+      gate.release()
+      // The read was linearized before the write: it may answer the old row...
+      expect((await reading)?.name).toBe('old')
+      // ...but must not have left it in either tier.
+      expect((await prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
+      if (tiers === 'memory+redis') {
+        const other = gatedClient(db, secondInstance(cache)).prisma
+        expect((await other.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
+      }
+    })
+  })
+})
