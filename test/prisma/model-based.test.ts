@@ -1,0 +1,98 @@
+/**
+ * Model-based randomized test: random sequences of writes (nested, many-to-many, cascades, raw SQL,
+ * transactions that commit or roll back, batches) through the cached client; after every step, every probe
+ * read through the cache must equal the same read answered by the database.
+ */
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { cacheExtension, NoopCache } from '../../src/index.js'
+import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { type RedisService, startRedis } from '../support/redis.js'
+import { type Cached, probes, type Seeded, seedDataset } from './probes.js'
+import { buildCache, cachedClient, type CountingClient, countingClient, Redis, TIERS, type Tiers } from './stack.js'
+
+const RUNS = 6
+const STEPS = 25
+
+type Step = { name: string; run: (p: Cached, s: Seeded, provider: Provider) => Promise<unknown> }
+
+const userId = fc.constantFrom<keyof Seeded>('ada', 'bob', 'cy')
+const word = fc.constantFrom('a', 'b', 'c')
+
+const steps: fc.Arbitrary<Step>[] = [
+  fc.tuple(userId, word).map(([u, w]) => ({ name: `update ${u} name ${w}`, run: (p, s) => p.user.update({ where: { id: s[u] as number }, data: { name: w } }) })),
+  fc.integer({ min: 0, max: 3 }).map((n) => ({ name: `updateMany age ${n}`, run: (p) => p.user.updateMany({ where: { name: { not: null } }, data: { age: n } }) })),
+  fc.tuple(userId, word).map(([u, w]) => ({
+    name: `create post for ${u} tagged ${w}`,
+    run: (p, s) => p.post.create({ data: { title: w, slug: `${w}-${Math.random()}`, authorId: s[u] as number, tags: { connectOrCreate: { where: { name: w }, create: { name: w } } } } }),
+  })),
+  fc.constantFrom<keyof Seeded>('hello', 'second').map((post) => ({ name: `delete ${post}`, run: (p, s) => p.post.delete({ where: { id: s[post] as number } }).catch(() => undefined) })),
+  fc.tuple(userId, word).map(([u, w]) => ({ name: `upsert profile of ${u}`, run: (p, s) => p.profile.upsert({ where: { userId: s[u] as number }, create: { userId: s[u] as number, bio: w }, update: { bio: w } }) })),
+  fc.integer({ min: 1, max: 9 }).map((v) => ({ name: `raw views ${v}`, run: (p) => p.$executeRaw`UPDATE "Post" SET "views" = ${v}` })),
+  fc.tuple(userId, word).map(([u, w]) => ({
+    name: `transaction commit (${u})`,
+    run: (p, s) => p.$transaction(async (tx) => {
+      await tx.user.update({ where: { id: s[u] as number }, data: { name: `tx-${w}` } })
+      await tx.post.updateMany({ where: { authorId: s[u] as number }, data: { published: true } })
+    }),
+  })),
+  userId.map((u) => ({
+    name: `transaction rollback (${u})`,
+    run: (p, s) => p.$transaction(async (tx) => {
+      await tx.user.update({ where: { id: s[u] as number }, data: { name: 'never' } })
+      await tx.post.deleteMany({})
+      throw new Error('rollback')
+    }).catch(() => undefined),
+  })),
+  userId.map((u) => ({ name: `batch (${u})`, run: (p, s) => p.$transaction([p.user.update({ where: { id: s[u] as number }, data: { age: 77 } }), p.tag.deleteMany({ where: { name: 'c' } })]) })),
+  fc.constantFrom<keyof Seeded>('hello', 'second').map((post) => ({ name: `m-n toggle on ${post}`, run: (p, s) => p.post.update({ where: { id: s[post] as number }, data: { tags: { set: [] } } }).catch(() => undefined) })),
+  fc.constant<Step>({ name: 'delete cy (cascades)', run: (p, s) => p.user.delete({ where: { id: s.cy } }).catch(() => undefined) }),
+  fc.constant<Step>({ name: 'nested create user with posts', run: (p) => p.user.create({ data: { email: `n${Math.random()}@x.io`, posts: { create: [{ title: 'n', slug: 'n' }] }, memberships: { create: [] } } }) }),
+]
+
+let redisService: RedisService
+let redis: Redis
+beforeAll(async () => {
+  redisService = await startRedis()
+  redis = new Redis(redisService.url)
+})
+afterAll(async () => {
+  redis?.disconnect()
+  await redisService?.stop()
+})
+
+describe.each(PROVIDERS)('model-based: cached reads equal the database after every step, on %s', (provider: Provider) => {
+  let db: TestDatabase
+  let counting: CountingClient
+  let uncached: Cached
+  let plain: ReturnType<TestDatabase['createClient']>
+  beforeAll(async () => {
+    db = await startDatabase(provider)
+    plain = db.createClient()
+    counting = countingClient(db)
+    uncached = db.createClient().$extends(cacheExtension({ cache: new NoopCache() }))
+  })
+  afterAll(async () => db?.stop())
+
+  it.each(TIERS)(`%s: ${RUNS} runs of ${STEPS} random steps`, async (tiers: Tiers) => {
+    let executed = 0
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(...steps), { minLength: STEPS, maxLength: STEPS }), async (sequence) => {
+        await db.reset()
+        const seeded = await seedDataset(plain)
+        const { prisma } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redis : undefined), {}, counting)
+        const reads = Object.entries(probes(seeded))
+        for (const [, read] of reads) await read(prisma)
+        for (const step of sequence) {
+          // A write may fail (its row was deleted by an earlier step): the database did not change, and the
+          // invariant must hold all the same.
+          await step.run(prisma, seeded, provider).catch(() => undefined)
+          executed++
+          for (const [name, read] of reads) expect(await read(prisma), `${name} after "${step.name}"`).toEqual(await read(uncached))
+        }
+      }),
+      { numRuns: RUNS },
+    )
+    expect(executed).toBe(RUNS * STEPS)
+  }, 180_000)
+})
