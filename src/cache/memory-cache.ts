@@ -97,6 +97,10 @@ export class MemoryCache extends BaseCache {
     return this.getSync<T>(key)
   }
 
+  override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
+    return keys.map((key) => this.getSync<T>(key))
+  }
+
   /** The synchronous read behind {@link get}, for callers on a hot path. */
   getSync<T = unknown>(key: KeyLike): CacheEntry<T> | undefined {
     const started = performance.now()

@@ -108,8 +108,14 @@ export class RedisCache extends BaseCache {
   }
 
   async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
-    const [entry] = await this.getMany<T>([key])
-    return entry
+    if (this.#cluster) return (await this.getMany<T>([key]))[0]
+    // Standalone, one key: one EVALSHA, no pipeline object.
+    const text = keyText(key)
+    return this.#timed(this.#stats.read, async () => {
+      const reply = await this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all]))
+      const raw = this.#checkedReply(text, reply)
+      return raw === undefined ? this.#miss() : this.#decode<T>(raw)
+    })
   }
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
@@ -246,11 +252,14 @@ export class RedisCache extends BaseCache {
     const replies = await this.#pipelined(keys, (pipeline, index) =>
       GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all]),
     )
-    return replies.map((reply, index) => {
-      if (reply === -1) this.#stats.count('errors')
-      else if (reply === 0) this.#stats.count('staleByTag')
-      return Array.isArray(reply) ? { key: keys[index]!, text: String(reply[0]), pttl: Number(reply[1]) } : undefined
-    })
+    return replies.map((reply, index) => this.#checkedReply(keys[index]!, reply))
+  }
+
+  /** A GET_CHECKED reply: the entry, or undefined (counting corrupt and stale entries the script removed). */
+  #checkedReply(key: string, reply: unknown): RawEntry | undefined {
+    if (reply === -1) this.#stats.count('errors')
+    else if (reply === 0) this.#stats.count('staleByTag')
+    return Array.isArray(reply) ? { key, text: String(reply[0]), pttl: Number(reply[1]) } : undefined
   }
 
   /** Cluster: the entries (one pipeline per node), then every tag epoch they need in one MGET (one slot). */
@@ -310,24 +319,27 @@ export class RedisCache extends BaseCache {
    */
   async #pipelined(keys: readonly string[], queue: (pipeline: ChainableCommander, index: number) => void): Promise<unknown[]> {
     const replies: unknown[] = new Array(keys.length)
-    const chunks = this.#groupByNode(keys).flatMap((indexes) => chunk(indexes, this.#batchSize))
+    const runChunk = async (indexes: number[]) => {
+      const run = async () => {
+        const pipeline = this.client.pipeline()
+        for (const index of indexes) queue(pipeline, index)
+        return (await this.#withTimeout('pipeline', pipeline.exec())) ?? []
+      }
+      let results = await run()
+      if (results.some(([error]) => isNoScript(error))) {
+        await Promise.all([GET_CHECKED, GET_RAW, SET_NOW].map((script: RedisScript) => script.load(this.client)))
+        results = await run()
+      }
+      results.forEach(([error, reply], i) => {
+        if (error) throw error
+        replies[indexes[i]!] = reply
+      })
+    }
+    // Nodes in parallel; within a node, one chunk after the other, so the operation timeout bounds each
+    // round trip rather than the whole batch queued behind it.
     await Promise.all(
-      chunks.map(async (indexes) => {
-        // The operation timeout bounds each round trip (one chunk), so big batches are not cut short.
-        const run = async () => {
-          const pipeline = this.client.pipeline()
-          for (const index of indexes) queue(pipeline, index)
-          return (await this.#withTimeout('pipeline', pipeline.exec())) ?? []
-        }
-        let results = await run()
-        if (results.some(([error]) => isNoScript(error))) {
-          await Promise.all([GET_CHECKED, GET_RAW, SET_NOW].map((script: RedisScript) => script.load(this.client)))
-          results = await run()
-        }
-        results.forEach(([error, reply], i) => {
-          if (error) throw error
-          replies[indexes[i]!] = reply
-        })
+      this.#groupByNode(keys).map(async (group) => {
+        for (const indexes of chunk(group, this.#batchSize)) await runChunk(indexes)
       }),
     )
     return replies
