@@ -208,6 +208,47 @@ describe('TieredCache flags with a tier that throws', () => {
   })
 })
 
+describe('TieredCache flags with a Redis server that was really stopped', () => {
+  const flagSets: TieredCacheOptions[] = []
+  for (const writeThroughL1 of [true, false])
+    for (const writeThroughL2 of [true, false])
+      for (const l1Required of [true, false]) for (const l2Required of [true, false]) flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
+
+  let server: Awaited<ReturnType<typeof startRedisServer>>
+  const caches: TieredCache[] = []
+  beforeAll(async () => {
+    server = await startRedisServer()
+    for (const options of flagSets) {
+      const cache = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 150 }), options)
+      await cache.set('warm', 'w', { ttl: 60 })
+      caches.push(cache)
+    }
+    await server.stop()
+  })
+  afterAll(async () => {
+    await Promise.all(caches.map((cache) => cache.close()))
+    await server?.stop()
+  })
+
+  it.each(flagSets.map((options, index) => ({ options, index })))('%o', async ({ options, index }) => {
+    const cache = caches[index]!
+    expect((await cache.get('warm'))?.value).toBe('w')
+    const ops: Array<[string, () => Promise<unknown>, boolean]> = [
+      ['get', () => cache.get('cold'), true],
+      ['set', () => cache.set('k', 1, { ttl: 60 }), options.writeThroughL2 === true],
+      ['invalidateTags', () => cache.invalidateTags(['T']), true],
+    ]
+    for (const [name, op, touchesL2] of ops) {
+      if (options.l2Required && touchesL2) await expect(op(), name).rejects.toBeInstanceOf(CacheTierError)
+      else await expect(op(), name).resolves.not.toThrow()
+    }
+    if (!options.l2Required) {
+      expect((await cache.get('k'))?.value).toBe(1)
+      expect(cache.stats().errorsByTier.l2).toBeGreaterThan(0)
+    }
+  })
+})
+
 describe('TieredCache write-behind (l2Write: async)', () => {
   it('resolves after L1, writes L2 in the background, and counts background failures', async () => {
     const l2 = new WrappedCache(new MemoryCache())

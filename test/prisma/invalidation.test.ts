@@ -8,7 +8,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache, NoopCache } from '../../src/index.js'
 import { PROVIDERS, Prisma, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
 import { type Cached, type ProbeName, probes, type Seeded, seedDataset } from './probes.js'
-import { cachedClient, type CountingClient, countingClient } from './stack.js'
+import { type RedisService, startRedis } from '../support/redis.js'
+import { buildCache, cachedClient, type CountingClient, countingClient, Redis, TIERS, type Tiers } from './stack.js'
 
 interface Row {
   name: string
@@ -76,6 +77,17 @@ const rows: Row[] = [
   },
 ]
 
+let redisService: RedisService
+let redis: Redis
+beforeAll(async () => {
+  redisService = await startRedis()
+  redis = new Redis(redisService.url)
+})
+afterAll(async () => {
+  redis?.disconnect()
+  await redisService?.stop()
+})
+
 describe.each(PROVIDERS)('every write invalidates what it changed, on %s', (provider: Provider) => {
   let db: TestDatabase
   let plain: ReturnType<TestDatabase['createClient']>
@@ -91,19 +103,21 @@ describe.each(PROVIDERS)('every write invalidates what it changed, on %s', (prov
   afterAll(async () => db?.stop())
   beforeEach(async () => db.reset())
 
-  it.each(rows)('$name', async ({ write, kept = [] }) => {
-    const seeded = await seedDataset(plain)
-    const { prisma, counter } = cachedClient(db, new MemoryCache(), {}, counting)
-    const reads = probes(seeded)
-    for (const read of Object.values(reads)) await read(prisma)
-    await write(prisma, seeded, provider)
-    for (const [name, read] of Object.entries(reads) as Array<[ProbeName, (p: Cached) => Promise<unknown>]>) {
-      const before = counter.queries
-      const cached = await read(prisma)
-      const hit = counter.queries === before
-      expect(cached, `${name} must equal the database after the write`).toEqual(await read(uncached))
-      if (kept.includes(name)) expect(hit, `${name} should still be cached`).toBe(true)
-    }
+  describe.each(TIERS)('with %s', (tiers: Tiers) => {
+    it.each(rows)('$name', async ({ write, kept = [] }) => {
+      const seeded = await seedDataset(plain)
+      const { prisma, counter } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redis : undefined), {}, counting)
+      const reads = probes(seeded)
+      for (const read of Object.values(reads)) await read(prisma)
+      await write(prisma, seeded, provider)
+      for (const [name, read] of Object.entries(reads) as Array<[ProbeName, (p: Cached) => Promise<unknown>]>) {
+        const before = counter.queries
+        const cached = await read(prisma)
+        const hit = counter.queries === before
+        expect(cached, `${name} must equal the database after the write`).toEqual(await read(uncached))
+        if (kept.includes(name)) expect(hit, `${name} should still be cached`).toBe(true)
+      }
+    })
   })
 
   it('a write to a model no cached read depends on invalidates nothing else', async () => {

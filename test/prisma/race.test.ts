@@ -91,5 +91,25 @@ describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
         expect((await other.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
       }
     })
+
+    it("a read between a transaction's write and its commit is invalidated by the commit", async () => {
+      const user = await db.createClient().user.create({ data: { email: 'tx@example.com', name: 'old' } })
+      const cache = buildCache(tiers, tiers === 'memory+redis' ? redis : undefined)
+      const { prisma } = gatedClient(db, cache)
+      const outside = cachedOnOtherConnection(db, cache)
+      await prisma.$transaction(async (tx) => {
+        await tx.user.update({ where: { id: user.id }, data: { name: 'new' } })
+        // Another connection still sees the committed (old) row, and caches it.
+        expect((await outside.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('old')
+      })
+      // Had the invalidation run at the write (before the commit), that old row would be served now.
+      expect((await outside.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
+      expect((await prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
+    })
   })
 })
+
+/** The cache extension over another client (its own connections) sharing the same cache backend. */
+function cachedOnOtherConnection(db: TestDatabase, cache: CacheBackend) {
+  return db.createClient().$extends(cacheExtension({ cache }))
+}
