@@ -1,19 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { CacheTierError, EntityTag, MemoryCache, NoopCache, RedisCache, TieredCache } from '../../src/index.js'
 import { PROVIDERS, Prisma, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
-import { type RedisService, startRedis, startRedisServer } from '../support/redis.js'
-import { buildCache, cachedClient, Redis, secondInstance, TIERS, type Tiers, uniquePrefix } from './stack.js'
+import { startRedisServer } from '../support/redis.js'
+import { buildCache, cachedClient, secondInstance, TIERS, type Tiers, uniquePrefix, useRedis } from './stack.js'
 
-let redisService: RedisService
-let redis: Redis
-beforeAll(async () => {
-  redisService = await startRedis()
-  redis = new Redis(redisService.url)
-})
-afterAll(async () => {
-  redis?.disconnect()
-  await redisService?.stop()
-})
+const redisClient = useRedis()
 
 describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
   let db: TestDatabase
@@ -37,7 +28,7 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
   }
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
-    const redisFor = () => (tiers === 'memory+redis' ? redis : undefined)
+    const redisFor = () => (tiers === 'memory+redis' ? redisClient() : undefined)
 
     it('serves every read operation from the cache on the second call, with results equal to the uncached ones', async () => {
       const { ada, org } = await seed()
@@ -248,7 +239,7 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
 
     it('a serializer failure never fails the query', async () => {
       const { ada } = await seed()
-      const l2 = new RedisCache({ client: redis, prefix: uniquePrefix(), serializer: { serialize: () => { throw new Error('boom') }, deserialize: () => null } })
+      const l2 = new RedisCache({ client: redisClient(), prefix: uniquePrefix(), serializer: { serialize: () => { throw new Error('boom') }, deserialize: () => null } })
       const errors: unknown[] = []
       const { prisma } = cachedClient(db, l2, { onError: (e) => errors.push(e) })
       expect((await prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }))?.id).toBe(ada.id)

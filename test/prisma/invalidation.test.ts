@@ -8,8 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache, NoopCache } from '../../src/index.js'
 import { PROVIDERS, Prisma, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
 import { type Cached, type ProbeName, probes, type Seeded, seedDataset } from './probes.js'
-import { type RedisService, startRedis } from '../support/redis.js'
-import { buildCache, cachedClient, type CountingClient, countingClient, Redis, TIERS, type Tiers } from './stack.js'
+import { buildCache, cachedClient, type CountingClient, countingClient, TIERS, type Tiers, useRedis } from './stack.js'
 
 interface Row {
   name: string
@@ -77,16 +76,7 @@ const rows: Row[] = [
   },
 ]
 
-let redisService: RedisService
-let redis: Redis
-beforeAll(async () => {
-  redisService = await startRedis()
-  redis = new Redis(redisService.url)
-})
-afterAll(async () => {
-  redis?.disconnect()
-  await redisService?.stop()
-})
+const redisClient = useRedis()
 
 describe.each(PROVIDERS)('every write invalidates what it changed, on %s', (provider: Provider) => {
   let db: TestDatabase
@@ -106,7 +96,7 @@ describe.each(PROVIDERS)('every write invalidates what it changed, on %s', (prov
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
     it.each(rows)('$name', async ({ write, kept = [] }) => {
       const seeded = await seedDataset(plain)
-      const { prisma, counter } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redis : undefined), {}, counting)
+      const { prisma, counter } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined), {}, counting)
       const reads = probes(seeded)
       for (const read of Object.values(reads)) await read(prisma)
       await write(prisma, seeded, provider)

@@ -7,9 +7,8 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cacheExtension, NoopCache } from '../../src/index.js'
 import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
-import { type RedisService, startRedis } from '../support/redis.js'
 import { type Cached, probes, type Seeded, seedDataset } from './probes.js'
-import { buildCache, cachedClient, type CountingClient, countingClient, Redis, TIERS, type Tiers } from './stack.js'
+import { buildCache, cachedClient, type CountingClient, countingClient, TIERS, type Tiers, useRedis } from './stack.js'
 
 const RUNS = 6
 const STEPS = 25
@@ -50,16 +49,7 @@ const steps: fc.Arbitrary<Step>[] = [
   fc.constant<Step>({ name: 'nested create user with posts', run: (p) => p.user.create({ data: { email: `n${Math.random()}@x.io`, posts: { create: [{ title: 'n', slug: 'n' }] }, memberships: { create: [] } } }) }),
 ]
 
-let redisService: RedisService
-let redis: Redis
-beforeAll(async () => {
-  redisService = await startRedis()
-  redis = new Redis(redisService.url)
-})
-afterAll(async () => {
-  redis?.disconnect()
-  await redisService?.stop()
-})
+const redisClient = useRedis()
 
 describe.each(PROVIDERS)('model-based: cached reads equal the database after every step, on %s', (provider: Provider) => {
   let db: TestDatabase
@@ -80,7 +70,7 @@ describe.each(PROVIDERS)('model-based: cached reads equal the database after eve
       fc.asyncProperty(fc.array(fc.oneof(...steps), { minLength: STEPS, maxLength: STEPS }), async (sequence) => {
         await db.reset()
         const seeded = await seedDataset(plain)
-        const { prisma } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redis : undefined), {}, counting)
+        const { prisma } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined), {}, counting)
         const reads = Object.entries(probes(seeded))
         for (const [, read] of reads) await read(prisma)
         for (const step of sequence) {

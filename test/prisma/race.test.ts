@@ -6,19 +6,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, type CacheBackend } from '../../src/index.js'
 import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
-import { type RedisService, startRedis } from '../support/redis.js'
-import { buildCache, Redis, secondInstance, TIERS, type Tiers } from './stack.js'
+import { buildCache, secondInstance, TIERS, type Tiers, useRedis } from './stack.js'
 
-let redisService: RedisService
-let redis: Redis
-beforeAll(async () => {
-  redisService = await startRedis()
-  redis = new Redis(redisService.url)
-})
-afterAll(async () => {
-  redis?.disconnect()
-  await redisService?.stop()
-})
+const redisClient = useRedis()
 
 /** A client whose User.findUnique results wait at a gate (after the database answered) while `held` is set. */
 function gatedClient(db: TestDatabase, cache: CacheBackend) {
@@ -74,7 +64,7 @@ describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
     }
     it.each(Object.keys(writes))('the old row read before %s is not stored after its invalidation', async (writeName) => {
       const user = await db.createClient().user.create({ data: { email: 'race@example.com', name: 'old' } })
-      const cache = buildCache(tiers, tiers === 'memory+redis' ? redis : undefined)
+      const cache = buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)
       const { prisma, arm } = gatedClient(db, cache)
       const gate = arm()
       // .then() starts it: Prisma promises (and ours) are lazy.
@@ -94,7 +84,7 @@ describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
 
     it("a read between a transaction's write and its commit is invalidated by the commit", async () => {
       const user = await db.createClient().user.create({ data: { email: 'tx@example.com', name: 'old' } })
-      const cache = buildCache(tiers, tiers === 'memory+redis' ? redis : undefined)
+      const cache = buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)
       const { prisma } = gatedClient(db, cache)
       const outside = cachedOnOtherConnection(db, cache)
       await prisma.$transaction(async (tx) => {

@@ -3,8 +3,10 @@
  * counter of the queries that really reach the database (a query extension *below* the cache extension).
  */
 import { Redis } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 import { type CacheBackend, type CacheExtensionOptions, cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
 import type { TestDatabase } from '../support/database.js'
+import { type RedisService, startRedis } from '../support/redis.js'
 
 export type Tiers = 'memory' | 'memory+redis'
 export const TIERS: readonly Tiers[] = ['memory', 'memory+redis']
@@ -51,3 +53,22 @@ export function secondInstance(first: CacheBackend): CacheBackend {
 }
 
 export { Redis }
+
+/** A real Redis and a client on it for the enclosing suite (started in beforeAll, stopped in afterAll). */
+export function useRedis(): () => Redis {
+  let service: RedisService | undefined
+  let client: Redis | undefined
+  beforeAll(async () => {
+    service = await startRedis()
+    client = new Redis(service.url)
+  })
+  afterAll(async () => {
+    client?.disconnect()
+    await service?.stop()
+  })
+  return () => {
+    if (!client) throw new Error('useRedis(): the suite has not started yet')
+    return client
+  }
+}
+

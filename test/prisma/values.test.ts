@@ -5,8 +5,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS, Prisma, type Provider, Role, startDatabase, type TestDatabase } from '../support/database.js'
-import { type RedisService, startRedis } from '../support/redis.js'
-import { buildCache, cachedClient, Redis, secondInstance } from './stack.js'
+import { buildCache, cachedClient, secondInstance, useRedis } from './stack.js'
 
 const RUNS = 25
 
@@ -43,16 +42,7 @@ const row = fc.record({
   role: fc.constantFrom(Role.USER, Role.EDITOR, Role.ADMIN),
 })
 
-let redisService: RedisService
-let redis: Redis
-beforeAll(async () => {
-  redisService = await startRedis()
-  redis = new Redis(redisService.url)
-})
-afterAll(async () => {
-  redis?.disconnect()
-  await redisService?.stop()
-})
+const redisClient = useRedis()
 
 describe.each(PROVIDERS)('cached values equal uncached values on %s', (provider: Provider) => {
   let db: TestDatabase
@@ -63,7 +53,7 @@ describe.each(PROVIDERS)('cached values equal uncached values on %s', (provider:
 
   it(`for ${RUNS} random rows of every scalar type, through L1 and L2`, async () => {
     const plain = db.createClient()
-    const first = cachedClient(db, buildCache('memory+redis', redis))
+    const first = cachedClient(db, buildCache('memory+redis', redisClient()))
     let n = 0
     await fc.assert(
       fc.asyncProperty(row, async (data) => {
