@@ -3,9 +3,11 @@ import { Prisma } from '@prisma/client/extension'
 import type { CacheBackend } from '../cache/backend.js'
 import type { CacheKey } from '../cache/key.js'
 import { MemoryCache } from '../cache/memory-cache.js'
+import { NoopCache } from '../cache/noop-cache.js'
 import type { KeyPattern } from '../cache/pattern.js'
 import { defaultSerializer } from '../cache/serializer.js'
 import type { TagLike } from '../cache/tag.js'
+import { TieredCache } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
 import { buildDataModel } from './data-model.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
@@ -78,7 +80,12 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
     }
     const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
     registerPrismaTypes(defaultSerializer)
-    const engine = new PrismaCache(resolved.cache ?? new MemoryCache(), buildDataModel(schema, fingerprint), resolved)
+    const backend = resolved.cache ?? new MemoryCache()
+    const cache = tolerant(backend)
+    const onError = resolved.onError
+    // Failures TieredCache tolerates never reach the engine; report them all the same.
+    if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
+    const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
 
     /** One implementation for every cached read method; the typed signatures are below. */
     function read(operation: ReadOperation, self: unknown, args: unknown): PromiseLike<unknown> {
@@ -103,7 +110,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
       clear: () => engine.cache.clear(),
       stats: () => engine.stats(),
       keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
-      backend: engine.cache,
+      backend,
     }
 
     return client.$extends({
@@ -191,6 +198,15 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
       },
     })
   })
+}
+
+/**
+ * TieredCache is the facade that tolerates a failing tier (and remembers invalidations it missed, so it never
+ * serves what they should have removed). A bare remote backend gets the same treatment behind a NoopCache L1:
+ * a write must not fail, nor leave stale entries behind, because Redis was down when it invalidated.
+ */
+function tolerant(backend: CacheBackend): CacheBackend {
+  return backend instanceof TieredCache || backend instanceof MemoryCache || backend instanceof NoopCache ? backend : new TieredCache(new NoopCache(), backend)
 }
 
 /** The SQL text of a raw call's arguments: a Prisma.Sql (tagged template) or `[sql, ...values]` (Unsafe). */
