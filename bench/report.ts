@@ -8,7 +8,7 @@ import os from 'node:os'
 import type { Redis } from 'ioredis'
 import type { Task } from 'tinybench'
 
-export type Library = 'prisma-tiered-cache' | 'bentocache' | 'baseline'
+export type Library = 'prisma-tiered-cache' | 'bentocache' | 'prisma-extension-redis' | 'prisma' | 'baseline'
 export type Copies = 'safe copies' | 'shared references' | '—'
 
 /** What run.ts hands every scenario file. */
@@ -46,10 +46,28 @@ export interface Result {
   note?: string
 }
 
+/**
+ * A ratio of latencies measured in the same run, checked against a target: numerator row / the sum of the
+ * denominator rows (e.g. an L2 hit against "Prisma's dispatch + one GET and parse"). Judged on the means.
+ */
+export interface TargetCheck {
+  /** Where, e.g. `PostgreSQL · findUnique by id`. */
+  scenario: string
+  /** What is divided, in words, e.g. `L1 hit / constant extension`. */
+  label: string
+  numerator: string
+  denominator: readonly string[]
+  /** How the ratio must compare with `target`; undefined: reported only. */
+  op?: '<=' | '<' | '>=' | '>'
+  target?: number
+}
+
 /** A scenario file's contribution: its rows and free-text notes (checks done, anything odd). */
 export interface SuiteOutput {
   results: Result[]
   notes: string[]
+  /** Ratios with targets, printed with pass/fail. */
+  targets?: TargetCheck[]
 }
 
 export interface Suite {
@@ -108,7 +126,7 @@ export async function describeEnvironment(client: Redis, redisSource: string, co
   }
   const cpus = os.cpus()
   const versions: Record<string, string> = {}
-  for (const name of ['bentocache', 'ioredis', 'lru-cache', 'superjson', 'tinybench', 'tsx']) versions[name] = packageVersion(name)
+  for (const name of ['bentocache', 'ioredis', 'lru-cache', 'superjson', 'tinybench', 'tsx', '@prisma/client', 'prisma-extension-redis', '@prisma/adapter-pg', 'pg', '@prisma/adapter-libsql', '@libsql/client']) versions[name] = packageVersion(name)
   return {
     date,
     cpu: cpus[0]?.model.trim() ?? 'unknown',
@@ -147,7 +165,70 @@ function formatLoad(load: readonly number[]): string {
 }
 
 function libraryLabel(library: Library): string {
-  return library === 'prisma-tiered-cache' ? 'ours' : library
+  return library === 'prisma-tiered-cache' ? 'ours' : library === 'prisma' ? 'prisma (no cache)' : library
+}
+
+interface CheckedTarget {
+  check: TargetCheck
+  meanRatio: number
+  p50Ratio: number
+  /** undefined: no target (reported only). */
+  pass: boolean | undefined
+  /** The verdict the p50 ratio would give, when it differs from the mean's. */
+  p50Disagrees: boolean
+}
+
+function compare(value: number, op: NonNullable<TargetCheck['op']>, target: number): boolean {
+  switch (op) {
+    case '<=':
+      return value <= target
+    case '<':
+      return value < target
+    case '>=':
+      return value >= target
+    case '>':
+      return value > target
+  }
+}
+
+function checkTargets(results: readonly Result[], checks: readonly TargetCheck[]): CheckedTarget[] {
+  const byName = new Map(results.map((r) => [r.name, r]))
+  const row = (name: string) => {
+    const found = byName.get(name)
+    if (found === undefined) throw new Error(`target check names an unknown row "${name}"`)
+    return found
+  }
+  return checks.map((check) => {
+    const num = row(check.numerator)
+    const den = check.denominator.map(row)
+    const meanRatio = num.meanUs / den.reduce((sum, r) => sum + r.meanUs, 0)
+    const p50Ratio = num.p50Us / den.reduce((sum, r) => sum + r.p50Us, 0)
+    const judged = check.op !== undefined && check.target !== undefined
+    const pass = judged ? compare(meanRatio, check.op!, check.target!) : undefined
+    const p50Disagrees = judged && compare(p50Ratio, check.op!, check.target!) !== pass
+    return { check, meanRatio, p50Ratio, pass, p50Disagrees }
+  })
+}
+
+const TARGET_HEADER = ['scenario', 'ratio', 'numerator', 'denominator', 'mean ratio', 'p50 ratio', 'target', 'result']
+const TARGET_ALIGN: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'l']
+
+function targetRows(list: readonly CheckedTarget[]): string[][] {
+  return list.map((t) => [
+    t.check.scenario,
+    t.check.label,
+    t.check.numerator,
+    t.check.denominator.join(' + '),
+    `${t.meanRatio.toFixed(2)}×`,
+    `${t.p50Ratio.toFixed(2)}×`,
+    t.check.op === undefined || t.check.target === undefined ? '—' : `${t.check.op} ${t.check.target}`,
+    t.pass === undefined ? 'info' : `${t.pass ? 'PASS' : 'FAIL'}${t.p50Disagrees ? ` (p50: ${t.pass ? 'fail' : 'pass'})` : ''}`,
+  ])
+}
+
+function targetSummary(list: readonly CheckedTarget[]): string {
+  const judged = list.filter((t) => t.pass !== undefined)
+  return `${judged.filter((t) => t.pass).length} of ${judged.length} targets met (judged on mean latency).`
 }
 
 interface Ratio {
@@ -211,6 +292,10 @@ export function printReport(env: Environment, reports: readonly SuiteReport[]): 
     console.log(textTable(RESULT_HEADER.slice(0, -1), resultRows(output.results).map((r) => r.slice(0, -1)), RESULT_ALIGN.slice(0, -1)))
     const list = ratios(output.results)
     if (list.length > 0) console.log(`\nours/bentocache, same run (latency ratios; < 1 = ours faster):\n\n${textTable(RATIO_HEADER, ratioRows(list), RATIO_ALIGN)}`)
+    if (output.targets && output.targets.length > 0) {
+      const checked = checkTargets(output.results, output.targets)
+      console.log(`\ntargets, ratios of latencies measured in the same run:\n\n${textTable(TARGET_HEADER, targetRows(checked), TARGET_ALIGN)}\n\n${targetSummary(checked)}`)
+    }
     const noted = output.results.filter((r) => r.note)
     if (noted.length > 0) console.log(`\nnotes per row:\n${noted.map((r) => `  ${r.name}: ${r.note}`).join('\n')}`)
     if (output.notes.length > 0) console.log(`\n${output.notes.map((n) => `  - ${n}`).join('\n')}`)
@@ -248,6 +333,19 @@ export function writeMarkdown(path: URL, env: Environment, reports: readonly Sui
     const list = ratios(output.results)
     if (list.length > 0) {
       parts.push('#### ours / bentocache, measured in the same run', '', 'Ratio of mean, median (p50) and p99 latency per operation: below 1 means prisma-tiered-cache is faster.', '', markdownTable(RATIO_HEADER, ratioRows(list), RATIO_ALIGN), '')
+    }
+    if (output.targets && output.targets.length > 0) {
+      const checked = checkTargets(output.results, output.targets)
+      parts.push(
+        '#### Targets, measured in the same run',
+        '',
+        'Numerator row / the sum of the denominator rows, for the mean and the median (p50) latency. PASS/FAIL is judged on the mean; when the p50 ratio would give the other verdict, that is shown in brackets.',
+        '',
+        markdownTable(TARGET_HEADER, targetRows(checked), TARGET_ALIGN),
+        '',
+        `**${targetSummary(checked)}**`,
+        '',
+      )
     }
     parts.push('#### All rows', '', 'Latency per operation in microseconds; ops/s = 1,000,000 / mean µs (one caller, sequential).', '', markdownTable(RESULT_HEADER, resultRows(output.results), RESULT_ALIGN), '')
     if (output.notes.length > 0) parts.push('#### Checks done during the run', '', ...output.notes.map((n) => `- ${n}`), '')

@@ -14,9 +14,13 @@ import os from 'node:os'
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../test/support/redis.js'
 import { cacheScenarios } from './cache.bench.js'
+import { prismaScenarios } from './prisma.bench.js'
 import { type BenchContext, describeEnvironment, printReport, type Suite, type SuiteReport, writeMarkdown } from './report.js'
 
-const SUITES: Suite[] = [{ title: 'Generic cache (src/cache) vs bentocache', file: 'bench/cache.bench.ts', run: cacheScenarios }]
+const SUITES: Suite[] = [
+  { title: 'Generic cache (src/cache) vs bentocache', file: 'bench/cache.bench.ts', run: cacheScenarios },
+  { title: 'Prisma extension (src/prisma) on SQLite and PostgreSQL vs plain Prisma and prisma-extension-redis', file: 'bench/prisma.bench.ts', run: prismaScenarios },
+]
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name]

@@ -1,0 +1,385 @@
+/**
+ * The Prisma extension (src/prisma) on real databases — SQLite (libsql adapter) and PostgreSQL (pg adapter) —
+ * against plain Prisma, Prisma's own dispatch cost, a raw Redis read, and prisma-extension-redis 5, all in the
+ * same process, on the same data and the same Redis, interleaved (bench/timing.ts).
+ *
+ * Per database and per query shape (`findUnique({ where: { id } })`, and the same with `include: { posts: true }`),
+ * over 100 seeded users (each with a profile and 5 posts), ids rotating:
+ *
+ *   uncached         the plain client
+ *   ours L1 hit      cacheExtension over TieredCache(MemoryCache, RedisCache), every key warm
+ *   ours L2 hit      the same; before each call (untimed) the key is dropped from that cache's L1 only
+ *   ours miss        the same; before each call (untimed) the key is deleted from both tiers: query + fill
+ *   p-e-redis hit    prisma-extension-redis 5 (auto-cache, STRING), every key warm; its default JSON
+ *                    serializer and our superjson instance as its `transformer`
+ *   GET + parse      ioredis GET + superjson.parse of the same payload (no Prisma, no cache library)
+ *   constant ext.    a query extension returning a constant: Prisma's own dispatch, no database
+ *
+ * Every cached client sits on the plain client (`base.$extends(...)`: one connection pool per database), has
+ * its own cache (own L1, own Redis prefix under `bench:<runId>:`), and is checked during the run: the hits
+ * really were hits of the tier named (per-tier counters), the misses misses, and results equal uncached ones.
+ * bench/benchmarks-intro.md explains the choices; keep the two in step.
+ */
+import { createHash } from 'node:crypto'
+import { isDeepStrictEqual } from 'node:util'
+import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
+import { cacheExtension, defaultSerializer, MemoryCache, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
+import { type Provider, startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
+import { type BenchContext, fromSamples, type Result, type RowMeta, type SuiteOutput, type TargetCheck } from './report.js'
+import { interleave, type TimedTask } from './timing.js'
+
+const USERS = 100
+const POSTS_PER_USER = 5
+const TTL_SECONDS = 60
+const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql']
+const PROVIDER_LABEL: Record<Provider, string> = { sqlite: 'SQLite', postgresql: 'PostgreSQL' }
+const PROVIDER_SHORT: Record<Provider, string> = { sqlite: 'sqlite', postgresql: 'pg' }
+
+const BODY =
+  'Caching a Prisma read in two tiers means the hot path never leaves the process, while every instance still ' +
+  'agrees on what was invalidated. This body is about two hundred characters long, like a short post.'
+
+interface Shape {
+  id: 'row' | 'posts'
+  label: string
+  args(id: number): Record<string, unknown>
+}
+const SHAPES: readonly Shape[] = [
+  { id: 'row', label: 'findUnique({ where: { id } })', args: (id) => ({ where: { id } }) },
+  { id: 'posts', label: 'findUnique({ where: { id }, include: { posts: true } })', args: (id) => ({ where: { id }, include: { posts: true } }) },
+]
+
+/** The shape every client's `user` delegate is called through (each client's own types differ by extension). */
+interface UserDelegate {
+  findUnique(args: Record<string, unknown>): PromiseLike<unknown>
+}
+const users = (client: unknown) => (client as { user: UserDelegate }).user
+
+/** BENCH_PRISMA_TIME_MS / BENCH_PRISMA_WARMUP_MS override run.ts's BENCH_TIME_MS / BENCH_WARMUP_MS for this suite only. */
+function knob(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`)
+  return value
+}
+
+async function seed(base: TestPrismaClient): Promise<number[]> {
+  await base.user.createMany({
+    data: Array.from({ length: USERS }, (_, i) => ({
+      email: `bench${i}@example.com`,
+      name: `Bench User ${i}`,
+      age: 20 + (i % 50),
+      balance: `${100 + i}.25`,
+      karma: BigInt(i * 1000),
+      rating: 3.5 + (i % 3) / 2,
+      createdAt: new Date(Date.UTC(2024, 0, 1) + i * 60_000),
+    })),
+  })
+  const ids = (await base.user.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((u) => u.id)
+  await base.profile.createMany({ data: ids.map((userId) => ({ userId, bio: 'Writes about databases, caches and the space between them.' })) })
+  await base.post.createMany({
+    data: ids.flatMap((authorId) =>
+      Array.from({ length: POSTS_PER_USER }, (_, j) => ({
+        authorId,
+        title: `Post ${j + 1} by user ${authorId}: notes on caching`,
+        slug: `post-${j + 1}`,
+        content: BODY,
+        published: j % 2 === 0,
+        views: j * 7,
+        publishedAt: new Date(Date.UTC(2024, 1, 1) + authorId * 60_000 + j * 1000),
+      })),
+    ),
+  })
+  return ids
+}
+
+/**
+ * What the extension prepends to every key (PrismaCache.namespace: the schema fingerprint and a slash), computed
+ * the same way from the client's schema; checked against the L1 after warming, so a change in src/ fails loudly.
+ */
+function extensionNamespace(base: TestPrismaClient): string {
+  const schema = (base as unknown as { _engineConfig?: { inlineSchema?: unknown } })._engineConfig?.inlineSchema
+  if (typeof schema !== 'string') throw new Error('bench: the Prisma client does not expose _engineConfig.inlineSchema')
+  return `${createHash('sha256').update(schema).digest('base64url').slice(0, 10)}/`
+}
+
+/** A task that counts its calls (warm-up included), to check per-tier counters afterwards. */
+interface Counted {
+  calls: number
+}
+
+export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
+  const timing = { timeMs: knob('BENCH_PRISMA_TIME_MS', ctx.timeMs), warmupMs: knob('BENCH_PRISMA_WARMUP_MS', ctx.warmupMs) }
+  const results: Result[] = []
+  const notes: string[] = []
+  const targets: TargetCheck[] = []
+  registerPrismaTypes(defaultSerializer)
+  const oursClient = await ctx.client('prisma-ours')
+  const perClient = await ctx.client('prisma-extension-redis')
+  const rawClient = await ctx.client('prisma-baseline')
+  const prefix = (name: string) => `bench:${ctx.runId}:${name}`
+  /** prisma-extension-redis snake_cases its key prefix: the prefixes as they land in Redis, for the cleanup. */
+  const perPrefixes: string[] = []
+  notes.push(
+    `Each group below (one database, one query shape) ran its tasks interleaved in ~5 ms turns for ${timing.timeMs} ms of timed calls each after ${timing.warmupMs} ms of warm-up (BENCH_TIME_MS / BENCH_WARMUP_MS, or BENCH_PRISMA_TIME_MS / BENCH_PRISMA_WARMUP_MS for this suite only). ${USERS} users with a profile and ${POSTS_PER_USER} posts each; every task rotates over the ${USERS} ids.`,
+  )
+
+  for (const provider of PROVIDERS) {
+    ctx.log(`prisma: starting ${PROVIDER_LABEL[provider]}`)
+    const db: TestDatabase = await startDatabase(provider)
+    try {
+      const base = db.createClient()
+      const ids = await seed(base)
+      if (provider === 'postgresql') {
+        const [row] = await db.query('SHOW server_version')
+        notes.push(`PostgreSQL ${String(row?.['server_version'] ?? '?')} (${db.serverPid === undefined ? 'not a local process' : 'local server process started by the bench rig'}), pg pool max 5; SQLite through @libsql/client on a file in WAL mode.`)
+      }
+      const namespace = extensionNamespace(base)
+
+      for (const shape of SHAPES) {
+        const scenario = `${PROVIDER_LABEL[provider]} · ${shape.label}`
+        const tag = `${PROVIDER_SHORT[provider]} ${shape.id}`
+        ctx.log(`prisma: ${scenario}`)
+        const name = (task: string) => `${tag} · ${task}`
+        const plainArgs = ids.map((id) => shape.args(id))
+        const cachedArgs = ids.map((id) => ({ ...shape.args(id), cache: TTL_SECONDS }))
+        const expected = await Promise.all(plainArgs.map((args) => users(base).findUnique(args)))
+        const tasks: TimedTask[] = []
+        const meta = new Map<string, RowMeta>()
+        const next = () => {
+          let i = 0
+          return () => i++ % ids.length
+        }
+        const sameAsDatabase = async (read: (args: Record<string, unknown>, index: number) => PromiseLike<unknown>) => {
+          for (let i = 0; i < ids.length; i += 17) {
+            const value = await read(plainArgs[i]!, i)
+            if (!isDeepStrictEqual(value, expected[i])) throw new Error(`${scenario}: a cached result differs from the database's for id ${ids[i]}`)
+          }
+        }
+
+        // -- plain Prisma ------------------------------------------------------------------------------
+        {
+          const at = next()
+          const row = name('uncached (plain client)')
+          meta.set(row, { scenario, library: 'prisma', copies: 'safe copies', note: 'a database round trip per call' })
+          tasks.push({ name: row, fn: () => users(base).findUnique(plainArgs[at()]!) })
+        }
+
+        // -- ours: L1 hit, L2 hit, miss -----------------------------------------------------------------
+        const ours = (kind: string) => {
+          const tiered = new TieredCache(new MemoryCache(), new RedisCache({ client: oursClient, prefix: prefix(`prisma-${PROVIDER_SHORT[provider]}-${shape.id}-${kind}:`) }))
+          const client = base.$extends(cacheExtension({ cache: tiered, ttl: TTL_SECONDS }))
+          const keys = plainArgs.map((args) => namespace + client.$cache.keyFor('User', 'findUnique', args).toString())
+          return { tiered, client, keys }
+        }
+        const warm = async (o: ReturnType<typeof ours>) => {
+          for (const args of cachedArgs) await users(o.client).findUnique(args)
+          for (const key of o.keys) if ((await o.tiered.l1.get(key)) === undefined || (await o.tiered.l2.get(key)) === undefined) throw new Error(`${scenario}: key ${key} is not in both tiers after warming (has PrismaCache.namespace changed?)`)
+        }
+        const l1 = ours('l1')
+        const l2 = ours('l2')
+        const miss = ours('miss')
+        for (const o of [l1, l2, miss]) await warm(o)
+        await sameAsDatabase((args) => users(l1.client).findUnique({ ...args, cache: TTL_SECONDS }))
+        await sameAsDatabase(async (args, i) => {
+          await l2.tiered.l1.delete(l2.keys[i]!)
+          return users(l2.client).findUnique({ ...args, cache: TTL_SECONDS })
+        })
+        // Safe copies: mutate what one L1 hit returned, read again.
+        const first = (await users(l1.client).findUnique(cachedArgs[0]!)) as { name: string }
+        first.name = 'MUTATED BY CALLER'
+        const second = (await users(l1.client).findUnique(cachedArgs[0]!)) as { name: string }
+        if (second.name === 'MUTATED BY CALLER') throw new Error(`${scenario}: an L1 hit handed out a shared reference`)
+        const counted = { l1: { calls: 0 } as Counted, l2: { calls: 0 } as Counted, miss: { calls: 0 } as Counted }
+        const before = { l1: l1.tiered.stats(), l2: l2.tiered.stats(), miss: miss.tiered.stats(), missModel: miss.client.$cache.stats().models['User'] }
+        {
+          const at = next()
+          const row = name('ours L1 hit')
+          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note: "TieredCache(MemoryCache values:'clone', RedisCache); checked: mutating one result does not change the next" })
+          tasks.push({
+            name: row,
+            fn: () => {
+              counted.l1.calls++
+              return users(l1.client).findUnique(cachedArgs[at()]!)
+            },
+          })
+        }
+        {
+          const at = next()
+          let index = 0
+          const row = name('ours L2 hit')
+          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note: 'untimed before each call: tiered.l1.delete(namespace + keyFor(...)); the call reads Redis (EVALSHA get-checked), parses, refills L1' })
+          tasks.push({
+            name: row,
+            beforeEach: () => l2.tiered.l1.delete(l2.keys[(index = at())]!),
+            fn: () => {
+              counted.l2.calls++
+              return users(l2.client).findUnique(cachedArgs[index]!)
+            },
+          })
+        }
+        {
+          const at = next()
+          let index = 0
+          const row = name('ours miss (query + fill)')
+          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note: 'untimed before each call: tiered.delete(key) (both tiers); the call misses L1 and L2, snapshots, queries, writes L2 and L1' })
+          tasks.push({
+            name: row,
+            beforeEach: () => miss.tiered.delete(miss.keys[(index = at())]!),
+            fn: () => {
+              counted.miss.calls++
+              return users(miss.client).findUnique(cachedArgs[index]!)
+            },
+          })
+        }
+
+        // -- prisma-extension-redis 5 -------------------------------------------------------------------
+        const perVariants = [
+          { id: 'json', label: 'JSON (default)', transformer: undefined },
+          {
+            id: 'superjson',
+            label: 'transformer: our superjson',
+            transformer: { serialize: (value: unknown) => defaultSerializer.serialize(value), deserialize: (value: unknown) => defaultSerializer.deserialize(String(value)) },
+          },
+        ] as const
+        const perRows: string[] = []
+        const perChecks: Array<() => string | undefined> = []
+        for (const variant of perVariants) {
+          const perPrefix = prefix(`per-${PROVIDER_SHORT[provider]}-${shape.id}-${variant.id}`)
+          perPrefixes.push(snakeCase(perPrefix))
+          const events = { hits: 0, misses: 0, errors: [] as unknown[] }
+          const client = base.$extends(
+            PrismaExtensionRedis({
+              client: perClient,
+              config: {
+                auto: true,
+                type: 'STRING',
+                ttl: TTL_SECONDS,
+                stale: 0,
+                cacheKey: { prefix: perPrefix },
+                ...(variant.transformer ? { transformer: variant.transformer } : {}),
+                onHit: () => events.hits++,
+                onMiss: () => events.misses++,
+                onError: (error) => events.errors.push(error),
+              },
+            }),
+          )
+          for (const args of plainArgs) await users(client).findUnique(args)
+          const warmHits = events.hits
+          for (const args of plainArgs) await users(client).findUnique(args)
+          const row = name(`prisma-extension-redis hit · ${variant.label}`)
+          if (events.hits - warmHits !== ids.length || events.errors.length > 0) {
+            const error = events.errors[0]
+            notes.push(
+              `${scenario}: prisma-extension-redis with ${variant.label} does not cache this read (${events.hits - warmHits} of ${ids.length} second reads were hits; ${events.errors.length} errors${error === undefined ? '' : `, first: ${error instanceof Error ? error.message : String(error)}`}), so it has no row here: its hits cannot be measured.`,
+            )
+            continue
+          }
+          const sample = await users(client).findUnique(plainArgs[0]!)
+          const equal = isDeepStrictEqual(sample, expected[0])
+          const createdAt = (sample as { createdAt?: unknown }).createdAt
+          meta.set(row, {
+            scenario,
+            library: 'prisma-extension-redis',
+            copies: 'safe copies',
+            note: `auto-cache, type STRING; a GET + parse of its envelope per call; createdAt comes back as ${createdAt instanceof Date ? 'Date' : typeof createdAt}; ${equal ? 'equal to' : 'NOT equal to'} the uncached result`,
+          })
+          perRows.push(row)
+          const at = next()
+          const hitsBefore = events.hits
+          const missesBefore = events.misses
+          const count: Counted = { calls: 0 }
+          tasks.push({
+            name: row,
+            fn: () => {
+              count.calls++
+              return users(client).findUnique(plainArgs[at()]!)
+            },
+          })
+          perChecks.push(() => (events.hits - hitsBefore === count.calls && events.misses === missesBefore && events.errors.length === 0 ? undefined : `${row}: ${events.hits - hitsBefore} hits, ${events.misses - missesBefore} misses, ${events.errors.length} errors in ${count.calls} calls`))
+        }
+
+        // -- floors ------------------------------------------------------------------------------------
+        {
+          const rawKeys = ids.map((id) => prefix(`raw-${PROVIDER_SHORT[provider]}-${shape.id}:${id}`))
+          await Promise.all(rawKeys.map((key, i) => rawClient.set(key, defaultSerializer.serialize(expected[i]), 'PX', TTL_SECONDS * 1000)))
+          const at = next()
+          const row = name('floor · ioredis GET + superjson.parse')
+          meta.set(row, { scenario, library: 'baseline', copies: '—', note: 'the same payload, our serializer (Prisma types registered), no Prisma, no cache library' })
+          tasks.push({ name: row, fn: async () => defaultSerializer.deserialize((await rawClient.get(rawKeys[at()]!))!) })
+        }
+        {
+          const constant = expected[0]
+          const client = base.$extends({
+            query: {
+              $allModels: {
+                async findUnique() {
+                  return constant
+                },
+              },
+            },
+          })
+          if ((await users(client).findUnique(plainArgs[1]!)) !== constant) throw new Error(`${scenario}: the constant query extension did not answer`)
+          const at = next()
+          const row = name('floor · constant query extension')
+          meta.set(row, { scenario, library: 'baseline', copies: 'shared references', note: "query: { $allModels: { findUnique: () => CONSTANT } }: Prisma's model dispatch + query-extension pipeline, no database" })
+          tasks.push({ name: row, fn: () => users(client).findUnique(plainArgs[at()]!) })
+        }
+
+        const samples = await interleave(tasks, timing)
+        for (const [row, m] of meta) results.push(fromSamples(row, samples.get(row)!, m))
+
+        // -- checks: every timed call took the path its row is named after --------------------------------
+        const after = { l1: l1.tiered.stats(), l2: l2.tiered.stats(), miss: miss.tiered.stats(), missModel: miss.client.$cache.stats().models['User'] }
+        const problems: string[] = []
+        if (after.l1.l1Hits - before.l1.l1Hits !== counted.l1.calls || after.l1.l2Hits !== before.l1.l2Hits || after.l1.misses !== before.l1.misses) problems.push(`L1 hit: ${after.l1.l1Hits - before.l1.l1Hits} L1 hits, ${after.l1.l2Hits - before.l1.l2Hits} L2 hits, ${after.l1.misses - before.l1.misses} misses in ${counted.l1.calls} calls`)
+        if (after.l2.l2Hits - before.l2.l2Hits !== counted.l2.calls || after.l2.l1Hits !== before.l2.l1Hits || after.l2.misses !== before.l2.misses) problems.push(`L2 hit: ${after.l2.l1Hits - before.l2.l1Hits} L1 hits, ${after.l2.l2Hits - before.l2.l2Hits} L2 hits, ${after.l2.misses - before.l2.misses} misses in ${counted.l2.calls} calls`)
+        const missDelta = (after.missModel?.misses ?? 0) - (before.missModel?.misses ?? 0)
+        const missHits = (after.missModel?.hits ?? 0) - (before.missModel?.hits ?? 0)
+        if (missDelta !== counted.miss.calls || missHits !== 0 || after.miss.writes - before.miss.writes !== counted.miss.calls) problems.push(`miss: ${missDelta} misses, ${missHits} hits, ${after.miss.writes - before.miss.writes} writes in ${counted.miss.calls} calls`)
+        for (const check of perChecks) {
+          const problem = check()
+          if (problem !== undefined) problems.push(problem)
+        }
+        if (problems.length > 0) throw new Error(`${scenario}: a timed path was not the one measured: ${problems.join('; ')}`)
+        notes.push(
+          `${scenario}: checked after the run — ours L1 ${counted.l1.calls} calls = ${counted.l1.calls} L1 hits; L2 ${counted.l2.calls} calls = ${counted.l2.calls} L2 hits; miss ${counted.miss.calls} calls = ${counted.miss.calls} misses and fills; ${perRows.length > 0 ? 'prisma-extension-redis: every call a hit; ' : ''}before the run, L1 and L2 hits for every 17th id deep-equal the uncached results and a mutated L1 result did not reach the next reader.`,
+        )
+
+        // -- targets -----------------------------------------------------------------------------------
+        const constantRow = name('floor · constant query extension')
+        const getParseRow = name('floor · ioredis GET + superjson.parse')
+        const where = `${PROVIDER_LABEL[provider]} · ${shape.id === 'row' ? 'by id' : 'by id + posts'}`
+        targets.push({ scenario: where, label: 'L1 hit / constant extension', numerator: name('ours L1 hit'), denominator: [constantRow], op: '<=', target: 1 })
+        targets.push({ scenario: where, label: 'L2 hit / (constant extension + GET+parse)', numerator: name('ours L2 hit'), denominator: [constantRow, getParseRow], op: '<=', target: 1.15 })
+        for (const row of perRows) {
+          targets.push({ scenario: where, label: 'prisma-extension-redis hit / our L1 hit', numerator: row, denominator: [name('ours L1 hit')], op: '>=', target: 5 })
+          targets.push({ scenario: where, label: 'prisma-extension-redis hit / our L2 hit', numerator: row, denominator: [name('ours L2 hit')], op: '>', target: 1 })
+        }
+        targets.push({
+          scenario: where,
+          label: 'miss / uncached',
+          numerator: name('ours miss (query + fill)'),
+          denominator: [name('uncached (plain client)')],
+          ...(provider === 'postgresql' ? { op: '<=' as const, target: 1.15 } : {}),
+        })
+      }
+    } finally {
+      await db.stop()
+    }
+  }
+
+  // ---- cleanup: this suite's keys only (run.ts's cache suite cleans its own) ---------------------------
+  let removed = 0
+  for (const pattern of [`bench:${ctx.runId}:prisma-*`, `bench:${ctx.runId}:raw-*`, ...perPrefixes.map((p) => `${p}:*`)]) {
+    let cursor = '0'
+    do {
+      const [nextCursor, found] = await rawClient.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      cursor = nextCursor
+      if (found.length > 0) removed += await rawClient.unlink(...found)
+    } while (cursor !== '0')
+  }
+  ctx.log(`prisma: removed ${removed} keys`)
+  return { results, notes, targets }
+}
