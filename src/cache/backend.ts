@@ -22,6 +22,12 @@ export interface CacheSnapshot {
   readonly takenAt: number
 }
 
+/**
+ * What {@link CacheBackend.lookup} answers: the entry, or — on a miss — a snapshot taken no later than the
+ * miss, ready for the race-safe write of the value about to be computed.
+ */
+export type Lookup<T> = { entry: CacheEntry<T>; snapshot?: undefined } | { entry?: undefined; snapshot: CacheSnapshot }
+
 export interface SetOptions {
   /** Time to live in seconds: finite, > 0, at most the backend's `maxTtl`. Fractions allowed. */
   ttl: number
@@ -59,6 +65,12 @@ export interface CacheBackend {
 
   /** The entry, or undefined on a miss (absent, expired, invalidated by tag, or undecodable). */
   get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined>
+
+  /**
+   * A get that, on a miss, also returns a snapshot for the write that will follow (read-through callers).
+   * Remote tiers answer both in one round trip.
+   */
+  lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>>
 
   /** Reads several keys in one batch (one pipeline per Redis node); results in the order of `keys`. */
   getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>>

@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, GetOrSetOptions, SetManyItem, SetOptions } from './backend.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, GetOrSetOptions, Lookup, SetManyItem, SetOptions } from './backend.js'
 import { cloneValue } from './clone.js'
 import { Coalescer } from './coalescer.js'
 import { type KeyLike, keyText } from './key.js'
@@ -27,6 +27,12 @@ export abstract class BaseCache implements CacheBackend {
   abstract stats(): CacheStats
   abstract close(): Promise<void>
 
+  /** get, then snapshot on a miss (backends that can do both at once override this). */
+  async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
+    const entry = await this.get<T>(key)
+    return entry !== undefined ? { entry } : { snapshot: await this.snapshot() }
+  }
+
   getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
     return Promise.all(keys.map((key) => this.get<T>(key)))
   }
@@ -41,11 +47,11 @@ export abstract class BaseCache implements CacheBackend {
     const text = keyText(key)
     validateTtl(options.ttl, `getOrSet(${text})`)
     tagTexts(options.tags)
-    const hit = await this.get<T>(text)
-    if (hit !== undefined) return hit.value
+    const found = await this.lookup<T>(text)
+    if (found.entry !== undefined) return found.entry.value
     const { promise, joined } = this.#coalescer.run(text, async () => {
-      // The snapshot comes before compute: an invalidation while computing makes the stored entry stale.
-      const snapshot = await this.snapshot()
+      // The snapshot comes from the miss, before compute: an invalidation while computing makes the stored entry stale.
+      const snapshot = found.snapshot
       const value = await compute()
       await this.set(text, value, { ttl: options.ttl, tags: options.tags ?? [], snapshot })
       return value

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { CacheEntry, CacheSnapshot, SetOptions } from './backend.js'
+import type { CacheEntry, CacheSnapshot, Lookup, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue, estimateSize } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
@@ -95,6 +95,11 @@ export class MemoryCache extends BaseCache {
 
   async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
     return this.getSync<T>(key)
+  }
+
+  override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
+    const entry = this.getSync<T>(key)
+    return entry !== undefined ? { entry } : { snapshot: new MemorySnapshot(this, this.#epochs.current(), performance.now()) }
   }
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {

@@ -1,6 +1,6 @@
 import slotOf from 'cluster-key-slot'
 import { Cluster, Redis, type ChainableCommander } from 'ioredis'
-import type { CacheEntry, CacheSnapshot, SetManyItem, SetOptions } from './backend.js'
+import type { CacheEntry, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
@@ -108,14 +108,24 @@ export class RedisCache extends BaseCache {
   }
 
   async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
-    if (this.#cluster) return (await this.getMany<T>([key]))[0]
-    // Standalone, one key: one EVALSHA, no pipeline object.
+    return (await this.lookup<T>(key)).entry
+  }
+
+  /** One round trip on a standalone server (the read script returns the epoch on a miss); two in parallel on a cluster. */
+  override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
+    if (this.#cluster) {
+      const [[entry], snapshot] = await Promise.all([this.getMany<T>([key]), this.snapshot()])
+      return entry !== undefined ? { entry } : { snapshot }
+    }
     const text = keyText(key)
-    return this.#timed(this.#stats.read, async () => {
-      const reply = await this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all]))
-      const raw = this.#checkedReply(text, reply)
-      return raw === undefined ? this.#miss() : this.#decode<T>(raw)
-    })
+    const reply = await this.#timed(this.#stats.read, () =>
+      this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch])),
+    )
+    const raw = this.#checkedReply(text, reply)
+    const entry = raw === undefined ? this.#miss() : this.#decode<T>(raw)
+    if (entry !== undefined) return { entry }
+    const epoch = Array.isArray(reply) && typeof reply[0] === 'number' ? String(reply[1]) : undefined
+    return { snapshot: epoch === undefined ? await this.snapshot() : new RedisSnapshot(this, epoch, performance.now()) }
   }
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
@@ -250,16 +260,18 @@ export class RedisCache extends BaseCache {
 
   async #readStandalone(keys: string[]): Promise<Array<RawEntry | undefined>> {
     const replies = await this.#pipelined(keys, (pipeline, index) =>
-      GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all]),
+      GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch]),
     )
     return replies.map((reply, index) => this.#checkedReply(keys[index]!, reply))
   }
 
-  /** A GET_CHECKED reply: the entry, or undefined (counting corrupt and stale entries the script removed). */
+  /** A GET_CHECKED reply: the entry, or undefined (counting the stale and corrupt entries the script removed). */
   #checkedReply(key: string, reply: unknown): RawEntry | undefined {
-    if (reply === -1) this.#stats.count('errors')
-    else if (reply === 0) this.#stats.count('staleByTag')
-    return Array.isArray(reply) ? { key, text: String(reply[0]), pttl: Number(reply[1]) } : undefined
+    if (!Array.isArray(reply)) return undefined
+    if (typeof reply[0] === 'string') return { key, text: reply[0], pttl: Number(reply[1]) }
+    if (reply[0] === 1) this.#stats.count('staleByTag')
+    else if (reply[0] === 2) this.#stats.count('errors')
+    return undefined
   }
 
   /** Cluster: the entries (one pipeline per node), then every tag epoch they need in one MGET (one slot). */

@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, SetManyItem, SetOptions } from './backend.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CacheTierError, type TierName } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
@@ -152,6 +152,28 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     return results
   }
 
+  /**
+   * get, and on a miss the snapshot for the write that follows: the L1 snapshot taken before reading L2, and
+   * L2's own answer (one round trip for RedisCache).
+   */
+  override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
+    const started = performance.now()
+    const text = keyText(key)
+    const l1Entry = await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined)
+    if (l1Entry !== undefined) {
+      this.#l1Hits++
+      this.#stats.count('hits')
+      this.#stats.read.record(performance.now() - started)
+      return { entry: l1Entry }
+    }
+    const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined)
+    const found = (await this.#l2Usable()) ? await this.#tier('l2', 'get', () => this.l2.lookup<T>(text), () => undefined) : undefined
+    if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
+    this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
+    this.#stats.read.record(performance.now() - started)
+    return found?.entry !== undefined ? { entry: found.entry } : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
+  }
+
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
   async #readL2<T>(texts: string[]): Promise<Array<CacheEntry<T> | undefined>> {
     if (!(await this.#l2Usable())) return texts.map(() => undefined)
@@ -161,15 +183,23 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       texts.length === 1
         ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
         : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), () => texts.map(() => undefined))
-    const fills: SetManyItem[] = []
-    found.forEach((entry, i) => {
-      if (entry === undefined) return
-      this.#l2Hits++
-      const ttl = Math.min(entry.remainingTtlMs / 1000, this.options.l1Ttl ?? Infinity, this.l1.maxTtl)
-      if (snapshot !== undefined && ttl >= 0.001) fills.push({ key: texts[i]!, value: entry.value, options: { ttl, tags: entry.tags, snapshot } })
-    })
-    if (fills.length > 0) await this.#tier('l1', 'set', () => this.l1.setMany(fills), () => undefined)
+    await this.#fillL1(
+      snapshot,
+      found.flatMap((entry, i): Array<[string, CacheEntry<T>]> => (entry === undefined ? [] : [[texts[i]!, entry]])),
+    )
     return found
+  }
+
+  /** Copies L2 hits into L1 (when writeThroughL1), with TTL = min(l1Ttl, remaining L2 TTL), under a snapshot taken before the L2 read. */
+  async #fillL1<T>(snapshot: CacheSnapshot | undefined, hits: Array<[string, CacheEntry<T>]>): Promise<void> {
+    this.#l2Hits += hits.length
+    if (!this.options.writeThroughL1 || snapshot === undefined) return
+    const fills: SetManyItem[] = []
+    for (const [key, entry] of hits) {
+      const ttl = Math.min(entry.remainingTtlMs / 1000, this.options.l1Ttl ?? Infinity, this.l1.maxTtl)
+      if (ttl >= 0.001) fills.push({ key, value: entry.value, options: { ttl, tags: entry.tags, snapshot } })
+    }
+    if (fills.length > 0) await this.#tier('l1', 'set', () => this.l1.setMany(fills), () => undefined)
   }
 
   async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {

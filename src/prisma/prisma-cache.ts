@@ -90,7 +90,8 @@ export class PrismaCache {
   async read<T>(read: PlannedRead, query: () => PromiseLike<T>): Promise<T> {
     const model = read.plan.model.name
     const stats = this.#model(model)
-    const hit = await this.#tolerate(model, 'get', () => this.cache.get<T>(read.storedKey), undefined)
+    const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
+    const hit = found?.entry
     // A cached null is not an answer for the OrThrow variants: they ask the database, which throws.
     if (hit !== undefined && !(read.orThrow && hit.value === null)) {
       stats.hits++
@@ -98,8 +99,9 @@ export class PrismaCache {
     }
     stats.misses++
     const { promise, joined } = this.#coalescer.run(read.orThrow ? `${read.storedKey}!` : read.storedKey, async () => {
-      // Taken before the query: an invalidation while it runs makes what it stores stale (docs/design.md).
-      const snapshot = await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined)
+      // Taken before the query (the lookup's miss carries it): an invalidation while the query runs makes
+      // what it stores stale (docs/design.md).
+      const snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
       const value = await query()
       if (snapshot !== undefined) {
         const tags = [...resultTags(read.plan, value), ...read.option.tags]

@@ -130,6 +130,20 @@ export function describeConformance(label: string, create: () => Promise<Conform
       expect((await cache.get('User:id=3'))?.value).toBe('row')
     })
 
+    it('lookup: a hit gives the entry; a miss gives a snapshot that makes the write that follows race-safe', async () => {
+      await cache.set('l', 1, { ttl: 60 })
+      expect((await cache.lookup('l')).entry?.value).toBe(1)
+      const miss = await cache.lookup('User:id=9')
+      expect(miss.entry).toBeUndefined()
+      expect(miss.snapshot).toBeDefined()
+      await cache.invalidateTags(['User'])
+      await cache.set('User:id=9', 'computed before the invalidation', { ttl: 60, tags: ['User'], snapshot: miss.snapshot })
+      expect(await cache.get('User:id=9')).toBeUndefined()
+      const fresh = await cache.lookup('User:id=9')
+      await cache.set('User:id=9', 'computed after', { ttl: 60, tags: ['User'], snapshot: fresh.snapshot })
+      expect((await cache.get('User:id=9'))?.value).toBe('computed after')
+    })
+
     it('refuses a snapshot taken from another cache', async () => {
       if (other === undefined) return
       const foreign = await other.snapshot()

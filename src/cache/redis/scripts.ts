@@ -47,26 +47,27 @@ export function isNoScript(error: unknown): boolean {
  * Standalone read, one round trip: the entry, the everything-tag and each of the entry's tag epochs are
  * checked inside the script, which deletes stale and corrupt entries. It reads tag keys it derives from the
  * entry, which Redis allows outside cluster mode only; the cluster path uses {@link GET_RAW} and MGET.
- * Replies: nil (miss), -1 (corrupt, deleted), 0 (stale, deleted), or {value, pttl}.
- * KEYS[1] data key; ARGV[1] tag-key prefix; ARGV[2] everything-tag key.
+ * Replies: {value, pttl} on a hit; otherwise {status, epoch} — status 0 miss, 1 stale (deleted), 2 corrupt
+ * (deleted) — where epoch is the current epoch: the snapshot for the write that follows a miss, for free.
+ * KEYS[1] data key; ARGV[1] tag-key prefix; ARGV[2] everything-tag key; ARGV[3] epoch key.
  */
 export const GET_CHECKED = new RedisScript(
   'get-checked',
   `local v = redis.call('GET', KEYS[1])
-if not v then return false end
+if not v then return {0, redis.call('GET', ARGV[3]) or '0'} end
 local nl = string.find(v, '\\n', 1, true)
 local ok, h = false, nil
 if nl then ok, h = pcall(cjson.decode, string.sub(v, 1, nl - 1)) end
 if not ok or type(h) ~= 'table' or type(h[1]) ~= 'number' or type(h[2]) ~= 'table' then
   redis.call('DEL', KEYS[1])
-  return -1
+  return {2, redis.call('GET', ARGV[3]) or '0'}
 end
 local epoch = h[1]
 local all = redis.call('GET', ARGV[2])
-if all and tonumber(all) > epoch then redis.call('DEL', KEYS[1]) return 0 end
+if all and tonumber(all) > epoch then redis.call('DEL', KEYS[1]) return {1, redis.call('GET', ARGV[3]) or '0'} end
 for _, t in ipairs(h[2]) do
   local te = redis.call('GET', ARGV[1] .. t)
-  if te and tonumber(te) > epoch then redis.call('DEL', KEYS[1]) return 0 end
+  if te and tonumber(te) > epoch then redis.call('DEL', KEYS[1]) return {1, redis.call('GET', ARGV[3]) or '0'} end
 end
 return {v, redis.call('PTTL', KEYS[1])}`,
 )
