@@ -340,6 +340,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * entries this invalidation should have removed, and serving them would be serving stale data.
    */
   async #invalidateL2<T>(debt: Debt, run: () => Promise<T>, fallback: T): Promise<T> {
+    // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
+    if (this.#background.size > 0) await this.flush()
     if (await this.#l2Usable()) {
       try {
         return await run()
@@ -379,8 +381,13 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
+  /**
+   * Write-behind: the task starts on the next turn of the event loop, so even its synchronous part (serializing
+   * the value) is off the caller's path.
+   */
   #inBackground(task: () => Promise<void>): void {
-    const promise = task()
+    const promise = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(task)
       .catch((error: unknown) => this.#report('l2', 'set (write-behind)', error, false))
       .finally(() => this.#background.delete(promise))
     this.#background.add(promise)

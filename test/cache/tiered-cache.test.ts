@@ -268,6 +268,18 @@ describe('TieredCache write-behind (l2Write: async)', () => {
   })
 })
 
+describe('TieredCache write-behind ordering', () => {
+  it('an invalidation waits for write-behind writes still in flight, so they cannot land after it', async () => {
+    const l2 = new WrappedCache(new MemoryCache())
+    l2.delayMs = 30
+    const cache = new TieredCache(new MemoryCache(), l2, { l2Write: 'async' })
+    await cache.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
+    await cache.invalidateTags(['User'])
+    expect(await l2.inner.get('User:id=1')).toBeUndefined()
+    expect(await cache.get('User:id=1')).toBeUndefined()
+  })
+})
+
 describe('TieredCache construction', () => {
   it('has a builder with the same flags', async () => {
     const cache = TieredCache.builder().l1(new MemoryCache()).l2(new NoopCache()).l1Ttl(5).l2Required().writeThroughL1(false).build()
