@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
-import { cacheExtension, defaultSerializer, MemoryCache, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
+import { cacheExtension, defaultSerializer, MemoryCache, RedisCache, registerPrismaTypes, TieredCache, type TieredCacheOptions } from '../src/index.js'
 import { type Provider, startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
 import { type BenchContext, fromSamples, type Result, type RowMeta, type SuiteOutput, type TargetCheck } from './report.js'
 import { interleave, type TimedTask } from './timing.js'
@@ -167,8 +167,8 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
         }
 
         // -- ours: L1 hit, L2 hit, miss -----------------------------------------------------------------
-        const ours = (kind: string) => {
-          const tiered = new TieredCache(new MemoryCache(), new RedisCache({ client: oursClient, prefix: prefix(`prisma-${PROVIDER_SHORT[provider]}-${shape.id}-${kind}:`) }))
+        const ours = (kind: string, options: TieredCacheOptions = {}) => {
+          const tiered = new TieredCache(new MemoryCache(), new RedisCache({ client: oursClient, prefix: prefix(`prisma-${PROVIDER_SHORT[provider]}-${shape.id}-${kind}:`) }), options)
           const client = base.$extends(cacheExtension({ cache: tiered, ttl: TTL_SECONDS }))
           const keys = plainArgs.map((args) => namespace + client.$cache.keyFor('User', 'findUnique', args).toString())
           return { tiered, client, keys }
@@ -180,7 +180,8 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
         const l1 = ours('l1')
         const l2 = ours('l2')
         const miss = ours('miss')
-        for (const o of [l1, l2, miss]) await warm(o)
+        const missAsync = ours('miss-async', { l2Write: 'async' })
+        for (const o of [l1, l2, miss, missAsync]) await warm(o)
         await sameAsDatabase((args) => users(l1.client).findUnique({ ...args, cache: TTL_SECONDS }))
         await sameAsDatabase(async (args, i) => {
           await l2.tiered.l1.delete(l2.keys[i]!)
@@ -231,6 +232,18 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
               counted.miss.calls++
               return users(miss.client).findUnique(cachedArgs[index]!)
             },
+          })
+        }
+
+        {
+          const at = next()
+          let index = 0
+          const row = name("ours miss, l2Write: 'async'")
+          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note: 'as the miss above, with the L2 write in the background (serialization off the caller path)' })
+          tasks.push({
+            name: row,
+            beforeEach: () => missAsync.tiered.delete(missAsync.keys[(index = at())]!),
+            fn: () => users(missAsync.client).findUnique(cachedArgs[index]!),
           })
         }
 
@@ -361,6 +374,13 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
           scenario: where,
           label: 'miss / uncached',
           numerator: name('ours miss (query + fill)'),
+          denominator: [name('uncached (plain client)')],
+          ...(provider === 'postgresql' ? { op: '<=' as const, target: 1.15 } : {}),
+        })
+        targets.push({
+          scenario: where,
+          label: "miss with l2Write: 'async' / uncached",
+          numerator: name("ours miss, l2Write: 'async'"),
           denominator: [name('uncached (plain client)')],
           ...(provider === 'postgresql' ? { op: '<=' as const, target: 1.15 } : {}),
         })
