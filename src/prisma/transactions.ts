@@ -27,8 +27,4 @@ export class PendingInvalidations {
     this.#byTransaction.delete(id)
     return pending
   }
-
-  get size(): number {
-    return this.#byTransaction.size
-  }
 }
