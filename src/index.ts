@@ -5,3 +5,4 @@ export { type CacheApi, type CacheArgs, cacheExtension } from './prisma/extensio
 export type { CacheExtensionOptions, ModelCacheOptions } from './prisma/options.js'
 export type { ModelStats, PrismaCacheStats } from './prisma/prisma-cache.js'
 export { registerPrismaTypes } from './prisma/serializer.js'
+export { type BusHandlers, type InvalidationBus, type InvalidationMessage, RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'

@@ -1,3 +1,4 @@
+import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
 import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CacheTierError, type TierName } from './errors.js'
@@ -23,6 +24,11 @@ export interface TieredCacheOptions {
   l2Write?: 'sync' | 'async'
   /** Called for every tier failure (also the ones that are skipped). */
   onEvent?: (event: TieredCacheEvent) => void
+  /**
+   * Tells other instances sharing L2 about every invalidation (after it reached L2), and applies theirs to this
+   * L1. While the bus is down this L1 is neither read nor written; it is emptied when the bus is back.
+   */
+  bus?: InvalidationBus
   name?: string
 }
 
@@ -36,7 +42,16 @@ export type TieredCacheEvent = {
   failed: boolean
 }
 
+export interface BusStats {
+  connected: boolean
+  published: number
+  received: number
+  publishErrors: number
+}
+
 export interface TieredCacheStats extends CacheStats {
+  /** Present when the cache has a bus. */
+  bus?: BusStats
   l1Hits: number
   l2Hits: number
   errorsByTier: Record<TierName, number>
@@ -71,7 +86,10 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   readonly name: string
   readonly l1: L1
   readonly l2: L2
-  readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>
+  readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>
+  readonly bus: InvalidationBus | undefined
+  /** Resolves when the bus has made its first subscription attempt (immediately without a bus). */
+  readonly ready: Promise<void>
   readonly #stats: StatsRecorder
   readonly #listeners = new Set<(event: TieredCacheEvent) => void>()
   readonly #errorsByTier: Record<TierName, number> = { l1: 0, l2: 0 }
@@ -80,6 +98,9 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   #l2Hits = 0
   #debt: Debt[] = []
   #debtRetryAt = 0
+  /** False while a bus is down (or not yet up): L1 may have missed other instances' invalidations. */
+  #l1Trusted = true
+  readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0 }
 
   constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
     super()
@@ -106,6 +127,53 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
     if (options.onEvent) this.#listeners.add(options.onEvent)
     this.#stats = new StatsRecorder(this.name)
+    this.bus = options.bus
+    this.ready = this.bus ? this.#startBus(this.bus) : Promise.resolve()
+  }
+
+  async #startBus(bus: InvalidationBus): Promise<void> {
+    this.#l1Trusted = false
+    try {
+      await bus.start({
+        onMessage: (message) => this.#applyToL1(message),
+        onDown: () => {
+          this.#l1Trusted = false
+          this.#busStats.connected = false
+        },
+        onUp: async () => {
+          // Whatever was missed while down is gone with the old L1 contents.
+          await this.#tier('l1', 'clear (bus reconnected)', () => this.l1.clear(), () => undefined)
+          this.#busStats.connected = true
+          this.#l1Trusted = true
+        },
+      })
+    } catch (error) {
+      this.#report('l2', 'bus start', error, false)
+    }
+  }
+
+  /** Another instance's invalidation, applied to this L1 (its L2 side is already done). */
+  async #applyToL1(message: InvalidationMessage): Promise<void> {
+    this.#busStats.received++
+    const apply = async () => {
+      if (message.kind === 'tags') await this.l1.invalidateTags(message.tags)
+      else if (message.kind === 'pattern') await this.l1.invalidatePattern(message.pattern)
+      else if (message.kind === 'keys') for (const key of message.keys) await this.l1.delete(key)
+      else await this.l1.clear()
+    }
+    await this.#tier('l1', `bus ${message.kind}`, apply, () => undefined).catch(() => undefined)
+  }
+
+  /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). */
+  async #publish(message: InvalidationMessage): Promise<void> {
+    if (!this.bus) return
+    try {
+      await this.bus.publish(message)
+      this.#busStats.published++
+    } catch (error) {
+      this.#busStats.publishErrors++
+      this.#report('l2', 'bus publish', error, false)
+    }
   }
 
   /** A fluent way to build the same thing: `TieredCache.builder().l1(m).l2(r).l1Ttl(30).build()`. */
@@ -127,7 +195,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     // The single-key path of getMany, without its arrays: an L1 hit is the hottest path of the library.
     const started = performance.now()
     const text = keyText(key)
-    let entry = await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined)
+    let entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined) : undefined
     if (entry !== undefined) this.#l1Hits++
     else entry = (await this.#readL2<T>([text]))[0]
     this.#stats.count(entry === undefined ? 'misses' : 'hits')
@@ -138,7 +206,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
     const started = performance.now()
     const texts = keys.map(keyText)
-    const results = await this.#tier('l1', 'get', () => this.l1.getMany<T>(texts), () => texts.map(() => undefined))
+    const results = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.getMany<T>(texts), () => texts.map(() => undefined)) : texts.map(() => undefined)
     const missing = texts.flatMap((_, i) => (results[i] === undefined ? [i] : []))
     this.#l1Hits += texts.length - missing.length
     if (missing.length > 0) {
@@ -159,7 +227,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
     const started = performance.now()
     const text = keyText(key)
-    const l1Entry = await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined)
+    const l1Entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined) : undefined
     if (l1Entry !== undefined) {
       this.#l1Hits++
       this.#stats.count('hits')
@@ -193,7 +261,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   /** Copies L2 hits into L1 (when writeThroughL1), with TTL = min(l1Ttl, remaining L2 TTL), under a snapshot taken before the L2 read. */
   async #fillL1<T>(snapshot: CacheSnapshot | undefined, hits: Array<[string, CacheEntry<T>]>): Promise<void> {
     this.#l2Hits += hits.length
-    if (!this.options.writeThroughL1 || snapshot === undefined) return
+    if (!this.options.writeThroughL1 || snapshot === undefined || !this.#l1Trusted) return
     const fills: SetManyItem[] = []
     for (const [key, entry] of hits) {
       const ttl = Math.min(entry.remainingTtlMs / 1000, this.options.l1Ttl ?? Infinity, this.l1.maxTtl)
@@ -223,7 +291,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         l2Items.push({ key, value: item.value, options: { ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl), tags, ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}) } })
       }
     }
-    const writeL1 = () => (l1Items.length === 0 ? Promise.resolve() : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), () => undefined))
+    const writeL1 = () => (l1Items.length === 0 || !this.#l1Trusted ? Promise.resolve() : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), () => undefined))
     const writeL2 = async () => {
       if (l2Items.length > 0 && (await this.#l2Usable())) await this.#tier('l2', 'set', () => this.l2.setMany(l2Items), () => undefined)
     }
@@ -241,6 +309,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async delete(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
     const inL2 = await this.#invalidateL2({ kind: 'key', key: text }, () => this.l2.delete(text), false)
+    await this.#publish({ kind: 'keys', keys: [text] })
     const inL1 = await this.#tier('l1', 'delete', () => this.l1.delete(text), () => false)
     this.#stats.count('deletes')
     return inL1 || inL2
@@ -248,7 +317,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   async has(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
-    if (await this.#tier('l1', 'has', () => this.l1.has(text), () => false)) return true
+    if (this.#l1Trusted && (await this.#tier('l1', 'has', () => this.l1.has(text), () => false))) return true
     return (await this.#l2Usable()) && this.#tier('l2', 'has', () => this.l2.has(text), () => false)
   }
 
@@ -264,6 +333,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const texts = tagTexts(tags)
     this.#stats.count('invalidations')
     await this.#invalidateL2({ kind: 'tags', tags: texts }, () => this.l2.invalidateTags(texts), undefined)
+    await this.#publish({ kind: 'tags', tags: texts })
     await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), () => undefined)
   }
 
@@ -271,6 +341,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const glob = KeyPattern.from(pattern).glob
     this.#stats.count('invalidations')
     const inL2 = await this.#invalidateL2({ kind: 'pattern', pattern: glob }, () => this.l2.invalidatePattern(glob), 0)
+    await this.#publish({ kind: 'pattern', pattern: glob })
     const inL1 = await this.#tier('l1', 'invalidatePattern', () => this.l1.invalidatePattern(glob), () => 0)
     return Math.max(inL1, inL2)
   }
@@ -278,6 +349,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async clear(): Promise<void> {
     this.#stats.count('invalidations')
     await this.#invalidateL2({ kind: 'clear' }, () => this.l2.clear(), undefined)
+    await this.#publish({ kind: 'clear' })
     await this.#tier('l1', 'clear', () => this.l1.clear(), () => undefined)
   }
 
@@ -294,6 +366,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       l2Hits: this.#l2Hits,
       errorsByTier: { ...this.#errorsByTier },
       pendingL2Invalidations: this.#debt.length,
+      ...(this.bus ? { bus: { ...this.#busStats } } : {}),
       tiers: { l1: this.l1.stats(), l2: this.l2.stats() },
     }
   }
@@ -305,7 +378,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   async close(): Promise<void> {
     await this.flush()
-    await Promise.allSettled([this.l1.close(), this.l2.close()])
+    await Promise.allSettled([this.l1.close(), this.l2.close(), this.bus?.close()])
   }
 
   // ---- failure handling ----------------------------------------------------------------------------------

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto'
+import { Cluster, type Redis } from 'ioredis'
+
+/** What one instance tells the others after it has invalidated L2. */
+export type InvalidationMessage = { kind: 'tags'; tags: readonly string[] } | { kind: 'pattern'; pattern: string } | { kind: 'keys'; keys: readonly string[] } | { kind: 'clear' }
+
+export interface BusHandlers {
+  /** A message from another instance (never this one's own). */
+  onMessage(message: InvalidationMessage): void | Promise<void>
+  /** The subscription is down: messages may be missed from now on. */
+  onDown(): void
+  /** The subscription is (again) up: messages are received from now on. */
+  onUp(): void | Promise<void>
+}
+
+/** Carries invalidations between instances that share an L2. */
+export interface InvalidationBus {
+  /** Whether messages are being received right now. */
+  readonly connected: boolean
+  /** Starts receiving; handlers are called from then on. */
+  start(handlers: BusHandlers): Promise<void>
+  /** Sends to every other instance. Rejects when it could not be sent. */
+  publish(message: InvalidationMessage): Promise<void>
+  close(): Promise<void>
+}
+
+export interface RedisBusOptions {
+  /** The connection to publish on (an ioredis Redis or Cluster). The subscriber is its `duplicate()`. */
+  client: Redis | Cluster
+  /** The key prefix of the RedisCache this bus serves: the channel is `<prefix>bus`. Default `ptc:`. */
+  prefix?: string
+  /** Or the channel name itself. */
+  channel?: string
+  /** This instance's id (random by default): its own messages are ignored. */
+  instanceId?: string
+}
+
+const KINDS = { tags: 't', pattern: 'p', keys: 'k', clear: 'c' } as const
+
+/**
+ * An invalidation bus over Redis pub/sub, on a subscriber connection of its own.
+ *
+ * Encoding (compact, one line): `<instance id> <kind> <JSON payload>`, kind t|p|k|c.
+ * Redis pub/sub delivers at most once: a subscriber that is disconnected misses messages. So the bus reports
+ * when it goes down and when it is back, and its user (TieredCache) stops trusting its L1 in between and
+ * empties it on reconnect.
+ */
+export class RedisBus implements InvalidationBus {
+  readonly channel: string
+  readonly instanceId: string
+  readonly #publisher: Redis | Cluster
+  #subscriber: Redis | Cluster | undefined
+  #handlers: BusHandlers | undefined
+  #connected = false
+  #closed = false
+
+  constructor(options: RedisBusOptions) {
+    if (!options?.client) throw new TypeError('RedisBus: `client` (an ioredis Redis or Cluster) is required')
+    this.#publisher = options.client
+    this.channel = options.channel ?? `${options.prefix ?? 'ptc:'}bus`
+    if (typeof this.channel !== 'string' || this.channel.length === 0) throw new TypeError('RedisBus: `channel` must be a non-empty string')
+    this.instanceId = options.instanceId ?? randomBytes(6).toString('base64url')
+    if (/\s/.test(this.instanceId)) throw new TypeError('RedisBus: `instanceId` cannot contain whitespace')
+  }
+
+  get connected(): boolean {
+    return this.#connected
+  }
+
+  async start(handlers: BusHandlers): Promise<void> {
+    if (this.#subscriber) throw new Error('RedisBus.start: already started')
+    this.#handlers = handlers
+    // A connection of its own: a subscribed connection can do nothing but receive.
+    const subscriber: Redis | Cluster = this.#publisher instanceof Cluster ? this.#publisher.duplicate() : this.#publisher.duplicate()
+    this.#subscriber = subscriber
+    subscriber.on('error', () => {})
+    // After a reconnect, subscribe again and wait for Redis to confirm before reporting "up": only from then on
+    // are messages delivered, and the user empties its L1 after that point.
+    subscriber.on('ready', () => void this.#resubscribe())
+    subscriber.on('close', () => this.#down())
+    subscriber.on('end', () => this.#down())
+    subscriber.on('message', (channel: string, text: string) => {
+      if (channel === this.channel) void this.#receive(text)
+    })
+    await this.#resubscribe()
+  }
+
+  async publish(message: InvalidationMessage): Promise<void> {
+    await this.#publisher.publish(this.channel, encode(this.instanceId, message))
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#connected = false
+    const subscriber = this.#subscriber
+    this.#subscriber = undefined
+    if (!subscriber) return
+    try {
+      await subscriber.quit()
+    } catch {
+      subscriber.disconnect()
+    }
+  }
+
+  async #resubscribe(): Promise<void> {
+    const subscriber = this.#subscriber
+    if (!subscriber || this.#closed || this.#connected) return
+    try {
+      await subscriber.subscribe(this.channel)
+    } catch {
+      return // not connected yet: 'ready' will call again
+    }
+    if (this.#closed || this.#connected) return
+    this.#connected = true
+    await this.#handlers?.onUp()
+  }
+
+  #down(): void {
+    if (!this.#connected) return
+    this.#connected = false
+    if (!this.#closed) this.#handlers?.onDown()
+  }
+
+  async #receive(text: string): Promise<void> {
+    const decoded = decode(text)
+    if (decoded === undefined || decoded.from === this.instanceId) return
+    await this.#handlers?.onMessage(decoded.message)
+  }
+}
+
+export function encode(instanceId: string, message: InvalidationMessage): string {
+  const payload = message.kind === 'tags' ? message.tags : message.kind === 'keys' ? message.keys : message.kind === 'pattern' ? message.pattern : 0
+  return `${instanceId} ${KINDS[message.kind]} ${JSON.stringify(payload)}`
+}
+
+export function decode(text: string): { from: string; message: InvalidationMessage } | undefined {
+  const first = text.indexOf(' ')
+  const second = text.indexOf(' ', first + 1)
+  if (first <= 0 || second !== first + 2) return undefined
+  const from = text.slice(0, first)
+  try {
+    const payload: unknown = JSON.parse(text.slice(second + 1))
+    switch (text[first + 1]) {
+      case 't':
+        return Array.isArray(payload) ? { from, message: { kind: 'tags', tags: payload.map(String) } } : undefined
+      case 'k':
+        return Array.isArray(payload) ? { from, message: { kind: 'keys', keys: payload.map(String) } } : undefined
+      case 'p':
+        return typeof payload === 'string' ? { from, message: { kind: 'pattern', pattern: payload } } : undefined
+      case 'c':
+        return { from, message: { kind: 'clear' } }
+      default:
+        return undefined
+    }
+  } catch {
+    return undefined
+  }
+}

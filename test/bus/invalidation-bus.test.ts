@@ -1,0 +1,146 @@
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { decode, encode, RedisBus } from '../../src/bus/invalidation-bus.js'
+import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import { startRedisCluster, startRedisServer } from '../support/redis.js'
+
+let prefixes = 0
+const uniquePrefix = () => `bus${process.pid}x${++prefixes}:`
+
+async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** Two instances sharing one Redis (L2 and bus), each with its own L1. */
+function instances(client: Redis | Cluster, count = 2) {
+  const prefix = uniquePrefix()
+  return Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client, prefix }) }))
+}
+
+describe('bus encoding', () => {
+  it('is compact and round-trips every kind', () => {
+    const messages = [
+      { kind: 'tags', tags: ['User', 'User:id=1', 'a "quoted" tag'] },
+      { kind: 'keys', keys: ['User:id=1'] },
+      { kind: 'pattern', pattern: 'Post:*' },
+      { kind: 'clear' },
+    ] as const
+    for (const message of messages) expect(decode(encode('abc', message))).toEqual({ from: 'abc', message })
+    expect(encode('abc', { kind: 'tags', tags: ['User'] })).toBe('abc t ["User"]')
+    expect(decode('garbage')).toBeUndefined()
+    expect(decode('abc t not-json')).toBeUndefined()
+  })
+})
+
+describe('RedisBus on a standalone server', () => {
+  let server: Awaited<ReturnType<typeof startRedisServer>>
+  let client: Redis
+  const caches: TieredCache[] = []
+  beforeAll(async () => {
+    server = await startRedisServer()
+    client = new Redis(server.url, { maxRetriesPerRequest: 1 })
+    client.on('error', () => {})
+  })
+  afterAll(async () => {
+    await Promise.all(caches.map((cache) => cache.close()))
+    client?.disconnect()
+    await server?.stop()
+  })
+  const make = (count = 2) => {
+    const made = instances(client, count)
+    caches.push(...made)
+    return made
+  }
+  const up = (cache: TieredCache) => eventually(() => cache.stats().bus?.connected === true, 'the bus to be up')
+
+  it('an invalidation on one instance reaches the other instances’ L1; the sender ignores its own', async () => {
+    const [a, b, c] = make(3)
+    for (const cache of [a!, b!, c!]) await up(cache)
+    await a!.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
+    for (const cache of [b!, c!]) expect((await cache.get('User:id=1'))?.value).toBe('v1')
+    expect(await b!.l1.has('User:id=1')).toBe(true)
+    await a!.invalidateTags(['User'])
+    await eventually(async () => !(await b!.l1.has('User:id=1')) && !(await c!.l1.has('User:id=1')), 'the other L1s to drop the entry')
+    expect(a!.stats().bus).toMatchObject({ published: 1, received: 0 })
+    expect(b!.stats().bus?.received).toBe(1)
+
+    for (const [op, check] of [
+      [() => a!.delete('k'), () => b!.l1.has('k')],
+      [() => a!.invalidatePattern('k*'), () => b!.l1.has('k')],
+      [() => a!.clear(), () => b!.l1.has('k')],
+    ] as const) {
+      await a!.set('k', 1, { ttl: 60 })
+      await b!.get('k')
+      expect(await b!.l1.has('k')).toBe(true)
+      await op()
+      await eventually(async () => !(await check()), 'the other L1 to drop k')
+    }
+  })
+
+  it('when its subscription drops, an instance stops trusting its L1, and empties it when the bus is back', async () => {
+    const [a, b] = make()
+    await up(a!)
+    await up(b!)
+    await a!.set('User:id=2', 'old', { ttl: 60, tags: ['User'] })
+    await b!.get('User:id=2')
+    expect(await b!.l1.has('User:id=2')).toBe(true)
+    // Drop every pub/sub connection of the server (a network blip for the subscribers only).
+    await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await eventually(() => b!.stats().bus?.connected === false, 'b to notice', 2000).catch(() => undefined)
+    // Meanwhile a writes (its message may be lost): b must not serve its L1 copy.
+    await a!.invalidateTags(['User'])
+    await a!.set('User:id=2', 'new', { ttl: 60, tags: ['User'] })
+    expect((await b!.get('User:id=2'))?.value).toBe('new')
+    await up(b!)
+    expect((await b!.get('User:id=2'))?.value).toBe('new')
+  })
+
+  it('a real Redis outage: instances serve nothing stale from L1 and resume by themselves', async () => {
+    const [a, b] = make()
+    await up(a!)
+    await up(b!)
+    await a!.set('Post:id=1', 'before', { ttl: 60, tags: ['Post'] })
+    await b!.get('Post:id=1')
+    await server.stop()
+    await eventually(() => b!.stats().bus?.connected === false, 'b to see the outage')
+    // L1 is not trusted while the bus is down: the read goes to L2, which is down, so it misses.
+    expect(await b!.get('Post:id=1')).toBeUndefined()
+    await server.start()
+    await up(a!)
+    await up(b!)
+    expect(await b!.l1.has('Post:id=1')).toBe(false)
+    await a!.set('Post:id=1', 'after', { ttl: 60, tags: ['Post'] })
+    expect((await b!.get('Post:id=1'))?.value).toBe('after')
+  })
+})
+
+describe('RedisBus on a 3-node Redis Cluster', () => {
+  let service: Awaited<ReturnType<typeof startRedisCluster>>
+  let cluster: Cluster
+  const caches: TieredCache[] = []
+  beforeAll(async () => {
+    service = await startRedisCluster()
+    cluster = new Cluster(service.nodes)
+    await cluster.ping()
+  })
+  afterAll(async () => {
+    await Promise.all(caches.map((cache) => cache.close()))
+    cluster?.disconnect()
+    await service?.stop()
+  })
+
+  it('carries invalidations between instances', async () => {
+    const [a, b] = instances(cluster)
+    caches.push(a!, b!)
+    await eventually(() => a!.stats().bus?.connected === true && b!.stats().bus?.connected === true, 'both buses up')
+    await a!.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
+    await b!.get('User:id=1')
+    expect(await b!.l1.has('User:id=1')).toBe(true)
+    await a!.invalidateTags(['User', 'User:id=1'])
+    await eventually(async () => !(await b!.l1.has('User:id=1')), 'b to drop the entry')
+  })
+})
