@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto'
 import os from 'node:os'
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../test/support/redis.js'
+import { busScenarios } from './bus.bench.js'
 import { cacheScenarios } from './cache.bench.js'
 import { prismaScenarios } from './prisma.bench.js'
 import { type BenchContext, describeEnvironment, printReport, type Suite, type SuiteReport, writeMarkdown } from './report.js'
@@ -20,6 +21,7 @@ import { type BenchContext, describeEnvironment, printReport, type Suite, type S
 const SUITES: Suite[] = [
   { title: 'Generic cache (src/cache) vs bentocache', file: 'bench/cache.bench.ts', run: cacheScenarios },
   { title: 'Prisma extension (src/prisma) on SQLite and PostgreSQL vs plain Prisma and prisma-extension-redis', file: 'bench/prisma.bench.ts', run: prismaScenarios },
+  { title: 'Invalidation bus (src/bus): propagation between instances', file: 'bench/bus.bench.ts', run: busScenarios },
 ]
 
 function envNumber(name: string, fallback: number): number {
