@@ -1,6 +1,7 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
 import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
+import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -24,6 +25,11 @@ export interface TieredCacheOptions {
   l2Write?: 'sync' | 'async'
   /** Called for every tier failure (also the ones that are skipped). */
   onEvent?: (event: TieredCacheEvent) => void
+  /**
+   * Stop calling L2 after `threshold` consecutive failures, for `breakMs`, then probe with one call.
+   * Default { threshold: 3, breakMs: 2000 }; false: always call.
+   */
+  l2CircuitBreaker?: { threshold?: number; breakMs?: number } | false
   /**
    * Tells other instances sharing L2 about every invalidation (after it reached L2), and applies theirs to this
    * L1. While the bus is down this L1 is neither read nor written; it is emptied when the bus is back.
@@ -52,6 +58,8 @@ export interface BusStats {
 export interface TieredCacheStats extends CacheStats {
   /** Present when the cache has a bus. */
   bus?: BusStats
+  /** The L2 circuit breaker (absent when disabled). */
+  l2Circuit?: { state: CircuitState; opens: number; skipped: number }
   l1Hits: number
   l2Hits: number
   errorsByTier: Record<TierName, number>
@@ -86,7 +94,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   readonly name: string
   readonly l1: L1
   readonly l2: L2
-  readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>
+  readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus' | 'l2CircuitBreaker'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>
   readonly bus: InvalidationBus | undefined
   /** Resolves when the bus has made its first subscription attempt (immediately without a bus). */
   readonly ready: Promise<void>
@@ -100,6 +108,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   #debtRetryAt = 0
   /** False while a bus is down (or not yet up): L1 may have missed other instances' invalidations. */
   #l1Trusted = true
+  readonly #breaker: CircuitBreaker | undefined
+  #skippedByBreaker = 0
   readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0 }
 
   constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
@@ -127,6 +137,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
     if (options.onEvent) this.#listeners.add(options.onEvent)
     this.#stats = new StatsRecorder(this.name)
+    this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
     this.bus = options.bus
     this.ready = this.bus ? this.#startBus(this.bus) : Promise.resolve()
   }
@@ -367,6 +378,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       errorsByTier: { ...this.#errorsByTier },
       pendingL2Invalidations: this.#debt.length,
       ...(this.bus ? { bus: { ...this.#busStats } } : {}),
+      ...(this.#breaker ? { l2Circuit: { state: this.#breaker.state, opens: this.#breaker.opens, skipped: this.#skippedByBreaker } } : {}),
       tiers: { l1: this.l1.stats(), l2: this.l2.stats() },
     }
   }
@@ -386,12 +398,24 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   /** Runs a tier operation: a failure of a required tier throws CacheTierError, any other is counted and replaced by `fallback()`. */
   async #tier<T>(tier: TierName, operation: string, run: () => Promise<T>, fallback: () => T): Promise<T> {
     try {
-      return await run()
+      return tier === 'l2' ? await this.#callL2(operation, run) : await run()
     } catch (error) {
       const required = tier === 'l1' ? this.options.l1Required : this.options.l2Required
+      if (error instanceof CircuitOpenError && !required) return fallback()
       this.#report(tier, operation, error, required)
       if (required) throw new CacheTierError(tier, operation, error)
       return fallback()
+    }
+  }
+
+  /** Every call to L2 goes through the circuit breaker: while it is open, L2 is not called at all. */
+  async #callL2<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (!this.#breaker) return run()
+    try {
+      return await this.#breaker.run(`L2 (${this.l2.name}) ${operation}`, run)
+    } catch (error) {
+      if (error instanceof CircuitOpenError) this.#skippedByBreaker++
+      throw error
     }
   }
 
@@ -417,9 +441,9 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     if (this.#background.size > 0) await this.flush()
     if (await this.#l2Usable()) {
       try {
-        return await run()
+        return await this.#callL2(`invalidate ${debt.kind}`, run)
       } catch (error) {
-        this.#report('l2', debt.kind === 'key' ? 'delete' : `invalidate ${debt.kind}`, error, this.options.l2Required)
+        if (!(error instanceof CircuitOpenError)) this.#report('l2', debt.kind === 'key' ? 'delete' : `invalidate ${debt.kind}`, error, this.options.l2Required)
         if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${debt.kind}`, error)
       }
     }
@@ -441,15 +465,17 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     try {
       while (this.#debt.length > 0) {
         const debt = this.#debt[0]!
-        if (debt.kind === 'tags') await this.l2.invalidateTags(debt.tags)
-        else if (debt.kind === 'pattern') await this.l2.invalidatePattern(debt.pattern)
-        else if (debt.kind === 'key') await this.l2.delete(debt.key)
-        else await this.l2.clear()
+        await this.#callL2('replay invalidations', async () => {
+          if (debt.kind === 'tags') await this.l2.invalidateTags(debt.tags)
+          else if (debt.kind === 'pattern') await this.l2.invalidatePattern(debt.pattern)
+          else if (debt.kind === 'key') await this.l2.delete(debt.key)
+          else await this.l2.clear()
+        })
         this.#debt.shift()
       }
       return true
     } catch (error) {
-      this.#report('l2', 'replay invalidations', error, false)
+      if (!(error instanceof CircuitOpenError)) this.#report('l2', 'replay invalidations', error, false)
       return false
     }
   }

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { CircuitBreaker, CircuitOpenError } from '../../src/cache/circuit-breaker.js'
+import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import { startRedisServer } from '../support/redis.js'
+import { WrappedCache } from '../support/wrapped-cache.js'
+
+const fail = () => Promise.reject(new Error('down'))
+const ok = () => Promise.resolve('ok')
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe('CircuitBreaker', () => {
+  it('opens after threshold consecutive failures, probes once after breakMs, closes on success', async () => {
+    const breaker = new CircuitBreaker({ threshold: 2, breakMs: 50 })
+    await expect(breaker.run('x', fail)).rejects.toThrow('down')
+    expect(breaker.state).toBe('closed')
+    await expect(breaker.run('x', fail)).rejects.toThrow('down')
+    expect(breaker.state).toBe('open')
+    await expect(breaker.run('x', ok)).rejects.toBeInstanceOf(CircuitOpenError)
+    await sleep(60)
+    expect(breaker.state).toBe('half-open')
+    await expect(breaker.run('x', fail)).rejects.toThrow('down')
+    expect(breaker.state).toBe('open')
+    expect(breaker.opens).toBe(2)
+    await sleep(60)
+    // One probe at a time: a second call while the probe is in flight is refused.
+    const probe = breaker.run('x', () => sleep(20).then(() => 'ok'))
+    await expect(breaker.run('x', ok)).rejects.toBeInstanceOf(CircuitOpenError)
+    await expect(probe).resolves.toBe('ok')
+    expect(breaker.state).toBe('closed')
+    await expect(breaker.run('x', ok)).resolves.toBe('ok')
+  })
+
+  it('rejects bad options', () => {
+    expect(() => new CircuitBreaker({ threshold: 0 })).toThrow(/threshold/)
+    expect(() => new CircuitBreaker({ breakMs: -1 })).toThrow(/breakMs/)
+  })
+})
+
+describe('TieredCache L2 circuit breaker', () => {
+  it('stops calling a failing L2 for breakMs, then probes it, and resumes when it answers', async () => {
+    const l2 = new WrappedCache(new MemoryCache())
+    const cache = new TieredCache(new MemoryCache(), l2, { l2CircuitBreaker: { threshold: 3, breakMs: 100 } })
+    l2.broken = true
+    for (let i = 0; i < 3; i++) expect(await cache.get(`miss${i}`)).toBeUndefined()
+    const calls = l2.log.length
+    for (let i = 0; i < 20; i++) await cache.get(`skipped${i}`)
+    expect(l2.log.length).toBe(calls)
+    expect(cache.stats().l2Circuit).toMatchObject({ state: 'open', opens: 1, skipped: 20 })
+    l2.broken = false
+    await l2.inner.set('back', 'yes', { ttl: 60 })
+    await sleep(120)
+    expect((await cache.get('back'))?.value).toBe('yes')
+    expect(cache.stats().l2Circuit?.state).toBe('closed')
+  })
+
+  it('with a real redis-server stopped, L2 calls stop after the threshold and resume once it is back', async () => {
+    const server = await startRedisServer()
+    const l2 = new RedisCache({ url: server.url, prefix: 'cb:', operationTimeoutMs: 100 })
+    const cache = new TieredCache(new MemoryCache(), l2, { l2CircuitBreaker: { threshold: 2, breakMs: 300 } })
+    try {
+      await cache.set('k', 1, { ttl: 60 })
+      await server.stop()
+      const started = performance.now()
+      for (let i = 0; i < 50; i++) await cache.get(`cold${i}`)
+      // 2 calls wait up to the operation timeout; the other 48 are refused at once.
+      expect(performance.now() - started).toBeLessThan(2000)
+      expect(cache.stats().l2Circuit?.skipped).toBeGreaterThanOrEqual(45)
+      await server.start()
+      let resumed = false
+      for (let i = 0; i < 40 && !resumed; i++) {
+        await sleep(100)
+        await cache.set('after', 2, { ttl: 60 })
+        resumed = (await l2.get('after').catch(() => undefined))?.value === 2
+      }
+      expect(resumed).toBe(true)
+      expect(cache.stats().l2Circuit?.state).toBe('closed')
+    } finally {
+      await cache.close()
+      await server.stop()
+    }
+  })
+})
