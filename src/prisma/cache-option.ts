@@ -9,7 +9,7 @@ export type CacheOption =
   | {
       /** Seconds the result is fresh. Default: the model's or the extension's `ttl`. */
       ttl?: number
-      /** Seconds after `ttl` during which a stale result may be served while one refresh runs (issue 5). */
+      /** Seconds after `ttl` during which the cached result is served at once while one background refresh runs. */
       swr?: number
       /** Extra tags to invalidate this result by (in addition to the ones derived from the query). */
       tags?: readonly TagLike[]

@@ -9,7 +9,7 @@ export interface CacheExtensionOptions {
   cache?: CacheBackend
   /** Default TTL in seconds for cached reads. Default 60. */
   ttl?: number
-  /** Default stale-while-revalidate window in seconds (accepted and validated; serving stale arrives with issue 5). Default 0. */
+  /** Default stale-while-revalidate window in seconds: entries live ttl + swr and are refreshed in the background once past ttl. Default 0. */
   swr?: number
   /**
    * Cache reads that pass no `cache` argument. Default false: only reads with a `cache` argument, and reads

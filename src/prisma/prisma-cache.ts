@@ -1,4 +1,4 @@
-import type { CacheBackend } from '../cache/backend.js'
+import type { CacheBackend, CacheSnapshot } from '../cache/backend.js'
 import { Coalescer } from '../cache/coalescer.js'
 import { cloneValue } from '../cache/clone.js'
 import { CacheTierError } from '../cache/errors.js'
@@ -21,6 +21,10 @@ export interface ModelStats {
   misses: number
   /** Reads that did not use the cache (cache: false, model disabled, inside a transaction, not opted in). */
   bypasses: number
+  /** Entries served stale (within their swr window) while a refresh ran. */
+  staleHits: number
+  /** Background refreshes started by stale hits. */
+  refreshes: number
   /** Cache failures tolerated (the query was answered from the database). */
   errors: number
   /** Writes (and raw statements) that invalidated tags of this model. */
@@ -94,23 +98,40 @@ export class PrismaCache {
     const hit = found?.entry
     // A cached null is not an answer for the OrThrow variants: they ask the database, which throws.
     if (hit !== undefined && !(read.orThrow && hit.value === null)) {
-      stats.hits++
+      // Stale-while-revalidate: entries live ttl + swr; in the last swr seconds they are served at once while
+      // one background refresh runs. An invalidated entry never gets here (the tag check comes first).
+      if (read.option.swr > 0 && hit.remainingTtlMs <= read.option.swr * 1000) {
+        stats.staleHits++
+        this.#refresh(read, query)
+      } else stats.hits++
       return hit.value
     }
     stats.misses++
-    const { promise, joined } = this.#coalescer.run(read.orThrow ? `${read.storedKey}!` : read.storedKey, async () => {
-      // Taken before the query (the lookup's miss carries it): an invalidation while the query runs makes
-      // what it stores stale (docs/design.md).
-      const snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
-      const value = await query()
-      if (snapshot !== undefined) {
-        const tags = [...resultTags(read.plan, value), ...read.option.tags]
-        await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl: read.option.ttl, tags, snapshot }), undefined)
-      }
-      return value
-    })
+    const { promise, joined } = this.#coalescer.run(read.orThrow ? `${read.storedKey}!` : read.storedKey, () => this.#fill(read, query, found?.snapshot))
     const value = await promise
     return joined ? cloneValue(value) : value
+  }
+
+  /** Runs the query and stores its result under a snapshot taken before it (docs/design.md, the race). */
+  async #fill<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<T> {
+    const model = read.plan.model.name
+    const snapshot = taken ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
+    const value = await query()
+    if (snapshot !== undefined) {
+      const tags = [...resultTags(read.plan, value), ...read.option.tags]
+      const ttl = read.option.ttl + read.option.swr
+      await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot }), undefined)
+    }
+    return value
+  }
+
+  /** One background refresh per key on this instance; its failure is reported, never thrown at a reader. */
+  #refresh<T>(read: PlannedRead, query: () => PromiseLike<T>): void {
+    const model = read.plan.model.name
+    const { promise, joined } = this.#coalescer.run(`${read.storedKey}~refresh`, () => this.#fill(read, query, undefined))
+    if (joined) return
+    this.#model(model).refreshes++
+    promise.catch((error: unknown) => this.#reportError(error, model, 'refresh'))
   }
 
   /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
@@ -160,7 +181,7 @@ export class PrismaCache {
 
   #model(name: string): ModelStats {
     let stats = this.#stats.get(name)
-    if (!stats) this.#stats.set(name, (stats = { hits: 0, misses: 0, bypasses: 0, errors: 0, invalidations: 0 }))
+    if (!stats) this.#stats.set(name, (stats = { hits: 0, misses: 0, staleHits: 0, refreshes: 0, bypasses: 0, errors: 0, invalidations: 0 }))
     return stats
   }
 
@@ -170,13 +191,17 @@ export class PrismaCache {
       return await run()
     } catch (error) {
       if (error instanceof CacheTierError) throw error
-      this.#model(model).errors++
-      try {
-        this.#options.onError?.(error, { model, operation })
-      } catch {
-        // A throwing onError must not fail the query either.
-      }
+      this.#reportError(error, model, operation)
       return fallback
+    }
+  }
+
+  #reportError(error: unknown, model: string, operation: string): void {
+    this.#model(model).errors++
+    try {
+      this.#options.onError?.(error, { model, operation })
+    } catch {
+      // A throwing onError must not fail the query either.
     }
   }
 }
