@@ -33,6 +33,12 @@ export interface RedisBusOptions {
   channel?: string
   /** This instance's id (random by default): its own messages are ignored. */
   instanceId?: string
+  /**
+   * Every heartbeatMs the bus publishes a heartbeat and expects to hear its own within 3 × heartbeatMs; if not,
+   * the subscription is treated as down (and reconnected) even though the socket looks open. Default 1000;
+   * false: no heartbeat.
+   */
+  heartbeatMs?: number | false
 }
 
 const KINDS = { tags: 't', pattern: 'p', keys: 'k', clear: 'c' } as const
@@ -53,6 +59,9 @@ export class RedisBus implements InvalidationBus {
   #handlers: BusHandlers | undefined
   #connected = false
   #closed = false
+  readonly #heartbeatMs: number | false
+  #heartbeat: NodeJS.Timeout | undefined
+  #lastHeard = 0
 
   constructor(options: RedisBusOptions) {
     if (!options?.client) throw new TypeError('RedisBus: `client` (an ioredis Redis or Cluster) is required')
@@ -61,6 +70,8 @@ export class RedisBus implements InvalidationBus {
     if (typeof this.channel !== 'string' || this.channel.length === 0) throw new TypeError('RedisBus: `channel` must be a non-empty string')
     this.instanceId = options.instanceId ?? randomBytes(6).toString('base64url')
     if (/\s/.test(this.instanceId)) throw new TypeError('RedisBus: `instanceId` cannot contain whitespace')
+    this.#heartbeatMs = options.heartbeatMs ?? 1000
+    if (this.#heartbeatMs !== false && (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0)) throw new RangeError('RedisBus: `heartbeatMs` must be a positive number or false')
   }
 
   get connected(): boolean {
@@ -83,6 +94,21 @@ export class RedisBus implements InvalidationBus {
       if (channel === this.channel) void this.#receive(text)
     })
     await this.#resubscribe()
+    if (this.#heartbeatMs !== false) {
+      const every = this.#heartbeatMs
+      this.#heartbeat = setInterval(() => this.#beat(every), every)
+      this.#heartbeat.unref()
+    }
+  }
+
+  /** Publishes a heartbeat; declares the subscription down when none came back for 3 intervals. */
+  #beat(every: number): void {
+    if (this.#connected && performance.now() - this.#lastHeard > 3 * every) {
+      this.#down()
+      // The socket may look open while nothing arrives: make ioredis reconnect (and re-subscribe).
+      this.#subscriber?.disconnect(true)
+    }
+    this.#publisher.publish(this.channel, `${this.instanceId} h 0`).catch(() => undefined)
   }
 
   async publish(message: InvalidationMessage): Promise<void> {
@@ -90,6 +116,7 @@ export class RedisBus implements InvalidationBus {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#heartbeat)
     this.#closed = true
     this.#connected = false
     const subscriber = this.#subscriber
@@ -111,6 +138,7 @@ export class RedisBus implements InvalidationBus {
       return // not connected yet: 'ready' will call again
     }
     if (this.#closed || this.#connected) return
+    this.#lastHeard = performance.now()
     this.#connected = true
     await this.#handlers?.onUp()
   }
@@ -122,6 +150,7 @@ export class RedisBus implements InvalidationBus {
   }
 
   async #receive(text: string): Promise<void> {
+    this.#lastHeard = performance.now()
     const decoded = decode(text)
     if (decoded === undefined || decoded.from === this.instanceId) return
     await this.#handlers?.onMessage(decoded.message)
@@ -149,6 +178,8 @@ export function decode(text: string): { from: string; message: InvalidationMessa
         return typeof payload === 'string' ? { from, message: { kind: 'pattern', pattern: payload } } : undefined
       case 'c':
         return { from, message: { kind: 'clear' } }
+      case 'h':
+        return undefined // heartbeat: only proves the subscription is alive
       default:
         return undefined
     }

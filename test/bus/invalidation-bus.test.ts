@@ -144,3 +144,24 @@ describe('RedisBus on a 3-node Redis Cluster', () => {
     await eventually(async () => !(await b!.l1.has('User:id=1')), 'b to drop the entry')
   })
 })
+
+describe('RedisBus heartbeat', () => {
+  it('declares a subscription that hears nothing down, and brings it back', async () => {
+    const server = await startRedisServer()
+    const client = new Redis(server.url)
+    const events: string[] = []
+    const bus = new RedisBus({ client, prefix: uniquePrefix(), heartbeatMs: 50 })
+    try {
+      await bus.start({ onMessage: () => {}, onDown: () => events.push('down'), onUp: () => void events.push('up') })
+      await eventually(() => bus.connected, 'the bus to be up')
+      // The subscriber stops hearing (its socket stays open): CLIENT PAUSE blocks the server's replies to it.
+      await client.call('CLIENT', 'PAUSE', '400', 'ALL')
+      await eventually(() => events.includes('down'), 'the heartbeat to notice', 3000)
+      await eventually(() => bus.connected && events.filter((e) => e === 'up').length >= 2, 'the bus to come back', 5000)
+    } finally {
+      await bus.close()
+      client.disconnect()
+      await server.stop()
+    }
+  })
+})
