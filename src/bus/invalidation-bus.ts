@@ -39,6 +39,8 @@ export interface RedisBusOptions {
    * false: no heartbeat.
    */
   heartbeatMs?: number | false
+  /** Longest wait for a publish (Redis may be down: its client queues commands). Default 500 ms. */
+  publishTimeoutMs?: number
 }
 
 const KINDS = { tags: 't', pattern: 'p', keys: 'k', clear: 'c' } as const
@@ -60,6 +62,7 @@ export class RedisBus implements InvalidationBus {
   #connected = false
   #closed = false
   readonly #heartbeatMs: number | false
+  readonly #publishTimeoutMs: number
   #heartbeat: NodeJS.Timeout | undefined
   #lastHeard = 0
 
@@ -70,6 +73,8 @@ export class RedisBus implements InvalidationBus {
     if (typeof this.channel !== 'string' || this.channel.length === 0) throw new TypeError('RedisBus: `channel` must be a non-empty string')
     this.instanceId = options.instanceId ?? randomBytes(6).toString('base64url')
     if (/\s/.test(this.instanceId)) throw new TypeError('RedisBus: `instanceId` cannot contain whitespace')
+    this.#publishTimeoutMs = options.publishTimeoutMs ?? 500
+    if (!Number.isFinite(this.#publishTimeoutMs) || this.#publishTimeoutMs <= 0) throw new RangeError('RedisBus: `publishTimeoutMs` must be a positive number')
     this.#heartbeatMs = options.heartbeatMs ?? 1000
     if (this.#heartbeatMs !== false && (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0)) throw new RangeError('RedisBus: `heartbeatMs` must be a positive number or false')
   }
@@ -112,7 +117,17 @@ export class RedisBus implements InvalidationBus {
   }
 
   async publish(message: InvalidationMessage): Promise<void> {
-    await this.#publisher.publish(this.channel, encode(this.instanceId, message))
+    const sent = this.#publisher.publish(this.channel, encode(this.instanceId, message))
+    sent.catch(() => undefined)
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`RedisBus: publish did not complete within ${this.#publishTimeoutMs} ms`)), this.#publishTimeoutMs)
+    })
+    try {
+      await Promise.race([sent, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   async close(): Promise<void> {

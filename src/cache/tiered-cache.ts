@@ -177,13 +177,16 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). */
   async #publish(message: InvalidationMessage): Promise<void> {
-    if (!this.bus) return
+    const bus = this.bus
+    if (!bus) return
     try {
-      await this.bus.publish(message)
+      // Through the L2 circuit breaker: the bus is usually on the same Redis, so while L2 is known to be down,
+      // publishing would only wait for its timeout.
+      await this.#callL2('bus publish', () => bus.publish(message))
       this.#busStats.published++
     } catch (error) {
       this.#busStats.publishErrors++
-      this.#report('l2', 'bus publish', error, false)
+      if (!(error instanceof CircuitOpenError)) this.#report('l2', 'bus publish', error, false)
     }
   }
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDatabase, type TestDatabase } from '../support/database.js'
-import { type RedisService, startRedis } from '../support/redis.js'
+import { type RedisServerProcess, startRedisServer } from '../support/redis.js'
 
 /** Far above the measured p99 (about 4 ms on loopback, docs/benchmarks.md), for loaded CI machines. */
 const PROPAGATION_BOUND_MS = 150
@@ -56,11 +56,12 @@ class Instance {
 }
 
 describe('three instances in three processes', () => {
-  let redis: RedisService
+  let redis: RedisServerProcess
   let db: TestDatabase
   let instances: Instance[] = []
   beforeAll(async () => {
-    redis = await startRedis()
+    // A server of our own: the outage test stops and restarts it.
+    redis = await startRedisServer()
     db = await startDatabase('postgresql')
     const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, CACHE_PREFIX: `mp${process.pid}:` }
     instances = [0, 1, 2].map(() => new Instance(env))
@@ -93,5 +94,32 @@ describe('three instances in three processes', () => {
     )
     const stats = await instances[0]!.call<{ cache: { received: number } }>({ op: 'stats' })
     expect(stats.cache.received).toBeGreaterThan(0)
+  }, 120_000)
+
+  it('a Redis outage: no query fails, nothing written during it is served stale, and everything resumes', async () => {
+    const plain = db.createClient()
+    const user = await plain.user.create({ data: { email: 'outage@example.com', name: 'before' } })
+    const busUp = async (up: boolean) => {
+      const deadline = Date.now() + 10_000
+      for (const instance of instances) {
+        while ((await instance.call<{ cache: { connected: boolean } }>({ op: 'stats' })).cache.connected !== up) {
+          if (Date.now() > deadline) throw new Error(`buses did not become ${up ? 'up' : 'down'}`)
+          await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      }
+    }
+    for (const instance of instances) expect(await instance.call({ op: 'read', userId: user.id })).toBe('before')
+    await redis.stop()
+    await busUp(false)
+    for (let i = 0; i < 6; i++) {
+      const name = `during-${i}`
+      await instances[i % instances.length]!.call({ op: 'write', userId: user.id, name })
+      for (const instance of instances) expect(await instance.call({ op: 'read', userId: user.id })).toBe(name)
+    }
+    await redis.start()
+    await busUp(true)
+    await instances[0]!.call({ op: 'write', userId: user.id, name: 'after' })
+    await new Promise((resolve) => setTimeout(resolve, PROPAGATION_BOUND_MS))
+    for (const instance of instances) expect(await instance.call({ op: 'read', userId: user.id })).toBe('after')
   }, 120_000)
 })
