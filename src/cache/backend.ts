@@ -28,6 +28,15 @@ export interface CacheSnapshot {
  */
 export type Lookup<T> = { entry: CacheEntry<T>; snapshot?: undefined } | { entry?: undefined; snapshot: CacheSnapshot }
 
+/** A lock held on a key (see {@link CacheBackend.lock}). */
+export interface CacheLock {
+  /** Releases it if this holder still owns it (it may have expired). */
+  release(): Promise<void>
+}
+
+/** The lock to proceed with when no coordination is possible (no shared tier, or it is failing). */
+export const NO_LOCK: CacheLock = { release: async () => {} }
+
 export interface SetOptions {
   /** Time to live in seconds: finite, > 0, at most the backend's `maxTtl`. Fractions allowed. */
   ttl: number
@@ -62,6 +71,13 @@ export interface CacheBackend {
 
   /** The longest TTL (seconds) this backend accepts; TieredCache caps each tier's TTL by it. */
   readonly maxTtl: number
+
+  /**
+   * A short lock on a key, shared by every instance using the same store (RedisCache: SET NX PX), for
+   * coalescing misses across instances. Undefined: someone else holds it; NO_LOCK: go ahead, nobody can be
+   * coordinated with. Backends without shared state do not implement it.
+   */
+  lock?(key: KeyLike, ttlMs: number): Promise<CacheLock | undefined>
 
   /** The entry, or undefined on a miss (absent, expired, invalidated by tag, or undecodable). */
   get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined>

@@ -1,12 +1,13 @@
 import slotOf from 'cluster-key-slot'
 import { Cluster, Redis, type ChainableCommander } from 'ioredis'
-import type { CacheEntry, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
+import { randomBytes } from 'node:crypto'
+import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { RedisKeyspace } from './redis/keyspace.js'
-import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, type RedisScript, SET_NOW } from './redis/scripts.js'
+import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, RELEASE_LOCK, type RedisScript, SET_NOW } from './redis/scripts.js'
 import { defaultSerializer, type Serializer } from './serializer.js'
 import { type CacheStats, type LatencyHistogram, StatsRecorder } from './stats.js'
 import { type TagLike, tagTexts } from './tag.js'
@@ -179,6 +180,15 @@ export class RedisCache extends BaseCache {
       )
       this.#stats.count('writes', writes.length)
     })
+  }
+
+  async lock(key: KeyLike, ttlMs: number): Promise<CacheLock | undefined> {
+    if (!Number.isFinite(ttlMs) || ttlMs < 1) throw new RangeError(`RedisCache.lock: ttlMs must be >= 1, got ${ttlMs}`)
+    const lockKey = this.keyspace.lock(keyText(key))
+    const token = randomBytes(9).toString('base64url')
+    const taken = await this.#withTimeout('lock', this.client.set(lockKey, token, 'PX', Math.round(ttlMs), 'NX'))
+    if (taken !== 'OK') return undefined
+    return { release: () => this.#withTimeout('unlock', RELEASE_LOCK.run(this.client, [lockKey], [token])).then(() => undefined) }
   }
 
   async delete(key: KeyLike): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
+import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type Lookup, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
@@ -318,6 +318,13 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
     this.#stats.count('writes', items.length)
     this.#stats.write.record(performance.now() - started)
+  }
+
+  /** L2's lock (the shared tier). Without one, or with L2 failing, NO_LOCK: the caller goes ahead. */
+  async lock(key: KeyLike, ttlMs: number): Promise<CacheLock | undefined> {
+    const lock = this.l2.lock?.bind(this.l2)
+    if (!lock || !(await this.#l2Usable())) return NO_LOCK
+    return this.#tier('l2', 'lock', () => lock(keyText(key), ttlMs), () => NO_LOCK)
   }
 
   async delete(key: KeyLike): Promise<boolean> {

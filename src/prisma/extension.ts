@@ -32,6 +32,8 @@ export interface CacheApi {
   keyFor(model: string, operation: ReadOperation, args?: Record<string, unknown>): CacheKey
   /** The backend results are stored in. */
   readonly backend: CacheBackend
+  /** Prepended to every key in the backend (a fingerprint of the schema): stored key = namespace + keyFor(...). */
+  readonly namespace: string
 }
 
 /** Client methods an interactive transaction client does not have (Prisma's ITXClientDenyList). */
@@ -111,6 +113,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
       stats: () => engine.stats(),
       keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
       backend,
+      namespace: engine.namespace,
     }
 
     return client.$extends({

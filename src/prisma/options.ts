@@ -18,6 +18,12 @@ export interface CacheExtensionOptions {
   auto?: boolean
   /** Per-model settings, by model name as in the schema (`User`, not `user`). */
   models?: Record<string, ModelCacheOptions>
+  /**
+   * Coalesce misses across instances: the first instance to miss a key takes a short lock in the shared tier and
+   * queries; the others wait (up to waitMs) for its result to appear, then query themselves (the lock holder
+   * may have died: the lock expires after lockTtlMs). Default false (misses coalesce within an instance only).
+   */
+  coalesceAcrossInstances?: boolean | { lockTtlMs?: number; waitMs?: number }
   /** Called when the cache fails and the query goes on from the database (never for required tiers, which throw). */
   onError?: (error: unknown, context: { model: string | undefined; operation: string }) => void
 }
@@ -28,6 +34,7 @@ export interface ResolvedExtensionOptions {
   swr: number
   auto: boolean
   models: Map<string, ModelCacheOptions>
+  coalesce: { lockTtlMs: number; waitMs: number } | undefined
   onError: CacheExtensionOptions['onError']
 }
 
@@ -35,7 +42,7 @@ export interface ResolvedExtensionOptions {
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'onError'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'onError'])
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
@@ -56,5 +63,14 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       models.set(name, value)
     } else throw new TypeError(`${at(`models.${name}`)}: must be false or { ttl?, swr?, auto? }`)
   }
-  return { cache, ttl, swr, auto: options.auto ?? false, models, onError: options.onError }
+  const across = options.coalesceAcrossInstances
+  let coalesce: ResolvedExtensionOptions['coalesce']
+  if (across === true) coalesce = { lockTtlMs: 5000, waitMs: 2000 }
+  else if (typeof across === 'object' && across !== null) {
+    coalesce = { lockTtlMs: across.lockTtlMs ?? 5000, waitMs: across.waitMs ?? 2000 }
+    for (const [field, value] of Object.entries(coalesce)) {
+      if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`)
+    }
+  } else if (across !== undefined && across !== false) throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
+  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, onError: options.onError }
 }

@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheSnapshot } from '../cache/backend.js'
+import { type CacheBackend, type CacheSnapshot, NO_LOCK } from '../cache/backend.js'
 import { Coalescer } from '../cache/coalescer.js'
 import { cloneValue } from '../cache/clone.js'
 import { CacheTierError } from '../cache/errors.js'
@@ -25,6 +25,8 @@ export interface ModelStats {
   staleHits: number
   /** Background refreshes started by stale hits. */
   refreshes: number
+  /** Misses answered by another instance's query (cross-instance coalescing). */
+  coalesced: number
   /** Cache failures tolerated (the query was answered from the database). */
   errors: number
   /** Writes (and raw statements) that invalidated tags of this model. */
@@ -112,8 +114,37 @@ export class PrismaCache {
     return joined ? cloneValue(value) : value
   }
 
-  /** Runs the query and stores its result under a snapshot taken before it (docs/design.md, the race). */
+  /**
+   * A miss: with cross-instance coalescing, only the instance holding the key's lock queries; the others wait
+   * (bounded) for its result, and query themselves if it does not come (the holder may have died).
+   */
   async #fill<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<T> {
+    const coalesce = this.#options.coalesce
+    const lock = coalesce && this.cache.lock?.bind(this.cache)
+    if (!coalesce || !lock) return this.#queryAndStore(read, query, taken)
+    const model = read.plan.model.name
+    const held = await this.#tolerate(model, 'lock', () => lock(read.storedKey, coalesce.lockTtlMs), NO_LOCK)
+    if (held === undefined) {
+      const deadline = performance.now() + coalesce.waitMs
+      while (performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+        const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
+        if (found?.entry !== undefined && !(read.orThrow && found.entry.value === null)) {
+          this.#model(model).coalesced++
+          return found.entry.value
+        }
+      }
+      return this.#queryAndStore(read, query, taken)
+    }
+    try {
+      return await this.#queryAndStore(read, query, taken)
+    } finally {
+      held.release().catch(() => undefined)
+    }
+  }
+
+  /** Runs the query and stores its result under a snapshot taken before it (docs/design.md, the race). */
+  async #queryAndStore<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<T> {
     const model = read.plan.model.name
     const snapshot = taken ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
     const value = await query()
@@ -181,7 +212,7 @@ export class PrismaCache {
 
   #model(name: string): ModelStats {
     let stats = this.#stats.get(name)
-    if (!stats) this.#stats.set(name, (stats = { hits: 0, misses: 0, staleHits: 0, refreshes: 0, bypasses: 0, errors: 0, invalidations: 0 }))
+    if (!stats) this.#stats.set(name, (stats = { hits: 0, misses: 0, staleHits: 0, refreshes: 0, coalesced: 0, bypasses: 0, errors: 0, invalidations: 0 }))
     return stats
   }
 

@@ -46,3 +46,41 @@ describe('instances sharing Redis (PostgreSQL)', () => {
     }
   })
 })
+
+describe('cross-instance miss coalescing (PostgreSQL)', () => {
+  let db: TestDatabase
+  beforeAll(async () => {
+    db = await startDatabase('postgresql')
+  })
+  afterAll(async () => db?.stop())
+
+  it('three instances missing the same key run one query; a dead lock holder only delays the others', async () => {
+    const prefix = uniquePrefix()
+    const l2 = () => new RedisCache({ client: redisClient(), prefix })
+    const stacks = [0, 1, 2].map(() => {
+      const counting = countingClient(db)
+      return { counting, prisma: cachedClient(db, new TieredCache(new MemoryCache(), l2()), { coalesceAcrossInstances: { lockTtlMs: 2000, waitMs: 1000 } }, counting).prisma }
+    })
+    const user = await db.createClient().user.create({ data: { email: 'coalesce@example.com', name: 'c' } })
+    const read = (i: number) => stacks[i]!.prisma.user.findUnique({ where: { id: user.id }, include: { posts: true }, cache: 60 })
+    const results = await Promise.all([0, 1, 2, 0, 1, 2].map(read))
+    for (const row of results) expect(row?.name).toBe('c')
+    const queries = () => stacks.reduce((sum, s) => sum + s.counting.counter.operations.filter((op) => op === 'User.findUnique').length, 0)
+    expect(queries()).toBe(1)
+    const coalesced = stacks.reduce((sum, s) => sum + (s.prisma.$cache.stats().models['User']?.coalesced ?? 0), 0)
+    expect(coalesced).toBe(2)
+
+    // A holder that died: its lock stays until it expires; the others wait at most waitMs, then query.
+    // (Every instance invalidates: there is no bus in this test to tell the others' L1s.)
+    for (const stack of stacks) await stack.prisma.$cache.invalidate({ tags: ['User'] })
+    const key = stacks[0]!.prisma.$cache.keyFor('User', 'findUnique', { where: { id: user.id }, include: { posts: true } })
+    const storedKey = `${stacks[0]!.prisma.$cache.namespace}${key.toString()}`
+    const orphan = await l2().lock(storedKey, 5000)
+    expect(orphan).toBeDefined()
+    const started = performance.now()
+    expect((await read(1))?.name).toBe('c')
+    const waited = performance.now() - started
+    expect(waited).toBeGreaterThanOrEqual(900)
+    expect(queries()).toBe(2)
+  })
+})

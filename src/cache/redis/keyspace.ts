@@ -4,7 +4,8 @@ import { escapeGlob } from '../pattern.js'
  * Where a RedisCache keeps things, all under its prefix (default `ptc:`):
  * - entries:   `<prefix>d:<key>`            e.g. `ptc:d:User:id=1` — spread over all slots;
  * - tag epochs `<prefix>{<prefix>}t:<tag>`  e.g. `ptc:{ptc:}t:User`;
- * - the epoch counter `<prefix>{<prefix>}epoch` and the everything-tag `<prefix>{<prefix>}all`.
+ * - the epoch counter `<prefix>{<prefix>}epoch` and the everything-tag `<prefix>{<prefix>}all`;
+ * - miss-coalescing locks `<prefix>l:<key>`.
  * The `{<prefix>}` hash tag puts every tag key and the counter in one cluster slot, so an invalidation of any
  * number of tags is a single script and reading an entry's tags is a single MGET: no CROSSSLOT, ever.
  * The cost is that this one slot takes every tag read on a cluster (documented in docs/design.md).
@@ -30,6 +31,11 @@ export class RedisKeyspace {
 
   data(key: string): string {
     return this.#dataPrefix + key
+  }
+
+  /** Locks live beside the entry they protect (same slot when the key has no hash tag of its own). */
+  lock(key: string): string {
+    return `${this.prefix}l:${key}`
   }
 
   tag(tag: string): string {

@@ -112,3 +112,10 @@ export const BUMP_TAGS = new RedisScript(
 for i = 2, #KEYS do redis.call('SET', KEYS[i], e, 'PX', ARGV[1]) end
 return e`,
 )
+
+/** Deletes a lock only if it still holds this holder's token. KEYS[1] lock key; ARGV[1] token. */
+export const RELEASE_LOCK = new RedisScript(
+  'release-lock',
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`,
+)
