@@ -1,0 +1,91 @@
+/**
+ * A slot migration (MOVED / ASK redirections) in the middle of a run on a real 3-node cluster: reads, writes
+ * and invalidations keep working, and nothing stale is served.
+ */
+import { Cluster, Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CacheKey, RedisCache } from '../../src/index.js'
+import { type RedisClusterService, startRedisCluster } from '../support/redis.js'
+import slotOf from 'cluster-key-slot'
+
+/** Moves one slot to the next master, as `redis-cli --cluster reshard` does; resolves to the new owner. */
+async function migrateSlot(nodes: { host: string; port: number }[], slot: number): Promise<{ host: string; port: number }> {
+  const clients = nodes.map((node) => new Redis({ host: node.host, port: node.port, lazyConnect: false }))
+  try {
+    const ids = await Promise.all(clients.map(async (c) => String(await c.call('CLUSTER', 'MYID'))))
+    const ranges = (await clients[0]!.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number, string]]>
+    const ownerPort = ranges.find(([from, to]) => slot >= from && slot <= to)![2][1]
+    const from = nodes.findIndex((n) => n.port === ownerPort)
+    const to = (from + 1) % nodes.length
+    const source = clients[from]!
+    const target = clients[to]!
+    await target.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', ids[from]!)
+    await source.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', ids[to]!)
+    for (;;) {
+      const keys = (await source.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[]
+      if (keys.length === 0) break
+      await source.call('MIGRATE', nodes[to]!.host, nodes[to]!.port, '', 0, 5000, 'KEYS', ...keys)
+    }
+    for (const c of clients) await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', ids[to]!)
+    return nodes[to]!
+  } finally {
+    for (const c of clients) c.disconnect()
+  }
+}
+
+describe('RedisCache during a slot migration', () => {
+  let service: RedisClusterService
+  let cluster: Cluster
+  beforeAll(async () => {
+    service = await startRedisCluster()
+    cluster = new Cluster(service.nodes)
+    await cluster.ping()
+  })
+  afterAll(async () => {
+    cluster?.disconnect()
+    await service?.stop()
+  })
+
+  it('keeps answering (MOVED/ASK followed) while the slots of its entries and of its tags move', async () => {
+    const cache = new RedisCache({ client: cluster, prefix: 'mig:', operationTimeoutMs: 2000 })
+    const keys = Array.from({ length: 50 }, (_, i) => CacheKey.fields('User', { id: i }))
+    await cache.setMany(keys.map((key, i) => ({ key, value: { i }, options: { ttl: 60, tags: ['User', `User:id=${i}`] } })))
+    // So that the tag slot holds keys to move (the epoch counter, a tag epoch).
+    await cache.invalidateTags(['Unrelated'])
+    let running = true
+    let errors = 0
+    let operations = 0
+    const load = (async () => {
+      let i = 0
+      while (running) {
+        const key = keys[i++ % keys.length]!
+        try {
+          await cache.get(key)
+          await cache.set(key, { i }, { ttl: 60, tags: ['User', `User:id=${i % keys.length}`] })
+          operations += 2
+        } catch {
+          errors++
+        }
+      }
+    })()
+    // Move the slot of one entry, then the slot every tag key lives in.
+    const entrySlot = slotOf(cache.keyspace.data(keys[0]!.toString()))
+    const tagSlot = slotOf(cache.keyspace.epoch)
+    const entryOwner = await migrateSlot(service.nodes, entrySlot)
+    const tagOwner = await migrateSlot(service.nodes, tagSlot)
+    for (const [owner, slot] of [[entryOwner, entrySlot], [tagOwner, tagSlot]] as const) {
+      const node = new Redis(owner)
+      expect(Number(await node.call('CLUSTER', 'COUNTKEYSINSLOT', slot))).toBeGreaterThan(0)
+      node.disconnect()
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    running = false
+    await load
+    expect(errors).toBe(0)
+    expect(operations).toBeGreaterThan(20)
+    await cache.invalidateTags(['User'])
+    expect((await cache.getMany(keys)).every((entry) => entry === undefined)).toBe(true)
+    await cache.set(keys[0]!, 'after', { ttl: 60, tags: ['User'] })
+    expect((await cache.get(keys[0]!))?.value).toBe('after')
+  })
+})
