@@ -1,8 +1,8 @@
 /** prisma-tiered-cache: the generic two-tier cache and the Prisma extension built on it. */
 export * from './cache/index.js'
 export type { CacheOption } from './prisma/cache-option.js'
-export { type CacheApi, type CacheArgs, cacheExtension } from './prisma/extension.js'
+export { type CacheApi, type CacheArgs, type CachedPrismaPromise, cacheExtension } from './prisma/extension.js'
 export type { CacheExtensionOptions, ModelCacheOptions } from './prisma/options.js'
-export type { ModelStats, PrismaCacheStats } from './prisma/prisma-cache.js'
+export type { CacheEvent, CacheInfo, ModelStats, PrismaCacheStats } from './prisma/prisma-cache.js'
 export { registerPrismaTypes } from './prisma/serializer.js'
 export { type BusHandlers, type InvalidationBus, type InvalidationMessage, RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'

@@ -10,6 +10,8 @@ export interface CacheEntry<T = unknown> {
   remainingTtlMs: number
   /** The tags the entry was written with. */
   tags: readonly string[]
+  /** Which tier of a TieredCache answered (absent from a single backend). */
+  tier?: 'l1' | 'l2'
 }
 
 /**

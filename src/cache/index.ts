@@ -11,4 +11,5 @@ export { RedisCache, type RedisCacheOptions, type RedisHealth } from './redis-ca
 export { createSuperjsonSerializer, defaultSerializer, type Serializer, type SuperjsonSerializer } from './serializer.js'
 export type { CacheStats, LatencySummary } from './stats.js'
 export { EntityTag, type TagLike } from './tag.js'
-export { type BusStats, TieredCache, TieredCacheBuilder, type TieredCacheEvent, type TieredCacheOptions, type TieredCacheStats } from './tiered-cache.js'
+export { type BusStats, TieredCache, TieredCacheBuilder, type TieredCacheEvent, type TieredCacheOptions, type TieredCacheStats, type TieredHealth, type TierHealth } from './tiered-cache.js'
+export { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'

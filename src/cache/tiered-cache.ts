@@ -55,6 +55,22 @@ export interface BusStats {
   publishErrors: number
 }
 
+export interface TierHealth {
+  name: string
+  ok: boolean
+  error?: string
+  latencyMs?: number
+}
+
+export interface TieredHealth {
+  /** False when L1 fails, or when a required L2 fails. */
+  ok: boolean
+  /** `trusted`: false while the bus is down (L1 is not used then). */
+  l1: TierHealth & { trusted: boolean }
+  l2: TierHealth & { pendingInvalidations: number; circuit?: CircuitState }
+  bus?: { connected: boolean }
+}
+
 export interface TieredCacheStats extends CacheStats {
   /** Present when the cache has a bus. */
   bus?: BusStats
@@ -246,14 +262,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       this.#l1Hits++
       this.#stats.count('hits')
       this.#stats.read.record(performance.now() - started)
-      return { entry: l1Entry }
+      return { entry: { ...l1Entry, tier: 'l1' } }
     }
     const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined)
     const found = (await this.#l2Usable()) ? await this.#tier('l2', 'get', () => this.l2.lookup<T>(text), () => undefined) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
     this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
-    return found?.entry !== undefined ? { entry: found.entry } : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
+    return found?.entry !== undefined ? { entry: { ...found.entry, tier: 'l2' } } : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
   }
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
@@ -386,6 +402,23 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       ...(this.bus ? { bus: { ...this.#busStats } } : {}),
       ...(this.#breaker ? { l2Circuit: { state: this.#breaker.state, opens: this.#breaker.opens, skipped: this.#skippedByBreaker } } : {}),
       tiers: { l1: this.l1.stats(), l2: this.l2.stats() },
+    }
+  }
+
+  /** The state of each tier, the bus and the L2 circuit breaker. Never throws. */
+  async health(): Promise<TieredHealth> {
+    const check = async (backend: CacheBackend): Promise<TierHealth> => {
+      const probe = (backend as { healthCheck?: () => Promise<{ ok: boolean; error?: string; latencyMs?: number }> }).healthCheck
+      if (typeof probe !== 'function') return { ok: true, name: backend.name }
+      const result = await probe.call(backend).catch((error: unknown) => ({ ok: false, error: String(error) }))
+      return { name: backend.name, ...result }
+    }
+    const [l1, l2] = await Promise.all([check(this.l1), check(this.l2)])
+    return {
+      ok: l1.ok && (l2.ok || !this.options.l2Required),
+      l1: { ...l1, trusted: this.#l1Trusted },
+      l2: { ...l2, pendingInvalidations: this.#debt.length, ...(this.#breaker ? { circuit: this.#breaker.state } : {}) },
+      ...(this.bus ? { bus: { connected: this.bus.connected } } : {}),
     }
   }
 

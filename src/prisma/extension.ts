@@ -11,7 +11,7 @@ import { TieredCache } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
 import { buildDataModel } from './data-model.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
-import { PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
+import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
 import { lazyPrismaPromise } from './prisma-promise.js'
 import type { ReadOperation } from './read-plan.js'
 import { registerPrismaTypes } from './serializer.js'
@@ -19,6 +19,14 @@ import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
 
 /** The `cache` argument every cached read method accepts. */
 export type CacheArgs = { cache?: CacheOption }
+
+/** What every read method returns: Prisma's promise, plus `withCacheInfo()` (like Accelerate's `withAccelerateInfo()`). */
+export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
+  /** The result and where it came from: `{ data, info: { source, key, tags, ttlLeftMs } }`. */
+  withCacheInfo(): Promise<{ data: R; info: CacheInfo }>
+}
+
+const BYPASS: CacheInfo = { source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined }
 
 /** `prisma.$cache`. */
 export interface CacheApi {
@@ -28,6 +36,8 @@ export interface CacheApi {
   clear(): Promise<void>
   /** The backend's stats (per tier for a TieredCache) and per-model counters. */
   stats(): PrismaCacheStats
+  /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a backend that cannot tell). */
+  health(): Promise<{ ok: boolean } & Record<string, unknown>>
   /** The key a read is stored under, e.g. `keyFor('User', 'findUnique', { where: { id: 1 } })` → `User:id=1`. */
   keyFor(model: string, operation: ReadOperation, args?: Record<string, unknown>): CacheKey
   /** The backend results are stored in. */
@@ -90,7 +100,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
     const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
 
     /** One implementation for every cached read method; the typed signatures are below. */
-    function read(operation: ReadOperation, self: unknown, args: unknown): PromiseLike<unknown> {
+    function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
       const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
       const delegate = ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate
       const { cache: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown> & CacheArgs
@@ -100,17 +110,21 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
         planned = engine.planRead(ctx.$name, operation, cacheArg, rest, ctx.$parent[TRANSACTION_SCOPE] !== undefined)
       } catch (error) {
         // Invalid `cache` argument: reject before anything touches the database or the cache.
-        return lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error))
+        return lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error)) as CachedPrismaPromise<unknown>
       }
-      if (planned === undefined) return query()
       const plan = planned
-      return lazyPrismaPromise(() => engine.read(plan, query), query)
+      const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
+      return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
     }
 
     const api: CacheApi = {
       invalidate: (what) => engine.invalidate(what),
       clear: () => engine.cache.clear(),
       stats: () => engine.stats(),
+      health: async () => {
+        const probe = (cache as { health?: () => Promise<{ ok: boolean }> }).health
+        return typeof probe === 'function' ? { ...(await probe.call(cache)) } : { ok: true }
+      },
       keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
       backend,
       namespace: engine.namespace,
@@ -156,29 +170,29 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
       },
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>> {
-            return read('findUnique', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> {
+            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>>
           },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> {
-            return read('findUniqueOrThrow', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> {
+            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>> {
-            return read('findFirst', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> {
+            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>>
           },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> {
-            return read('findFirstOrThrow', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> {
+            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
           },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>> {
-            return read('findMany', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'findMany'>>
+          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
+            return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
           },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>> {
-            return read('count', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'count'>>
+          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'count'>> {
+            return read('count', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'count'>>
           },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
-            return read('aggregate', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
+            return read('aggregate', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>>
           },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>): Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
-            return read('groupBy', this, args) as Prisma.PrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
+            return read('groupBy', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>>
           },
         },
       },

@@ -1,4 +1,5 @@
 import type { CacheBackend } from '../cache/backend.js'
+import type { CacheEvent } from './prisma-cache.js'
 import { seconds } from './cache-option.js'
 
 /** Per-model defaults: `false` never caches the model; an object sets its TTL and whether its reads are cached without a `cache` argument. */
@@ -26,6 +27,8 @@ export interface CacheExtensionOptions {
   coalesceAcrossInstances?: boolean | { lockTtlMs?: number; waitMs?: number }
   /** Called when the cache fails and the query goes on from the database (never for required tiers, which throw). */
   onError?: (error: unknown, context: { model: string | undefined; operation: string }) => void
+  /** Called for every cached read (hit or miss, with its source, key, tags and TTL left), invalidation and error. */
+  onEvent?: (event: CacheEvent) => void
 }
 
 export interface ResolvedExtensionOptions {
@@ -36,18 +39,21 @@ export interface ResolvedExtensionOptions {
   models: Map<string, ModelCacheOptions>
   coalesce: { lockTtlMs: number; waitMs: number } | undefined
   onError: CacheExtensionOptions['onError']
+  onEvent: CacheExtensionOptions['onEvent']
 }
 
 /** Validates the options given to cacheExtension(), naming the bad field. Model names are checked later, against the schema. */
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'onError'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'onError', 'onEvent'])
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
   if (options.auto !== undefined && typeof options.auto !== 'boolean') throw new TypeError(`${at('auto')}: must be a boolean`)
-  if (options.onError !== undefined && typeof options.onError !== 'function') throw new TypeError(`${at('onError')}: must be a function`)
+  for (const hook of ['onError', 'onEvent'] as const) {
+    if (options[hook] !== undefined && typeof options[hook] !== 'function') throw new TypeError(`${at(hook)}: must be a function`)
+  }
   const cache = options.cache
   if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.get !== 'function' || typeof cache.snapshot !== 'function')) {
     throw new TypeError(`${at('cache')}: must be a CacheBackend (MemoryCache, RedisCache, TieredCache, NoopCache)`)
@@ -72,5 +78,5 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`)
     }
   } else if (across !== undefined && across !== false) throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
-  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, onError: options.onError }
+  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, onError: options.onError, onEvent: options.onEvent }
 }

@@ -11,6 +11,7 @@ import type { DataModel } from './data-model.js'
 import type { ResolvedExtensionOptions } from './options.js'
 import { rawSqlTags } from './raw-sql.js'
 import { planRead, type ReadOperation, type ReadPlan, resultTags } from './read-plan.js'
+import { annotateActiveSpan } from '../metrics/otel.js'
 import { modelTag } from './tags.js'
 import { PendingInvalidations } from './transactions.js'
 import { type WriteOperation, writeTags } from './write-tags.js'
@@ -36,6 +37,29 @@ export interface ModelStats {
 export interface PrismaCacheStats {
   cache: CacheStats
   models: Record<string, ModelStats>
+}
+
+/** Where one read's answer came from (`withCacheInfo()`). */
+export interface CacheInfo {
+  /** l1 / l2: a cache hit in that tier; stale: served within its swr window; db: a miss, queried; coalesced: another caller's query; bypass: the cache was not used. */
+  source: 'l1' | 'l2' | 'stale' | 'db' | 'coalesced' | 'bypass'
+  /** The key (without the schema namespace); undefined for a bypass. */
+  key: string | undefined
+  tags: readonly string[]
+  /** How long the entry has left, in ms (ttl + swr for a fresh fill); undefined for a bypass. */
+  ttlLeftMs: number | undefined
+}
+
+/** Reported to `onEvent`. */
+export type CacheEvent =
+  | ({ type: 'hit' | 'miss'; model: string; operation: string } & CacheInfo)
+  | { type: 'invalidate'; tags: readonly string[] | 'all'; transactionId: string | undefined }
+  | { type: 'error'; model: string | undefined; operation: string; error: unknown }
+
+interface Filled<T> {
+  value: T
+  tags: readonly string[]
+  coalesced: boolean
 }
 
 /** One read ready to run through the cache. */
@@ -94,31 +118,48 @@ export class PrismaCache {
 
   /** Serves a read from the cache, or runs it once per key on this instance and stores the result race-safely. */
   async read<T>(read: PlannedRead, query: () => PromiseLike<T>): Promise<T> {
+    return (await this.readWithInfo(read, query)).data
+  }
+
+  /** {@link read}, plus where the answer came from (`withCacheInfo()`). */
+  async readWithInfo<T>(read: PlannedRead, query: () => PromiseLike<T>): Promise<{ data: T; info: CacheInfo }> {
     const model = read.plan.model.name
     const stats = this.#model(model)
+    const key = read.option.key ?? read.plan.key.toString()
     const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
     const hit = found?.entry
     // A cached null is not an answer for the OrThrow variants: they ask the database, which throws.
     if (hit !== undefined && !(read.orThrow && hit.value === null)) {
       // Stale-while-revalidate: entries live ttl + swr; in the last swr seconds they are served at once while
       // one background refresh runs. An invalidated entry never gets here (the tag check comes first).
-      if (read.option.swr > 0 && hit.remainingTtlMs <= read.option.swr * 1000) {
+      const stale = read.option.swr > 0 && hit.remainingTtlMs <= read.option.swr * 1000
+      if (stale) {
         stats.staleHits++
         this.#refresh(read, query)
       } else stats.hits++
-      return hit.value
+      const info: CacheInfo = { source: stale ? 'stale' : (hit.tier ?? 'l1'), key, tags: hit.tags, ttlLeftMs: hit.remainingTtlMs }
+      this.#observe(model, read.plan.operation, info)
+      return { data: hit.value, info }
     }
     stats.misses++
     const { promise, joined } = this.#coalescer.run(read.orThrow ? `${read.storedKey}!` : read.storedKey, () => this.#fill(read, query, found?.snapshot))
-    const value = await promise
-    return joined ? cloneValue(value) : value
+    const filled = await promise
+    const info: CacheInfo = { source: joined || filled.coalesced ? 'coalesced' : 'db', key, tags: filled.tags, ttlLeftMs: (read.option.ttl + read.option.swr) * 1000 }
+    this.#observe(model, read.plan.operation, info)
+    return { data: joined ? cloneValue(filled.value) : filled.value, info }
+  }
+
+  /** Reports a read to OpenTelemetry (the active span's attributes) and to onEvent. */
+  #observe(model: string, operation: string, info: CacheInfo): void {
+    annotateActiveSpan(info)
+    this.#options.onEvent?.({ type: info.source === 'db' ? 'miss' : 'hit', model, operation, ...info })
   }
 
   /**
    * A miss: with cross-instance coalescing, only the instance holding the key's lock queries; the others wait
    * (bounded) for its result, and query themselves if it does not come (the holder may have died).
    */
-  async #fill<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<T> {
+  async #fill<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<Filled<T>> {
     const coalesce = this.#options.coalesce
     const lock = coalesce && this.cache.lock?.bind(this.cache)
     if (!coalesce || !lock) return this.#queryAndStore(read, query, taken)
@@ -131,7 +172,7 @@ export class PrismaCache {
         const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
         if (found?.entry !== undefined && !(read.orThrow && found.entry.value === null)) {
           this.#model(model).coalesced++
-          return found.entry.value
+          return { value: found.entry.value, tags: found.entry.tags, coalesced: true }
         }
       }
       return this.#queryAndStore(read, query, taken)
@@ -144,16 +185,16 @@ export class PrismaCache {
   }
 
   /** Runs the query and stores its result under a snapshot taken before it (docs/design.md, the race). */
-  async #queryAndStore<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<T> {
+  async #queryAndStore<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<Filled<T>> {
     const model = read.plan.model.name
     const snapshot = taken ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
     const value = await query()
+    const tags = [...resultTags(read.plan, value), ...read.option.tags]
     if (snapshot !== undefined) {
-      const tags = [...resultTags(read.plan, value), ...read.option.tags]
       const ttl = read.option.ttl + read.option.swr
       await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot }), undefined)
     }
-    return value
+    return { value, tags, coalesced: false }
   }
 
   /** One background refresh per key on this instance; its failure is reported, never thrown at a reader. */
@@ -185,6 +226,7 @@ export class PrismaCache {
   async applyNow(tags: Set<string> | 'all'): Promise<void> {
     const list = tags === 'all' ? [...this.dataModel.models.keys()].map(modelTag) : [...tags]
     if (list.length === 0) return
+    this.#options.onEvent?.({ type: 'invalidate', tags: tags === 'all' ? 'all' : list, transactionId: undefined })
     for (const name of this.dataModel.models.keys()) {
       if (list.some((tag) => tag === name || tag.startsWith(`${name}:`))) this.#model(name).invalidations++
     }
@@ -229,6 +271,7 @@ export class PrismaCache {
 
   #reportError(error: unknown, model: string, operation: string): void {
     this.#model(model).errors++
+    this.#options.onEvent?.({ type: 'error', model, operation, error })
     try {
       this.#options.onError?.(error, { model, operation })
     } catch {

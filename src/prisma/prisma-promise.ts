@@ -9,10 +9,16 @@ interface TransactionCapable<T> extends PromiseLike<T> {
  * batch transaction Prisma calls `requestTransaction`, and the plain query joins the batch instead — reads
  * inside a transaction never use the shared cache.
  */
-export function lazyPrismaPromise<T>(cached: () => Promise<T>, query: () => TransactionCapable<T>): Promise<T> & TransactionCapable<T> {
+export function lazyPrismaPromise<T, I>(
+  cached: () => Promise<{ data: T; info: I }>,
+  query: () => TransactionCapable<T>,
+): Promise<T> & TransactionCapable<T> & { withCacheInfo(): Promise<{ data: T; info: I }> } {
+  let withInfo: Promise<{ data: T; info: I }> | undefined
   let promise: Promise<T> | undefined
-  const run = () => (promise ??= cached())
+  const start = () => (withInfo ??= cached())
+  const run = () => (promise ??= start().then((result) => result.data))
   return {
+    withCacheInfo: start,
     then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
     catch: (onRejected) => run().catch(onRejected),
     finally: (onFinally) => run().finally(onFinally),

@@ -55,6 +55,9 @@ export async function resultTypesStayPrisma(prisma: Cached, base: TestPrismaClie
   expectTypeOf(orThrow).toEqualTypeOf<Prisma.UserGetPayload<{}>>()
 
   expectTypeOf(await prisma.user.count({ cache: 5 })).toEqualTypeOf<number>()
+  const withInfo = await prisma.user.findUnique({ where: { id: 1 }, select: { email: true }, cache: 60 }).withCacheInfo()
+  expectTypeOf(withInfo.data).toEqualTypeOf<{ email: string } | null>()
+  expectTypeOf(withInfo.info.source).toEqualTypeOf<'l1' | 'l2' | 'stale' | 'db' | 'coalesced' | 'bypass'>()
   const sum = await prisma.user.aggregate({ _sum: { karma: true }, cache: 5 })
   expectTypeOf(sum._sum.karma).toEqualTypeOf<bigint | null>()
 }
