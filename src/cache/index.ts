@@ -8,6 +8,7 @@ export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './me
 export { NoopCache } from './noop-cache.js'
 export { KeyPattern } from './pattern.js'
 export { RedisCache, type RedisCacheOptions, type RedisHealth } from './redis-cache.js'
+export { compressingSerializer } from './compression.js'
 export { createSuperjsonSerializer, defaultSerializer, type Serializer, type SuperjsonSerializer } from './serializer.js'
 export type { CacheStats, LatencySummary } from './stats.js'
 export { EntityTag, type TagLike } from './tag.js'

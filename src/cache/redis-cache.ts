@@ -3,6 +3,7 @@ import { Cluster, Redis, type ChainableCommander } from 'ioredis'
 import { randomBytes } from 'node:crypto'
 import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
+import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -28,6 +29,8 @@ export interface RedisCacheOptions {
   /** Largest serialized entry stored, in bytes; larger values are skipped and counted. Default 4 MiB. */
   maxEntryBytes?: number
   serializer?: Serializer
+  /** Compress serialized values larger than this many characters (deflate). Default: never (compressed values are read either way). */
+  compressAbove?: number
   /** SCAN COUNT hint for pattern invalidation, clear and size. Default 1,000. */
   scanCount?: number
   /** Keys deleted per pipeline during pattern invalidation and tags per invalidation script. Default 500. */
@@ -89,7 +92,9 @@ export class RedisCache extends BaseCache {
     this.#maxEntryBytes = positive(options.maxEntryBytes ?? 4 * 1024 * 1024, 'maxEntryBytes')
     this.#scanCount = positive(options.scanCount ?? 1000, 'scanCount')
     this.#batchSize = positive(options.batchSize ?? 500, 'batchSize')
-    this.#serializer = options.serializer ?? defaultSerializer
+    const serializer = options.serializer ?? defaultSerializer
+    // Always able to read compressed values (another instance may compress); writes compress only when asked.
+    this.#serializer = compressingSerializer(serializer, { above: options.compressAbove ?? Number.POSITIVE_INFINITY })
     this.#stats = new StatsRecorder(this.name)
     if (options.client !== undefined) {
       if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) throw new TypeError('RedisCache: `client` must be an ioredis Redis or Cluster instance')

@@ -110,6 +110,23 @@ describe('RedisCache on a standalone server', () => {
     expect(cache.client.status).toBe('end')
   })
 
+  it('compresses values over compressAbove, transparently, and reads uncompressed ones side by side', async () => {
+    const prefix = uniquePrefix()
+    const plain = new RedisCache({ client, prefix })
+    const compressing = new RedisCache({ client, prefix, compressAbove: 1000 })
+    const big = { text: 'abc'.repeat(5000), at: new Date(0), n: 10n }
+    await compressing.set('big', big, { ttl: 60 })
+    await compressing.set('small', { text: 'tiny' }, { ttl: 60 })
+    const stored = (await client.get(compressing.keyspace.data('big')))!
+    expect(stored.length).toBeLessThan(2000)
+    expect(stored.slice(stored.indexOf('\n') + 1).startsWith('z:')).toBe(true)
+    expect((await compressing.get('big'))?.value).toEqual(big)
+    expect((await plain.get('big'))?.value).toEqual(big)
+    expect((await compressing.get('small'))?.value).toEqual({ text: 'tiny' })
+    await plain.set('plain', big, { ttl: 60 })
+    expect((await compressing.get('plain'))?.value).toEqual(big)
+  })
+
   it('skips values over maxEntryBytes and drops the older value of the key', async () => {
     const cache = new RedisCache({ client, prefix: uniquePrefix(), maxEntryBytes: 1000 })
     await cache.set('big', 'small', { ttl: 60 })
