@@ -28,6 +28,15 @@ export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
 
 const BYPASS: CacheInfo = { source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined }
 
+/** One read for `prisma.$cache.warm()`. */
+export interface WarmRead {
+  model: string
+  operation: ReadOperation
+  args?: Record<string, unknown>
+  /** Default: the extension's TTL. */
+  cache?: Exclude<CacheOption, false>
+}
+
 /** `prisma.$cache`. */
 export interface CacheApi {
   /** Invalidates by tags (`'User'`, `'User:id=1'`, EntityTag), by key patterns (`'User:*'`, KeyPattern), and by keys. */
@@ -36,6 +45,11 @@ export interface CacheApi {
   clear(): Promise<void>
   /** The backend's stats (per tier for a TieredCache) and per-model counters. */
   stats(): PrismaCacheStats
+  /**
+   * Runs reads and stores their results (skipping those already cached), at most `concurrency` at a time.
+   * A read that fails is reported in `failed`, never thrown.
+   */
+  warm(reads: readonly WarmRead[], options?: { concurrency?: number }): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
   /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a backend that cannot tell). */
   health(): Promise<{ ok: boolean } & Record<string, unknown>>
   /** The key a read is stored under, e.g. `keyFor('User', 'findUnique', { where: { id: 1 } })` → `User:id=1`. */
@@ -121,6 +135,30 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
       invalidate: (what) => engine.invalidate(what),
       clear: () => engine.cache.clear(),
       stats: () => engine.stats(),
+      warm: async (reads, warmOptions = {}) => {
+        const concurrency = warmOptions.concurrency ?? 4
+        if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
+        const failed: Array<{ read: WarmRead; error: unknown }> = []
+        let warmed = 0
+        let next = 0
+        const worker = async () => {
+          while (next < reads.length) {
+            const item = reads[next++]!
+            try {
+              const delegate = (client as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
+              if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
+              const args = item.args ?? {}
+              const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false)
+              if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
+              warmed++
+            } catch (error) {
+              failed.push({ read: item, error })
+            }
+          }
+        }
+        await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
+        return { warmed, failed }
+      },
       health: async () => {
         const probe = (cache as { health?: () => Promise<{ ok: boolean }> }).health
         return typeof probe === 'function' ? { ...(await probe.call(cache)) } : { ok: true }
