@@ -89,3 +89,64 @@ describe('RedisCache during a slot migration', () => {
     expect((await cache.get(keys[0]!))?.value).toBe('after')
   })
 })
+
+describe('RedisCache and the bus during a cluster failover', () => {
+  let service: RedisClusterService
+  let cluster: Cluster
+  beforeAll(async () => {
+    service = await startRedisCluster({ replicas: 1 })
+    cluster = new Cluster(service.nodes.slice(0, 3))
+    await cluster.ping()
+  }, 90_000)
+  afterAll(async () => {
+    cluster?.disconnect()
+    await service?.stop()
+  })
+
+  it('a replica taking over a master (CLUSTER FAILOVER) fails no operation of a running load', async () => {
+    const cache = new RedisCache({ client: cluster, prefix: 'fo:', operationTimeoutMs: 3000 })
+    const keys = Array.from({ length: 30 }, (_, i) => CacheKey.fields('Post', { id: i }))
+    await cache.invalidateTags(['Unrelated'])
+    let running = true
+    let errors = 0
+    let operations = 0
+    const load = (async () => {
+      let i = 0
+      while (running) {
+        const key = keys[i++ % keys.length]!
+        try {
+          await cache.set(key, { i }, { ttl: 60, tags: ['Post'] })
+          await cache.get(key)
+          if (i % 10 === 0) await cache.invalidateTags([`Post:id=${i % keys.length}`])
+          operations += 2
+        } catch {
+          errors++
+        }
+      }
+    })()
+    // Promote the replica of the master that holds the tag slot (every invalidation and every tag check goes there).
+    const tagSlot = slotOf(cache.keyspace.epoch)
+    type Range = [number, number, [string, number, string], ...Array<[string, number, string]>]
+    let replica: [string, number, string] | undefined
+    // Replicas show up in CLUSTER SLOTS once they are attached and known to the node answering.
+    for (let attempt = 0; attempt < 200 && !replica; attempt++) {
+      const ranges = (await cluster.call('CLUSTER', 'SLOTS')) as Range[]
+      replica = ranges.find(([from, to]) => tagSlot >= from && tagSlot <= to)?.[3]
+      if (!replica) await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    expect(replica).toBeDefined()
+    const replicaClient = new Redis({ host: replica![0], port: replica![1] })
+    await replicaClient.call('CLUSTER', 'FAILOVER')
+    const deadline = Date.now() + 15_000
+    while (!String(await replicaClient.call('ROLE')).startsWith('master') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(String(((await replicaClient.call('ROLE')) as unknown[])[0])).toBe('master')
+    replicaClient.disconnect()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    running = false
+    await load
+    expect(errors).toBe(0)
+    expect(operations).toBeGreaterThan(20)
+    await cache.invalidateTags(['Post'])
+    expect((await cache.getMany(keys)).every((entry) => entry === undefined)).toBe(true)
+  }, 60_000)
+})

@@ -175,13 +175,15 @@ export async function startRedisServer(): Promise<RedisServerProcess> {
 }
 
 /**
- * A real 3-master Redis Cluster (no replicas) on loopback, built from the
+ * A real 3-master Redis Cluster (with one replica per master when `replicas: 1`) on loopback, built from the
  * local `redis-server` binary, resolved once every node reports
  * `cluster_state:ok`. With `REDIS_CLUSTER_NODES` (comma-separated host:port)
  * set, those nodes are returned instead and `stop()` does nothing.
  * @throws when the binaries are missing or the cluster does not form.
  */
-export async function startRedisCluster(): Promise<RedisClusterService> {
+export async function startRedisCluster(options: { replicas?: 0 | 1 } = {}): Promise<RedisClusterService> {
+  const replicas = options.replicas ?? 0;
+  const count = 3 * (1 + replicas);
   const fromEnv = process.env['REDIS_CLUSTER_NODES'];
   if (fromEnv !== undefined && fromEnv.trim() !== '') {
     return { nodes: parseNodes(fromEnv), source: 'env', stop: async () => undefined };
@@ -198,7 +200,7 @@ export async function startRedisCluster(): Promise<RedisClusterService> {
 
   try {
     const spawned = await Promise.all(
-      [0, 1, 2].map(async () => {
+      Array.from({ length: count }, async () => {
         const node = await spawnRedis(server, {
           dir,
           // The cluster bus needs a second port; Redis 7 lets us pick it
@@ -218,7 +220,7 @@ export async function startRedisCluster(): Promise<RedisClusterService> {
 
     await runChecked(
       cli,
-      ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'],
       { timeoutMs: 30_000 },
     );
     await Promise.all(
@@ -231,7 +233,7 @@ export async function startRedisCluster(): Promise<RedisClusterService> {
             return (
               info.includes('cluster_state:ok') &&
               info.includes('cluster_slots_ok:16384') &&
-              info.includes('cluster_known_nodes:3')
+              info.includes(`cluster_known_nodes:${count}`)
             );
           },
           { timeoutMs: 20_000, intervalMs: 100, what: `cluster node ${node.host}:${node.port} to report cluster_state:ok` },
