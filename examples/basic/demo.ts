@@ -3,8 +3,8 @@
  *
  *   npm run demo
  *
- * Creates examples/basic/demo.db, seeds it, runs reads and writes through the cached client, and prints
- * where each answer came from, with timings and the cache's stats.
+ * Creates examples/basic/demo.db (or the file DB_FILE names), seeds it, runs reads and writes through the cached
+ * client, and prints where each answer came from, with timings and the cache's stats.
  */
 import { readFile, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
@@ -13,7 +13,7 @@ import { PrismaLibSql } from '@prisma/adapter-libsql'
 import { PrismaClient } from '../../prisma/generated/sqlite/client.js'
 import { cacheExtension } from '../../src/index.js'
 
-const file = fileURLToPath(new URL('./demo.db', import.meta.url))
+const file = process.env['DB_FILE'] || fileURLToPath(new URL('./demo.db', import.meta.url))
 const ddl = fileURLToPath(new URL('../../prisma/sql/sqlite.sql', import.meta.url))
 
 await rm(file, { force: true })
