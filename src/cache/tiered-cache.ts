@@ -72,6 +72,8 @@ export interface TieredHealth {
 }
 
 export interface TieredCacheStats extends CacheStats {
+  /** Invalidations by kind (each reaches both tiers). */
+  invalidationsByKind: { tags: number; patterns: number; keys: number; clears: number }
   /** Present when the cache has a bus. */
   bus?: BusStats
   /** The L2 circuit breaker (absent when disabled). */
@@ -120,6 +122,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   readonly #background = new Set<Promise<void>>()
   #l1Hits = 0
   #l2Hits = 0
+  readonly #invalidationsByKind = { tags: 0, patterns: 0, keys: 0, clears: 0 }
   #debt: Debt[] = []
   #debtRetryAt = 0
   /** False while a bus is down (or not yet up): L1 may have missed other instances' invalidations. */
@@ -345,6 +348,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   async delete(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
+    this.#invalidationsByKind.keys++
     const inL2 = await this.#invalidateL2({ kind: 'key', key: text }, () => this.l2.delete(text), false, { kind: 'keys', keys: [text] })
     const inL1 = await this.#tier('l1', 'delete', () => this.l1.delete(text), () => false)
     this.#stats.count('deletes')
@@ -368,6 +372,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async invalidateTags(tags: readonly TagLike[]): Promise<void> {
     const texts = tagTexts(tags)
     this.#stats.count('invalidations')
+    this.#invalidationsByKind.tags++
     await this.#invalidateL2({ kind: 'tags', tags: texts }, () => this.l2.invalidateTags(texts), undefined, { kind: 'tags', tags: texts })
     await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), () => undefined)
   }
@@ -375,6 +380,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
     const glob = KeyPattern.from(pattern).glob
     this.#stats.count('invalidations')
+    this.#invalidationsByKind.patterns++
     const inL2 = await this.#invalidateL2({ kind: 'pattern', pattern: glob }, () => this.l2.invalidatePattern(glob), 0, { kind: 'pattern', pattern: glob })
     const inL1 = await this.#tier('l1', 'invalidatePattern', () => this.l1.invalidatePattern(glob), () => 0)
     return Math.max(inL1, inL2)
@@ -382,6 +388,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   async clear(): Promise<void> {
     this.#stats.count('invalidations')
+    this.#invalidationsByKind.clears++
     await this.#invalidateL2({ kind: 'clear' }, () => this.l2.clear(), undefined, { kind: 'clear' })
     await this.#tier('l1', 'clear', () => this.l1.clear(), () => undefined)
   }
@@ -397,6 +404,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       ...this.#stats.snapshot(),
       l1Hits: this.#l1Hits,
       l2Hits: this.#l2Hits,
+      invalidationsByKind: { ...this.#invalidationsByKind },
       errorsByTier: { ...this.#errorsByTier },
       pendingL2Invalidations: this.#debt.length,
       ...(this.bus ? { bus: { ...this.#busStats } } : {}),

@@ -23,6 +23,7 @@ type Labels = Record<string, string>
  * Registers the cache's metrics on your registry (e.g. `register` from prom-client, or a `new Registry()`):
  * - `<prefix>reads_total{model,result}` — result: hit, stale, miss, coalesced, bypass
  * - `<prefix>invalidations_total{model}` and `<prefix>errors_total{model}`
+ * - `<prefix>writes_total{operation}` (writes that invalidated) and `<prefix>invalidations_by_kind_total{kind}`
  * - `<prefix>tier_operations_total{tier,result}` — tier: l1, l2 (or the backend's name); result: hit, miss, write, error, eviction, stale_by_tag
  * - `<prefix>tier_latency_seconds{tier,kind,quantile}` — kind: read, write; quantile: 0.5, 0.99
  * - `<prefix>hit_ratio`, `<prefix>bus_connected`, `<prefix>l2_circuit_open`
@@ -61,6 +62,11 @@ export function registerPrometheusMetrics(source: MetricsSource, registry: Regis
   )
   cumulative('invalidations_total', 'Writes that invalidated tags of the model', ['model'], (stats) => Object.entries(stats.models).map(([model, m]) => [{ model }, m.invalidations]))
   cumulative('errors_total', 'Cache failures tolerated (the query was answered from the database)', ['model'], (stats) => Object.entries(stats.models).map(([model, m]) => [{ model }, m.errors]))
+  cumulative('writes_total', 'Writes that invalidated, by operation', ['operation'], (stats) => Object.entries(stats.invalidationsByOperation).map(([operation, n]) => [{ operation }, n]))
+  cumulative('invalidations_by_kind_total', 'Invalidations by kind (tags, patterns, keys, clears)', ['kind'], (stats) => {
+    const byKind = (stats.cache as Partial<TieredCacheStats>).invalidationsByKind
+    return byKind ? Object.entries(byKind).map(([kind, n]): [Labels, number] => [{ kind }, n]) : []
+  })
   cumulative('tier_operations_total', 'Operations per cache tier', ['tier', 'result'], (stats) =>
     tiers(stats.cache).flatMap(([tier, t]): Array<[Labels, number]> => [
       [{ tier, result: 'hit' }, t.hits],

@@ -37,6 +37,8 @@ export interface ModelStats {
 export interface PrismaCacheStats {
   cache: CacheStats
   models: Record<string, ModelStats>
+  /** Writes that invalidated, by operation (create, update, ..., raw, raw (everything)). */
+  invalidationsByOperation: Record<string, number>
 }
 
 /** Where one read's answer came from (`withCacheInfo()`). */
@@ -84,6 +86,7 @@ export class PrismaCache {
   readonly #options: ResolvedExtensionOptions
   readonly #coalescer = new Coalescer()
   readonly #stats = new Map<string, ModelStats>()
+  readonly #writes = new Map<string, number>()
 
   constructor(cache: CacheBackend, dataModel: DataModel, options: ResolvedExtensionOptions) {
     this.cache = cache
@@ -208,13 +211,16 @@ export class PrismaCache {
 
   /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
   async afterWrite(model: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown, transactionId: string | undefined): Promise<void> {
+    this.#countWrite(operation)
     await this.#apply(writeTags(this.dataModel, model, operation, args, result), transactionId)
   }
 
   /** Invalidates what a raw statement may have changed. */
   async afterRaw(sql: string, transactionId: string | undefined): Promise<void> {
     const tags = rawSqlTags(this.dataModel, sql)
-    if (tags !== undefined) await this.#apply(tags, transactionId)
+    if (tags === undefined) return
+    this.#countWrite(tags === 'all' ? 'raw (everything)' : 'raw')
+    await this.#apply(tags, transactionId)
   }
 
   /** Applies tags (or 'all': every model) now, unless they belong to an open interactive transaction. */
@@ -249,7 +255,15 @@ export class PrismaCache {
   }
 
   stats(): PrismaCacheStats {
-    return { cache: this.cache.stats(), models: Object.fromEntries([...this.#stats].map(([name, s]) => [name, { ...s }])) }
+    return {
+      cache: this.cache.stats(),
+      models: Object.fromEntries([...this.#stats].map(([name, s]) => [name, { ...s }])),
+      invalidationsByOperation: Object.fromEntries(this.#writes),
+    }
+  }
+
+  #countWrite(operation: string): void {
+    this.#writes.set(operation, (this.#writes.get(operation) ?? 0) + 1)
   }
 
   #model(name: string): ModelStats {

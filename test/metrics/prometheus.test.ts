@@ -29,6 +29,8 @@ describe('Prometheus metrics', () => {
     expect(text).toMatch(/prisma_cache_tier_operations_total\{tier="l1",result="hit"\} 1/)
     expect(text).toMatch(/prisma_cache_tier_latency_seconds\{tier="l1",kind="read",quantile="0.99"\} \d/)
     expect(text).toContain('prisma_cache_hit_ratio 0.5')
+    expect(text).toContain('prisma_cache_writes_total{operation="update"} 1')
+    expect(text).toContain('prisma_cache_invalidations_by_kind_total{kind="tags"} 1')
     // A second scrape adds only what happened since (counters stay cumulative).
     await prisma.user.findUnique({ where: { id: user.id }, cache: 60 })
     expect(await registry.metrics()).toContain('prisma_cache_reads_total{model="User",result="miss"} 2')
