@@ -3,7 +3,7 @@
  * and invalidations keep working, and nothing stale is served.
  */
 import { Cluster, Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { CacheKey, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
 import { type RedisClusterService, startRedisCluster } from '../support/redis.js'
 import slotOf from 'cluster-key-slot'
@@ -38,6 +38,10 @@ function runLoad(step: (i: number) => Promise<void>): { stop(): Promise<{ errors
   let running = true
   let errors = 0
   let operations = 0
+  // Stopped when the test ends, even if an assertion failed first: a loop left running keeps the worker alive.
+  onTestFinished(() => {
+    running = false
+  })
   const loop = (async () => {
     for (let i = 0; running; i++) {
       try {
