@@ -4,6 +4,7 @@
  * 1. get on an L1 hit          3. set (L1 + L2 write)
  * 2. get on an L2 hit          4. invalidate one tag carried by 1,000 keys
  * 5. floors: raw ioredis reads + parse, and the per-read copy costs (clone vs serializer round trips)
+ * 6. compression: RedisCache set / get of a ~50 KB value with compressAbove: 16384 vs without (ours only)
  *
  * Every library gets its own key prefix (under `bench:<runId>:`) and its own ioredis connection.
  * The text in bench/benchmarks-intro.md explains the choices made here; keep the two in step.
@@ -12,13 +13,14 @@ import { BentoCache, bentostore } from 'bentocache'
 import { type MemoryDriver, memoryDriver } from 'bentocache/drivers/memory'
 import { redisDriver } from 'bentocache/drivers/redis'
 import type { Redis } from 'ioredis'
+import { isDeepStrictEqual } from 'node:util'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { Bench } from 'tinybench'
 import { GET_CHECKED } from '../src/cache/redis/scripts.js'
 import { cloneValue, defaultSerializer, MemoryCache, type MemoryValueMode, RedisCache, TieredCache } from '../src/index.js'
 import { type BenchUser, makeUser, userTags } from './payload.js'
-import { type BenchContext, type Copies, fromSamples, fromTask, type Result, type RowMeta, type SuiteOutput } from './report.js'
+import { type BenchContext, type Copies, fromSamples, fromTask, num, type Result, type RowMeta, type SuiteOutput } from './report.js'
 import { interleave, type TimedTask } from './timing.js'
 
 const TTL_SECONDS = 3600
@@ -28,6 +30,30 @@ const L1_MAX_ITEMS = 10_000
 const USER_ID = 1
 const KEY = `User:id=${USER_ID}`
 const INVALIDATION_KEYS = 1000
+/** Scenario 6: the serialized size of the large value, and RedisCache's compressAbove. */
+const COMPRESSION_TARGET_BYTES = 50_000
+const COMPRESS_ABOVE = 16_384
+
+/**
+ * A user with as many posts as it takes for its superjson text to reach `bytes`. Each post body is ~200
+ * characters of words drawn (seeded) from a 300-word vocabulary, so the text compresses about as well as prose
+ * does, not as well as 100 copies of one body would.
+ */
+function largeUser(bytes: number): BenchUser {
+  let seed = 42
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296)
+  const syllables = ['ca', 'che', 'ti', 'er', 'red', 'is', 'pri', 'sma', 'que', 'ry', 'in', 'va', 'li', 'da', 'tion', 'row', 'key', 'tag', 'lo', 'ad']
+  const vocabulary = Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => syllables[Math.floor(random() * syllables.length)]).join(''))
+  const prose = () => {
+    const words: string[] = []
+    while (words.join(' ').length < 200) words.push(vocabulary[Math.floor(random() * vocabulary.length)]!)
+    return `${words.join(' ')}.`
+  }
+  const user = makeUser(2)
+  user.posts = []
+  for (let i = 0; Buffer.byteLength(defaultSerializer.serialize(user)) < bytes; i++) user.posts.push(...makeUser(100 + i).posts.map((post) => ({ ...post, authorId: user.id, body: prose() })))
+  return user
+}
 
 /** bentocache with our superjson instance as its serializer: the same value fidelity (Dates) as ours. */
 const superjsonForBento = {
@@ -374,6 +400,51 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
       if (task === undefined) throw new Error(`no task ${name}`)
       results.push(fromTask(task, { scenario, library: 'baseline', copies: '—', note }))
     }
+  }
+
+  // ---- 6. compression: RedisCache set and get of a ~50 KB value, compressAbove: 16384 vs none ----------
+  // RedisCache alone (no L1), so every get reads Redis; the same connection for both; interleaved timing.
+  {
+    const scenario = `6. compression: RedisCache set / get of a ~${Math.round(COMPRESSION_TARGET_BYTES / 1000)} KB value`
+    ctx.log(scenario)
+    const big = largeUser(COMPRESSION_TARGET_BYTES)
+    const text = defaultSerializer.serialize(big)
+    const variants = [
+      { id: 'deflate', label: `compressAbove: ${COMPRESS_ABOVE}`, cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-deflate:'), compressAbove: COMPRESS_ABOVE }) },
+      { id: 'plain', label: 'no compression (default)', cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-plain:') }) },
+    ]
+    const tasks: TimedTask[] = []
+    const meta = new Map<string, RowMeta>()
+    const stored = new Map<string, number>()
+    for (const v of variants) {
+      const getKey = 'Big:get'
+      await v.cache.set(getKey, big, { ttl: TTL_SECONDS, tags })
+      const back = await v.cache.get<typeof big>(getKey)
+      if (back === undefined || !isDeepStrictEqual(back.value, big)) throw new Error(`compression (${v.label}): the value read back differs from the one written`)
+      const bytes = await rawClient.strlen(v.cache.keyspace.data(getKey))
+      stored.set(v.id, bytes)
+      const setName = `compress · set · ${v.label}`
+      const getName = `compress · get · ${v.label}`
+      meta.set(setName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `superjson.stringify${v.id === 'deflate' ? ' + deflate + base64' : ''} + one Redis write; ${bytes.toLocaleString('en-US')} bytes stored` })
+      meta.set(getName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `one Redis read (get-checked)${v.id === 'deflate' ? ' + base64 + inflate' : ''} + superjson.parse` })
+      tasks.push({ name: setName, fn: () => v.cache.set('Big:set', big, { ttl: TTL_SECONDS, tags }) })
+      tasks.push({
+        name: getName,
+        fn: async () => {
+          if ((await v.cache.get(getKey)) === undefined) throw new Error(`${getName}: miss`)
+        },
+      })
+    }
+    const samples = await interleave(tasks, timing)
+    const rows = [...meta].map(([name, m]) => fromSamples(name, samples.get(name)!, m))
+    results.push(...rows)
+    const mean = (name: string) => rows.find((r) => r.name === name)!.meanUs
+    const [z, p] = variants as [(typeof variants)[0], (typeof variants)[0]]
+    const zTotal = mean(`compress · set · ${z.label}`) + mean(`compress · get · ${z.label}`)
+    const pTotal = mean(`compress · set · ${p.label}`) + mean(`compress · get · ${p.label}`)
+    notes.push(
+      `Compression: a user with ${big.posts.length} posts (bodies: seeded random words, compressible like prose), superjson text ${Buffer.byteLength(text).toLocaleString('en-US')} bytes. Stored in Redis (STRLEN of the entry, header line included): ${stored.get('deflate')!.toLocaleString('en-US')} bytes with compressAbove: ${COMPRESS_ABOVE} (deflate level 6, base64) vs ${stored.get('plain')!.toLocaleString('en-US')} bytes without (${(stored.get('plain')! / stored.get('deflate')!).toFixed(1)}× smaller). Mean set + get: ${num(zTotal)} µs compressed vs ${num(pTotal)} µs plain (${(zTotal / pTotal).toFixed(2)}×); both values read back deep-equal to the one written.`,
+    )
   }
 
   // ---- cleanup: this run's keys only -----------------------------------------------------------------

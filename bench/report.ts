@@ -44,6 +44,21 @@ export interface Result {
   compareWith?: string[]
   /** A fact checked during the run, e.g. what a Date field came back as. */
   note?: string
+  /**
+   * Callers in flight (closed loop) when the row was measured; undefined: one caller, calls in sequence.
+   * With it, opsPerSec is the throughput measured over the run (of this row's operations), not 1e6 / mean.
+   */
+  concurrency?: number
+}
+
+/** A table of its own in a suite's section (e.g. a workload summary), printed before the rows. */
+export interface ExtraTable {
+  title: string
+  /** A paragraph under the title. */
+  intro?: string
+  header: string[]
+  align: ('l' | 'r')[]
+  rows: string[][]
 }
 
 /**
@@ -68,6 +83,8 @@ export interface SuiteOutput {
   notes: string[]
   /** Ratios with targets, printed with pass/fail. */
   targets?: TargetCheck[]
+  /** Summary tables, printed before the rows. */
+  tables?: ExtraTable[]
 }
 
 export interface Suite {
@@ -153,7 +170,7 @@ function packageVersion(name: string): string {
 
 // ---- formatting ----------------------------------------------------------------------------------------
 
-function num(value: number): string {
+export function num(value: number): string {
   if (value >= 1000) return Math.round(value).toLocaleString('en-US')
   if (value >= 100) return value.toFixed(0)
   if (value >= 10) return value.toFixed(1)
@@ -262,6 +279,15 @@ function resultRows(results: readonly Result[]): string[][] {
   return results.map((r) => [r.scenario, r.name, libraryLabel(r.library), r.copies, num(r.meanUs), num(r.p50Us), num(r.p99Us), num(r.opsPerSec), String(r.samples), r.note ?? ''])
 }
 
+function rowsCaption(results: readonly Result[]): string {
+  const loads = [...new Set(results.flatMap((r) => (r.concurrency === undefined ? [] : [r.concurrency])))]
+  const sequential = results.some((r) => r.concurrency === undefined)
+  const parts = ['Latency per operation in microseconds']
+  if (sequential) parts.push(`ops/s = 1,000,000 / mean µs (one caller, sequential)${loads.length > 0 ? ' for the other rows' : ''}`)
+  if (loads.length > 0) parts.push(`ops/s of the rows measured with ${loads.join(' / ')} callers in flight: that operation's measured throughput over the run (closed loop)`)
+  return `${parts.join('; ')}.`
+}
+
 const RESULT_HEADER = ['scenario', 'name', 'library', 'copies', 'mean µs', 'p50 µs', 'p99 µs', 'ops/s', 'samples', 'note']
 const RESULT_ALIGN: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']
 
@@ -288,6 +314,7 @@ export interface SuiteReport {
 export function printReport(env: Environment, reports: readonly SuiteReport[]): void {
   for (const { suite, output, seconds } of reports) {
     console.log(`\n== ${suite.title} (${suite.file}, ${seconds.toFixed(1)} s) ==\n`)
+    for (const table of output.tables ?? []) console.log(`${table.title}:\n\n${textTable(table.header, table.rows, table.align)}\n`)
     // The note column is long; the console gets it as a list below the table.
     console.log(textTable(RESULT_HEADER.slice(0, -1), resultRows(output.results).map((r) => r.slice(0, -1)), RESULT_ALIGN.slice(0, -1)))
     const list = ratios(output.results)
@@ -305,7 +332,7 @@ export function printReport(env: Environment, reports: readonly SuiteReport[]): 
 }
 
 /** docs/benchmarks.md: the human introduction (bench/benchmarks-intro.md), then this run's numbers. */
-export function writeMarkdown(path: URL, env: Environment, reports: readonly SuiteReport[]): void {
+export function writeMarkdown(path: URL, env: Environment, reports: readonly SuiteReport[], chart?: { file: string; alt: string; caption: string }): void {
   const intro = readFileSync(new URL('./benchmarks-intro.md', import.meta.url), 'utf8').trimEnd()
   const parts: string[] = [intro, '', '## Results of the last run', '']
   parts.push(
@@ -328,6 +355,7 @@ export function writeMarkdown(path: URL, env: Environment, reports: readonly Sui
     ),
     '',
   )
+  if (chart) parts.push(`![${chart.alt}](${chart.file})`, '', `_${chart.caption}_`, '')
   for (const { suite, output, seconds } of reports) {
     parts.push(`### ${suite.title}`, '', `\`${suite.file}\`, ${seconds.toFixed(1)} s.`, '')
     const list = ratios(output.results)
@@ -347,7 +375,8 @@ export function writeMarkdown(path: URL, env: Environment, reports: readonly Sui
         '',
       )
     }
-    parts.push('#### All rows', '', 'Latency per operation in microseconds; ops/s = 1,000,000 / mean µs (one caller, sequential).', '', markdownTable(RESULT_HEADER, resultRows(output.results), RESULT_ALIGN), '')
+    for (const table of output.tables ?? []) parts.push(`#### ${table.title}`, '', ...(table.intro ? [table.intro, ''] : []), markdownTable(table.header, table.rows, table.align), '')
+    parts.push('#### All rows', '', rowsCaption(output.results), '', markdownTable(RESULT_HEADER, resultRows(output.results), RESULT_ALIGN), '')
     if (output.notes.length > 0) parts.push('#### Checks done during the run', '', ...output.notes.map((n) => `- ${n}`), '')
   }
   writeFileSync(path, `${parts.join('\n').trimEnd()}\n`)
