@@ -22,6 +22,11 @@ export interface CacheEntry<T = unknown> {
 export interface CacheSnapshot {
   /** Milliseconds (performance.now()) when the snapshot was taken; snapshots older than the backend's maxTtl are refused. */
   readonly takenAt: number
+  /**
+   * Changes with every invalidation the snapshot can see (the epoch). Two callers with the same version saw the
+   * same invalidation history, so one may take the other's computed value; different versions must not share.
+   */
+  readonly version: string
 }
 
 /**

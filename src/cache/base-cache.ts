@@ -49,7 +49,9 @@ export abstract class BaseCache implements CacheBackend {
     tagTexts(options.tags)
     const found = await this.lookup<T>(text)
     if (found.entry !== undefined) return found.entry.value
-    const { promise, joined } = this.#coalescer.run(text, async () => {
+    // Callers share a compute only if they saw the same invalidations: one arriving after an invalidation must
+    // not be handed a value computed before it.
+    const { promise, joined } = this.#coalescer.run(`${text}@${found.snapshot.version}`, async () => {
       // The snapshot comes from the miss, before compute: an invalidation while computing makes the stored entry stale.
       const snapshot = found.snapshot
       const value = await compute()

@@ -49,6 +49,10 @@ class MemorySnapshot implements CacheSnapshot {
     readonly epoch: number,
     readonly takenAt: number,
   ) {}
+
+  get version(): string {
+    return String(this.epoch)
+  }
 }
 
 /** The in-process tier: lru-cache bounded by entries and/or bytes, with TTLs and versioned tags. */

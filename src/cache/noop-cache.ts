@@ -40,7 +40,7 @@ export class NoopCache extends BaseCache {
   }
 
   async snapshot(): Promise<CacheSnapshot> {
-    return { takenAt: performance.now() }
+    return { takenAt: performance.now(), version: '0' }
   }
 
   async invalidateTags(tags: readonly TagLike[]): Promise<void> {

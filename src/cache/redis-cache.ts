@@ -54,6 +54,10 @@ class RedisSnapshot implements CacheSnapshot {
     readonly epoch: string,
     readonly takenAt: number,
   ) {}
+
+  get version(): string {
+    return this.epoch
+  }
 }
 
 /** One entry as read from Redis, before the tag check (cluster) and decoding. */

@@ -93,6 +93,10 @@ class TieredSnapshot implements CacheSnapshot {
     readonly l2: CacheSnapshot | undefined,
     readonly takenAt: number,
   ) {}
+
+  get version(): string {
+    return `${this.l1?.version ?? '-'}/${this.l2?.version ?? '-'}`
+  }
 }
 
 /** An invalidation L2 missed (it was failing); replayed before L2 is read or written again. */

@@ -145,7 +145,11 @@ export class PrismaCache {
       return { data: hit.value, info }
     }
     stats.misses++
-    const { promise, joined } = this.#coalescer.run(read.orThrow ? `${read.storedKey}!` : read.storedKey, () => this.#fill(read, query, found?.snapshot))
+    // Readers share one query only if they saw the same invalidation history (the snapshot version): a reader
+    // arriving after a write must not be handed the answer of a query that started before it.
+    const snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
+    const flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
+    const { promise, joined } = this.#coalescer.run(flight, () => this.#fill(read, query, snapshot))
     const filled = await promise
     const info: CacheInfo = { source: joined || filled.coalesced ? 'coalesced' : 'db', key, tags: filled.tags, ttlLeftMs: (read.option.ttl + read.option.swr) * 1000 }
     this.#observe(model, read.plan.operation, info)

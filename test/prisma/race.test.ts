@@ -82,6 +82,22 @@ describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
       }
     })
 
+    it('a read that starts after a write never joins a query that started before it', async () => {
+      const user = await db.createClient().user.create({ data: { email: 'join@example.com', name: 'old' } })
+      const cache = buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)
+      const { prisma, arm } = gatedClient(db, cache)
+      const gate = arm()
+      const first = prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).then((row) => row)
+      await gate.reached()
+      await prisma.user.update({ where: { id: user.id }, data: { name: 'new' } })
+      // Same key, same instance, the first query still in flight with the old row.
+      const second = prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).then((row) => row)
+      expect((await second)?.name).toBe('new')
+      gate.release()
+      expect((await first)?.name).toBe('old')
+      expect((await prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
+    })
+
     it("a read between a transaction's write and its commit is invalidated by the commit", async () => {
       const user = await db.createClient().user.create({ data: { email: 'tx@example.com', name: 'old' } })
       const cache = buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)
