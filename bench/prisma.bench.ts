@@ -25,19 +25,16 @@ import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
 import { cacheExtension, defaultSerializer, MemoryCache, RedisCache, registerPrismaTypes, TieredCache, type TieredCacheOptions } from '../src/index.js'
 import { type Provider, startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
+import { POSTS_PER_USER, seedUsers } from './seed.js'
 import { type BenchContext, fromSamples, type Result, type RowMeta, type SuiteOutput, type TargetCheck } from './report.js'
 import { interleave, type TimedTask } from './timing.js'
 
 const USERS = 100
-const POSTS_PER_USER = 5
 const TTL_SECONDS = 60
 const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql']
 const PROVIDER_LABEL: Record<Provider, string> = { sqlite: 'SQLite', postgresql: 'PostgreSQL' }
 const PROVIDER_SHORT: Record<Provider, string> = { sqlite: 'sqlite', postgresql: 'pg' }
 
-const BODY =
-  'Caching a Prisma read in two tiers means the hot path never leaves the process, while every instance still ' +
-  'agrees on what was invalidated. This body is about two hundred characters long, like a short post.'
 
 interface Shape {
   id: 'row' | 'posts'
@@ -64,34 +61,8 @@ function knob(name: string, fallback: number): number {
   return value
 }
 
-async function seed(base: TestPrismaClient): Promise<number[]> {
-  await base.user.createMany({
-    data: Array.from({ length: USERS }, (_, i) => ({
-      email: `bench${i}@example.com`,
-      name: `Bench User ${i}`,
-      age: 20 + (i % 50),
-      balance: `${100 + i}.25`,
-      karma: BigInt(i * 1000),
-      rating: 3.5 + (i % 3) / 2,
-      createdAt: new Date(Date.UTC(2024, 0, 1) + i * 60_000),
-    })),
-  })
-  const ids = (await base.user.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((u) => u.id)
-  await base.profile.createMany({ data: ids.map((userId) => ({ userId, bio: 'Writes about databases, caches and the space between them.' })) })
-  await base.post.createMany({
-    data: ids.flatMap((authorId) =>
-      Array.from({ length: POSTS_PER_USER }, (_, j) => ({
-        authorId,
-        title: `Post ${j + 1} by user ${authorId}: notes on caching`,
-        slug: `post-${j + 1}`,
-        content: BODY,
-        published: j % 2 === 0,
-        views: j * 7,
-        publishedAt: new Date(Date.UTC(2024, 1, 1) + authorId * 60_000 + j * 1000),
-      })),
-    ),
-  })
-  return ids
+function seed(base: TestPrismaClient): Promise<number[]> {
+  return seedUsers(base, { users: USERS, emailPrefix: 'bench', profiles: true })
 }
 
 /**

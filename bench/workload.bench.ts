@@ -29,18 +29,15 @@ import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
 import { cacheExtension, defaultSerializer, MemoryCache, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
+import { POSTS_PER_USER, seedUsers } from './seed.js'
 import { type BenchContext, type ExtraTable, fromSamples, type Library, num, type Result, type SuiteOutput } from './report.js'
 
 const USERS = 1000
-const POSTS_PER_USER = 5
 const ZIPF_S = 1.1
 const WRITE_SHARE = 0.05
 const TTL_SECONDS = 60
 const SEED = 0x5eed
 
-const BODY =
-  'Caching a Prisma read in two tiers means the hot path never leaves the process, while every instance still ' +
-  'agrees on what was invalidated. This body is about two hundred characters long, like a short post.'
 
 /** BENCH_WORKLOAD_MS (timed run per variant), BENCH_WORKLOAD_WARMUP_MS, BENCH_WORKLOAD_CONCURRENCY. */
 function knob(name: string, fallback: number): number {
@@ -101,33 +98,8 @@ interface ReadRow {
   posts: unknown[]
 }
 
-async function seed(base: TestPrismaClient): Promise<number[]> {
-  await base.user.createMany({
-    data: Array.from({ length: USERS }, (_, i) => ({
-      email: `workload${i}@example.com`,
-      name: `Bench User ${i}`,
-      age: 20 + (i % 50),
-      balance: `${100 + i}.25`,
-      karma: BigInt(i * 1000),
-      rating: 3.5 + (i % 3) / 2,
-      createdAt: new Date(Date.UTC(2024, 0, 1) + i * 60_000),
-    })),
-  })
-  const ids = (await base.user.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((u) => u.id)
-  await base.post.createMany({
-    data: ids.flatMap((authorId) =>
-      Array.from({ length: POSTS_PER_USER }, (_, j) => ({
-        authorId,
-        title: `Post ${j + 1} by user ${authorId}: notes on caching`,
-        slug: `post-${j + 1}`,
-        content: BODY,
-        published: j % 2 === 0,
-        views: j * 7,
-        publishedAt: new Date(Date.UTC(2024, 1, 1) + authorId * 60_000 + j * 1000),
-      })),
-    ),
-  })
-  return ids
+function seed(base: TestPrismaClient): Promise<number[]> {
+  return seedUsers(base, { users: USERS, emailPrefix: 'workload', profiles: false })
 }
 
 /** The version a write stored in the name (`W<n>`); 0 for the seeded names. */
