@@ -3,6 +3,7 @@ import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot,
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
+import { TieredCacheBuilder } from './tiered-cache-builder.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
@@ -215,7 +216,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   /** A fluent way to build the same thing: `TieredCache.builder().l1(m).l2(r).l1Ttl(30).build()`. */
   static builder(): TieredCacheBuilder {
-    return new TieredCacheBuilder()
+    return new TieredCacheBuilder((l1, l2, options) => new TieredCache(l1, l2, options))
   }
 
   get maxTtl(): number {
@@ -562,75 +563,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   }
 }
 
-/** Fluent construction of a {@link TieredCache}; every flag has the name of the matching option. */
-export class TieredCacheBuilder<L1 extends CacheBackend | undefined = undefined, L2 extends CacheBackend | undefined = undefined> {
-  #l1: CacheBackend | undefined
-  #l2: CacheBackend | undefined
-  readonly #options: TieredCacheOptions = {}
-
-  l1<T extends CacheBackend>(backend: T): TieredCacheBuilder<T, L2> {
-    this.#l1 = backend
-    return this as unknown as TieredCacheBuilder<T, L2>
-  }
-
-  l2<T extends CacheBackend>(backend: T): TieredCacheBuilder<L1, T> {
-    this.#l2 = backend
-    return this as unknown as TieredCacheBuilder<L1, T>
-  }
-
-  writeThroughL1(on = true): this {
-    this.#options.writeThroughL1 = on
-    return this
-  }
-
-  writeThroughL2(on = true): this {
-    this.#options.writeThroughL2 = on
-    return this
-  }
-
-  l1Ttl(seconds: number): this {
-    this.#options.l1Ttl = seconds
-    return this
-  }
-
-  l2Ttl(seconds: number): this {
-    this.#options.l2Ttl = seconds
-    return this
-  }
-
-  l1Required(on = true): this {
-    this.#options.l1Required = on
-    return this
-  }
-
-  l2Required(on = true): this {
-    this.#options.l2Required = on
-    return this
-  }
-
-  l2Write(mode: 'sync' | 'async'): this {
-    this.#options.l2Write = mode
-    return this
-  }
-
-  onEvent(listener: (event: TieredCacheEvent) => void): this {
-    this.#options.onEvent = listener
-    return this
-  }
-
-  name(name: string): this {
-    this.#options.name = name
-    return this
-  }
-
-  /** Builds the cache; throws naming the missing tier if l1() or l2() was not called. */
-  build(): TieredCache<L1 extends CacheBackend ? L1 : never, L2 extends CacheBackend ? L2 : never> {
-    if (this.#l1 === undefined) throw new TypeError('TieredCache.builder(): call .l1(backend) before build()')
-    if (this.#l2 === undefined) throw new TypeError('TieredCache.builder(): call .l2(backend) before build()')
-    return new TieredCache(this.#l1, this.#l2, this.#options) as TieredCache<L1 extends CacheBackend ? L1 : never, L2 extends CacheBackend ? L2 : never>
-  }
-}
-
 function debtMessage(debt: Debt): InvalidationMessage {
   if (debt.kind === 'tags') return { kind: 'tags', tags: debt.tags }
   if (debt.kind === 'pattern') return { kind: 'pattern', pattern: debt.pattern }
@@ -641,3 +573,5 @@ function debtMessage(debt: Debt): InvalidationMessage {
 function isBackend(value: unknown): value is CacheBackend {
   return typeof value === 'object' && value !== null && ['get', 'set', 'snapshot', 'invalidateTags'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
 }
+
+export { TieredCacheBuilder }
