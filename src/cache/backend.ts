@@ -51,6 +51,12 @@ export interface SetOptions {
   tags?: readonly TagLike[]
   /** From {@link CacheBackend.snapshot}, taken before the value was computed. Without it: as of now. */
   snapshot?: CacheSnapshot
+  /**
+   * For this write only, overrides a TieredCache's `l2Write` flag: `async` resolves once L1 has the value and
+   * writes L2 in the background (from a private copy, so the caller may go on mutating the value). Backends
+   * without a second tier ignore it.
+   */
+  l2Write?: 'sync' | 'async'
 }
 
 export interface GetOrSetOptions {

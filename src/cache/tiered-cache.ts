@@ -1,6 +1,7 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
 import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type Lookup, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
+import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
 import { TieredCacheBuilder } from './tiered-cache-builder.js'
@@ -315,10 +316,13 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
     const started = performance.now()
     const l1Items: SetManyItem[] = []
-    const l2Items: SetManyItem[] = []
+    const l2Now: SetManyItem[] = []
+    const l2Later: SetManyItem[] = []
     for (const item of items) {
       const key = keyText(item.key)
       validateTtl(item.options.ttl, `TieredCache.set(${key})`, this.maxTtl)
+      const l2Write = item.options.l2Write ?? this.options.l2Write
+      if (l2Write !== 'sync' && l2Write !== 'async') throw new TypeError(`TieredCache.set(${key}): l2Write must be 'sync' or 'async', got ${String(l2Write)}`)
       const tags = tagTexts(item.options.tags)
       const snapshot = this.#ownSnapshot(item.options.snapshot)
       // A tier whose snapshot failed cannot store race-safely: skip it (the other tier still gets the value).
@@ -326,20 +330,19 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         l1Items.push({ key, value: item.value, options: { ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl), tags, ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}) } })
       }
       if (this.options.writeThroughL2 && (snapshot === undefined || snapshot.l2 !== undefined)) {
-        l2Items.push({ key, value: item.value, options: { ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl), tags, ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}) } })
+        const options = { ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl), tags, ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}) }
+        // Written later: from a copy taken now, or a caller mutating its value meanwhile would change what L2 stores.
+        if (l2Write === 'async') l2Later.push({ key, value: cloneValue(item.value), options })
+        else l2Now.push({ key, value: item.value, options })
       }
     }
     const writeL1 = () => (l1Items.length === 0 || !this.#l1Trusted ? Promise.resolve() : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), () => undefined))
-    const writeL2 = async () => {
+    const writeL2 = async (l2Items: SetManyItem[]) => {
       if (l2Items.length > 0 && (await this.#l2Usable())) await this.#tier('l2', 'set', () => this.l2.setMany(l2Items), () => undefined)
     }
-    if (this.options.l2Write === 'sync') {
-      await writeL2()
-      await writeL1()
-    } else {
-      await writeL1()
-      this.#inBackground(writeL2)
-    }
+    await writeL2(l2Now)
+    await writeL1()
+    if (l2Later.length > 0) this.#inBackground(() => writeL2(l2Later))
     this.#stats.count('writes', items.length)
     this.#stats.write.record(performance.now() - started)
   }

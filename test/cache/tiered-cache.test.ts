@@ -268,6 +268,44 @@ describe('TieredCache write-behind (l2Write: async)', () => {
   })
 })
 
+describe('TieredCache write-behind: what L2 gets', () => {
+  it('writes L2 from a copy taken before set resolves: mutating the value afterwards changes nothing stored', async () => {
+    const l2 = new WrappedCache(new MemoryCache({ values: 'reference' }))
+    l2.delayMs = 20
+    const cache = new TieredCache(new MemoryCache(), l2, { l2Write: 'async' })
+    const value = { name: 'Ada', at: new Date(0), posts: [{ title: 'a' }] }
+    await cache.set('k', value, { ttl: 60 })
+    value.name = 'MUTATED'
+    value.posts[0]!.title = 'MUTATED'
+    await cache.flush()
+    expect((await l2.inner.get('k'))?.value).toEqual({ name: 'Ada', at: new Date(0), posts: [{ title: 'a' }] })
+    expect((await cache.l1.get('k'))?.value).toEqual({ name: 'Ada', at: new Date(0), posts: [{ title: 'a' }] })
+  })
+
+  it('takes a per-write l2Write over the flag, both ways', async () => {
+    const l2 = new WrappedCache(new MemoryCache())
+    l2.delayMs = 20
+    const syncCache = new TieredCache(new MemoryCache(), l2, { l2Write: 'sync' })
+    await syncCache.set('later', 1, { ttl: 60, l2Write: 'async' })
+    expect(await syncCache.l1.has('later')).toBe(true)
+    expect(await l2.inner.has('later')).toBe(false)
+    await syncCache.flush()
+    expect(await l2.inner.has('later')).toBe(true)
+
+    const asyncCache = new TieredCache(new MemoryCache(), l2, { l2Write: 'async' })
+    await asyncCache.set('now', 2, { ttl: 60, l2Write: 'sync' })
+    expect(await l2.inner.has('now')).toBe(true)
+  })
+
+  it('rejects an unknown per-write l2Write before writing anything', async () => {
+    const l2 = new MemoryCache()
+    const cache = new TieredCache(new MemoryCache(), l2)
+    await expect(cache.set('k', 1, { ttl: 60, l2Write: 'soon' as 'async' })).rejects.toThrow(/l2Write must be 'sync' or 'async', got soon/)
+    expect(await cache.l1.has('k')).toBe(false)
+    expect(await l2.has('k')).toBe(false)
+  })
+})
+
 describe('TieredCache write-behind ordering', () => {
   it('an invalidation waits for write-behind writes still in flight, so they cannot land after it', async () => {
     const l2 = new WrappedCache(new MemoryCache())
