@@ -4,7 +4,7 @@
  * tinybench runs one task after another, each for its whole time budget: on a small shared machine a burst
  * of noise (another process, Redis on the same two cores, a GC of the previous task's garbage) then lands
  * on one task only and skews the ratio between libraries. Here the tasks of one scenario take turns in
- * short slices (a few ms each, the order rotating every round) until each has had its budget, so they all
+ * short slices (a few ms each, the order shuffled every round) until each has had its budget, so they all
  * see the same conditions. Every call is timed on its own with process.hrtime.bigint(); `beforeEach` runs
  * before each call, outside the timed part.
  *

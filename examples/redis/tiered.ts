@@ -35,6 +35,10 @@ const ada = await prisma.user.create({ data: { email: 'ada@example.com', name: '
 show('this instance, 1st read', (await prisma.user.findUnique({ where: { id: ada.id } }).withCacheInfo()).info)
 show('this instance, 2nd read', (await prisma.user.findUnique({ where: { id: ada.id } }).withCacheInfo()).info)
 
+// A miss answers as soon as the query returns; its write to Redis follows in the background (backgroundFill).
+// Wait for it here, so that the "other instance" below surely finds the row in Redis.
+await prisma.$cache.flush()
+
 // A second "instance": a new L1, the same Redis. Its first read is an L2 hit, which also fills its L1.
 const otherCache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix }))
 const other = base.$extends(cacheExtension({ cache: otherCache, models: { User: { ttl: 300 } } }))

@@ -20,6 +20,7 @@ export const CACHE_ENV = {
   PRISMA_CACHE_L1_TTL: 'cap on L1 TTLs, seconds (default none)',
   PRISMA_CACHE_OPERATION_TIMEOUT_MS: 'longest wait for one Redis round trip (default 500)',
   PRISMA_CACHE_BUS: 'true | false — the cross-instance invalidation bus when Redis is set (default true)',
+  PRISMA_CACHE_BACKGROUND_FILL: 'true | false — write a miss\'s result to Redis after answering the caller (default true)',
 } as const
 
 /**
@@ -57,6 +58,7 @@ export function cacheOptionsFromEnv(env: Record<string, string | undefined> = pr
   const l1Ttl = read('PRISMA_CACHE_L1_TTL', positive, 'a number of seconds > 0')
   const timeout = read('PRISMA_CACHE_OPERATION_TIMEOUT_MS', positive, 'a number of milliseconds > 0')
   const bus = read('PRISMA_CACHE_BUS', bool, 'true or false')
+  const backgroundFill = read('PRISMA_CACHE_BACKGROUND_FILL', bool, 'true or false')
   if (problems.length > 0) throw new Error(`prisma-tiered-cache: invalid cache configuration in the environment:\n  ${problems.join('\n  ')}`)
 
   let cache: CacheBackend
@@ -79,6 +81,7 @@ export function cacheOptionsFromEnv(env: Record<string, string | undefined> = pr
     ...(ttl === undefined ? {} : { ttl }),
     ...(swr === undefined ? {} : { swr }),
     ...(auto === undefined ? {} : { auto }),
+    ...(backgroundFill === undefined ? {} : { backgroundFill }),
     ...overrides,
   }
 }

@@ -50,6 +50,8 @@ export interface CacheApi {
    * A read that fails is reported in `failed`, never thrown.
    */
   warm(reads: readonly WarmRead[], options?: { concurrency?: number }): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
+  /** Resolves when the background writes of earlier misses (`backgroundFill`) have reached the shared tier. */
+  flush(): Promise<void>
   /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a backend that cannot tell). */
   health(): Promise<{ ok: boolean } & Record<string, unknown>>
   /** The key a read is stored under, e.g. `keyFor('User', 'findUnique', { where: { id: 1 } })` → `User:id=1`. */
@@ -157,7 +159,12 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
           }
         }
         await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
+        await api.flush()
         return { warmed, failed }
+      },
+      flush: async () => {
+        const flush = (cache as { flush?: () => Promise<void> }).flush
+        if (typeof flush === 'function') await flush.call(cache)
       },
       health: async () => {
         const probe = (cache as { health?: () => Promise<{ ok: boolean }> }).health

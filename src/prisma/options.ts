@@ -25,6 +25,14 @@ export interface CacheExtensionOptions {
    * may have died: the lock expires after lockTtlMs). Default false (misses coalesce within an instance only).
    */
   coalesceAcrossInstances?: boolean | { lockTtlMs?: number; waitMs?: number }
+  /**
+   * A miss answers the caller as soon as the query returns and L1 holds the result; the write to the shared tier
+   * (serialization and the Redis round trip) follows in the background, from a private copy. Default true.
+   * false: the read resolves only after L2 has the result too (the cache's own `l2Write` flag decides).
+   * Either way the write carries the snapshot taken before the query, so a late write never resurrects data a
+   * write invalidated meanwhile. `prisma.$cache.flush()` waits for background writes (tests, shutdown).
+   */
+  backgroundFill?: boolean
   /** Called when the cache fails and the query goes on from the database (never for required tiers, which throw). */
   onError?: (error: unknown, context: { model: string | undefined; operation: string }) => void
   /** Called for every cached read (hit or miss, with its source, key, tags and TTL left), invalidation and error. */
@@ -38,6 +46,7 @@ export interface ResolvedExtensionOptions {
   auto: boolean
   models: Map<string, ModelCacheOptions>
   coalesce: { lockTtlMs: number; waitMs: number } | undefined
+  backgroundFill: boolean
   onError: CacheExtensionOptions['onError']
   onEvent: CacheExtensionOptions['onEvent']
 }
@@ -46,11 +55,13 @@ export interface ResolvedExtensionOptions {
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'onError', 'onEvent'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'backgroundFill', 'onError', 'onEvent'])
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
-  if (options.auto !== undefined && typeof options.auto !== 'boolean') throw new TypeError(`${at('auto')}: must be a boolean`)
+  for (const flag of ['auto', 'backgroundFill'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TypeError(`${at(flag)}: must be a boolean`)
+  }
   for (const hook of ['onError', 'onEvent'] as const) {
     if (options[hook] !== undefined && typeof options[hook] !== 'function') throw new TypeError(`${at(hook)}: must be a function`)
   }
@@ -78,5 +89,5 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`)
     }
   } else if (across !== undefined && across !== false) throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
-  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, onError: options.onError, onEvent: options.onEvent }
+  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, backgroundFill: options.backgroundFill ?? true, onError: options.onError, onEvent: options.onEvent }
 }

@@ -199,7 +199,8 @@ export class PrismaCache {
     const tags = [...resultTags(read.plan, value), ...read.option.tags]
     if (snapshot !== undefined) {
       const ttl = read.option.ttl + read.option.swr
-      await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot }), undefined)
+      const l2Write = this.#options.backgroundFill ? ('async' as const) : undefined
+      await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot, ...(l2Write ? { l2Write } : {}) }), undefined)
     }
     return { value, tags, coalesced: false }
   }

@@ -81,6 +81,7 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       const first = cachedClient(db, buildCache(tiers, redisFor()))
       const args = { where: { id: ada.id }, include: { posts: true } } as const
       const fromDb = await first.prisma.user.findUnique({ ...args, cache: 60 })
+      await first.prisma.$cache.flush() // the L2 write of a miss runs in the background (backgroundFill)
       const second = cachedClient(db, secondInstance(first.cache))
       const fromL2 = await second.prisma.user.findUnique({ ...args, cache: 60 })
       expect(second.counter.queries).toBe(0)
@@ -203,6 +204,7 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       expect(counter.queries).toBe(0)
       expect(() => cachedClient(db, new MemoryCache(), { models: { Usr: { ttl: 5 } } }).prisma.user).toThrow(/names "Usr", which is not a model of this schema/)
       expect(() => cachedClient(db, new MemoryCache(), { ttl: -1 })).toThrow(/cacheExtension\(\{ ttl \}\) must be a finite number of seconds > 0, got -1/)
+      expect(() => cachedClient(db, new MemoryCache(), { backgroundFill: 'yes' as unknown as boolean })).toThrow(/cacheExtension\(\{ backgroundFill \}\): must be a boolean/)
     })
 
     it('a value over the size limit is not cached (counted), never an error', async () => {
@@ -257,12 +259,13 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       }
     })
 
-    it('a serializer failure never fails the query', async () => {
+    it.each([true, false])('a serializer failure never fails the query (backgroundFill: %s)', async (backgroundFill) => {
       const { ada } = await seed()
       const l2 = new RedisCache({ client: redisClient(), prefix: uniquePrefix(), serializer: { serialize: () => { throw new Error('boom') }, deserialize: () => null } })
       const errors: unknown[] = []
-      const { prisma } = cachedClient(db, l2, { onError: (e) => errors.push(e) })
+      const { prisma } = cachedClient(db, l2, { onError: (e) => errors.push(e), backgroundFill })
       expect((await prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }))?.id).toBe(ada.id)
+      await prisma.$cache.flush()
       expect(errors).toHaveLength(1)
       expect(prisma.$cache.stats().cache.errors).toBe(1)
     })

@@ -27,6 +27,7 @@ describe('observability (SQLite)', () => {
     const second = await prisma.user.findUnique({ ...args, cache: 60 }).withCacheInfo()
     expect(second.info.source).toBe('l1')
     expect(second.info.ttlLeftMs).toBeLessThanOrEqual(60_000)
+    await prisma.$cache.flush()
     const other = cachedClient(db, secondInstance(cache), {}, countingClient(db)).prisma
     expect((await other.user.findUnique({ ...args, cache: 60 }).withCacheInfo()).info.source).toBe('l2')
     expect((await prisma.user.findUnique({ ...args, cache: false }).withCacheInfo()).info).toEqual({ source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined })

@@ -25,6 +25,8 @@ describe('cacheOptionsFromEnv', () => {
       await tiered.set('k', 1, { ttl: 60 })
       expect((await tiered.l2.get('k'))?.value).toBe(1)
       expect(cacheOptionsFromEnv({ PRISMA_CACHE_TTL: '30' }, { ttl: 99 }).ttl).toBe(99)
+      expect(cacheOptionsFromEnv({ PRISMA_CACHE_BACKGROUND_FILL: 'false' }).backgroundFill).toBe(false)
+      expect(cacheOptionsFromEnv({}).backgroundFill).toBeUndefined()
     } finally {
       await tiered.close()
     }
