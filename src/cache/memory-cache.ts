@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { CacheEntry, CacheSnapshot, Lookup, SetOptions } from './backend.js'
+import type { CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue, estimateSize } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
@@ -11,7 +11,9 @@ import { TagEpochs } from './tag-epochs.js'
 
 /**
  * How MemoryCache keeps values so that callers cannot change what the next caller gets:
- * - `clone` (default): a deep copy on write and on read (keeps prototypes: Dates, Decimals, Buffers);
+ * - `clone` (default): a deep copy on write and on read (keeps prototypes: Dates, Decimals, Buffers); a value
+ *   written with its serialized text (`encoded`, an L2 hit filling L1) is kept as that text and decoded on its
+ *   first read, so the fill costs no copy;
  * - `serialize`: the serializer's text, parsed on every read (slower reads, exact byte sizes);
  * - `reference`: the object itself, for callers that never mutate results (fastest, unsafe otherwise).
  */
@@ -35,8 +37,13 @@ export interface MemoryCacheOptions {
   name?: string
 }
 
+/** An entry kept as text until first read (clone mode, filled with `encoded`). */
+class Encoded {
+  constructor(readonly encoded: EncodedValue) {}
+}
+
 interface MemoryEntry {
-  /** The clone, serialized text, or reference, per the value mode. */
+  /** The clone, serialized text, or reference, per the value mode; or Encoded (clone mode, not read yet). */
   stored: unknown
   tags: readonly string[]
   epoch: number
@@ -122,8 +129,19 @@ export class MemoryCache extends BaseCache {
       this.#stats.count('staleByTag')
       this.#stats.count('misses')
     } else {
+      let value: unknown
+      try {
+        value = this.#unpack(entry)
+      } catch {
+        // Text that does not decode (a serializer changed under it) is a miss, like a corrupt L2 entry.
+        this.#lru.delete(text)
+        this.#stats.count('errors')
+        this.#stats.count('misses')
+        this.#stats.read.record(performance.now() - started)
+        return undefined
+      }
       this.#stats.count('hits')
-      result = { value: this.#unpack(entry.stored) as T, remainingTtlMs: this.#lru.getRemainingTTL(text), tags: entry.tags }
+      result = { value: value as T, remainingTtlMs: this.#lru.getRemainingTTL(text), tags: entry.tags }
     }
     this.#stats.read.record(performance.now() - started)
     return result
@@ -145,8 +163,8 @@ export class MemoryCache extends BaseCache {
       this.#lru.delete(text)
       return
     }
-    const stored = this.#pack(value)
-    const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored, text)
+    const stored = this.#pack(value, options.encoded)
+    const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.text : stored, text)
     if (size > this.#maxEntrySize) {
       // The old value (if any) is out of date too: drop it rather than keep serving it.
       this.#lru.delete(text)
@@ -227,15 +245,21 @@ export class MemoryCache extends BaseCache {
     return performance.now() - snapshot.takenAt > this.maxTtl * 1000 ? undefined : snapshot.epoch
   }
 
-  #pack(value: unknown): unknown {
-    if (this.#mode === 'clone') return cloneValue(value)
-    if (this.#mode === 'serialize') return this.#serializer.serialize(value)
+  #pack(value: unknown, encoded: EncodedValue | undefined): unknown {
+    if (this.#mode === 'clone') return encoded ? new Encoded(encoded) : cloneValue(value)
+    if (this.#mode === 'serialize') return encoded?.serializer === this.#serializer ? encoded.text : this.#serializer.serialize(value)
     return value
   }
 
-  #unpack(stored: unknown): unknown {
-    if (this.#mode === 'clone') return cloneValue(stored)
-    if (this.#mode === 'serialize') return this.#serializer.deserialize(stored as string)
-    return stored
+  #unpack(entry: MemoryEntry): unknown {
+    if (this.#mode === 'clone') {
+      if (entry.stored instanceof Encoded) {
+        // First read of a lazily filled entry: the decoded value becomes the kept copy; the caller gets its own.
+        entry.stored = entry.stored.encoded.serializer.deserialize(entry.stored.encoded.text)
+      }
+      return cloneValue(entry.stored)
+    }
+    if (this.#mode === 'serialize') return this.#serializer.deserialize(entry.stored as string)
+    return entry.stored
   }
 }

@@ -177,16 +177,29 @@ export class RedisCache extends BaseCache {
       if (writes.length === 0) return
       let current: string | undefined
       if (this.#cluster && writes.some((w) => w.epoch === undefined)) current = (await this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
-      await this.#pipelined(
-        writes.map((w) => w.key),
-        (pipeline, index) => {
-          const w = writes[index]!
-          const data = this.keyspace.data(w.key)
-          const epoch = w.epoch ?? current
-          if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.tags, w.payload])
-          else pipeline.set(data, `[${epoch},${w.tags}]\n${w.payload}`, 'PX', w.ttlMs)
-        },
-      )
+      const single = writes.length === 1 ? writes[0]! : undefined
+      if (single !== undefined) {
+        // One entry (every read-through fill): a plain command, without a pipeline's bookkeeping.
+        const data = this.keyspace.data(single.key)
+        const epoch = single.epoch ?? current
+        await this.#withTimeout(
+          'set',
+          epoch === undefined
+            ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.tags, single.payload])
+            : this.client.set(data, `[${epoch},${single.tags}]\n${single.payload}`, 'PX', single.ttlMs),
+        )
+      } else {
+        await this.#pipelined(
+          writes.map((w) => w.key),
+          (pipeline, index) => {
+            const w = writes[index]!
+            const data = this.keyspace.data(w.key)
+            const epoch = w.epoch ?? current
+            if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.tags, w.payload])
+            else pipeline.set(data, `[${epoch},${w.tags}]\n${w.payload}`, 'PX', w.ttlMs)
+          },
+        )
+      }
       this.#stats.count('writes', writes.length)
     })
   }
@@ -325,9 +338,10 @@ export class RedisCache extends BaseCache {
     const header = parseHeader(raw.text)
     try {
       if (header === undefined) throw new Error('corrupt header')
-      const value = this.#serializer.deserialize(raw.text.slice(newline + 1)) as T
+      const text = raw.text.slice(newline + 1)
+      const value = this.#serializer.deserialize(text) as T
       this.#stats.count('hits')
-      return { value, remainingTtlMs: Math.max(0, raw.pttl), tags: header.tags }
+      return { value, remainingTtlMs: Math.max(0, raw.pttl), tags: header.tags, encoded: { text, serializer: this.#serializer } }
     } catch {
       // Undecodable data is a miss, and is removed so the next read can fill it again.
       this.#stats.count('errors')

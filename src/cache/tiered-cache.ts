@@ -304,7 +304,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const fills: SetManyItem[] = []
     for (const [key, entry] of hits) {
       const ttl = Math.min(entry.remainingTtlMs / 1000, this.options.l1Ttl ?? Infinity, this.l1.maxTtl)
-      if (ttl >= 0.001) fills.push({ key, value: entry.value, options: { ttl, tags: entry.tags, snapshot } })
+      if (ttl >= 0.001) fills.push({ key, value: entry.value, options: { ttl, tags: entry.tags, snapshot, ...(entry.encoded ? { encoded: entry.encoded } : {}) } })
     }
     if (fills.length > 0) await this.#tier('l1', 'set', () => this.l1.setMany(fills), () => undefined)
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { MemoryCache } from '../../src/index.js'
+import { defaultSerializer, MemoryCache } from '../../src/index.js'
 import { describeConformance, richValue } from './conformance.js'
 
 describeConformance('MemoryCache (clone)', async () => ({ cache: new MemoryCache(), other: new MemoryCache() }))
@@ -71,5 +71,51 @@ describe('MemoryCache bounds', () => {
     await new Promise((resolve) => setTimeout(resolve, 80))
     await cache.set('k', 1, { ttl: 0.05, snapshot: old })
     expect(await cache.get('k')).toBeUndefined()
+  })
+})
+
+describe('MemoryCache values written with their serialized text (encoded, as from an L2 hit)', () => {
+  const counting = () => {
+    const calls = { serialize: 0, deserialize: 0 }
+    const serializer = {
+      serialize: (value: unknown) => (calls.serialize++, defaultSerializer.serialize(value)),
+      deserialize: (text: string) => (calls.deserialize++, defaultSerializer.deserialize(text)),
+    }
+    return { calls, serializer }
+  }
+
+  it('clone mode keeps the text, decodes it once on the first read, and still hands every reader its own copy', async () => {
+    const { calls, serializer } = counting()
+    const cache = new MemoryCache()
+    const value = richValue()
+    await cache.set('k', { not: 'used' }, { ttl: 60, encoded: { text: serializer.serialize(value), serializer } })
+    expect(calls.deserialize).toBe(0)
+    const first = (await cache.get<ReturnType<typeof richValue>>('k'))!.value
+    expect(first).toEqual(value)
+    expect(first.createdAt).toBeInstanceOf(Date)
+    first.name = 'MUTATED'
+    const second = (await cache.get<ReturnType<typeof richValue>>('k'))!.value
+    expect(second).toEqual(value)
+    expect(calls.deserialize).toBe(1)
+  })
+
+  it('serialize mode keeps text from its own serializer as is, and re-encodes text from another', async () => {
+    const own = counting()
+    const cache = new MemoryCache({ values: 'serialize', serializer: own.serializer })
+    await cache.set('same', 1, { ttl: 60, encoded: { text: defaultSerializer.serialize(1), serializer: own.serializer } })
+    expect(own.calls.serialize).toBe(0)
+    const other = counting()
+    await cache.set('other', 2, { ttl: 60, encoded: { text: 'text of another format', serializer: other.serializer } })
+    expect(own.calls.serialize).toBe(1)
+    expect((await cache.get('same'))?.value).toBe(1)
+    expect((await cache.get('other'))?.value).toBe(2)
+  })
+
+  it('text that no longer decodes is a miss, removed and counted, never an error', async () => {
+    const cache = new MemoryCache()
+    await cache.set('k', 1, { ttl: 60, encoded: { text: 'not superjson', serializer: defaultSerializer } })
+    expect(await cache.get('k')).toBeUndefined()
+    expect(await cache.has('k')).toBe(false)
+    expect(cache.stats().errors).toBe(1)
   })
 })

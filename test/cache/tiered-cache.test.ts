@@ -39,6 +39,26 @@ describe('TieredCache over a real Redis', () => {
     return { cache }
   })
 
+  it('an L2 hit fills L1 with the text Redis returned (no copy); L1 hits are equal, typed and independent', async () => {
+    const l2 = new RedisCache({ client, prefix: uniquePrefix() })
+    const value = { id: 1, at: new Date(5), big: 7n, posts: [{ title: 'a' }] }
+    await l2.set('User:id=1', value, { ttl: 60, tags: ['User'] })
+    const l1 = new MemoryCache()
+    const tiered = new TieredCache(l1, l2)
+    const fromL2 = await tiered.lookup<typeof value>('User:id=1')
+    expect(fromL2.entry?.tier).toBe('l2')
+    expect(fromL2.entry?.encoded?.text).toContain('"title":"a"')
+    fromL2.entry!.value.posts[0]!.title = 'MUTATED'
+    const first = await tiered.lookup<typeof value>('User:id=1')
+    expect(first.entry?.tier).toBe('l1')
+    expect(first.entry?.value).toEqual(value)
+    expect(first.entry?.value.at).toBeInstanceOf(Date)
+    first.entry!.value.posts[0]!.title = 'MUTATED'
+    expect((await tiered.get('User:id=1'))?.value).toEqual(value)
+    await tiered.invalidateTags(['User'])
+    expect(await tiered.get('User:id=1')).toBeUndefined()
+  })
+
   it('an L2 hit fills L1 with TTL = min(l1Ttl, remaining L2 TTL)', async () => {
     const l2 = new RedisCache({ client, prefix: uniquePrefix() })
     await l2.set('User:id=1', { id: 1 }, { ttl: 10, tags: ['User'] })
