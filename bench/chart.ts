@@ -29,8 +29,10 @@ const PICKS: ReadonlyArray<{ title: string; rows: ReadonlyArray<readonly [string
     rows: [
       ['pg row · uncached (plain client)', 'no cache (PostgreSQL findUnique)'],
       ['pg row · ours L1 hit', 'ours L1 hit'],
-      ['pg row · ours L2 hit', 'ours L2 hit'],
-      ['pg row · ours miss (query + fill)', 'ours miss (query + fill)'],
+      ['pg row · ours L2 hit', 'ours L2 hit (no bus)'],
+      ['pg row · ours L2 hit, with a bus', 'ours L2 hit (with a bus)'],
+      ['pg row · ours miss (query + fill)', 'ours miss (no bus)'],
+      ['pg row · ours miss, with a bus', 'ours miss (with a bus)'],
       ['pg row · prisma-extension-redis hit · transformer: our superjson', 'prisma-extension-redis hit'],
     ],
   },

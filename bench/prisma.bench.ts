@@ -23,7 +23,7 @@
 import { createHash } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
-import { cacheExtension, defaultSerializer, MemoryCache, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
+import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { type Provider, startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
 import { POSTS_PER_USER, seedUsers } from './seed.js'
 import { type BenchContext, fromSamples, type Result, type RowMeta, type SuiteOutput, type TargetCheck } from './report.js'
@@ -90,6 +90,8 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   const perClient = await ctx.client('prisma-extension-redis')
   const rawClient = await ctx.client('prisma-baseline')
   const prefix = (name: string) => `bench:${ctx.runId}:${name}`
+  /** Caches with a bus (their subscriber connections) to close when a database's groups are done. */
+  const closers: Array<() => Promise<void>> = []
   /** prisma-extension-redis snake_cases its key prefix: the prefixes as they land in Redis, for the cleanup. */
   const perPrefixes: string[] = []
   notes.push(
@@ -137,35 +139,50 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
           tasks.push({ name: row, fn: () => users(base).findUnique(plainArgs[at()]!) })
         }
 
-        // -- ours: L1 hit, L2 hit, miss -----------------------------------------------------------------
-        const ours = (kind: string, options: { backgroundFill?: boolean } = {}) => {
-          const tiered = new TieredCache(new MemoryCache(), new RedisCache({ client: oursClient, prefix: prefix(`prisma-${PROVIDER_SHORT[provider]}-${shape.id}-${kind}:`) }))
-          const client = base.$extends(cacheExtension({ cache: tiered, ttl: TTL_SECONDS, ...options }))
+        // -- ours: L1 hit, L2 hit, miss; the L2 hit and the miss with and without a bus --------------------
+        const ours = async (kind: string, options: { backgroundFill?: boolean; bus?: boolean } = {}) => {
+          const keyPrefix = prefix(`prisma-${PROVIDER_SHORT[provider]}-${shape.id}-${kind}:`)
+          const bus = options.bus ? new RedisBus({ client: oursClient, prefix: keyPrefix }) : undefined
+          const tiered = new TieredCache(new MemoryCache(), new RedisCache({ client: oursClient, prefix: keyPrefix }), bus ? { bus } : {})
+          if (bus) {
+            closers.push(() => tiered.close())
+            const deadline = performance.now() + 5000
+            while (tiered.stats().bus?.connected !== true) {
+              if (performance.now() > deadline) throw new Error(`${scenario}: the bus of ${kind} did not come up`)
+              await new Promise((resolve) => setTimeout(resolve, 10))
+            }
+          }
+          const client = base.$extends(cacheExtension({ cache: tiered, ttl: TTL_SECONDS, ...(options.backgroundFill === undefined ? {} : { backgroundFill: options.backgroundFill }) }))
           const keys = plainArgs.map((args) => namespace + client.$cache.keyFor('User', 'findUnique', args).toString())
-          return { tiered, client, keys }
+          return { tiered, client, keys, calls: 0 }
         }
-        const warm = async (o: ReturnType<typeof ours>) => {
+        type Ours = Awaited<ReturnType<typeof ours>>
+        const warm = async (o: Ours) => {
           for (const args of cachedArgs) await users(o.client).findUnique(args)
           await o.client.$cache.flush()
           for (const key of o.keys) if ((await o.tiered.l1.get(key)) === undefined || (await o.tiered.l2.get(key)) === undefined) throw new Error(`${scenario}: key ${key} is not in both tiers after warming (has PrismaCache.namespace changed?)`)
         }
-        const l1 = ours('l1')
-        const l2 = ours('l2')
-        const miss = ours('miss')
-        const missWaiting = ours('miss-wait', { backgroundFill: false })
-        for (const o of [l1, l2, miss, missWaiting]) await warm(o)
+        const l1 = await ours('l1')
+        const l2 = await ours('l2')
+        const l2Bus = await ours('l2-bus', { bus: true })
+        const miss = await ours('miss')
+        const missBus = await ours('miss-bus', { bus: true })
+        const missWaiting = await ours('miss-wait', { backgroundFill: false })
+        for (const o of [l1, l2, l2Bus, miss, missBus, missWaiting]) await warm(o)
         await sameAsDatabase((args) => users(l1.client).findUnique({ ...args, cache: TTL_SECONDS }))
-        await sameAsDatabase(async (args, i) => {
-          await l2.tiered.l1.delete(l2.keys[i]!)
-          return users(l2.client).findUnique({ ...args, cache: TTL_SECONDS })
-        })
+        for (const o of [l2, l2Bus]) {
+          await sameAsDatabase(async (args, i) => {
+            await o.tiered.l1.delete(o.keys[i]!)
+            return users(o.client).findUnique({ ...args, cache: TTL_SECONDS })
+          })
+        }
         // Safe copies: mutate what one L1 hit returned, read again.
         const first = (await users(l1.client).findUnique(cachedArgs[0]!)) as { name: string }
         first.name = 'MUTATED BY CALLER'
         const second = (await users(l1.client).findUnique(cachedArgs[0]!)) as { name: string }
         if (second.name === 'MUTATED BY CALLER') throw new Error(`${scenario}: an L1 hit handed out a shared reference`)
-        const counted = { l1: { calls: 0 } as Counted, l2: { calls: 0 } as Counted, miss: { calls: 0 } as Counted }
-        const before = { l1: l1.tiered.stats(), l2: l2.tiered.stats(), miss: miss.tiered.stats(), missModel: miss.client.$cache.stats().models['User'] }
+        const measured = [l1, l2, l2Bus, miss, missBus]
+        const before = new Map(measured.map((o) => [o, { tiered: o.tiered.stats(), model: o.client.$cache.stats().models['User'] }]))
         {
           const at = next()
           const row = name('ours L1 hit')
@@ -173,59 +190,45 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
           tasks.push({
             name: row,
             fn: () => {
-              counted.l1.calls++
+              l1.calls++
               return users(l1.client).findUnique(cachedArgs[at()]!)
             },
           })
         }
-        {
+        const l2Task = (o: Ours, row: string, note: string) => {
           const at = next()
           let index = 0
-          const row = name('ours L2 hit')
-          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note: 'untimed before each call: tiered.l1.delete(namespace + keyFor(...)); the call reads Redis (EVALSHA get-checked), parses, refills L1' })
+          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note: `untimed before each call: tiered.l1.delete(namespace + keyFor(...)); ${note}` })
           tasks.push({
             name: row,
-            beforeEach: () => l2.tiered.l1.delete(l2.keys[(index = at())]!),
+            beforeEach: () => o.tiered.l1.delete(o.keys[(index = at())]!),
             fn: () => {
-              counted.l2.calls++
-              return users(l2.client).findUnique(cachedArgs[index]!)
+              o.calls++
+              return users(o.client).findUnique(cachedArgs[index]!)
             },
           })
         }
-        {
+        l2Task(l2, name('ours L2 hit'), 'no bus: the call reads Redis with the tag check inside it (EVALSHA get-checked), parses, refills L1 with the text')
+        l2Task(l2Bus, name('ours L2 hit, with a bus'), 'with a bus (localTagCheck): the call reads Redis with a plain GET, judges the tags from the invalidations heard, parses, refills L1 with the text')
+        const missTask = (o: Ours, row: string, note: string, counted = true) => {
           const at = next()
           let index = 0
-          const row = name('ours miss (query + fill)')
-          meta.set(row, {
-            scenario,
-            library: 'prisma-tiered-cache',
-            copies: 'safe copies',
-            note: 'backgroundFill (the default). Untimed before each call: $cache.flush() (the previous call\'s background L2 write) and tiered.delete(key) (both tiers); the call misses L1 and L2, queries, fills L1, and leaves the L2 write to the background',
-          })
+          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note })
           tasks.push({
             name: row,
             beforeEach: async () => {
-              await miss.client.$cache.flush()
-              await miss.tiered.delete(miss.keys[(index = at())]!)
+              await o.client.$cache.flush()
+              await o.tiered.delete(o.keys[(index = at())]!)
             },
             fn: () => {
-              counted.miss.calls++
-              return users(miss.client).findUnique(cachedArgs[index]!)
+              if (counted) o.calls++
+              return users(o.client).findUnique(cachedArgs[index]!)
             },
           })
         }
-
-        {
-          const at = next()
-          let index = 0
-          const row = name('ours miss, backgroundFill: false')
-          meta.set(row, { scenario, library: 'prisma-tiered-cache', copies: 'safe copies', note: 'as the miss above, but the call also waits for the L2 write (serialization + a Redis round trip after the query)' })
-          tasks.push({
-            name: row,
-            beforeEach: () => missWaiting.tiered.delete(missWaiting.keys[(index = at())]!),
-            fn: () => users(missWaiting.client).findUnique(cachedArgs[index]!),
-          })
-        }
+        missTask(miss, name('ours miss (query + fill)'), "no bus, backgroundFill (the default). Untimed before each call: $cache.flush() (the previous call's background L2 write) and tiered.delete(key) (both tiers); the call misses L1 and L2 (EVALSHA get-checked, which also returns the epoch), queries, fills L1; the L2 write runs in the background")
+        missTask(missBus, name('ours miss, with a bus'), 'as the miss above, with a bus (localTagCheck): the L2 read is a plain GET and the fill is stamped with the epoch heard over the bus')
+        missTask(missWaiting, name('ours miss, backgroundFill: false'), 'as the miss without a bus, but the call also waits for the L2 write (serialization + a Redis round trip after the query)', false)
 
         // -- prisma-extension-redis 5 -------------------------------------------------------------------
         const perVariants = [
@@ -303,6 +306,20 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
           tasks.push({ name: row, fn: async () => defaultSerializer.deserialize((await rawClient.get(rawKeys[at()]!))!) })
         }
         {
+          // What any read-through cache's miss must at least cost: one Redis read that finds nothing, then the query.
+          const missingKey = prefix(`raw-${PROVIDER_SHORT[provider]}-${shape.id}:missing`)
+          const at = next()
+          const row = name('floor · ioredis GET (nothing there), then the query')
+          meta.set(row, { scenario, library: 'baseline', copies: 'safe copies', note: 'the least a read-through miss costs: a Redis GET that finds nothing, then the plain query; no cache library' })
+          tasks.push({
+            name: row,
+            fn: async () => {
+              if ((await rawClient.get(missingKey)) !== null) throw new Error(`${scenario}: ${missingKey} exists`)
+              return users(base).findUnique(plainArgs[at()]!)
+            },
+          })
+        }
+        {
           const constant = expected[0]
           const client = base.$extends({
             query: {
@@ -324,20 +341,27 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
         for (const [row, m] of meta) results.push(fromSamples(row, samples.get(row)!, m))
 
         // -- checks: every timed call took the path its row is named after --------------------------------
-        const after = { l1: l1.tiered.stats(), l2: l2.tiered.stats(), miss: miss.tiered.stats(), missModel: miss.client.$cache.stats().models['User'] }
         const problems: string[] = []
-        if (after.l1.l1Hits - before.l1.l1Hits !== counted.l1.calls || after.l1.l2Hits !== before.l1.l2Hits || after.l1.misses !== before.l1.misses) problems.push(`L1 hit: ${after.l1.l1Hits - before.l1.l1Hits} L1 hits, ${after.l1.l2Hits - before.l1.l2Hits} L2 hits, ${after.l1.misses - before.l1.misses} misses in ${counted.l1.calls} calls`)
-        if (after.l2.l2Hits - before.l2.l2Hits !== counted.l2.calls || after.l2.l1Hits !== before.l2.l1Hits || after.l2.misses !== before.l2.misses) problems.push(`L2 hit: ${after.l2.l1Hits - before.l2.l1Hits} L1 hits, ${after.l2.l2Hits - before.l2.l2Hits} L2 hits, ${after.l2.misses - before.l2.misses} misses in ${counted.l2.calls} calls`)
-        const missDelta = (after.missModel?.misses ?? 0) - (before.missModel?.misses ?? 0)
-        const missHits = (after.missModel?.hits ?? 0) - (before.missModel?.hits ?? 0)
-        if (missDelta !== counted.miss.calls || missHits !== 0 || after.miss.writes - before.miss.writes !== counted.miss.calls) problems.push(`miss: ${missDelta} misses, ${missHits} hits, ${after.miss.writes - before.miss.writes} writes in ${counted.miss.calls} calls`)
+        for (const [o, label] of [[l1, 'L1 hit'], [l2, 'L2 hit'], [l2Bus, 'L2 hit with a bus'], [miss, 'miss'], [missBus, 'miss with a bus']] as const) {
+          const b = before.get(o)!
+          const a = { tiered: o.tiered.stats(), model: o.client.$cache.stats().models['User'] }
+          const d = {
+            l1: a.tiered.l1Hits - b.tiered.l1Hits,
+            l2: a.tiered.l2Hits - b.tiered.l2Hits,
+            local: a.tiered.l2LocalChecks - b.tiered.l2LocalChecks,
+            misses: (a.model?.misses ?? 0) - (b.model?.misses ?? 0),
+            writes: a.tiered.writes - b.tiered.writes,
+          }
+          const expected = { l1: o === l1 ? o.calls : 0, l2: o === l2 || o === l2Bus ? o.calls : 0, local: o === l2Bus ? o.calls : 0, misses: o === miss || o === missBus ? o.calls : 0, writes: o === miss || o === missBus ? o.calls : 0 }
+          if (JSON.stringify(d) !== JSON.stringify(expected)) problems.push(`${label}: ${JSON.stringify(d)} in ${o.calls} calls, expected ${JSON.stringify(expected)}`)
+        }
         for (const check of perChecks) {
           const problem = check()
           if (problem !== undefined) problems.push(problem)
         }
         if (problems.length > 0) throw new Error(`${scenario}: a timed path was not the one measured: ${problems.join('; ')}`)
         notes.push(
-          `${scenario}: checked after the run — ours L1 ${counted.l1.calls} calls = ${counted.l1.calls} L1 hits; L2 ${counted.l2.calls} calls = ${counted.l2.calls} L2 hits; miss ${counted.miss.calls} calls = ${counted.miss.calls} misses and fills; ${perRows.length > 0 ? 'prisma-extension-redis: every call a hit; ' : ''}before the run, L1 and L2 hits for every 17th id deep-equal the uncached results and a mutated L1 result did not reach the next reader.`,
+          `${scenario}: checked after the run — ours L1 ${l1.calls} calls = ${l1.calls} L1 hits; L2 ${l2.calls} calls = ${l2.calls} L2 hits; L2 with a bus ${l2Bus.calls} calls = ${l2Bus.calls} L2 hits, each judged from what the bus told (localTagCheck); miss ${miss.calls} and ${missBus.calls} (with a bus) calls = as many misses and fills; ${perRows.length > 0 ? 'prisma-extension-redis: every call a hit; ' : ''}before the run, L1 and L2 hits for every 17th id deep-equal the uncached results and a mutated L1 result did not reach the next reader.`,
         )
 
         // -- targets -----------------------------------------------------------------------------------
@@ -345,18 +369,22 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
         const getParseRow = name('floor · ioredis GET + superjson.parse')
         const where = `${PROVIDER_LABEL[provider]} · ${shape.id === 'row' ? 'by id' : 'by id + posts'}`
         targets.push({ scenario: where, label: 'L1 hit / constant extension', numerator: name('ours L1 hit'), denominator: [constantRow], op: '<=', target: 1 })
-        targets.push({ scenario: where, label: 'L2 hit / (constant extension + GET+parse)', numerator: name('ours L2 hit'), denominator: [constantRow, getParseRow], op: '<=', target: 1.15 })
-        for (const row of perRows) {
-          targets.push({ scenario: where, label: 'prisma-extension-redis hit / our L1 hit', numerator: row, denominator: [name('ours L1 hit')], op: '>=', target: 5 })
-          targets.push({ scenario: where, label: 'prisma-extension-redis hit / our L2 hit', numerator: row, denominator: [name('ours L2 hit')], op: '>', target: 1 })
+        for (const [row, how] of [[name('ours L2 hit'), 'no bus'], [name('ours L2 hit, with a bus'), 'with a bus']] as const) {
+          targets.push({ scenario: where, label: `L2 hit (${how}) / (constant extension + GET+parse)`, numerator: row, denominator: [constantRow, getParseRow], op: '<=', target: 1.15 })
+          for (const per of perRows) targets.push({ scenario: where, label: `prisma-extension-redis hit / our L2 hit (${how})`, numerator: per, denominator: [row], op: '>', target: 1 })
         }
-        targets.push({
-          scenario: where,
-          label: 'miss / uncached',
-          numerator: name('ours miss (query + fill)'),
-          denominator: [name('uncached (plain client)')],
-          ...(provider === 'postgresql' ? { op: '<=' as const, target: 1.15 } : {}),
-        })
+        for (const per of perRows) targets.push({ scenario: where, label: 'prisma-extension-redis hit / our L1 hit', numerator: per, denominator: [name('ours L1 hit')], op: '>=', target: 5 })
+        for (const [row, how] of [[name('ours miss (query + fill)'), 'no bus'], [name('ours miss, with a bus'), 'with a bus']] as const) {
+          targets.push({
+            scenario: where,
+            label: `miss (${how}) / uncached`,
+            numerator: row,
+            denominator: [name('uncached (plain client)')],
+            ...(provider === 'postgresql' ? { op: '<=' as const, target: 1.15 } : {}),
+          })
+        }
+        targets.push({ scenario: where, label: 'floor: Redis GET then the query / uncached', numerator: name('floor · ioredis GET (nothing there), then the query'), denominator: [name('uncached (plain client)')] })
+        targets.push({ scenario: where, label: 'miss (with a bus) / floor (Redis GET then the query)', numerator: name('ours miss, with a bus'), denominator: [name('floor · ioredis GET (nothing there), then the query')] })
         targets.push({
           scenario: where,
           label: 'miss waiting for L2 (backgroundFill: false) / uncached',
@@ -365,6 +393,7 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
         })
       }
     } finally {
+      await Promise.allSettled(closers.splice(0).map((close) => close()))
       await db.stop()
     }
   }

@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { Cluster, type Redis } from 'ioredis'
 
-/** What one instance tells the others after it has invalidated L2. */
-export type InvalidationMessage = { kind: 'tags'; tags: readonly string[] } | { kind: 'pattern'; pattern: string } | { kind: 'keys'; keys: readonly string[] } | { kind: 'clear' }
+/**
+ * What one instance tells the others after it has invalidated L2. `epochs` / `epoch`: the numbers L2 gave these
+ * invalidations (RedisCache), one per tag, so that receivers can judge L2 entries without asking L2.
+ */
+export type InvalidationMessage =
+  | { kind: 'tags'; tags: readonly string[]; epochs?: readonly number[] }
+  | { kind: 'pattern'; pattern: string }
+  | { kind: 'keys'; keys: readonly string[] }
+  | { kind: 'clear'; epoch?: number }
 
 export interface BusHandlers {
   /** A message from another instance (never this one's own). */
@@ -48,7 +55,8 @@ const KINDS = { tags: 't', pattern: 'p', keys: 'k', clear: 'c' } as const
 /**
  * An invalidation bus over Redis pub/sub, on a subscriber connection of its own.
  *
- * Encoding (compact, one line): `<instance id> <kind> <JSON payload>`, kind t|p|k|c.
+ * Encoding (compact, one line): `<instance id> <kind> <JSON payload>`, kind t|p|k|c, or T|C for tags / clear with
+ * the epochs L2 numbered them with (`{"t":[tags],"e":[epochs]}`, `<epoch>`).
  * Redis pub/sub delivers at most once: a subscriber that is disconnected misses messages. So the bus reports
  * when it goes down and when it is back, and its user (TieredCache) stops trusting its L1 in between and
  * empties it on reconnect.
@@ -173,6 +181,10 @@ export class RedisBus implements InvalidationBus {
 }
 
 export function encode(instanceId: string, message: InvalidationMessage): string {
+  // Numbered invalidations use their own kinds (T, C) so that a decoder that predates them ignores them
+  // whole rather than misreading them.
+  if (message.kind === 'tags' && message.epochs !== undefined) return `${instanceId} T ${JSON.stringify({ t: message.tags, e: message.epochs })}`
+  if (message.kind === 'clear' && message.epoch !== undefined) return `${instanceId} C ${JSON.stringify(message.epoch)}`
   const payload = message.kind === 'tags' ? message.tags : message.kind === 'keys' ? message.keys : message.kind === 'pattern' ? message.pattern : 0
   return `${instanceId} ${KINDS[message.kind]} ${JSON.stringify(payload)}`
 }
@@ -187,12 +199,19 @@ export function decode(text: string): { from: string; message: InvalidationMessa
     switch (text[first + 1]) {
       case 't':
         return Array.isArray(payload) ? { from, message: { kind: 'tags', tags: payload.map(String) } } : undefined
+      case 'T': {
+        const { t, e } = (payload ?? {}) as { t?: unknown; e?: unknown }
+        if (!Array.isArray(t) || !Array.isArray(e) || e.length !== t.length || !e.every((n) => Number.isSafeInteger(n))) return undefined
+        return { from, message: { kind: 'tags', tags: t.map(String), epochs: e as number[] } }
+      }
       case 'k':
         return Array.isArray(payload) ? { from, message: { kind: 'keys', keys: payload.map(String) } } : undefined
       case 'p':
         return typeof payload === 'string' ? { from, message: { kind: 'pattern', pattern: payload } } : undefined
       case 'c':
         return { from, message: { kind: 'clear' } }
+      case 'C':
+        return Number.isSafeInteger(payload) ? { from, message: { kind: 'clear', epoch: payload as number } } : undefined
       case 'h':
         return undefined // heartbeat: only proves the subscription is alive
       default:

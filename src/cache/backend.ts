@@ -156,3 +156,30 @@ export interface CacheBackend {
   /** Releases resources this backend created (timers, connections it opened itself). */
   close(): Promise<void>
 }
+
+/** What {@link NumberedInvalidations.peek} read: an entry with the epoch it was stamped with, or why there is none. */
+export type Peeked<T> = { epoch: number; entry: CacheEntry<T> } | 'miss' | 'unknown'
+
+/**
+ * A shared tier whose invalidations are numbered by one global counter and whose entries carry the number of
+ * the snapshot they were written under (RedisCache). With an invalidation bus, TieredCache judges such
+ * entries from the invalidations it heard of (KnownInvalidations) after a plain read, instead of asking the
+ * tier to check their tags.
+ */
+export interface NumberedInvalidations {
+  /** The entry without any tag check: `unknown` when it cannot be judged from its header (older format, corrupt). */
+  peek<T = unknown>(key: KeyLike): Promise<Peeked<T>>
+  /** A snapshot at a given epoch (one at or below the current epoch is safe: only more conservative). */
+  snapshotAt(epoch: number): CacheSnapshot
+  /** The current epoch (the number of the latest invalidation). */
+  currentEpoch(): Promise<number>
+  /** invalidateTags, answering the epoch each tag was invalidated at (same order as `tags`). */
+  invalidateTagsNumbered(tags: readonly string[]): Promise<number[]>
+  /** clear, answering the epoch of the everything-invalidation. */
+  clearNumbered(): Promise<number>
+}
+
+export function isNumbered(backend: CacheBackend): backend is CacheBackend & NumberedInvalidations {
+  const b = backend as Partial<NumberedInvalidations>
+  return typeof b.peek === 'function' && typeof b.snapshotAt === 'function' && typeof b.invalidateTagsNumbered === 'function' && typeof b.clearNumbered === 'function' && typeof b.currentEpoch === 'function'
+}

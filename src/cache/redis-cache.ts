@@ -1,7 +1,7 @@
 import slotOf from 'cluster-key-slot'
 import { Cluster, Redis, type ChainableCommander } from 'ioredis'
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, SetManyItem, SetOptions } from './backend.js'
+import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError } from './errors.js'
@@ -71,7 +71,7 @@ interface RawEntry {
  * The shared tier: entries in Redis (standalone or Cluster), versioned tags (see docs/design.md), SCAN-based
  * pattern invalidation (never KEYS), a timeout on every operation, corrupt entries read as misses.
  */
-export class RedisCache extends BaseCache {
+export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly name: string
   readonly client: Redis | Cluster
   readonly keyspace: RedisKeyspace
@@ -152,12 +152,15 @@ export class RedisCache extends BaseCache {
 
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
     // Validate and serialize everything before writing anything.
-    const writes: Array<{ key: string; ttlMs: number; tags: string; payload: string; epoch: string | undefined }> = []
+    // Each entry's header is `[epoch,[tags...],expiresAt]`; `rest` is what follows the epoch.
+    const writes: Array<{ key: string; ttlMs: number; rest: string; payload: string; epoch: string | undefined }> = []
     const stale: string[] = []
     for (const item of items) {
       const key = keyText(item.key)
       const ttlMs = validateTtl(item.options.ttl, `RedisCache.set(${key})`, this.maxTtl)
-      const tags = JSON.stringify(tagTexts(item.options.tags))
+      // expiresAt (wall clock, ms) lets a plain GET tell the entry's TTL (see peek); instances' clocks only need to
+      // agree to a few ms for the L1 TTL and the swr window it feeds.
+      const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}`
       const epoch = this.#snapshotEpoch(item.options.snapshot)
       if (epoch === null) {
         stale.push(key)
@@ -169,7 +172,7 @@ export class RedisCache extends BaseCache {
         stale.push(key)
         continue
       }
-      writes.push({ key, ttlMs, tags, payload, epoch })
+      writes.push({ key, ttlMs, rest, payload, epoch })
     }
     await this.#timed(this.#stats.write, async () => {
       // A value we refuse to store must not leave the previous (older) value behind.
@@ -185,8 +188,8 @@ export class RedisCache extends BaseCache {
         await this.#withTimeout(
           'set',
           epoch === undefined
-            ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.tags, single.payload])
-            : this.client.set(data, `[${epoch},${single.tags}]\n${single.payload}`, 'PX', single.ttlMs),
+            ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.rest, single.payload])
+            : this.client.set(data, `[${epoch},${single.rest}]\n${single.payload}`, 'PX', single.ttlMs),
         )
       } else {
         await this.#pipelined(
@@ -195,8 +198,8 @@ export class RedisCache extends BaseCache {
             const w = writes[index]!
             const data = this.keyspace.data(w.key)
             const epoch = w.epoch ?? current
-            if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.tags, w.payload])
-            else pipeline.set(data, `[${epoch},${w.tags}]\n${w.payload}`, 'PX', w.ttlMs)
+            if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
+            else pipeline.set(data, `[${epoch},${w.rest}]\n${w.payload}`, 'PX', w.ttlMs)
           },
         )
       }
@@ -224,20 +227,52 @@ export class RedisCache extends BaseCache {
   }
 
   async snapshot(): Promise<CacheSnapshot> {
+    return this.snapshotAt(await this.currentEpoch())
+  }
+
+  snapshotAt(epoch: number): CacheSnapshot {
+    return new RedisSnapshot(this, String(epoch), performance.now())
+  }
+
+  async currentEpoch(): Promise<number> {
     const epoch = await this.#timed(this.#stats.read, () => this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch)))
-    return new RedisSnapshot(this, epoch ?? '0', performance.now())
+    return Number(epoch ?? 0)
+  }
+
+  /**
+   * A plain GET: the entry with the epoch it was stamped with, no tag check (see NumberedInvalidations). The
+   * caller must judge the epoch against the invalidations it knows of; `unknown` sends it to {@link lookup}.
+   */
+  async peek<T = unknown>(key: KeyLike): Promise<Peeked<T>> {
+    const text = keyText(key)
+    const stored = await this.#timed(this.#stats.read, () => this.#withTimeout('get', this.client.get(this.keyspace.data(text))))
+    if (stored === null) {
+      this.#miss()
+      return 'miss'
+    }
+    const header = parseHeader(stored)
+    if (header?.expiresAt === undefined) return 'unknown'
+    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() })
+    return entry === undefined ? 'miss' : { epoch: header.epoch, entry }
   }
 
   async invalidateTags(tags: readonly TagLike[]): Promise<void> {
+    await this.invalidateTagsNumbered(tagTexts(tags))
+  }
+
+  async invalidateTagsNumbered(tags: readonly string[]): Promise<number[]> {
     const texts = tagTexts(tags)
     this.#stats.count('invalidations')
-    if (texts.length === 0) return
+    const epochs: number[] = []
+    if (texts.length === 0) return epochs
     await this.#timed(this.#stats.write, async () => {
       for (let i = 0; i < texts.length; i += this.#batchSize) {
-        const keys = texts.slice(i, i + this.#batchSize).map((tag) => this.keyspace.tag(tag))
-        await this.#withTimeout('invalidateTags', BUMP_TAGS.run(this.client, [this.keyspace.epoch, ...keys], [this.#retainMs()]))
+        const batch = texts.slice(i, i + this.#batchSize)
+        const epoch = await this.#withTimeout('invalidateTags', BUMP_TAGS.run(this.client, [this.keyspace.epoch, ...batch.map((tag) => this.keyspace.tag(tag))], [this.#retainMs()]))
+        for (const _ of batch) epochs.push(Number(epoch))
       }
     })
+    return epochs
   }
 
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
@@ -247,10 +282,15 @@ export class RedisCache extends BaseCache {
   }
 
   async clear(): Promise<void> {
+    await this.clearNumbered()
+  }
+
+  async clearNumbered(): Promise<number> {
     this.#stats.count('invalidations')
     // The everything-tag first: entries written later from older snapshots then read as stale.
-    await this.#timed(this.#stats.write, () => this.#withTimeout('clear', BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()])))
+    const epoch = await this.#timed(this.#stats.write, () => this.#withTimeout('clear', BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()])))
     await this.#scanDelete(this.keyspace.dataMatch('*'))
+    return Number(epoch)
   }
 
   async size(): Promise<number> {
@@ -491,13 +531,14 @@ export class RedisCache extends BaseCache {
   }
 }
 
-function parseHeader(text: string): { epoch: number; tags: string[] } | undefined {
+function parseHeader(text: string): { epoch: number; tags: string[]; expiresAt: number | undefined } | undefined {
   const newline = text.indexOf('\n')
   if (newline < 0) return undefined
   try {
     const header: unknown = JSON.parse(text.slice(0, newline))
     if (!Array.isArray(header) || typeof header[0] !== 'number' || !Array.isArray(header[1]) || !header[1].every((t) => typeof t === 'string')) return undefined
-    return { epoch: header[0], tags: header[1] as string[] }
+    // expiresAt: absent from entries written before it was added.
+    return { epoch: header[0], tags: header[1] as string[], expiresAt: typeof header[2] === 'number' ? header[2] : undefined }
   } catch {
     return undefined
   }

@@ -1,9 +1,10 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type Lookup, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
+import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, NO_LOCK, type NumberedInvalidations, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
+import { EVERYTHING, KnownInvalidations } from './known-invalidations.js'
 import { TieredCacheBuilder } from './tiered-cache-builder.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -37,6 +38,14 @@ export interface TieredCacheOptions {
    * L1. While the bus is down this L1 is neither read nor written; it is emptied when the bus is back.
    */
   bus?: InvalidationBus
+  /**
+   * With a bus and an L2 that numbers its invalidations (RedisCache): judge L2 entries from the invalidations
+   * heard over the bus, after a plain GET, instead of checking their tags inside Redis (a script). Entries this
+   * instance cannot judge (written before it subscribed, or while it may have missed a message) still get the
+   * check inside Redis. The cost: another instance's write can take as long to reach this instance's L2 reads
+   * as it takes to reach its L1 (the bus propagation delay). Default true; false: every L2 read is checked in Redis.
+   */
+  localTagCheck?: boolean
   name?: string
 }
 
@@ -82,6 +91,8 @@ export interface TieredCacheStats extends CacheStats {
   l2Circuit?: { state: CircuitState; opens: number; skipped: number }
   l1Hits: number
   l2Hits: number
+  /** L2 hits judged from the invalidations heard over the bus (a plain GET), out of l2Hits (localTagCheck). */
+  l2LocalChecks: number
   errorsByTier: Record<TierName, number>
   /** Invalidations that could not reach L2 and are replayed before L2 is used again. */
   pendingL2Invalidations: number
@@ -108,6 +119,8 @@ type Debt = { kind: 'tags'; tags: string[] } | { kind: 'pattern'; pattern: strin
 const MAX_DEBT = 10_000
 /** Least time between two attempts to replay pending invalidations to a failing L2. */
 const DEBT_RETRY_MS = 1_000
+/** How often the current epoch is read, to notice invalidations whose bus message never came (localTagCheck). */
+const EPOCH_POLL_MS = 1_000
 
 /**
  * Two tiers as one cache: L1 (in-process) in front of L2 (shared). It is itself a CacheBackend, so tiers
@@ -136,12 +149,17 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   readonly #breaker: CircuitBreaker | undefined
   #skippedByBreaker = 0
   readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0 }
+  /** localTagCheck: what this instance heard of L2's numbered invalidations, and the L2 that numbers them. */
+  readonly #known: KnownInvalidations | undefined
+  readonly #numbered: NumberedInvalidations | undefined
+  #epochPoll: NodeJS.Timeout | undefined
+  #l2LocalChecks = 0
 
   constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
     super()
     if (!isBackend(l1)) throw new TypeError('TieredCache: l1 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
     if (!isBackend(l2)) throw new TypeError('TieredCache: l2 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
-    for (const flag of ['writeThroughL1', 'writeThroughL2', 'l1Required', 'l2Required'] as const) {
+    for (const flag of ['writeThroughL1', 'writeThroughL2', 'l1Required', 'l2Required', 'localTagCheck'] as const) {
       if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TypeError(`TieredCache: ${flag} must be a boolean, got ${typeof options[flag]}`)
     }
     if (options.l1Ttl !== undefined) validateTtl(options.l1Ttl, 'TieredCache l1Ttl')
@@ -159,11 +177,16 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       l1Required: options.l1Required ?? false,
       l2Required: options.l2Required ?? false,
       l2Write,
+      localTagCheck: options.localTagCheck ?? true,
     }
     if (options.onEvent) this.#listeners.add(options.onEvent)
     this.#stats = new StatsRecorder(this.name)
     this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
     this.bus = options.bus
+    if (this.bus && options.localTagCheck !== false && isNumbered(l2)) {
+      this.#numbered = l2
+      this.#known = new KnownInvalidations()
+    }
     this.ready = this.bus ? this.#startBus(this.bus) : Promise.resolve()
   }
 
@@ -174,12 +197,15 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         onMessage: (message) => this.#applyToL1(message),
         onDown: () => {
           this.#l1Trusted = false
+          this.#known?.stop()
           this.#busStats.connected = false
         },
         onUp: async () => {
           // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
           await this.#l2Usable(true)
           await this.#tier('l1', 'clear (bus reconnected)', () => this.l1.clear(), () => undefined)
+          // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
+          await this.#restartKnown()
           this.#busStats.connected = true
           this.#l1Trusted = true
         },
@@ -189,9 +215,40 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
+  /** localTagCheck: starts judging L2 entries from now on (and polling the epoch); on failure, leaves it off. */
+  async #restartKnown(): Promise<void> {
+    const known = this.#known
+    const numbered = this.#numbered
+    if (!known || !numbered) return
+    try {
+      known.reset(await this.#callL2('epoch', () => numbered.currentEpoch()))
+    } catch {
+      known.stop()
+      return
+    }
+    if (this.#epochPoll === undefined) {
+      this.#epochPoll = setInterval(() => {
+        if (!known.ready) return
+        this.#callL2('epoch', () => numbered.currentEpoch()).then(
+          (epoch) => known.observe(epoch),
+          () => undefined, // an unreadable epoch reveals nothing; reads fall back to the check in Redis as needed
+        )
+      }, EPOCH_POLL_MS)
+      this.#epochPoll.unref()
+    }
+  }
+
+  /** Records numbered invalidations (ours or another instance's) for localTagCheck. */
+  #hear(message: InvalidationMessage): void {
+    if (!this.#known) return
+    if (message.kind === 'tags' && message.epochs) message.tags.forEach((tag, i) => this.#known!.record(message.epochs![i]!, [tag]))
+    else if (message.kind === 'clear' && message.epoch !== undefined) this.#known.record(message.epoch, [EVERYTHING])
+  }
+
   /** Another instance's invalidation, applied to this L1 (its L2 side is already done). */
   async #applyToL1(message: InvalidationMessage): Promise<void> {
     this.#busStats.received++
+    this.#hear(message)
     const apply = async () => {
       if (message.kind === 'tags') await this.l1.invalidateTags(message.tags)
       else if (message.kind === 'pattern') await this.l1.invalidatePattern(message.pattern)
@@ -274,11 +331,33 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       return { entry: { ...l1Entry, tier: 'l1' } }
     }
     const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined)
-    const found = (await this.#l2Usable()) ? await this.#tier('l2', 'get', () => this.l2.lookup<T>(text), () => undefined) : undefined
+    const found = (await this.#l2Usable()) ? await this.#lookupL2<T>(text) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
     this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
     return found?.entry !== undefined ? { entry: { ...found.entry, tier: 'l2' } } : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
+  }
+
+  /**
+   * L2's answer for one key. With localTagCheck ready: a plain read, judged from the invalidations heard over
+   * the bus; an entry that cannot be judged here (or is stale) is read again with the check inside L2, which
+   * also removes a stale entry. Otherwise: L2's own checked lookup.
+   */
+  async #lookupL2<T>(text: string): Promise<Lookup<T> | undefined> {
+    const known = this.#known
+    const numbered = this.#numbered
+    if (known?.ready && numbered) {
+      const peeked = await this.#tier<Peeked<T> | 'failed'>('l2', 'get', () => numbered.peek<T>(text), () => 'failed')
+      if (peeked === 'failed') return undefined
+      if (peeked === 'miss') {
+        const epoch = known.snapshotEpoch()
+        if (epoch !== undefined) return { snapshot: numbered.snapshotAt(epoch) }
+      } else if (peeked !== 'unknown' && known.verdict(peeked.epoch, peeked.entry.tags) === 'fresh') {
+        this.#l2LocalChecks++
+        return { entry: peeked.entry }
+      }
+    }
+    return this.#tier('l2', 'get', () => this.l2.lookup<T>(text), () => undefined)
   }
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
@@ -381,7 +460,13 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const texts = tagTexts(tags)
     this.#stats.count('invalidations')
     this.#invalidationsByKind.tags++
-    await this.#invalidateL2({ kind: 'tags', tags: texts }, () => this.l2.invalidateTags(texts), undefined, { kind: 'tags', tags: texts })
+    const numbered = this.#known ? this.#numbered : undefined
+    await this.#invalidateL2(
+      { kind: 'tags', tags: texts },
+      async () => (numbered ? numbered.invalidateTagsNumbered(texts) : void (await this.l2.invalidateTags(texts))),
+      undefined,
+      (epochs) => ({ kind: 'tags', tags: texts, ...(epochs ? { epochs } : {}) }),
+    )
     await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), () => undefined)
   }
 
@@ -397,7 +482,13 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async clear(): Promise<void> {
     this.#stats.count('invalidations')
     this.#invalidationsByKind.clears++
-    await this.#invalidateL2({ kind: 'clear' }, () => this.l2.clear(), undefined, { kind: 'clear' })
+    const numbered = this.#known ? this.#numbered : undefined
+    await this.#invalidateL2(
+      { kind: 'clear' },
+      async () => (numbered ? numbered.clearNumbered() : void (await this.l2.clear())),
+      undefined,
+      (epoch) => ({ kind: 'clear', ...(epoch !== undefined ? { epoch } : {}) }),
+    )
     await this.#tier('l1', 'clear', () => this.l1.clear(), () => undefined)
   }
 
@@ -412,6 +503,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       ...this.#stats.snapshot(),
       l1Hits: this.#l1Hits,
       l2Hits: this.#l2Hits,
+      l2LocalChecks: this.#l2LocalChecks,
       invalidationsByKind: { ...this.#invalidationsByKind },
       errorsByTier: { ...this.#errorsByTier },
       pendingL2Invalidations: this.#debt.length,
@@ -444,6 +536,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#epochPoll)
+    this.#known?.stop()
     await this.flush()
     await Promise.allSettled([this.l1.close(), this.l2.close(), this.bus?.close()])
   }
@@ -495,17 +589,20 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * L2 is neither read nor written until every remembered invalidation has been replayed: L2 may hold
    * entries this invalidation should have removed, and serving them would be serving stale data.
    */
-  async #invalidateL2<T>(debt: Debt, run: () => Promise<T>, fallback: T, message: InvalidationMessage): Promise<T> {
+  async #invalidateL2<T>(debt: Debt, run: () => Promise<T>, fallback: T, message: InvalidationMessage | ((result: T) => InvalidationMessage)): Promise<T> {
     // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
     if (this.#background.size > 0) await this.flush()
     // Invalidations try to replay what L2 owes right away (not once a second): they must not wait behind it.
     if (await this.#l2Usable(true)) {
       try {
         const result = await this.#callL2(`invalidate ${debt.kind}`, run, true)
+        // What the others hear, this instance hears too (localTagCheck: its own numbered invalidations).
+        const sent = typeof message === 'function' ? message(result) : message
+        this.#hear(sent)
         // Only once L2 is clean: another instance dropping its L1 copy must not refill it from a stale L2.
         // (When L2 could not be reached, neither, most likely, can the bus; the owed invalidation is replayed,
         // and the other instances' buses are down too, so they are not using their L1s.)
-        await this.#publish(message)
+        await this.#publish(sent)
         return result
       } catch (error) {
         if (!(error instanceof CircuitOpenError)) this.#report('l2', debt.kind === 'key' ? 'delete' : `invalidate ${debt.kind}`, error, this.options.l2Required)

@@ -28,11 +28,16 @@ describe('bus encoding', () => {
       { kind: 'keys', keys: ['User:id=1'] },
       { kind: 'pattern', pattern: 'Post:*' },
       { kind: 'clear' },
+      { kind: 'tags', tags: ['User', 'Post'], epochs: [41, 41] },
+      { kind: 'clear', epoch: 42 },
     ] as const
     for (const message of messages) expect(decode(encode('abc', message))).toEqual({ from: 'abc', message })
     expect(encode('abc', { kind: 'tags', tags: ['User'] })).toBe('abc t ["User"]')
     expect(decode('garbage')).toBeUndefined()
     expect(decode('abc t not-json')).toBeUndefined()
+    expect(encode('abc', { kind: 'clear', epoch: 7 })).toBe('abc C 7')
+    // Numbered messages whose epochs do not match their tags are dropped, not half-applied.
+    expect(decode('abc T {"t":["User","Post"],"e":[1]}')).toBeUndefined()
   })
 })
 

@@ -41,7 +41,8 @@ export function isNoScript(error: unknown): boolean {
 }
 
 /**
- * Entry format in Redis: `<header JSON>\n<payload>`, header `[epoch, [tags...]]`. JSON text never holds a raw
+ * Entry format in Redis: `<header JSON>\n<payload>`, header `[epoch, [tags...], expiresAt]` (expiresAt: wall-clock
+ * ms, for readers that use a plain GET; the scripts ignore it). JSON text never holds a raw
  * newline, so the first `\n` ends the header.
  *
  * Standalone read, one round trip: the entry, the everything-tag and each of the entry's tag epochs are
@@ -93,7 +94,7 @@ return 0`,
 
 /**
  * Standalone write "as of now": reads the epoch and writes the entry in one round trip.
- * KEYS[1] data key, KEYS[2] epoch key; ARGV[1] ttl ms, ARGV[2] tags JSON, ARGV[3] payload.
+ * KEYS[1] data key, KEYS[2] epoch key; ARGV[1] ttl ms, ARGV[2] the header after the epoch (`[tags...],expiresAt`), ARGV[3] payload.
  */
 export const SET_NOW = new RedisScript(
   'set-now',

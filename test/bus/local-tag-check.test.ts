@@ -1,0 +1,126 @@
+/**
+ * localTagCheck: with a bus, an instance judges L2 entries from the invalidations it heard (a plain GET)
+ * instead of checking their tags inside Redis — and falls back to the check inside Redis whenever it cannot
+ * be sure: entries older than its subscription, invalidations it has not heard of (no bus message, revealed by
+ * a later number or by polling the epoch), a bus that is down.
+ */
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RedisBus } from '../../src/bus/invalidation-bus.js'
+import { MemoryCache, RedisCache, TieredCache, type TieredCacheOptions } from '../../src/index.js'
+import { startRedisServer } from '../support/redis.js'
+
+type Tiered = TieredCache<MemoryCache, RedisCache>
+
+let prefixes = 0
+const uniquePrefix = () => `ltc${process.pid}x${++prefixes}:`
+
+async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
+  let server: Awaited<ReturnType<typeof startRedisServer>>
+  let client: Redis
+  const caches: TieredCache[] = []
+  beforeAll(async () => {
+    server = await startRedisServer()
+    client = new Redis(server.url, { maxRetriesPerRequest: 1 })
+    client.on('error', () => {})
+  })
+  afterAll(async () => {
+    await Promise.all(caches.map((cache) => cache.close()))
+    client?.disconnect()
+    await server?.stop()
+  })
+
+  /** Instances sharing one Redis prefix (L2 and bus), each with its own L1; resolved once their buses are up. */
+  const instances = async (count: number, options: TieredCacheOptions = {}, prefix = uniquePrefix()) => {
+    const made = Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: new RedisBus({ client, prefix }), ...options }))
+    caches.push(...made)
+    await eventually(() => made.every((cache) => cache.stats().bus?.connected === true), 'the buses to be up')
+    return { made, prefix }
+  }
+  /** An L2 hit on `cache`: drop the key from its L1 first. */
+  const l2Read = async (cache: Tiered, key: string) => {
+    await cache.l1.delete(key)
+    return cache.lookup(key)
+  }
+
+  it('an L2 hit is judged here (a plain GET); another instance’s invalidation, once heard, makes it a miss', async () => {
+    const { made } = await instances(2)
+    const [a, b] = made as [Tiered, Tiered]
+    await a.set('User:id=1', { name: 'Ada', at: new Date(1) }, { ttl: 60, tags: ['User', 'User:id=1'] })
+    const hit = await l2Read(b, 'User:id=1')
+    expect(hit.entry?.value).toEqual({ name: 'Ada', at: new Date(1) })
+    expect(hit.entry?.tier).toBe('l2')
+    expect(b.stats().l2LocalChecks).toBe(1)
+
+    await a.invalidateTags(['User:id=1'])
+    await eventually(() => b.stats().bus!.received >= 1, 'b to hear the invalidation')
+    const miss = await l2Read(b, 'User:id=1')
+    expect(miss.entry).toBeUndefined()
+    expect(b.stats().l2LocalChecks).toBe(1)
+  })
+
+  it('the writer judges by its own invalidation at once (it hears no message of its own)', async () => {
+    const { made } = await instances(1)
+    const [a] = made as [Tiered]
+    await a.set('User:id=9', 'v', { ttl: 60, tags: ['User:id=9'] })
+    expect((await l2Read(a, 'User:id=9')).entry?.value).toBe('v')
+    await a.invalidateTags(['User:id=9'])
+    expect((await l2Read(a, 'User:id=9')).entry).toBeUndefined()
+  })
+
+  it('a fill after a miss judged here is stamped so that an invalidation racing it still wins', async () => {
+    const { made } = await instances(2)
+    const [a, b] = made as [Tiered, Tiered]
+    const miss = await b.lookup('Post:id=1')
+    expect(miss.snapshot).toBeDefined()
+    // An invalidation lands between b's miss and b's write (b computed the value from the old row).
+    await a.invalidateTags(['Post'])
+    await b.set('Post:id=1', 'old row', { ttl: 60, tags: ['Post'], snapshot: miss.snapshot })
+    await eventually(() => b.stats().bus!.received >= 1, 'b to hear the invalidation')
+    expect((await l2Read(b, 'Post:id=1')).entry).toBeUndefined()
+    expect((await l2Read(a, 'Post:id=1')).entry).toBeUndefined()
+  })
+
+  it('entries stamped before an instance subscribed are checked in Redis; later ones are judged here', async () => {
+    const prefix = uniquePrefix()
+    const writer = new RedisCache({ client, prefix })
+    await writer.set('User:id=2', 'v', { ttl: 60, tags: ['User'] })
+    await writer.invalidateTags(['User'])
+    await writer.set('User:id=3', 'v3', { ttl: 60, tags: ['User'] })
+    const { made } = await instances(1, {}, prefix)
+    const [late] = made as [Tiered]
+    // Stamped before the invalidation (epoch 0 < the epoch at subscription, 1): checked in Redis, which finds it stale.
+    expect((await l2Read(late, 'User:id=2')).entry).toBeUndefined()
+    expect(late.stats().l2LocalChecks).toBe(0)
+    // Stamped at the epoch the instance subscribed at: nothing it could have missed is above it.
+    expect((await l2Read(late, 'User:id=3')).entry?.value).toBe('v3')
+    expect(late.stats().l2LocalChecks).toBe(1)
+  })
+
+  it('an invalidation that sends no bus message (a RedisCache without a bus) is noticed by polling the epoch', async () => {
+    const { made, prefix } = await instances(1)
+    const [a] = made as [Tiered]
+    await a.set('User:id=5', 'v', { ttl: 60, tags: ['User'] })
+    expect((await l2Read(a, 'User:id=5')).entry?.value).toBe('v')
+    await new RedisCache({ client, prefix }).invalidateTags(['User'])
+    // Within one poll (1 s) the gap is seen; from then on the entry goes to the check in Redis, which finds it stale.
+    await eventually(async () => (await l2Read(a, 'User:id=5')).entry === undefined, 'the stale entry to stop being served', 3000)
+  })
+
+  it('localTagCheck: false checks every L2 read in Redis', async () => {
+    const { made } = await instances(1, { localTagCheck: false })
+    const [a] = made as [Tiered]
+    await a.set('k', 1, { ttl: 60, tags: ['T'] })
+    expect((await l2Read(a, 'k')).entry?.value).toBe(1)
+    expect(a.stats().l2LocalChecks).toBe(0)
+    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { localTagCheck: 'yes' as unknown as boolean })).toThrow(/localTagCheck must be a boolean/)
+  })
+})

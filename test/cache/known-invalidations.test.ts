@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest'
+import { EVERYTHING, KnownInvalidations } from '../../src/cache/known-invalidations.js'
+
+describe('KnownInvalidations', () => {
+  it('knows nothing until reset, and again after stop', () => {
+    const known = new KnownInvalidations()
+    expect(known.verdict(10, ['User'])).toBe('unknown')
+    expect(known.snapshotEpoch()).toBeUndefined()
+    known.reset(10)
+    expect(known.verdict(10, ['User'])).toBe('fresh')
+    known.stop()
+    expect(known.verdict(10, ['User'])).toBe('unknown')
+  })
+
+  it('judges entries stamped at or after the horizon by their tags; older ones are unknown', () => {
+    const known = new KnownInvalidations()
+    known.reset(10)
+    known.record(11, ['User:id=1'])
+    expect(known.verdict(9, ['Post'])).toBe('unknown')
+    expect(known.verdict(10, ['User', 'User:id=1'])).toBe('stale')
+    expect(known.verdict(10, ['User', 'User:id=2'])).toBe('fresh')
+    expect(known.verdict(11, ['User:id=1'])).toBe('fresh')
+    known.record(12, [EVERYTHING])
+    expect(known.verdict(11, ['Post'])).toBe('stale')
+    expect(known.verdict(12, ['Post'])).toBe('fresh')
+    expect(known.snapshotEpoch()).toBe(12)
+  })
+
+  it('a gap (epochs are consecutive) makes entries stamped below its top unknown until it fills', () => {
+    const known = new KnownInvalidations()
+    known.reset(10)
+    known.record(12, ['Post'])
+    expect(known.verdict(10, ['User'])).toBe('unknown') // 11 not heard: it may have hit User
+    expect(known.verdict(12, ['User'])).toBe('fresh')
+    expect(known.snapshotEpoch()).toBe(10)
+    known.record(11, ['Tag'])
+    expect(known.verdict(10, ['User'])).toBe('fresh')
+    expect(known.snapshotEpoch()).toBe(12)
+  })
+
+  it('a polled current epoch above everything heard opens a gap too; one still open past the timeout is declared lost', () => {
+    const known = new KnownInvalidations({ gapTimeoutMs: 100 })
+    known.reset(10)
+    known.observe(13, 1_000)
+    expect(known.verdict(12, ['User'], 1_050)).toBe('unknown')
+    expect(known.verdict(13, ['User'], 1_050)).toBe('fresh')
+    // Past the timeout: 11..13 are lost; the horizon moves to 13.
+    expect(known.verdict(12, ['User'], 1_200)).toBe('unknown')
+    expect(known.verdict(13, ['User'], 1_200)).toBe('fresh')
+    expect(known.snapshotEpoch()).toBe(13)
+  })
+
+  it('remembers at most maxTags tags; forgetting one raises the horizon to its epoch', () => {
+    const known = new KnownInvalidations({ maxTags: 2 })
+    known.reset(0)
+    known.record(1, ['a'])
+    known.record(2, ['b'])
+    known.record(3, ['c'])
+    expect(known.size).toBe(2)
+    expect(known.verdict(0, ['a'])).toBe('unknown')
+    expect(known.verdict(1, ['a'])).toBe('fresh')
+    expect(known.verdict(1, ['b'])).toBe('stale')
+  })
+})
