@@ -29,7 +29,7 @@ async function handle(request: Request): Promise<unknown> {
       await prisma.user.update({ where: { id: request.userId }, data: { name: request.name } })
       return true
     case 'stats':
-      return { cache: cache.stats().bus, models: prisma.$cache.stats().models }
+      return { cache: cache.stats().bus, l2LocalChecks: cache.stats().l2LocalChecks, models: prisma.$cache.stats().models }
     case 'exit':
       await cache.close()
       await prisma.$disconnect()

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { cacheExtension, NoopCache } from '../../src/index.js'
+import { cacheExtension, MemoryCache, NoopCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
 import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
 import { type Cached, probes, type Seeded, seedDataset } from './probes.js'
-import { buildCache, cachedClient, type CountingClient, countingClient, TIERS, type Tiers, useRedis } from './stack.js'
+import { buildCache, cachedClient, type CountingClient, countingClient, TIERS, type Tiers, uniquePrefix, useRedis } from './stack.js'
 
 const RUNS = 6
 const STEPS = 25
@@ -84,5 +84,50 @@ describe.each(PROVIDERS)('model-based: cached reads equal the database after eve
       { numRuns: RUNS },
     )
     expect(executed).toBe(RUNS * STEPS)
+  }, 180_000)
+
+  it(`two instances with a bus, writes on one, reads on the other: ${RUNS} runs of ${STEPS} random steps`, async () => {
+    // The reader's L2 hits are judged from the invalidations it heard (localTagCheck); once it has heard every
+    // message the writer sent, its reads must equal the database.
+    let executed = 0
+    let localChecks = 0
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(...steps), { minLength: STEPS, maxLength: STEPS }), async (sequence) => {
+        await db.reset()
+        const seeded = await seedDataset(plain)
+        const prefix = uniquePrefix()
+        const [writerCache, readerCache] = [0, 1].map(() => new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix }), { bus: new RedisBus({ client: redisClient(), prefix }) }))
+        try {
+          const heard = async (what: () => boolean) => {
+            const deadline = Date.now() + 5000
+            while (!what()) {
+              if (Date.now() > deadline) throw new Error('timed out waiting for the bus')
+              await new Promise((resolve) => setTimeout(resolve, 2))
+            }
+          }
+          await heard(() => writerCache!.stats().bus?.connected === true && readerCache!.stats().bus?.connected === true)
+          const writer = cachedClient(db, writerCache!, {}, counting).prisma
+          const reader = cachedClient(db, readerCache!, {}, counting).prisma
+          const reads = Object.entries(probes(seeded))
+          for (const step of sequence) {
+            // L2 holds every probe as of before the step (the writer's fills, written through).
+            for (const [, read] of reads) await read(writer)
+            await writer.$cache.flush()
+            await step.run(writer, seeded, provider).catch(() => undefined)
+            executed++
+            await heard(() => readerCache!.stats().bus!.received >= writerCache!.stats().bus!.published)
+            // Every reader read goes to L2, whose entries the reader must judge from what it heard.
+            await readerCache!.l1.clear()
+            for (const [name, read] of reads) expect(await read(reader), `${name} after "${step.name}"`).toEqual(await read(uncached))
+          }
+          localChecks += readerCache!.stats().l2LocalChecks
+        } finally {
+          await Promise.all([writerCache!.close(), readerCache!.close()])
+        }
+      }),
+      { numRuns: RUNS },
+    )
+    expect(executed).toBe(RUNS * STEPS)
+    expect(localChecks).toBeGreaterThan(0)
   }, 180_000)
 })

@@ -94,6 +94,9 @@ describe('three instances in three processes', () => {
     )
     const stats = await instances[0]!.call<{ cache: { received: number } }>({ op: 'stats' })
     expect(stats.cache.received).toBeGreaterThan(0)
+    // L2 hits were judged from what the bus told (localTagCheck), so the property above covers that path too.
+    const localChecks = await Promise.all(instances.map((instance) => instance.call<{ l2LocalChecks: number }>({ op: 'stats' })))
+    expect(localChecks.reduce((sum, s) => sum + s.l2LocalChecks, 0)).toBeGreaterThan(0)
   }, 120_000)
 
   it('a Redis outage: no query fails, nothing written during it is served stale, and everything resumes', async () => {
