@@ -252,7 +252,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     }
     const header = parseHeader(stored)
     if (header?.expiresAt === undefined) return 'unknown'
-    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() })
+    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() }, header)
     return entry === undefined ? 'miss' : { epoch: header.epoch, entry }
   }
 
@@ -373,9 +373,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return result
   }
 
-  #decode<T>(raw: RawEntry): CacheEntry<T> | undefined {
+  #decode<T>(raw: RawEntry, header = parseHeader(raw.text)): CacheEntry<T> | undefined {
     const newline = raw.text.indexOf('\n')
-    const header = parseHeader(raw.text)
     try {
       if (header === undefined) throw new Error('corrupt header')
       const text = raw.text.slice(newline + 1)
