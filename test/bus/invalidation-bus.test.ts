@@ -2,18 +2,12 @@ import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decode, encode, RedisBus } from '../../src/bus/invalidation-bus.js'
 import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import { eventually } from '../support/eventually.js'
+import { useRedisServer } from './rig.js'
 import { startRedisCluster, startRedisServer } from '../support/redis.js'
 
 let prefixes = 0
 const uniquePrefix = () => `bus${process.pid}x${++prefixes}:`
-
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 /** Two instances sharing one Redis (L2 and bus), each with its own L1. */
 function instances(client: Redis | Cluster, count = 2) {
@@ -42,24 +36,8 @@ describe('bus encoding', () => {
 })
 
 describe('RedisBus on a standalone server', () => {
-  let server: Awaited<ReturnType<typeof startRedisServer>>
-  let client: Redis
-  const caches: TieredCache[] = []
-  beforeAll(async () => {
-    server = await startRedisServer()
-    client = new Redis(server.url, { maxRetriesPerRequest: 1 })
-    client.on('error', () => {})
-  })
-  afterAll(async () => {
-    await Promise.all(caches.map((cache) => cache.close()))
-    client?.disconnect()
-    await server?.stop()
-  })
-  const make = (count = 2) => {
-    const made = instances(client, count)
-    caches.push(...made)
-    return made
-  }
+  const rig = useRedisServer()
+  const make = (count = 2) => rig.track(instances(rig.client(), count))
   const up = (cache: TieredCache) => eventually(() => cache.stats().bus?.connected === true, 'the bus to be up')
 
   it('an invalidation on one instance reaches the other instances’ L1; the sender ignores its own', async () => {
@@ -94,7 +72,7 @@ describe('RedisBus on a standalone server', () => {
     await b!.get('User:id=2')
     expect(await b!.l1.has('User:id=2')).toBe(true)
     // Drop every pub/sub connection of the server (a network blip for the subscribers only).
-    await client.call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await rig.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
     await eventually(() => b!.stats().bus?.connected === false, 'b to notice', 2000).catch(() => undefined)
     // Meanwhile a writes (its message may be lost): b must not serve its L1 copy.
     await a!.invalidateTags(['User'])
@@ -110,11 +88,11 @@ describe('RedisBus on a standalone server', () => {
     await up(b!)
     await a!.set('Post:id=1', 'before', { ttl: 60, tags: ['Post'] })
     await b!.get('Post:id=1')
-    await server.stop()
+    await rig.server().stop()
     await eventually(() => b!.stats().bus?.connected === false, 'b to see the outage')
     // L1 is not trusted while the bus is down: the read goes to L2, which is down, so it misses.
     expect(await b!.get('Post:id=1')).toBeUndefined()
-    await server.start()
+    await rig.server().start()
     await up(a!)
     await up(b!)
     expect(await b!.l1.has('Post:id=1')).toBe(false)

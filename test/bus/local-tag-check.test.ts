@@ -4,44 +4,24 @@
  * be sure: entries older than its subscription, invalidations it has not heard of (no bus message, revealed by
  * a later number or by polling the epoch), a bus that is down.
  */
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { RedisBus } from '../../src/bus/invalidation-bus.js'
 import { MemoryCache, RedisCache, TieredCache, type TieredCacheOptions } from '../../src/index.js'
-import { startRedisServer } from '../support/redis.js'
+import { eventually } from '../support/eventually.js'
+import { useRedisServer } from './rig.js'
 
 type Tiered = TieredCache<MemoryCache, RedisCache>
 
 let prefixes = 0
 const uniquePrefix = () => `ltc${process.pid}x${++prefixes}:`
 
-async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
-
 describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
-  let server: Awaited<ReturnType<typeof startRedisServer>>
-  let client: Redis
-  const caches: TieredCache[] = []
-  beforeAll(async () => {
-    server = await startRedisServer()
-    client = new Redis(server.url, { maxRetriesPerRequest: 1 })
-    client.on('error', () => {})
-  })
-  afterAll(async () => {
-    await Promise.all(caches.map((cache) => cache.close()))
-    client?.disconnect()
-    await server?.stop()
-  })
+  const rig = useRedisServer()
 
   /** Instances sharing one Redis prefix (L2 and bus), each with its own L1; resolved once their buses are up. */
   const instances = async (count: number, options: TieredCacheOptions = {}, prefix = uniquePrefix()) => {
-    const made = Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: new RedisBus({ client, prefix }), ...options }))
-    caches.push(...made)
+    const client = rig.client()
+    const made = rig.track(Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: new RedisBus({ client, prefix }), ...options })))
     await eventually(() => made.every((cache) => cache.stats().bus?.connected === true), 'the buses to be up')
     return { made, prefix }
   }
@@ -91,7 +71,7 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
 
   it('entries stamped before an instance subscribed are checked in Redis; later ones are judged here', async () => {
     const prefix = uniquePrefix()
-    const writer = new RedisCache({ client, prefix })
+    const writer = new RedisCache({ client: rig.client(), prefix })
     await writer.set('User:id=2', 'v', { ttl: 60, tags: ['User'] })
     await writer.invalidateTags(['User'])
     await writer.set('User:id=3', 'v3', { ttl: 60, tags: ['User'] })
@@ -110,7 +90,7 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     const [a] = made as [Tiered]
     await a.set('User:id=5', 'v', { ttl: 60, tags: ['User'] })
     expect((await l2Read(a, 'User:id=5')).entry?.value).toBe('v')
-    await new RedisCache({ client, prefix }).invalidateTags(['User'])
+    await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
     // Within one poll (1 s) the gap is seen; from then on the entry goes to the check in Redis, which finds it stale.
     await eventually(async () => (await l2Read(a, 'User:id=5')).entry === undefined, 'the stale entry to stop being served', 3000)
   })
