@@ -436,7 +436,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async delete(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
     this.#invalidationsByKind.keys++
-    const inL2 = await this.#invalidateL2({ kind: 'key', key: text }, () => this.l2.delete(text), false, { kind: 'keys', keys: [text] })
+    const inL2 = ((await this.#invalidateL2({ kind: 'key', key: text })) ?? 0) > 0
     const inL1 = await this.#tier('l1', 'delete', () => this.l1.delete(text), () => false)
     this.#stats.count('deletes')
     return inL1 || inL2
@@ -460,13 +460,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const texts = tagTexts(tags)
     this.#stats.count('invalidations')
     this.#invalidationsByKind.tags++
-    const numbered = this.#known ? this.#numbered : undefined
-    await this.#invalidateL2(
-      { kind: 'tags', tags: texts },
-      async () => (numbered ? numbered.invalidateTagsNumbered(texts) : void (await this.l2.invalidateTags(texts))),
-      undefined,
-      (epochs) => ({ kind: 'tags', tags: texts, ...(epochs ? { epochs } : {}) }),
-    )
+    await this.#invalidateL2({ kind: 'tags', tags: texts })
     await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), () => undefined)
   }
 
@@ -474,7 +468,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const glob = KeyPattern.from(pattern).glob
     this.#stats.count('invalidations')
     this.#invalidationsByKind.patterns++
-    const inL2 = await this.#invalidateL2({ kind: 'pattern', pattern: glob }, () => this.l2.invalidatePattern(glob), 0, { kind: 'pattern', pattern: glob })
+    const inL2 = (await this.#invalidateL2({ kind: 'pattern', pattern: glob })) ?? 0
     const inL1 = await this.#tier('l1', 'invalidatePattern', () => this.l1.invalidatePattern(glob), () => 0)
     return Math.max(inL1, inL2)
   }
@@ -482,13 +476,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async clear(): Promise<void> {
     this.#stats.count('invalidations')
     this.#invalidationsByKind.clears++
-    const numbered = this.#known ? this.#numbered : undefined
-    await this.#invalidateL2(
-      { kind: 'clear' },
-      async () => (numbered ? numbered.clearNumbered() : void (await this.l2.clear())),
-      undefined,
-      (epoch) => ({ kind: 'clear', ...(epoch !== undefined ? { epoch } : {}) }),
-    )
+    await this.#invalidateL2({ kind: 'clear' })
     await this.#tier('l1', 'clear', () => this.l1.clear(), () => undefined)
   }
 
@@ -589,29 +577,56 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * L2 is neither read nor written until every remembered invalidation has been replayed: L2 may hold
    * entries this invalidation should have removed, and serving them would be serving stale data.
    */
-  async #invalidateL2<T>(debt: Debt, run: () => Promise<T>, fallback: T, message: InvalidationMessage | ((result: T) => InvalidationMessage)): Promise<T> {
+  /** Invalidates in L2 (or owes it, when L2 fails), then tells the other instances. How many entries it removed; undefined when owed. */
+  async #invalidateL2(debt: Debt): Promise<number | undefined> {
     // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
     if (this.#background.size > 0) await this.flush()
     // Invalidations try to replay what L2 owes right away (not once a second): they must not wait behind it.
     if (await this.#l2Usable(true)) {
       try {
-        const result = await this.#callL2(`invalidate ${debt.kind}`, run, true)
-        // What the others hear, this instance hears too (localTagCheck: its own numbered invalidations).
-        const sent = typeof message === 'function' ? message(result) : message
-        this.#hear(sent)
+        const { message, removed } = await this.#callL2(`invalidate ${debt.kind}`, () => this.#applyToL2(debt), true)
         // Only once L2 is clean: another instance dropping its L1 copy must not refill it from a stale L2.
         // (When L2 could not be reached, neither, most likely, can the bus; the owed invalidation is replayed,
         // and the other instances' buses are down too, so they are not using their L1s.)
-        await this.#publish(sent)
-        return result
+        await this.#announce(message)
+        return removed
       } catch (error) {
         if (!(error instanceof CircuitOpenError)) this.#report('l2', debt.kind === 'key' ? 'delete' : `invalidate ${debt.kind}`, error, this.options.l2Required)
         if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${debt.kind}`, error)
       }
     }
     this.#addDebt(debt)
-    return fallback
+    return undefined
   }
+
+  /**
+   * One invalidation applied to L2 — numbered, with localTagCheck, so that this instance and the others can
+   * judge entries by it — and the message that tells the other instances. Used first-hand and for replays.
+   */
+  async #applyToL2(debt: Debt): Promise<{ message: InvalidationMessage; removed: number }> {
+    const numbered = this.#known ? this.#numbered : undefined
+    switch (debt.kind) {
+      case 'tags':
+        if (numbered) return { message: { kind: 'tags', tags: debt.tags, epochs: await numbered.invalidateTagsNumbered(debt.tags) }, removed: 0 }
+        await this.l2.invalidateTags(debt.tags)
+        return { message: { kind: 'tags', tags: debt.tags }, removed: 0 }
+      case 'pattern':
+        return { message: { kind: 'pattern', pattern: debt.pattern }, removed: await this.l2.invalidatePattern(debt.pattern) }
+      case 'key':
+        return { message: { kind: 'keys', keys: [debt.key] }, removed: (await this.l2.delete(debt.key)) ? 1 : 0 }
+      case 'clear':
+        if (numbered) return { message: { kind: 'clear', epoch: await numbered.clearNumbered() }, removed: 0 }
+        await this.l2.clear()
+        return { message: { kind: 'clear' }, removed: 0 }
+    }
+  }
+
+  /** What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is published. */
+  async #announce(message: InvalidationMessage): Promise<void> {
+    this.#hear(message)
+    await this.#publish(message)
+  }
+
 
   #addDebt(debt: Debt): void {
     this.#debt.push(debt)
@@ -627,15 +642,11 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     try {
       while (this.#debt.length > 0) {
         const debt = this.#debt[0]!
-        await this.#callL2('replay invalidations', async () => {
-          if (debt.kind === 'tags') await this.l2.invalidateTags(debt.tags)
-          else if (debt.kind === 'pattern') await this.l2.invalidatePattern(debt.pattern)
-          else if (debt.kind === 'key') await this.l2.delete(debt.key)
-          else await this.l2.clear()
-        }, true)
+        const { message } = await this.#callL2('replay invalidations', () => this.#applyToL2(debt), true)
         this.#debt.shift()
-        // Instances whose bus stayed up while this one could not reach Redis still hold L1 copies.
-        await this.#publish(debtMessage(debt))
+        // Instances whose bus stayed up while this one could not reach Redis still hold L1 copies; and this
+        // instance judges L2 entries by its own replayed invalidation at once (localTagCheck).
+        await this.#announce(message)
       }
       return true
     } catch (error) {
@@ -663,12 +674,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   }
 }
 
-function debtMessage(debt: Debt): InvalidationMessage {
-  if (debt.kind === 'tags') return { kind: 'tags', tags: debt.tags }
-  if (debt.kind === 'pattern') return { kind: 'pattern', pattern: debt.pattern }
-  if (debt.kind === 'key') return { kind: 'keys', keys: [debt.key] }
-  return { kind: 'clear' }
-}
 
 function isBackend(value: unknown): value is CacheBackend {
   return typeof value === 'object' && value !== null && ['get', 'set', 'snapshot', 'invalidateTags'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')

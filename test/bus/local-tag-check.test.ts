@@ -6,11 +6,12 @@
  */
 import { describe, expect, it } from 'vitest'
 import { RedisBus } from '../../src/bus/invalidation-bus.js'
-import { MemoryCache, RedisCache, TieredCache, type TieredCacheOptions } from '../../src/index.js'
+import { type CacheBackend, MemoryCache, RedisCache, TieredCache, type TieredCacheOptions } from '../../src/index.js'
 import { eventually } from '../support/eventually.js'
+import { WrappedCache } from '../support/wrapped-cache.js'
 import { useRedisServer } from './rig.js'
 
-type Tiered = TieredCache<MemoryCache, RedisCache>
+type Tiered = TieredCache<MemoryCache, CacheBackend>
 
 let prefixes = 0
 const uniquePrefix = () => `ltc${process.pid}x${++prefixes}:`
@@ -21,7 +22,7 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
   /** Instances sharing one Redis prefix (L2 and bus), each with its own L1; resolved once their buses are up. */
   const instances = async (count: number, options: TieredCacheOptions = {}, prefix = uniquePrefix()) => {
     const client = rig.client()
-    const made = rig.track(Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: new RedisBus({ client, prefix }), ...options })))
+    const made: Tiered[] = rig.track(Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: new RedisBus({ client, prefix }), ...options })))
     await eventually(() => made.every((cache) => cache.stats().bus?.connected === true), 'the buses to be up')
     return { made, prefix }
   }
@@ -93,6 +94,23 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
     // Within one poll (1 s) the gap is seen; from then on the entry goes to the check in Redis, which finds it stale.
     await eventually(async () => (await l2Read(a, 'User:id=5')).entry === undefined, 'the stale entry to stop being served', 3000)
+  })
+
+  it('an invalidation owed while L2 failed (bus up) is judged by at once when it is replayed', async () => {
+    const prefix = uniquePrefix()
+    const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
+    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
+    await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
+    await a!.set('User:id=7', 'old row', { ttl: 60, tags: ['User:id=7'] })
+    expect((await l2Read(a!, 'User:id=7')).entry?.value).toBe('old row')
+    l2.broken = true
+    await a!.invalidateTags(['User:id=7'])
+    expect(a!.stats().pendingL2Invalidations).toBe(1)
+    l2.broken = false
+    // The next invalidation replays the owed one first; from then on the old entry must not be served.
+    await a!.invalidateTags(['Other'])
+    expect(a!.stats().pendingL2Invalidations).toBe(0)
+    expect((await l2Read(a!, 'User:id=7')).entry).toBeUndefined()
   })
 
   it('localTagCheck: false checks every L2 read in Redis', async () => {

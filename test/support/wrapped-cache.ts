@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, SetManyItem, SetOptions } from '../../src/index.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/index.js'
 import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/index.js'
 
 /**
@@ -17,6 +17,19 @@ export class WrappedCache extends BaseCache {
     readonly label = '',
   ) {
     super()
+    // A numbered inner tier (RedisCache) stays numbered behind the wrapper, its calls switched like the others.
+    const numbered = inner as Partial<NumberedInvalidations>
+    if (typeof numbered.peek === 'function') {
+      const n = numbered as NumberedInvalidations
+      const own: NumberedInvalidations = {
+        peek: (key) => this.#call('get', () => n.peek(key)),
+        snapshotAt: (epoch) => n.snapshotAt(epoch),
+        currentEpoch: () => this.#call('snapshot', () => n.currentEpoch()),
+        invalidateTagsNumbered: (tags) => this.#call('invalidateTags', () => n.invalidateTagsNumbered(tags)),
+        clearNumbered: () => this.#call('clear', () => n.clearNumbered()),
+      }
+      Object.assign(this, own)
+    }
   }
 
   get name() {
