@@ -51,13 +51,20 @@ export class KnownInvalidations {
     return this.#byTag.size
   }
 
-  /** Starts (or restarts, after the bus reconnected) from the current epoch: everything up to it predates us. */
-  reset(currentEpoch: number): void {
-    this.#byTag.clear()
-    this.#heard.clear()
-    this.#horizon = this.#contiguous = this.#top = currentEpoch
+  /**
+   * Starts (or restarts, after the bus reconnected) from the current epoch, read after subscribing: everything
+   * up to it predates us. What was heard above it is kept: a message can arrive before the reply that read the
+   * epoch is processed.
+   */
+  reset(currentEpoch: number, now = performance.now()): void {
+    for (const [tag, at] of this.#byTag) if (at <= currentEpoch) this.#byTag.delete(tag)
+    for (const epoch of this.#heard) if (epoch <= currentEpoch) this.#heard.delete(epoch)
+    this.#horizon = this.#contiguous = currentEpoch
+    this.#top = currentEpoch
+    for (const epoch of this.#heard) if (epoch > this.#top) this.#top = epoch
     this.#gapSince = undefined
     this.#ready = true
+    this.observe(this.#top, now)
   }
 
   /** The bus is down: messages may be lost until the next reset. */
@@ -66,7 +73,7 @@ export class KnownInvalidations {
   }
 
   /** An invalidation, numbered `epoch`, of these tags (EVERYTHING for a clear). */
-  record(epoch: number, tags: readonly string[]): void {
+  record(epoch: number, tags: readonly string[], now = performance.now()): void {
     for (const tag of tags) {
       if ((this.#byTag.get(tag) ?? -1) >= epoch) continue
       this.#byTag.delete(tag) // re-insert at the end: the map stays in order of last invalidation
@@ -78,7 +85,7 @@ export class KnownInvalidations {
       this.#horizon = Math.max(this.#horizon, at)
     }
     if (epoch > this.#contiguous) this.#heard.add(epoch)
-    this.observe(epoch)
+    this.observe(epoch, now)
   }
 
   /** An epoch known to exist (heard, or the current one polled from Redis): may open or close a gap. */
@@ -87,22 +94,26 @@ export class KnownInvalidations {
     while (this.#heard.has(this.#contiguous + 1)) this.#heard.delete(++this.#contiguous)
     if (this.#contiguous >= this.#top) this.#gapSince = undefined
     else this.#gapSince ??= now
+    this.#expireGap(now)
   }
 
   /** Whether an entry stamped `epoch` with these tags was invalidated since, as far as this instance can tell. */
   verdict(epoch: number, tags: readonly string[], now = performance.now()): Verdict {
     if (!this.#ready) return 'unknown'
-    if (this.#gapSince !== undefined && now - this.#gapSince > this.#gapTimeoutMs) {
-      // Never heard of: lost. Entries stamped below it can no longer be judged here.
-      this.#horizon = this.#contiguous = this.#top
-      this.#heard.clear()
-      this.#gapSince = undefined
-    }
+    this.#expireGap(now)
     if (epoch < this.#horizon) return 'unknown'
     if (this.#contiguous < this.#top && epoch < this.#top) return 'unknown'
     if ((this.#byTag.get(EVERYTHING) ?? 0) > epoch) return 'stale'
     for (const tag of tags) if ((this.#byTag.get(tag) ?? 0) > epoch) return 'stale'
     return 'fresh'
+  }
+
+  /** A gap open longer than gapTimeoutMs: never heard of, so lost. Entries stamped below it can no longer be judged here. */
+  #expireGap(now: number): void {
+    if (this.#gapSince === undefined || now - this.#gapSince <= this.#gapTimeoutMs) return
+    this.#horizon = this.#contiguous = this.#top
+    this.#heard.clear()
+    this.#gapSince = undefined
   }
 
   /**

@@ -153,6 +153,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   readonly #known: KnownInvalidations | undefined
   readonly #numbered: NumberedInvalidations | undefined
   #epochPoll: NodeJS.Timeout | undefined
+  /** Counts bus drops, so that an epoch read that overlapped one is not used. */
+  #busDowns = 0
   #l2LocalChecks = 0
 
   constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
@@ -197,6 +199,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         onMessage: (message) => this.#applyToL1(message),
         onDown: () => {
           this.#l1Trusted = false
+          this.#busDowns++
           this.#known?.stop()
           this.#busStats.connected = false
         },
@@ -215,27 +218,35 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
-  /** localTagCheck: starts judging L2 entries from now on (and polling the epoch); on failure, leaves it off. */
+  /** localTagCheck: (re)starts judging L2 entries — from the epoch read now, after subscribing — and polls the epoch. */
   async #restartKnown(): Promise<void> {
-    const known = this.#known
-    const numbered = this.#numbered
-    if (!known || !numbered) return
-    try {
-      known.reset(await this.#callL2('epoch', () => numbered.currentEpoch()))
-    } catch {
-      known.stop()
-      return
-    }
+    if (!this.#known) return
     if (this.#epochPoll === undefined) {
-      this.#epochPoll = setInterval(() => {
-        if (!known.ready) return
-        this.#callL2('epoch', () => numbered.currentEpoch()).then(
-          (epoch) => known.observe(epoch),
-          () => undefined, // an unreadable epoch reveals nothing; reads fall back to the check in Redis as needed
-        )
-      }, EPOCH_POLL_MS)
+      this.#epochPoll = setInterval(() => void this.#readEpoch(), EPOCH_POLL_MS)
       this.#epochPoll.unref()
     }
+    await this.#readEpoch()
+  }
+
+  /**
+   * Reads the current epoch: it reveals invalidations not heard of (a gap), or, when not judging yet (the
+   * first read failed), starts from it — safe while the bus has stayed up since before the read, since every
+   * invalidation numbered above it is then heard. A read overlapping a bus drop is thrown away.
+   */
+  async #readEpoch(): Promise<void> {
+    const known = this.#known
+    const numbered = this.#numbered
+    if (!known || !numbered || !this.bus?.connected) return
+    const generation = this.#busDowns
+    let epoch: number
+    try {
+      epoch = await this.#callL2('epoch', () => numbered.currentEpoch())
+    } catch {
+      return // an unreadable epoch reveals nothing; L2 reads go to the check in Redis as needed
+    }
+    if (generation !== this.#busDowns || !this.bus.connected) return
+    if (known.ready) known.observe(epoch)
+    else known.reset(epoch)
   }
 
   /** Records numbered invalidations (ours or another instance's) for localTagCheck. */

@@ -113,6 +113,19 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect((await l2Read(a!, 'User:id=7')).entry).toBeUndefined()
   })
 
+  it('when the epoch cannot be read as the bus comes up, it starts judging at the next poll', async () => {
+    const prefix = uniquePrefix()
+    const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
+    l2.broken = true
+    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
+    await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
+    l2.broken = false
+    await a!.set('k', 1, { ttl: 60, tags: ['T'] })
+    expect((await l2Read(a!, 'k')).entry?.value).toBe(1)
+    expect(a!.stats().l2LocalChecks).toBe(0)
+    await eventually(async () => (await l2Read(a!, 'k')).entry?.value === 1 && a!.stats().l2LocalChecks > 0, 'local judging to start', 3000)
+  })
+
   it('localTagCheck: false checks every L2 read in Redis', async () => {
     const { made } = await instances(1, { localTagCheck: false })
     const [a] = made as [Tiered]

@@ -61,4 +61,26 @@ describe('KnownInvalidations', () => {
     expect(known.verdict(1, ['a'])).toBe('fresh')
     expect(known.verdict(1, ['b'])).toBe('stale')
   })
+
+  it('keeps what it heard above the epoch it resets to (a message can overtake the reply that read the epoch)', () => {
+    const known = new KnownInvalidations()
+    known.record(11, ['User'])
+    known.record(9, ['Post'])
+    known.reset(10)
+    expect(known.verdict(10, ['User'])).toBe('stale')
+    expect(known.verdict(10, ['Post'])).toBe('fresh')
+    expect(known.snapshotEpoch()).toBe(11)
+  })
+
+  it('expires a gap on new epochs too, without reads (what it remembers of a gap stays bounded)', () => {
+    const known = new KnownInvalidations({ gapTimeoutMs: 100 })
+    known.reset(10, 0)
+    known.record(12, ['Post'], 0) // 11 never comes
+    expect(known.verdict(11, ['User'], 50)).toBe('unknown')
+    expect(known.snapshotEpoch()).toBe(10)
+    known.observe(13, 500) // past the timeout: 11..13 lost, the horizon is 13
+    expect(known.verdict(12, ['User'], 500)).toBe('unknown')
+    expect(known.verdict(13, ['User'], 500)).toBe('fresh')
+    expect(known.snapshotEpoch()).toBe(13)
+  })
 })
