@@ -520,14 +520,23 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   #withTimeout<T>(operation: string, promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)), this.#timeoutMs)
+    // One promise and one timer per round trip (this is on every cache read): settles with the operation,
+    // or rejects at the deadline; a late outcome of the operation is then ignored (no unhandled rejection).
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)), this.#timeoutMs)
+      promise.then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
     })
-    // A late rejection of the raced promise must not become an unhandled rejection.
-    promise.catch(() => {})
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
   }
+
 }
 
 function parseHeader(text: string): { epoch: number; tags: string[]; expiresAt: number | undefined } | undefined {

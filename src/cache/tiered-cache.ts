@@ -342,7 +342,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       return { entry: { ...l1Entry, tier: 'l1' } }
     }
     const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined)
-    const found = (await this.#l2Usable()) ? await this.#lookupL2<T>(text) : undefined
+    // (#l2Usable awaited only when something is owed: this is the L2-hit path.)
+    const found = this.#debt.length === 0 || (await this.#l2Usable()) ? await this.#lookupL2<T>(text) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
     this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
