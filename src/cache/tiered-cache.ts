@@ -379,7 +379,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const snapshot = this.options.writeThroughL1 ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined) : undefined
     const found =
       texts.length === 1
-        ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
+        ? [this.#known?.ready ? (await this.#lookupL2<T>(texts[0]!))?.entry : await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
         : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), () => texts.map(() => undefined))
     await this.#fillL1(
       snapshot,

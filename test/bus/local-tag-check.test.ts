@@ -40,12 +40,16 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect(hit.entry?.value).toEqual({ name: 'Ada', at: new Date(1) })
     expect(hit.entry?.tier).toBe('l2')
     expect(b.stats().l2LocalChecks).toBe(1)
+    // get (one key) is judged the same way.
+    await b.l1.delete('User:id=1')
+    expect((await b.get('User:id=1'))?.value).toEqual({ name: 'Ada', at: new Date(1) })
+    expect(b.stats().l2LocalChecks).toBe(2)
 
     await a.invalidateTags(['User:id=1'])
     await eventually(() => b.stats().bus!.received >= 1, 'b to hear the invalidation')
     const miss = await l2Read(b, 'User:id=1')
     expect(miss.entry).toBeUndefined()
-    expect(b.stats().l2LocalChecks).toBe(1)
+    expect(b.stats().l2LocalChecks).toBe(2)
   })
 
   it('the writer judges by its own invalidation at once (it hears no message of its own)', async () => {
