@@ -24,7 +24,7 @@ export interface MemoryCacheOptions {
   max?: number
   /** Most bytes kept, as measured by sizeCalculation (default: an estimate of the value's size). */
   maxSize?: number
-  /** Size of one entry in the units of maxSize. */
+  /** Size of one entry in the units of maxSize (given the stored form: the copy, or the text of an entry filled from L2 or kept serialized). */
   sizeCalculation?: (value: unknown, key: string) => number
   /** Largest value stored, in maxSize units; larger values are skipped and counted. Default maxSize / 4 when maxSize is set. */
   maxEntrySize?: number

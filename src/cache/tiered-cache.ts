@@ -587,9 +587,9 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   /**
    * Applies an invalidation to L2. If L2 fails (and is not required) the invalidation is remembered, and
    * L2 is neither read nor written until every remembered invalidation has been replayed: L2 may hold
-   * entries this invalidation should have removed, and serving them would be serving stale data.
+   * entries this invalidation should have removed, and serving them would be serving stale data. Then tells
+   * the other instances. Answers how many entries L2 removed; undefined when the invalidation is owed.
    */
-  /** Invalidates in L2 (or owes it, when L2 fails), then tells the other instances. How many entries it removed; undefined when owed. */
   async #invalidateL2(debt: Debt): Promise<number | undefined> {
     // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
     if (this.#background.size > 0) await this.flush()
@@ -639,7 +639,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     await this.#publish(message)
   }
 
-
   #addDebt(debt: Debt): void {
     this.#debt.push(debt)
     if (this.#debt.length > MAX_DEBT) this.#debt = [{ kind: 'clear' }]
@@ -685,7 +684,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     return snapshot
   }
 }
-
 
 function isBackend(value: unknown): value is CacheBackend {
   return typeof value === 'object' && value !== null && ['get', 'set', 'snapshot', 'invalidateTags'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
