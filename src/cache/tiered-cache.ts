@@ -1,10 +1,10 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, NO_LOCK, type NumberedInvalidations, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
+import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, NO_LOCK, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
-import { EVERYTHING, KnownInvalidations } from './known-invalidations.js'
+import { LocalTagCheck } from './local-tag-check.js'
 import { TieredCacheBuilder } from './tiered-cache-builder.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -119,8 +119,6 @@ type Debt = { kind: 'tags'; tags: string[] } | { kind: 'pattern'; pattern: strin
 const MAX_DEBT = 10_000
 /** Least time between two attempts to replay pending invalidations to a failing L2. */
 const DEBT_RETRY_MS = 1_000
-/** How often the current epoch is read, to notice invalidations whose bus message never came (localTagCheck). */
-const EPOCH_POLL_MS = 1_000
 
 /**
  * Two tiers as one cache: L1 (in-process) in front of L2 (shared). It is itself a CacheBackend, so tiers
@@ -149,13 +147,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   readonly #breaker: CircuitBreaker | undefined
   #skippedByBreaker = 0
   readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0 }
-  /** localTagCheck: what this instance heard of L2's numbered invalidations, and the L2 that numbers them. */
-  readonly #known: KnownInvalidations | undefined
-  readonly #numbered: NumberedInvalidations | undefined
-  #epochPoll: NodeJS.Timeout | undefined
-  /** Counts bus drops, so that an epoch read that overlapped one is not used. */
-  #busDowns = 0
-  #l2LocalChecks = 0
+  /** localTagCheck (with a bus and a RedisCache L2). */
+  readonly #local: LocalTagCheck | undefined
 
   constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
     super()
@@ -185,10 +178,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     this.#stats = new StatsRecorder(this.name)
     this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
     this.bus = options.bus
-    if (this.bus && options.localTagCheck !== false && isNumbered(l2)) {
-      this.#numbered = l2
-      this.#known = new KnownInvalidations()
-    }
+    if (this.bus && options.localTagCheck !== false && isNumbered(l2)) this.#local = new LocalTagCheck(l2, this.bus, (operation, run) => this.#callL2(operation, run))
     this.ready = this.bus ? this.#startBus(this.bus) : Promise.resolve()
   }
 
@@ -199,8 +189,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         onMessage: (message) => this.#applyToL1(message),
         onDown: () => {
           this.#l1Trusted = false
-          this.#busDowns++
-          this.#known?.stop()
+          this.#local?.busDown()
           this.#busStats.connected = false
         },
         onUp: async () => {
@@ -208,7 +197,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
           await this.#l2Usable(true)
           await this.#tier('l1', 'clear (bus reconnected)', () => this.l1.clear(), () => undefined)
           // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
-          await this.#restartKnown()
+          await this.#local?.busUp()
           this.#busStats.connected = true
           this.#l1Trusted = true
         },
@@ -218,48 +207,10 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
-  /** localTagCheck: (re)starts judging L2 entries — from the epoch read now, after subscribing — and polls the epoch. */
-  async #restartKnown(): Promise<void> {
-    if (!this.#known) return
-    if (this.#epochPoll === undefined) {
-      this.#epochPoll = setInterval(() => void this.#readEpoch(), EPOCH_POLL_MS)
-      this.#epochPoll.unref()
-    }
-    await this.#readEpoch()
-  }
-
-  /**
-   * Reads the current epoch: it reveals invalidations not heard of (a gap), or, when not judging yet (the
-   * first read failed), starts from it — safe while the bus has stayed up since before the read, since every
-   * invalidation numbered above it is then heard. A read overlapping a bus drop is thrown away.
-   */
-  async #readEpoch(): Promise<void> {
-    const known = this.#known
-    const numbered = this.#numbered
-    if (!known || !numbered || !this.bus?.connected) return
-    const generation = this.#busDowns
-    let epoch: number
-    try {
-      epoch = await this.#callL2('epoch', () => numbered.currentEpoch())
-    } catch {
-      return // an unreadable epoch reveals nothing; L2 reads go to the check in Redis as needed
-    }
-    if (generation !== this.#busDowns || !this.bus.connected) return
-    if (known.ready) known.observe(epoch)
-    else known.reset(epoch)
-  }
-
-  /** Records numbered invalidations (ours or another instance's) for localTagCheck. */
-  #hear(message: InvalidationMessage): void {
-    if (!this.#known) return
-    if (message.kind === 'tags' && message.epochs) message.tags.forEach((tag, i) => this.#known!.record(message.epochs![i]!, [tag]))
-    else if (message.kind === 'clear' && message.epoch !== undefined) this.#known.record(message.epoch, [EVERYTHING])
-  }
-
   /** Another instance's invalidation, applied to this L1 (its L2 side is already done). */
   async #applyToL1(message: InvalidationMessage): Promise<void> {
     this.#busStats.received++
-    this.#hear(message)
+    this.#local?.hear(message)
     const apply = async () => {
       if (message.kind === 'tags') await this.l1.invalidateTags(message.tags)
       else if (message.kind === 'pattern') await this.l1.invalidatePattern(message.pattern)
@@ -350,26 +301,11 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     return found?.entry !== undefined ? { entry: { ...found.entry, tier: 'l2' } } : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
   }
 
-  /**
-   * L2's answer for one key. With localTagCheck ready: a plain read, judged from the invalidations heard over
-   * the bus; an entry that cannot be judged here (or is stale) is read again with the check inside L2, which
-   * also removes a stale entry. Otherwise: L2's own checked lookup.
-   */
+  /** L2's answer for one key: judged here when localTagCheck can (a plain GET), else L2's own checked lookup. */
   async #lookupL2<T>(text: string): Promise<Lookup<T> | undefined> {
-    const known = this.#known
-    const numbered = this.#numbered
-    if (known?.ready && numbered) {
-      const peeked = await this.#tier<Peeked<T> | 'failed'>('l2', 'get', () => numbered.peek<T>(text), () => 'failed')
-      if (peeked === 'failed') return undefined
-      if (peeked === 'miss') {
-        const epoch = known.snapshotEpoch()
-        if (epoch !== undefined) return { snapshot: numbered.snapshotAt(epoch) }
-      } else if (peeked !== 'unknown' && known.verdict(peeked.epoch, peeked.entry.tags) === 'fresh') {
-        this.#l2LocalChecks++
-        return { entry: peeked.entry }
-      }
-    }
-    return this.#tier('l2', 'get', () => this.l2.lookup<T>(text), () => undefined)
+    const local = this.#local && (await this.#local.lookup<T>(text, (peek) => this.#tier<Peeked<T> | 'failed'>('l2', 'get', peek, () => 'failed')))
+    if (local === 'failed') return undefined
+    return local ?? this.#tier('l2', 'get', () => this.l2.lookup<T>(text), () => undefined)
   }
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
@@ -379,7 +315,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const snapshot = this.options.writeThroughL1 ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined) : undefined
     const found =
       texts.length === 1
-        ? [this.#known?.ready ? (await this.#lookupL2<T>(texts[0]!))?.entry : await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
+        ? [this.#local?.known.ready ? (await this.#lookupL2<T>(texts[0]!))?.entry : await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
         : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), () => texts.map(() => undefined))
     await this.#fillL1(
       snapshot,
@@ -503,7 +439,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       ...this.#stats.snapshot(),
       l1Hits: this.#l1Hits,
       l2Hits: this.#l2Hits,
-      l2LocalChecks: this.#l2LocalChecks,
+      l2LocalChecks: this.#local?.checks ?? 0,
       invalidationsByKind: { ...this.#invalidationsByKind },
       errorsByTier: { ...this.#errorsByTier },
       pendingL2Invalidations: this.#debt.length,
@@ -536,8 +472,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#epochPoll)
-    this.#known?.stop()
+    this.#local?.close()
     await this.flush()
     await Promise.allSettled([this.l1.close(), this.l2.close(), this.bus?.close()])
   }
@@ -616,7 +551,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * judge entries by it — and the message that tells the other instances. Used first-hand and for replays.
    */
   async #applyToL2(debt: Debt): Promise<{ message: InvalidationMessage; removed: number }> {
-    const numbered = this.#known ? this.#numbered : undefined
+    const numbered = this.#local?.numbered
     switch (debt.kind) {
       case 'tags':
         if (numbered) return { message: { kind: 'tags', tags: debt.tags, epochs: await numbered.invalidateTagsNumbered(debt.tags) }, removed: 0 }
@@ -635,7 +570,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   /** What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is published. */
   async #announce(message: InvalidationMessage): Promise<void> {
-    this.#hear(message)
+    this.#local?.hear(message)
     await this.#publish(message)
   }
 
