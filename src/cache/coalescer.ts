@@ -14,6 +14,11 @@ export class Coalescer {
     return { promise, joined: false }
   }
 
+  /** Whether a task is running for `key`. */
+  has(key: string): boolean {
+    return this.#inFlight.has(key)
+  }
+
   get size(): number {
     return this.#inFlight.size
   }

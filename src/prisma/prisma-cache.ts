@@ -1,4 +1,5 @@
-import { type CacheBackend, type CacheSnapshot, NO_LOCK } from '../cache/backend.js'
+import { LRUCache } from 'lru-cache'
+import { type CacheBackend, type CacheEntry, type CacheSnapshot, NO_LOCK } from '../cache/backend.js'
 import { Coalescer } from '../cache/coalescer.js'
 import { cloneValue } from '../cache/clone.js'
 import { CacheTierError } from '../cache/errors.js'
@@ -62,6 +63,8 @@ interface Filled<T> {
   value: T
   tags: readonly string[]
   coalesced: boolean
+  /** Whether the result was handed to the cache (a snapshot was available). */
+  stored: boolean
 }
 
 /** One read ready to run through the cache. */
@@ -85,6 +88,12 @@ export class PrismaCache {
   readonly namespace: string
   readonly #options: ResolvedExtensionOptions
   readonly #coalescer = new Coalescer()
+  /**
+   * Flights (key@snapshot version) that stored their result in the last second. A reader whose lookup missed
+   * before such a fill landed, and that arrives once the flight is over, reads the cache again instead of
+   * querying: "N concurrent misses, one query" holds however late the cache's answers to the N lookups come.
+   */
+  readonly #recentFills = new LRUCache<string, true>({ max: 10_000, ttl: 1_000 })
   readonly #stats = new Map<string, ModelStats>()
   readonly #writes = new Map<string, number>()
 
@@ -129,10 +138,22 @@ export class PrismaCache {
     const model = read.plan.model.name
     const stats = this.#model(model)
     const key = read.option.key ?? read.plan.key.toString()
-    const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
-    const hit = found?.entry
     // A cached null is not an answer for the OrThrow variants: they ask the database, which throws.
-    if (hit !== undefined && !(read.orThrow && hit.value === null)) {
+    const usable = (entry: CacheEntry<T> | undefined) => (entry !== undefined && !(read.orThrow && entry.value === null) ? entry : undefined)
+    const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
+    let hit = usable(found?.entry)
+    let snapshot: CacheSnapshot | undefined
+    let flight = ''
+    if (hit === undefined) {
+      // Readers share one query only if they saw the same invalidation history (the snapshot version): a reader
+      // arriving after a write must not be handed the answer of a query that started before it.
+      snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
+      flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
+      if (!this.#coalescer.has(flight) && this.#recentFills.has(flight)) {
+        hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined))?.entry)
+      }
+    }
+    if (hit !== undefined) {
       // Stale-while-revalidate: entries live ttl + swr; in the last swr seconds they are served at once while
       // one background refresh runs. An invalidated entry never gets here (the tag check comes first).
       const stale = read.option.swr > 0 && hit.remainingTtlMs <= read.option.swr * 1000
@@ -145,12 +166,9 @@ export class PrismaCache {
       return { data: hit.value, info }
     }
     stats.misses++
-    // Readers share one query only if they saw the same invalidation history (the snapshot version): a reader
-    // arriving after a write must not be handed the answer of a query that started before it.
-    const snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
-    const flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
     const { promise, joined } = this.#coalescer.run(flight, () => this.#fill(read, query, snapshot))
     const filled = await promise
+    if (!joined && filled.stored) this.#recentFills.set(flight, true)
     const info: CacheInfo = { source: joined || filled.coalesced ? 'coalesced' : 'db', key, tags: filled.tags, ttlLeftMs: (read.option.ttl + read.option.swr) * 1000 }
     this.#observe(model, read.plan.operation, info)
     return { data: joined ? cloneValue(filled.value) : filled.value, info }
@@ -179,7 +197,7 @@ export class PrismaCache {
         const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
         if (found?.entry !== undefined && !(read.orThrow && found.entry.value === null)) {
           this.#model(model).coalesced++
-          return { value: found.entry.value, tags: found.entry.tags, coalesced: true }
+          return { value: found.entry.value, tags: found.entry.tags, coalesced: true, stored: false }
         }
       }
       return this.#queryAndStore(read, query, taken)
@@ -197,12 +215,13 @@ export class PrismaCache {
     const snapshot = taken ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
     const value = await query()
     const tags = [...resultTags(read.plan, value), ...read.option.tags]
-    if (snapshot !== undefined) {
+    const stored = snapshot !== undefined
+    if (stored) {
       const ttl = read.option.ttl + read.option.swr
       const l2Write = this.#options.backgroundFill ? ('async' as const) : undefined
       await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot, ...(l2Write ? { l2Write } : {}) }), undefined)
     }
-    return { value, tags, coalesced: false }
+    return { value, tags, coalesced: false, stored }
   }
 
   /** One background refresh per key on this instance; its failure is reported, never thrown at a reader. */

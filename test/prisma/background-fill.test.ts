@@ -75,4 +75,22 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     expect(read.info.source).toBe('db')
     expect(c.counter.queries).toBe(1)
   })
+  it('a reader whose lookup missed before a fill landed, answered after the flight ended, reads that fill: one query', async () => {
+    const user = await seedUser()
+    const redis = new RedisCache({ client: redisClient(), prefix: uniquePrefix() })
+    const a = instance(redis)
+    // B's L2 read misses, then is held; meanwhile A queries and fills; then B's answer (a miss) arrives.
+    let release!: () => void
+    a.l2.gate = new Promise<void>((resolve) => (release = resolve))
+    const late = a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).withCacheInfo()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    a.l2.gate = undefined
+    expect((await a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('Ada')
+    release()
+    const read = await late
+    expect(read.data?.name).toBe('Ada')
+    expect(read.info.source).toBe('l1')
+    expect(a.counter.queries).toBe(1)
+  })
 })
+
