@@ -118,9 +118,9 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
     /** One implementation for every cached read method; the typed signatures are below. */
     function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
       const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
-      const delegate = ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate
       const { cache: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown> & CacheArgs
-      const query = () => delegate[operation]!(rest)
+      // The parent client's delegate is looked up only when the query runs: a hit never needs it.
+      const query = () => (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
       let planned
       try {
         planned = engine.planRead(ctx.$name, operation, cacheArg, rest, ctx.$parent[TRANSACTION_SCOPE] !== undefined)
