@@ -71,6 +71,11 @@ export interface SetOptions {
    * copying `value` now, and decode it when the entry is first read (MemoryCache does).
    */
   encoded?: EncodedValue
+  /**
+   * The value is a private copy nobody else holds or will change (TieredCache's copy for a write-behind): a tier
+   * that keeps copies may keep this one as it is.
+   */
+  owned?: boolean
 }
 
 export interface GetOrSetOptions {

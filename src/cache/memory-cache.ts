@@ -163,7 +163,7 @@ export class MemoryCache extends BaseCache {
       this.#lru.delete(text)
       return
     }
-    const stored = this.#pack(value, options.encoded)
+    const stored = this.#mode === 'clone' && options.owned === true && options.encoded === undefined ? value : this.#pack(value, options.encoded)
     const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.text : stored, text)
     if (size > this.#maxEntrySize) {
       // The old value (if any) is out of date too: drop it rather than keep serving it.

@@ -352,14 +352,19 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       if (l2Write !== 'sync' && l2Write !== 'async') throw new TypeError(`TieredCache.set(${key}): l2Write must be 'sync' or 'async', got ${String(l2Write)}`)
       const tags = tagTexts(item.options.tags)
       const snapshot = this.#ownSnapshot(item.options.snapshot)
+      const toL1 = snapshot === undefined || snapshot.l1 !== undefined
+      const toL2 = this.options.writeThroughL2 && (snapshot === undefined || snapshot.l2 !== undefined)
+      // Written to L2 later: from a copy taken now, or a caller mutating its value meanwhile would change what L2
+      // stores. L1 keeps that same copy (it is nobody else's), so a write-behind costs one copy, not two.
+      const copy = toL2 && l2Write === 'async' ? cloneValue(item.value) : undefined
       // A tier whose snapshot failed cannot store race-safely: skip it (the other tier still gets the value).
-      if (snapshot === undefined || snapshot.l1 !== undefined) {
-        l1Items.push({ key, value: item.value, options: { ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl), tags, ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}) } })
+      if (toL1) {
+        const options = { ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl), tags, ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}) }
+        l1Items.push(copy === undefined ? { key, value: item.value, options } : { key, value: copy, options: { ...options, owned: true } })
       }
-      if (this.options.writeThroughL2 && (snapshot === undefined || snapshot.l2 !== undefined)) {
+      if (toL2) {
         const options = { ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl), tags, ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}) }
-        // Written later: from a copy taken now, or a caller mutating its value meanwhile would change what L2 stores.
-        if (l2Write === 'async') l2Later.push({ key, value: cloneValue(item.value), options })
+        if (copy !== undefined) l2Later.push({ key, value: copy, options })
         else l2Now.push({ key, value: item.value, options })
       }
     }

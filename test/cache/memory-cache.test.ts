@@ -119,3 +119,19 @@ describe('MemoryCache values written with their serialized text (encoded, as fro
     expect(cache.stats().errors).toBe(1)
   })
 })
+
+describe('MemoryCache owned values', () => {
+  it('keeps a value written as owned as it is (the writer promised nobody holds it), and still copies on read', async () => {
+    const cache = new MemoryCache()
+    const owned = { n: 1 }
+    await cache.set('owned', owned, { ttl: 60, owned: true })
+    const plain = { n: 1 }
+    await cache.set('plain', plain, { ttl: 60 })
+    // Breaking the promise shows what was kept: the object itself, against a copy.
+    owned.n = 2
+    plain.n = 2
+    expect((await cache.get<{ n: number }>('owned'))?.value).toEqual({ n: 2 })
+    expect((await cache.get<{ n: number }>('plain'))?.value).toEqual({ n: 1 })
+    expect((await cache.get('owned'))?.value).not.toBe(owned)
+  })
+})
