@@ -11,6 +11,7 @@
  *
  *   no cache                    the plain client
  *   ours                        cacheExtension over TieredCache(MemoryCache, RedisCache), `cache: 60` on reads
+ *   ours-bus                    the same with a RedisBus and an L1 of 200 entries: many L2 hits, judged in process (localTagCheck)
  *   prisma-extension-redis      v5, auto caching, our superjson as its transformer, `invalidateOnWrite: true`
  *   prisma-extension-redis      the same with `auto: true` (bench/prisma.bench.ts's configuration): no write
  *     (auto: true)              invalidation at all
@@ -27,7 +28,7 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
-import { cacheExtension, defaultSerializer, MemoryCache, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
+import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
 import { POSTS_PER_USER, seedUsers } from './seed.js'
 import { type BenchContext, type ExtraTable, fromSamples, type Library, num, type Result, type SuiteOutput } from './report.js'
@@ -127,6 +128,8 @@ interface Variant {
   hitDetail?: () => string
   /** Redis key patterns of this variant, removed after it ran. */
   patterns: string[]
+  /** Releases what the variant holds (a bus's subscriber connection), after it ran. */
+  close?: () => Promise<void>
 }
 
 interface Measured {
@@ -190,12 +193,24 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
       mustBeFresh: [undefined],
       patterns: [],
     })
-    {
-      const tiered = new TieredCache(new MemoryCache(), new RedisCache({ client: oursRedis, prefix: prefix('ours:') }))
+    for (const withBus of [false, true]) {
+      // With a bus, L2 entries are judged from the invalidations heard (localTagCheck, a plain GET); with one
+      // instance those are its own. Its L1 is kept small (200 entries for 1,000 users) so that many reads are L2
+      // hits judged that way, under the stale-read check below.
+      const id = withBus ? 'ours-bus' : 'ours'
+      const keyPrefix = prefix(`${id}:`)
+      const tiered = new TieredCache(new MemoryCache(withBus ? { max: 200 } : {}), new RedisCache({ client: oursRedis, prefix: keyPrefix }), withBus ? { bus: new RedisBus({ client: oursRedis, prefix: keyPrefix }) } : {})
+      if (withBus) {
+        const deadline = performance.now() + 5000
+        while (tiered.stats().bus?.connected !== true) {
+          if (performance.now() > deadline) throw new Error('workload: the bus did not come up')
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      }
       const client = base.$extends(cacheExtension({ cache: tiered, ttl: TTL_SECONDS }))
       variants.push({
-        id: 'ours',
-        label: 'ours: TieredCache(MemoryCache, RedisCache), cache: 60',
+        id,
+        label: withBus ? 'ours: TieredCache(MemoryCache max 200, RedisCache, bus), cache: 60' : 'ours: TieredCache(MemoryCache, RedisCache), cache: 60',
         library: 'prisma-tiered-cache',
         client,
         read: async (id) => {
@@ -207,9 +222,10 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
         mustBeFresh: ['cache', 'query'],
         hitDetail: () => {
           const s = tiered.stats()
-          return `${s.l1Hits} L1 + ${s.l2Hits} L2 hits, ${s.misses} misses`
+          return `${s.l1Hits} L1 + ${s.l2Hits} L2 hits${withBus ? ` (${s.l2LocalChecks} judged locally)` : ''}, ${s.misses} misses`
         },
-        patterns: [`${prefix('ours:')}*`],
+        patterns: [`${keyPrefix}*`],
+        ...(withBus ? { close: () => tiered.close() } : {}),
       })
     }
     const superjson = { serialize: (value: unknown) => defaultSerializer.serialize(value), deserialize: (value: unknown) => defaultSerializer.deserialize(String(value)) }
@@ -359,6 +375,7 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
         } while (cursor !== '0')
       }
       if (removed > 0) ctx.log(`workload: removed ${removed} keys of ${variant.id}`)
+      await variant.close?.()
     }
     if (perErrors.length > 0) {
       const first = perErrors[0]
@@ -412,11 +429,10 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
       if (m.variant.library !== 'prisma-extension-redis') continue
       notes.push(`${m.variant.label}: stale reads ${staleText(m)} reads of an id after a completed write to it (${m.readsChecked.toLocaleString('en-US')} reads checked)${m.stale > 0 ? `, on ${m.staleIds.size} ids` : ''}.`)
     }
-    const ours = measured.find((m) => m.variant.id === 'ours')
-    if (ours) {
+    for (const ours of measured.filter((m) => m.variant.library === 'prisma-tiered-cache')) {
       const joined = ours.staleBySource.get('joined') ?? 0
       notes.push(
-        `ours: stale reads ${staleText(ours)} reads of an id after a completed write to it (${ours.readsChecked.toLocaleString('en-US')} reads checked); a stale read served from L1 or L2, or from a query of its own, would have failed the run. ${
+        `${ours.variant.label}: stale reads ${staleText(ours)} reads of an id after a completed write to it (${ours.readsChecked.toLocaleString('en-US')} reads checked); a stale read served from L1 or L2, or from a query of its own, would have failed the run. ${
           joined > 0
             ? `The ${joined} stale reads were all misses that joined (in-process single-flight, info.source 'coalesced') a query of the same id that had started before the write: they got that query's pre-write row. The row itself was not stored (its snapshot predates the invalidation), so no later read saw it — the end check agrees.`
             : 'None: no read joined a query that had started before a write.'
