@@ -25,6 +25,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
 import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { type Provider, startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
+import { envNumber } from './env.js'
 import { POSTS_PER_USER, seedUsers } from './seed.js'
 import { type BenchContext, fromSamples, type Result, type RowMeta, type SuiteOutput, type TargetCheck } from './report.js'
 import { interleave, type TimedTask } from './timing.js'
@@ -34,7 +35,6 @@ const TTL_SECONDS = 60
 const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql']
 const PROVIDER_LABEL: Record<Provider, string> = { sqlite: 'SQLite', postgresql: 'PostgreSQL' }
 const PROVIDER_SHORT: Record<Provider, string> = { sqlite: 'sqlite', postgresql: 'pg' }
-
 
 interface Shape {
   id: 'row' | 'posts'
@@ -51,15 +51,6 @@ interface UserDelegate {
   findUnique(args: Record<string, unknown>): PromiseLike<unknown>
 }
 const users = (client: unknown) => (client as { user: UserDelegate }).user
-
-/** BENCH_PRISMA_TIME_MS / BENCH_PRISMA_WARMUP_MS override run.ts's BENCH_TIME_MS / BENCH_WARMUP_MS for this suite only. */
-function knob(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`)
-  return value
-}
 
 function seed(base: TestPrismaClient): Promise<number[]> {
   return seedUsers(base, { users: USERS, emailPrefix: 'bench', profiles: true })
@@ -81,7 +72,7 @@ interface Counted {
 }
 
 export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
-  const timing = { timeMs: knob('BENCH_PRISMA_TIME_MS', ctx.timeMs), warmupMs: knob('BENCH_PRISMA_WARMUP_MS', ctx.warmupMs) }
+  const timing = { timeMs: envNumber('BENCH_PRISMA_TIME_MS', ctx.timeMs), warmupMs: envNumber('BENCH_PRISMA_WARMUP_MS', ctx.warmupMs) }
   const results: Result[] = []
   const notes: string[] = []
   const targets: TargetCheck[] = []

@@ -19,6 +19,7 @@ import { Redis } from 'ioredis'
 import { startRedisServer } from '../test/support/redis.js'
 import { writeFileSync } from 'node:fs'
 import { busScenarios } from './bus.bench.js'
+import { envNumber } from './env.js'
 import { cacheScenarios } from './cache.bench.js'
 import { mainChart } from './chart.js'
 import { prismaScenarios } from './prisma.bench.js'
@@ -31,14 +32,6 @@ const SUITES: Suite[] = [
   { title: 'Read-heavy mixed workload on PostgreSQL: throughput and staleness', file: 'bench/workload.bench.ts', run: workloadScenarios },
   { title: 'Invalidation bus (src/bus): propagation between instances', file: 'bench/bus.bench.ts', run: busScenarios },
 ]
-
-function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`)
-  return value
-}
 
 async function main(): Promise<void> {
   const started = performance.now()

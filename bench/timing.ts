@@ -18,6 +18,8 @@
  *   charged to whichever task happens to come after a task that does not use it.
  */
 
+import { prng } from './prng.js'
+
 export interface TimedTask {
   name: string
   fn: () => unknown
@@ -32,17 +34,6 @@ export interface InterleaveOptions {
   warmupMs: number
   /** Length of one task's turn in ms. Default 5. */
   sliceMs?: number
-}
-
-/** mulberry32: a small seeded generator, so a run's task orders can be reproduced. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** A shuffled copy (Fisher–Yates). */
@@ -60,7 +51,7 @@ export async function interleave(tasks: readonly TimedTask[], options: Interleav
   const slice = BigInt(Math.round((options.sliceMs ?? 5) * 1e6))
   const samples = new Map(tasks.map((t) => [t.name, [] as number[]]))
   const spent = new Map(tasks.map((t) => [t.name, 0n]))
-  const random = seeded(0x5eed)
+  const random = prng(0x5eed)
 
   const turn = async (task: TimedTask, record: boolean): Promise<void> => {
     const own = samples.get(task.name)!

@@ -30,6 +30,8 @@ import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
 import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
+import { envNumber } from './env.js'
+import { prng } from './prng.js'
 import { POSTS_PER_USER, seedUsers } from './seed.js'
 import { type BenchContext, type ExtraTable, fromSamples, type Library, num, type Result, type SuiteOutput } from './report.js'
 
@@ -38,28 +40,6 @@ const ZIPF_S = 1.1
 const WRITE_SHARE = 0.05
 const TTL_SECONDS = 60
 const SEED = 0x5eed
-
-
-/** BENCH_WORKLOAD_MS (timed run per variant), BENCH_WORKLOAD_WARMUP_MS, BENCH_WORKLOAD_CONCURRENCY. */
-function knob(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`)
-  return value
-}
-
-/** mulberry32: a small seeded PRNG, so every variant draws the same sequence of operations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Zipf over ranks 0..n-1: P(rank k) ∝ 1 / (k + 1)^s, sampled by binary search over the cumulative distribution. */
 export class ZipfSampler {
@@ -156,9 +136,9 @@ function staleText(m: Measured): string {
 }
 
 export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput> {
-  const durationMs = knob('BENCH_WORKLOAD_MS', 5000)
-  const warmupMs = knob('BENCH_WORKLOAD_WARMUP_MS', 1000)
-  const concurrency = Math.round(knob('BENCH_WORKLOAD_CONCURRENCY', 16))
+  const durationMs = envNumber('BENCH_WORKLOAD_MS', 5000)
+  const warmupMs = envNumber('BENCH_WORKLOAD_WARMUP_MS', 1000)
+  const concurrency = Math.round(envNumber('BENCH_WORKLOAD_CONCURRENCY', 16))
   registerPrismaTypes(defaultSerializer)
   const oursRedis = await ctx.client('workload-ours')
   const perRedis = await ctx.client('workload-prisma-extension-redis')
@@ -341,7 +321,6 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
       ops = timed.ops
       const hitRatio = variant.id === 'plain' ? undefined : fromCache / reads.length
       const hitDetail = variant.hitDetail?.()
-
 
       // End check: for a sample of ids (the 20 hottest and every 37th), the variant's read equals the database's.
       let endCheck = 'not a cache'
