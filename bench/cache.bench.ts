@@ -19,6 +19,7 @@ import vm from 'node:vm'
 import { Bench } from 'tinybench'
 import { GET_CHECKED } from '../src/cache/redis/scripts.js'
 import { cloneValue, defaultSerializer, MemoryCache, type MemoryValueMode, RedisCache, TieredCache } from '../src/index.js'
+import { removeKeys } from './cleanup.js'
 import { type BenchUser, makeUser, userTags } from './payload.js'
 import { type BenchContext, type Copies, fromSamples, fromTask, num, type Result, type RowMeta, type SuiteOutput } from './report.js'
 import { interleave, type TimedTask } from './timing.js'
@@ -448,13 +449,7 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   }
 
   // ---- cleanup: this run's keys only -----------------------------------------------------------------
-  let removed = 0
-  let cursor = '0'
-  do {
-    const [next, found] = await rawClient.scan(cursor, 'MATCH', `bench:${ctx.runId}:*`, 'COUNT', 1000)
-    cursor = next
-    if (found.length > 0) removed += await rawClient.unlink(...found)
-  } while (cursor !== '0')
+  const removed = await removeKeys(rawClient, [`bench:${ctx.runId}:*`])
   ctx.log(`removed ${removed} keys under bench:${ctx.runId}:`)
   return { results, notes }
 }

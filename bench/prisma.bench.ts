@@ -25,6 +25,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
 import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { type Provider, startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
+import { removeKeys } from './cleanup.js'
 import { envNumber } from './env.js'
 import { POSTS_PER_USER, seedUsers } from './seed.js'
 import { type BenchContext, fromSamples, type Result, type RowMeta, type SuiteOutput, type TargetCheck } from './report.js'
@@ -390,15 +391,7 @@ export async function prismaScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   }
 
   // ---- cleanup: this suite's keys only (run.ts's cache suite cleans its own) ---------------------------
-  let removed = 0
-  for (const pattern of [`bench:${ctx.runId}:prisma-*`, `bench:${ctx.runId}:raw-*`, ...perPrefixes.map((p) => `${p}:*`)]) {
-    let cursor = '0'
-    do {
-      const [nextCursor, found] = await rawClient.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-      cursor = nextCursor
-      if (found.length > 0) removed += await rawClient.unlink(...found)
-    } while (cursor !== '0')
-  }
+  const removed = await removeKeys(rawClient, [`bench:${ctx.runId}:prisma-*`, `bench:${ctx.runId}:raw-*`, ...perPrefixes.map((p) => `${p}:*`)])
   ctx.log(`prisma: removed ${removed} keys`)
   return { results, notes, targets }
 }

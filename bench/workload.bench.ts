@@ -30,6 +30,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
 import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
+import { removeKeys } from './cleanup.js'
 import { envNumber } from './env.js'
 import { prng } from './prng.js'
 import { POSTS_PER_USER, seedUsers } from './seed.js'
@@ -344,15 +345,7 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
       measured.push({ variant, reads, writes, ops, elapsedMs: timed.elapsedMs, readsChecked, readsAfterWrite, stale, staleBySource, staleIds, hitRatio, hitDetail, endCheck })
 
       // This variant's keys go before the next one runs (prisma-extension-redis SCANs the keyspace on every write).
-      let removed = 0
-      for (const pattern of variant.patterns) {
-        let cursor = '0'
-        do {
-          const [nextCursor, found] = await rawRedis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
-          cursor = nextCursor
-          if (found.length > 0) removed += await rawRedis.unlink(...found)
-        } while (cursor !== '0')
-      }
+      const removed = await removeKeys(rawRedis, variant.patterns)
       if (removed > 0) ctx.log(`workload: removed ${removed} keys of ${variant.id}`)
       await variant.close?.()
     }
