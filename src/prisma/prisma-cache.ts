@@ -138,10 +138,8 @@ export class PrismaCache {
     const model = read.plan.model.name
     const stats = this.#model(model)
     const key = read.option.key ?? read.plan.key.toString()
-    // A cached null is not an answer for the OrThrow variants: they ask the database, which throws.
-    const usable = (entry: CacheEntry<T> | undefined) => (entry !== undefined && !(read.orThrow && entry.value === null) ? entry : undefined)
     const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
-    let hit = usable(found?.entry)
+    let hit = usable(found?.entry, read.orThrow)
     let snapshot: CacheSnapshot | undefined
     let flight = ''
     if (hit === undefined) {
@@ -150,7 +148,7 @@ export class PrismaCache {
       snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
       flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
       if (!this.#coalescer.has(flight) && this.#recentFills.has(flight)) {
-        hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined))?.entry)
+        hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined))?.entry, read.orThrow)
       }
     }
     if (hit !== undefined) {
@@ -195,9 +193,10 @@ export class PrismaCache {
       while (performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10))
         const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
-        if (found?.entry !== undefined && !(read.orThrow && found.entry.value === null)) {
+        const entry = usable(found?.entry, read.orThrow)
+        if (entry !== undefined) {
           this.#model(model).coalesced++
-          return { value: found.entry.value, tags: found.entry.tags, coalesced: true, stored: false }
+          return { value: entry.value, tags: entry.tags, coalesced: true, stored: false }
         }
       }
       return this.#queryAndStore(read, query, taken)
@@ -316,4 +315,9 @@ export class PrismaCache {
       // A throwing onError must not fail the query either.
     }
   }
+}
+
+/** An entry that answers the read: a cached null is not an answer for the OrThrow variants (they ask the database, which throws). */
+function usable<T>(entry: CacheEntry<T> | undefined, orThrow: boolean): CacheEntry<T> | undefined {
+  return entry !== undefined && !(orThrow && entry.value === null) ? entry : undefined
 }
