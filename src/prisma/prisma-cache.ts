@@ -89,11 +89,13 @@ export class PrismaCache {
   readonly #options: ResolvedExtensionOptions
   readonly #coalescer = new Coalescer()
   /**
-   * Flights (key@snapshot version) that stored their result in the last second. A reader whose lookup missed
-   * before such a fill landed, and that arrives once the flight is over, reads the cache again instead of
-   * querying: "N concurrent misses, one query" holds however late the cache's answers to the N lookups come.
+   * Flights (key@snapshot version) that stored their result in the last second, with when they ended. A reader
+   * whose lookup started before such a flight ended, and that arrives once it is over, reads the cache again
+   * instead of querying: "N concurrent misses, one query" holds however late the cache's answers to the N
+   * lookups come. A reader whose lookup started later missed an entry that was already gone (evicted,
+   * deleted): it queries at once.
    */
-  readonly #recentFills = new LRUCache<string, true>({ max: 10_000, ttl: 1_000 })
+  readonly #recentFills = new LRUCache<string, number>({ max: 10_000, ttl: 1_000 })
   readonly #stats = new Map<string, ModelStats>()
   readonly #writes = new Map<string, number>()
 
@@ -138,6 +140,7 @@ export class PrismaCache {
     const model = read.plan.model.name
     const stats = this.#model(model)
     const key = read.option.key ?? read.plan.key.toString()
+    const lookupStarted = performance.now()
     const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
     let hit = usable(found?.entry, read.orThrow)
     let snapshot: CacheSnapshot | undefined
@@ -147,7 +150,7 @@ export class PrismaCache {
       // arriving after a write must not be handed the answer of a query that started before it.
       snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
       flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
-      if (!this.#coalescer.has(flight) && this.#recentFills.has(flight)) {
+      if (!this.#coalescer.has(flight) && lookupStarted < (this.#recentFills.get(flight) ?? -Infinity)) {
         hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined))?.entry, read.orThrow)
       }
     }
@@ -166,7 +169,7 @@ export class PrismaCache {
     stats.misses++
     const { promise, joined } = this.#coalescer.run(flight, () => this.#fill(read, query, snapshot))
     const filled = await promise
-    if (!joined && filled.stored) this.#recentFills.set(flight, true)
+    if (!joined && filled.stored) this.#recentFills.set(flight, performance.now())
     const info: CacheInfo = { source: joined || filled.coalesced ? 'coalesced' : 'db', key, tags: filled.tags, ttlLeftMs: (read.option.ttl + read.option.swr) * 1000 }
     this.#observe(model, read.plan.operation, info)
     return { data: joined ? cloneValue(filled.value) : filled.value, info }

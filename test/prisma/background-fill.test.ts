@@ -92,5 +92,19 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     expect(read.info.source).toBe('l1')
     expect(a.counter.queries).toBe(1)
   })
+
+  it('a key missed again soon after its fill (the entry deleted meanwhile) is read from the cache once, then queried', async () => {
+    const user = await seedUser()
+    const a = instance(new RedisCache({ client: redisClient(), prefix: uniquePrefix() }))
+    const args = { where: { id: user.id } }
+    await a.prisma.user.findUnique({ ...args, cache: 60 })
+    await a.prisma.$cache.flush()
+    await a.prisma.$cache.invalidate({ keys: [a.prisma.$cache.keyFor('User', 'findUnique', args)] })
+    a.l2.log.length = 0
+    const read = await a.prisma.user.findUnique({ ...args, cache: 60 }).withCacheInfo()
+    expect(read.info.source).toBe('db')
+    expect(a.l2.log.filter((call) => call === 'get')).toHaveLength(1)
+    expect(a.counter.queries).toBe(2)
+  })
 })
 
