@@ -44,6 +44,16 @@ export interface CacheSnapshot {
  */
 export type Lookup<T> = { entry: CacheEntry<T>; snapshot?: undefined } | { entry?: undefined; snapshot: CacheSnapshot }
 
+/** What a reader may tell {@link CacheBackend.lookup} about the entry it expects. */
+export interface LookupOptions {
+  /**
+   * The tags the entry is expected to carry (a superset is fine). RedisCache then reads their invalidation
+   * records in the same plain MGET as the entry and judges it in process, instead of running its check script.
+   * An entry carrying any other tag is checked the usual way: a wrong guess costs a round trip, never a stale read.
+   */
+  expectedTags?: readonly string[]
+}
+
 /** A lock held on a key (see {@link CacheBackend.lock}). */
 export interface CacheLock {
   /** Releases it if this holder still owns it (it may have expired). */
@@ -118,7 +128,7 @@ export interface CacheBackend {
    * A get that, on a miss, also returns a snapshot for the write that will follow (read-through callers).
    * Remote tiers answer both in one round trip.
    */
-  lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>>
+  lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>>
 
   /** Reads several keys in one batch (one pipeline per Redis node); results in the order of `keys`. */
   getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>>

@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, GetOrSetOptions, Lookup, SetManyItem, SetOptions } from './backend.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, GetOrSetOptions, Lookup, LookupOptions, SetManyItem, SetOptions } from './backend.js'
 import { cloneValue } from './clone.js'
 import { Coalescer } from './coalescer.js'
 import { type KeyLike, keyText } from './key.js'
@@ -28,7 +28,7 @@ export abstract class BaseCache implements CacheBackend {
   abstract close(): Promise<void>
 
   /** get, then snapshot on a miss (backends that can do both at once override this). */
-  async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
+  async lookup<T = unknown>(key: KeyLike, _options?: LookupOptions): Promise<Lookup<T>> {
     const entry = await this.get<T>(key)
     return entry !== undefined ? { entry } : { snapshot: await this.snapshot() }
   }

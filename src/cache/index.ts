@@ -1,5 +1,5 @@
 /** The generic cache: knows nothing of Prisma (importable alone as `prisma-tiered-cache/cache`). */
-export { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type EncodedValue, type GetOrSetOptions, isNumbered, type Lookup, NO_LOCK, type NumberedInvalidations, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
+export { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type EncodedValue, type GetOrSetOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type NumberedInvalidations, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
 export { BaseCache } from './base-cache.js'
 export { cloneValue } from './clone.js'
 export { CacheTierError, CacheTimeoutError, type TierName } from './errors.js'

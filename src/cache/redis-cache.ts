@@ -1,12 +1,13 @@
 import slotOf from 'cluster-key-slot'
 import { Cluster, Redis, type ChainableCommander } from 'ioredis'
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
+import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
+import { headerPrefix, isStale, parseHeader } from './redis/entry.js'
 import { RedisKeyspace } from './redis/keyspace.js'
 import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, RELEASE_LOCK, type RedisScript, SET_NOW } from './redis/scripts.js'
 import { defaultSerializer, type Serializer } from './serializer.js'
@@ -47,6 +48,9 @@ export interface RedisHealth {
   latencyMs?: number
   error?: string
 }
+
+/** Beyond this many expected tags a lookup runs the read script (an MGET that long is no cheaper). */
+const MAX_EXPECTED_TAGS = 64
 
 class RedisSnapshot implements CacheSnapshot {
   constructor(
@@ -121,13 +125,22 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return (await this.lookup<T>(key)).entry
   }
 
-  /** One round trip on a standalone server (the read script returns the epoch on a miss); two in parallel on a cluster. */
-  override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
+  /**
+   * One round trip on a standalone server: an MGET of the entry, the epoch and the expected tags' epochs when
+   * the caller names them (`expectedTags`), else the read script (both return the epoch on a miss: the snapshot
+   * for the write that follows). Two in parallel on a cluster.
+   */
+  override async lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
     if (this.#cluster) {
       const [[entry], snapshot] = await Promise.all([this.getMany<T>([key]), this.snapshot()])
       return entry !== undefined ? { entry } : { snapshot }
     }
     const text = keyText(key)
+    const expected = options?.expectedTags
+    if (expected !== undefined && expected.length <= MAX_EXPECTED_TAGS) {
+      const judged = await this.#lookupExpecting<T>(text, expected)
+      if (judged !== undefined) return judged
+    }
     const reply = await this.#timed(this.#stats.read, () =>
       this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch])),
     )
@@ -136,6 +149,35 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     if (entry !== undefined) return { entry }
     const epoch = Array.isArray(reply) && typeof reply[0] === 'number' ? String(reply[1]) : undefined
     return { snapshot: epoch === undefined ? await this.snapshot() : new RedisSnapshot(this, epoch, performance.now()) }
+  }
+
+  /**
+   * `MGET entry everything-tag epoch tag…`: one plain command, atomic like the script, judged here. Undefined
+   * when it cannot judge: the entry carries a tag that was not expected, or is corrupt or has no expiresAt (the
+   * script then checks it, and removes it if corrupt).
+   */
+  async #lookupExpecting<T>(text: string, expected: readonly string[]): Promise<Lookup<T> | undefined> {
+    const data = this.keyspace.data(text)
+    const keys = [data, this.keyspace.all, this.keyspace.epoch]
+    for (const tag of expected) keys.push(this.keyspace.tag(tag))
+    const reply = await this.#timed(this.#stats.read, () => this.#withTimeout('get', this.client.mget(keys)))
+    const [stored, everything, epoch] = reply
+    const miss = () => ({ snapshot: this.snapshotAt(Number(epoch ?? 0)) })
+    if (stored === null || stored === undefined) {
+      this.#miss()
+      return miss()
+    }
+    const header = parseHeader(stored)
+    if (header?.expiresAt === undefined || !header.tags.every((tag) => expected.includes(tag))) return undefined
+    if (isStale(header, everything, (tag) => reply[3 + expected.indexOf(tag)])) {
+      this.#stats.count('staleByTag')
+      this.#miss()
+      // As the script would: remove it, unless a newer write replaced it meanwhile (another header).
+      DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(stored)]).catch(() => {})
+      return miss()
+    }
+    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() }, header)
+    return entry === undefined ? miss() : { entry }
   }
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
@@ -354,17 +396,14 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
     const epochs = await this.#withTimeout('mget tags', this.client.mget(this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))))
     const epochOf = new Map(tags.map((tag, i) => [tag, epochs[i + 1]]))
-    const all = Number(epochs[0] ?? 0)
     const cleanups: Array<Promise<unknown>> = []
     const result = found.map((raw, index) => {
       if (raw === undefined) return undefined
       const header = headers[index]
-      const stale = header !== undefined && (all > header.epoch || header.tags.some((tag) => Number(epochOf.get(tag) ?? 0) > header.epoch))
-      if (header === undefined || stale) {
+      if (header === undefined || isStale(header, epochs[0], (tag) => epochOf.get(tag))) {
         this.#stats.count(header === undefined ? 'errors' : 'staleByTag')
-        const prefix = raw.text.slice(0, raw.text.indexOf('\n') + 1)
         const data = this.keyspace.data(raw.key)
-        cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [prefix]))
+        cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.text)]))
         return undefined
       }
       return raw
@@ -537,19 +576,6 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     })
   }
 
-}
-
-function parseHeader(text: string): { epoch: number; tags: string[]; expiresAt: number | undefined } | undefined {
-  const newline = text.indexOf('\n')
-  if (newline < 0) return undefined
-  try {
-    const header: unknown = JSON.parse(text.slice(0, newline))
-    if (!Array.isArray(header) || typeof header[0] !== 'number' || !Array.isArray(header[1]) || !header[1].every((t) => typeof t === 'string')) return undefined
-    // expiresAt: absent from entries written before it was added.
-    return { epoch: header[0], tags: header[1] as string[], expiresAt: typeof header[2] === 'number' ? header[2] : undefined }
-  } catch {
-    return undefined
-  }
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

@@ -1,5 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, NO_LOCK, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
+import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
@@ -282,7 +282,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * get, and on a miss the snapshot for the write that follows: the L1 snapshot taken before reading L2, and
    * L2's own answer (one round trip for RedisCache).
    */
-  override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
+  override async lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
     const started = performance.now()
     const text = keyText(key)
     const l1Entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined) : undefined
@@ -294,7 +294,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
     const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined)
     // (#l2Usable awaited only when something is owed: this is the L2-hit path.)
-    const found = this.#debt.length === 0 || (await this.#l2Usable()) ? await this.#lookupL2<T>(text) : undefined
+    const found = this.#debt.length === 0 || (await this.#l2Usable()) ? await this.#lookupL2<T>(text, options) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
     this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
@@ -302,10 +302,10 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   }
 
   /** L2's answer for one key: judged here when localTagCheck can (a plain GET), else L2's own checked lookup. */
-  async #lookupL2<T>(text: string): Promise<Lookup<T> | undefined> {
+  async #lookupL2<T>(text: string, options?: LookupOptions): Promise<Lookup<T> | undefined> {
     const local = this.#local && (await this.#local.lookup<T>(text, (peek) => this.#tier<Peeked<T> | 'failed'>('l2', 'get', peek, () => 'failed')))
     if (local === 'failed') return undefined
-    return local ?? this.#tier('l2', 'get', () => this.l2.lookup<T>(text), () => undefined)
+    return local ?? this.#tier('l2', 'get', () => this.l2.lookup<T>(text, options), () => undefined)
   }
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */

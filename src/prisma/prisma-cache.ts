@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import { type CacheBackend, type CacheEntry, type CacheSnapshot, NO_LOCK } from '../cache/backend.js'
+import { type CacheBackend, type CacheEntry, type CacheSnapshot, type LookupOptions, NO_LOCK } from '../cache/backend.js'
 import { Coalescer } from '../cache/coalescer.js'
 import { cloneValue } from '../cache/clone.js'
 import { CacheTierError } from '../cache/errors.js'
@@ -73,6 +73,8 @@ export interface PlannedRead {
   option: ResolvedCacheOption
   storedKey: string
   orThrow: boolean
+  /** The tags the entry is expected to carry, for the shared tier's lookup. */
+  lookupOptions: LookupOptions
 }
 
 /**
@@ -127,7 +129,9 @@ export class PrismaCache {
     }
     const plan = planRead(this.dataModel, model, operation, args)
     const storedKey = this.namespace + (option.key ?? plan.key.toString())
-    return { plan, option, storedKey, orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow' }
+    const expectedTags = plan.expectedTags && (option.tags.length === 0 ? plan.expectedTags : [...plan.expectedTags, ...option.tags])
+    const lookupOptions = expectedTags ? { expectedTags } : {}
+    return { plan, option, storedKey, orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow', lookupOptions }
   }
 
   /** Serves a read from the cache, or runs it once per key on this instance and stores the result race-safely. */
@@ -141,7 +145,7 @@ export class PrismaCache {
     const stats = this.#model(model)
     const key = read.option.key ?? read.plan.key.toString()
     const lookupStarted = performance.now()
-    const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
+    const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
     let hit = usable(found?.entry, read.orThrow)
     let snapshot: CacheSnapshot | undefined
     let flight = ''
@@ -151,7 +155,7 @@ export class PrismaCache {
       snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
       flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
       if (!this.#coalescer.has(flight) && lookupStarted < (this.#recentFills.get(flight) ?? -Infinity)) {
-        hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined))?.entry, read.orThrow)
+        hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined))?.entry, read.orThrow)
       }
     }
     if (hit !== undefined) {
@@ -195,7 +199,7 @@ export class PrismaCache {
       const deadline = performance.now() + coalesce.waitMs
       while (performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10))
-        const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey), undefined)
+        const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
         const entry = usable(found?.entry, read.orThrow)
         if (entry !== undefined) {
           this.#model(model).coalesced++

@@ -16,6 +16,12 @@ export interface ReadPlan {
   argumentTags: Set<string>
   /** True for findUnique-like reads, whose found row is tagged by its record tag. */
   byUniqueKey: boolean
+  /**
+   * Every tag {@link resultTags} can give, when they are known before the query (the lookup then reads their
+   * invalidations with the entry: see LookupOptions); undefined for a findUnique by a unique key other than the
+   * primary key, whose record tag comes from the row.
+   */
+  expectedTags: string[] | undefined
 }
 
 /** Builds the key and the argument tags of a read (see docs/design.md, "Prisma keys"). */
@@ -24,7 +30,16 @@ export function planRead(dataModel: DataModel, modelName: string, operation: Rea
   const byUniqueKey = operation === 'findUnique' || operation === 'findUniqueOrThrow'
   const argumentTags = new Set<string>([modelTag(model.name)])
   walkArgs(dataModel, model, args, argumentTags)
-  return { model, operation, key: readKey(model, operation, args), argumentTags, byUniqueKey }
+  return { model, operation, key: readKey(model, operation, args), argumentTags, byUniqueKey, expectedTags: expectedTags(model, byUniqueKey, args, argumentTags) }
+}
+
+/** What resultTags can give for any result: the argument tags, the collection tag, and the record tag of the primary key in `where`. */
+function expectedTags(model: ModelInfo, byUniqueKey: boolean, args: Record<string, unknown>, argumentTags: Set<string>): string[] | undefined {
+  const tags = new Set(argumentTags).add(collectionTag(model.name))
+  if (!byUniqueKey) return [...tags]
+  const selector = uniqueSelector(model, args['where'])
+  const record = selector && model.primaryKey.every((field) => field in selector) ? recordTag(model, selector) : undefined
+  return record === undefined ? undefined : [...tags.add(record)]
 }
 
 /** The tags of a read's result: the argument tags, plus the found row's record tag or the collection tag. */

@@ -144,6 +144,26 @@ export function describeConformance(label: string, create: () => Promise<Conform
       expect((await cache.get('User:id=9'))?.value).toBe('computed after')
     })
 
+    it('lookup with expectedTags answers as without, whether the guess is right, too wide, too narrow or wrong', async () => {
+      const guesses = [undefined, ['User', 'User:id=1'], ['User', 'User:id=1', 'Post', 'Post:*'], ['User'], ['Comment'], []]
+      const answers = async (key: string) => Promise.all(guesses.map(async (expectedTags) => (await cache.lookup(key, expectedTags ? { expectedTags } : {})).entry?.value))
+      await cache.set('User:id=1', 'row 1', { ttl: 60, tags: ['User', 'User:id=1'] })
+      await cache.set('User:id=2', 'row 2', { ttl: 60, tags: ['User', 'User:id=2'] })
+      await cache.set('list', 'list', { ttl: 60, tags: ['User:*'] })
+      expect(await answers('User:id=1')).toEqual(guesses.map(() => 'row 1'))
+      await cache.invalidateTags(['User:id=1', 'User:*'])
+      expect(await answers('User:id=1')).toEqual(guesses.map(() => undefined))
+      expect(await answers('list')).toEqual(guesses.map(() => undefined))
+      expect(await answers('User:id=2')).toEqual(guesses.map(() => 'row 2'))
+      await cache.clear()
+      expect(await answers('User:id=2')).toEqual(guesses.map(() => undefined))
+      // A miss still brings the snapshot that makes the write that follows race-safe.
+      const miss = await cache.lookup('User:id=1', { expectedTags: ['User', 'User:id=1'] })
+      await cache.invalidateTags(['User:id=1'])
+      await cache.set('User:id=1', 'computed before the invalidation', { ttl: 60, tags: ['User', 'User:id=1'], snapshot: miss.snapshot })
+      expect(await answers('User:id=1')).toEqual(guesses.map(() => undefined))
+    })
+
     it('refuses a snapshot taken from another cache', async () => {
       if (other === undefined) return
       const foreign = await other.snapshot()

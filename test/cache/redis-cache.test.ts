@@ -2,6 +2,7 @@ import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CacheKey, CacheTimeoutError, KeyPattern, RedisCache } from '../../src/index.js'
 import { type RedisClusterService, type RedisService, startRedis, startRedisCluster, startRedisServer } from '../support/redis.js'
+import { eventually } from '../support/eventually.js'
 import { describeConformance } from './conformance.js'
 
 let prefixes = 0
@@ -32,6 +33,44 @@ describe('RedisCache on a standalone server', () => {
       expect(await client.exists(cache.keyspace.data('User:id=1'))).toBe(0)
     }
     expect(cache.stats().errors).toBe(4)
+  })
+
+  it('lookup with expectedTags is one plain MGET, judged in process; any entry it cannot judge goes to the read script', async () => {
+    const own = new Redis(redis.url)
+    const cache = new RedisCache({ client: own, prefix: uniquePrefix() })
+    const scripts: string[] = []
+    const evalsha = own.evalsha.bind(own)
+    own.evalsha = ((...args: Parameters<typeof evalsha>) => (scripts.push('evalsha'), evalsha(...args))) as typeof own.evalsha
+    const expectedTags = ['User', 'User:id=1', 'User:*']
+    await cache.set('User:id=1', 'row', { ttl: 60, tags: ['User', 'User:id=1'] })
+    scripts.length = 0
+    const hit = await cache.lookup('User:id=1', { expectedTags })
+    expect(hit.entry?.value).toBe('row')
+    expect(hit.entry?.remainingTtlMs).toBeGreaterThan(59_000)
+    expect(scripts).toEqual([])
+
+    // Stale: answered as a miss with the current epoch, counted, and removed (unless rewritten meanwhile).
+    await cache.invalidateTags(['User:id=1'])
+    scripts.length = 0
+    const stale = await cache.lookup('User:id=1', { expectedTags })
+    expect(stale.entry).toBeUndefined()
+    expect(stale.snapshot?.version).toBe(String(await cache.currentEpoch()))
+    expect(cache.stats().staleByTag).toBe(1)
+    await eventually(async () => (await client.exists(cache.keyspace.data('User:id=1'))) === 0, 'the stale entry removed')
+
+    // An entry with a tag nobody expected, an entry without expiresAt (older format), a corrupt one: the script.
+    await cache.set('User:id=1', 'row', { ttl: 60, tags: ['User', 'User:id=1', 'Team:id=7'] })
+    scripts.length = 0
+    expect((await cache.lookup('User:id=1', { expectedTags })).entry?.value).toBe('row')
+    expect(scripts).toHaveLength(1)
+    await client.set(cache.keyspace.data('User:id=2'), `[0,["User"]]\n${JSON.stringify({ json: 'old format' })}`)
+    scripts.length = 0
+    expect((await cache.lookup('User:id=2', { expectedTags: ['User'] })).entry?.value).toBe('old format')
+    expect(scripts).toHaveLength(1)
+    await client.set(cache.keyspace.data('User:id=3'), 'not json\n{}')
+    expect((await cache.lookup('User:id=3', { expectedTags: ['User'] })).entry).toBeUndefined()
+    expect(await client.exists(cache.keyspace.data('User:id=3'))).toBe(0)
+    own.disconnect()
   })
 
   it('invalidates 10,000 tagged keys with one O(1) script, and patterns by SCAN (never KEYS)', async () => {

@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/index.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/index.js'
 import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/index.js'
 
 /**
@@ -52,6 +52,14 @@ export class WrappedCache extends BaseCache {
       const entry = await this.inner.get<T>(key)
       if (this.gate) await this.gate
       return entry
+    })
+  }
+
+  override lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
+    return this.#call('get', async () => {
+      const found = await this.inner.lookup<T>(key, options)
+      if (this.gate) await this.gate
+      return found
     })
   }
 
