@@ -17,14 +17,17 @@ function encodeChar(char: string): string {
   return out
 }
 
+/** Any character {@link escapeFieldPart} encodes: most key parts have none, and are returned as they are. */
+const UNSAFE_IN_FIELD = /[%:*?[\]\\^{}\s\x00-\x1f\x7f"#,=]/u
+
 /** Encodes a free-form part of a key (an identifier or a field value). */
 export function escapeKeyPart(text: string): string {
-  return text.replace(UNSAFE, encodeChar)
+  return UNSAFE_IN_FIELD.test(text) ? text.replace(UNSAFE, encodeChar) : text
 }
 
 /** Same as {@link escapeKeyPart} but also encodes `,` and `=`, for values inside `field=value,field=value` identifiers. */
 export function escapeFieldPart(text: string): string {
-  return escapeKeyPart(text).replace(/[,=]/g, encodeChar)
+  return UNSAFE_IN_FIELD.test(text) ? text.replace(UNSAFE, encodeChar).replace(/[,=]/g, encodeChar) : text
 }
 
 /** Inverse of {@link escapeKeyPart} (and of {@link escapeFieldPart}). Throws on a malformed `%` sequence. */

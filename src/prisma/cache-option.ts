@@ -33,13 +33,14 @@ const OBJECT_FIELDS = new Set(['ttl', 'swr', 'tags', 'key'])
  * Returns undefined when the query must bypass the cache.
  */
 export function resolveCacheOption(option: unknown, defaults: { ttl: number | undefined; swr: number }, where: { model: string; operation: string }): ResolvedCacheOption | undefined {
-  const at = (field: string) => `prisma-tiered-cache: invalid \`cache\` on ${where.model}.${where.operation}: ${field}`
   if (option === false) return undefined
   if (option === undefined || option === true) {
     if (defaults.ttl === undefined) return undefined
     return { ttl: defaults.ttl, swr: defaults.swr, tags: [], key: undefined }
   }
-  if (typeof option === 'number') return { ttl: seconds(option, at('cache')), swr: defaults.swr, tags: [], key: undefined }
+  // Error texts are built only when one is thrown (this runs on every cached read).
+  const at = (field: string) => `prisma-tiered-cache: invalid \`cache\` on ${where.model}.${where.operation}: ${field}`
+  if (typeof option === 'number') return { ttl: seconds(option, () => at('cache')), swr: defaults.swr, tags: [], key: undefined }
   if (typeof option !== 'object' || option === null || Array.isArray(option)) {
     throw new TypeError(`${at('cache')} must be a number of seconds, false, or { ttl?, swr?, tags?, key? }; got ${describe(option)}`)
   }
@@ -47,9 +48,9 @@ export function resolveCacheOption(option: unknown, defaults: { ttl: number | un
   for (const field of Object.keys(record)) {
     if (!OBJECT_FIELDS.has(field)) throw new TypeError(`${at(`unknown field "${field}"`)} (allowed: ttl, swr, tags, key)`)
   }
-  const ttl = record['ttl'] === undefined ? defaults.ttl : seconds(record['ttl'], at('cache.ttl'))
+  const ttl = record['ttl'] === undefined ? defaults.ttl : seconds(record['ttl'], () => at('cache.ttl'))
   if (ttl === undefined) throw new TypeError(`${at('cache.ttl')} is required: neither the query nor the extension options give a TTL`)
-  const swr = record['swr'] === undefined ? defaults.swr : seconds(record['swr'], at('cache.swr'), true)
+  const swr = record['swr'] === undefined ? defaults.swr : seconds(record['swr'], () => at('cache.swr'), true)
   let tags: string[]
   try {
     tags = tagTexts(record['tags'] as readonly TagLike[] | undefined)
@@ -62,9 +63,9 @@ export function resolveCacheOption(option: unknown, defaults: { ttl: number | un
 }
 
 /** A number of seconds: finite, > 0 (or >= 0 when zeroAllowed); the error names `where`. */
-export function seconds(value: unknown, where: string, zeroAllowed = false): number {
+export function seconds(value: unknown, where: string | (() => string), zeroAllowed = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
-    throw new RangeError(`${where} must be a finite number of seconds ${zeroAllowed ? '>= 0' : '> 0'}, got ${describe(value)}`)
+    throw new RangeError(`${typeof where === 'string' ? where : where()} must be a finite number of seconds ${zeroAllowed ? '>= 0' : '> 0'}, got ${describe(value)}`)
   }
   return value
 }

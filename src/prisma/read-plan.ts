@@ -30,16 +30,19 @@ export function planRead(dataModel: DataModel, modelName: string, operation: Rea
   const byUniqueKey = operation === 'findUnique' || operation === 'findUniqueOrThrow'
   const argumentTags = new Set<string>([modelTag(model.name)])
   walkArgs(dataModel, model, args, argumentTags)
-  return { model, operation, key: readKey(model, operation, args), argumentTags, byUniqueKey, expectedTags: expectedTags(model, byUniqueKey, args, argumentTags) }
-}
-
-/** What resultTags can give for any result: the argument tags, the collection tag, and the record tag of the primary key in `where`. */
-function expectedTags(model: ModelInfo, byUniqueKey: boolean, args: Record<string, unknown>, argumentTags: Set<string>): string[] | undefined {
-  const tags = new Set(argumentTags).add(collectionTag(model.name))
-  if (!byUniqueKey) return [...tags]
-  const selector = uniqueSelector(model, args['where'])
-  const record = selector && model.primaryKey.every((field) => field in selector) ? recordTag(model, selector) : undefined
-  return record === undefined ? undefined : [...tags.add(record)]
+  const selector = byUniqueKey ? uniqueSelector(model, args['where']) : undefined
+  const identity = selector && CacheKey.fields(model.name, selector)
+  const expectedTags = new Set(argumentTags).add(collectionTag(model.name))
+  // A found row's record tag is its primary key's identity: known here when `where` selects by exactly that key.
+  const byPrimaryKey = selector !== undefined && Object.keys(selector).length === model.primaryKey.length && model.primaryKey.every((field) => field in selector)
+  return {
+    model,
+    operation,
+    key: readKey(model, operation, args, identity),
+    argumentTags,
+    byUniqueKey,
+    expectedTags: !byUniqueKey ? [...expectedTags] : byPrimaryKey ? [...expectedTags.add(identity!.toString())] : undefined,
+  }
 }
 
 /** The tags of a read's result: the argument tags, plus the found row's record tag or the collection tag. */
@@ -56,18 +59,12 @@ export function resultTags(plan: ReadPlan, result: unknown): string[] {
  * with select/include/omit → `User:id=1|<digest of them>`; every other read → `User:findMany|<digest of args>`.
  * The OrThrow variants share the key of their plain form (a cached null is not served to them).
  */
-export function readKey(model: ModelInfo, operation: ReadOperation, args: Record<string, unknown>): CacheKey {
+function readKey(model: ModelInfo, operation: ReadOperation, args: Record<string, unknown>, identity: CacheKey | undefined): CacheKey {
   const base = operation === 'findUniqueOrThrow' ? 'findUnique' : operation === 'findFirstOrThrow' ? 'findFirst' : operation
-  if (base === 'findUnique') {
-    const { where, ...shape } = args
-    const selector = uniqueSelector(model, where)
-    if (selector !== undefined) {
-      const identity = CacheKey.fields(model.name, selector)
-      const shaped = Object.values(shape).some((value) => value !== undefined)
-      return shaped ? CacheKey.of(model.name, `${identity.identifier}|${canonicalDigest(shape)}`) : identity
-    }
-  }
-  return CacheKey.of(model.name, `${base}|${canonicalDigest(args)}`)
+  if (identity === undefined) return CacheKey.of(model.name, `${base}|${canonicalDigest(args)}`)
+  const { where: _where, ...shape } = args
+  const shaped = Object.values(shape).some((value) => value !== undefined)
+  return shaped ? CacheKey.of(model.name, `${identity.identifier}|${canonicalDigest(shape)}`) : identity
 }
 
 /** The fields of a `where` that is exactly one unique key with scalar values, or undefined. */

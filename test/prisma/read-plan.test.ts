@@ -83,6 +83,24 @@ describe('read tags', () => {
     expect(tags('Post', 'findMany', { orderBy: [{ author: { name: 'asc' } }] })).toEqual(['Post', 'Post:*', 'User', 'User:*'])
     expect(tags('User', 'findMany', { orderBy: { posts: { _count: 'desc' } } })).toEqual(['Post', 'Post:*', 'User', 'User:*'])
   })
+
+  it('expectedTags (what a lookup reads with the entry) covers every result the read can have, or is undefined', () => {
+    const expected = (model: string, operation: Parameters<typeof planRead>[2], args: Record<string, unknown>) => planRead(dataModel, model, operation, args).expectedTags?.sort()
+    const covers = (model: string, operation: Parameters<typeof planRead>[2], args: Record<string, unknown>, results: unknown[]) => {
+      const plan = planRead(dataModel, model, operation, args)
+      for (const result of results) for (const tag of resultTags(plan, result)) expect(plan.expectedTags, `${model}.${operation} ${JSON.stringify(args)}`).toContain(tag)
+    }
+    expect(expected('User', 'findUnique', { where: { id: 1 } })).toEqual(['User', 'User:*', 'User:id=1'])
+    covers('User', 'findUnique', { where: { id: 1 } }, [{ id: 1 }, null, { email: 'x' }])
+    covers('User', 'findUniqueOrThrow', { where: { id: 1 }, include: { posts: { include: { tags: true } } } }, [{ id: 1, posts: [] }])
+    covers('Membership', 'findUnique', { where: { userId_orgId: { userId: 1, orgId: 'o' } } }, [{ userId: 1, orgId: 'o' }, null])
+    covers('User', 'findMany', { include: { _count: true } }, [[{ id: 1 }], []])
+    covers('Post', 'count', { where: { OR: [{ author: { is: { profile: { bio: 'x' } } } }] } }, [3])
+    covers('User', 'findFirst', {}, [{ id: 1 }, null])
+    // The found row's record tag is its primary key: unknown before the query when `where` names another unique.
+    expect(expected('User', 'findUnique', { where: { email: 'x' } })).toBeUndefined()
+    expect(expected('Post', 'findUnique', { where: { authorId_slug: { authorId: 1, slug: 's' } } })).toBeUndefined()
+  })
 })
 
 describe('schema fingerprint', () => {
