@@ -126,20 +126,21 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   /**
-   * One round trip on a standalone server: an MGET of the entry, the epoch and the expected tags' epochs when
-   * the caller names them (`expectedTags`), else the read script (both return the epoch on a miss: the snapshot
-   * for the write that follows). Two in parallel on a cluster.
+   * One round trip: with `expectedTags`, the entry with the epoch and the expected tags' epochs (standalone: one
+   * MGET; cluster: a GET and an MGET of the tag slot at once); else, on a standalone server, the read script. Each
+   * returns the epoch on a miss: the snapshot for the write that follows. A cluster without expected tags: the
+   * entry, then its tags, in parallel with the epoch.
    */
   override async lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
-    if (this.#cluster) {
-      const [[entry], snapshot] = await Promise.all([this.getMany<T>([key]), this.snapshot()])
-      return entry !== undefined ? { entry } : { snapshot }
-    }
     const text = keyText(key)
     const expected = options?.expectedTags
     if (expected !== undefined && expected.length <= MAX_EXPECTED_TAGS) {
       const judged = await this.#lookupExpecting<T>(text, expected)
       if (judged !== undefined) return judged
+    }
+    if (this.#cluster) {
+      const [[entry], snapshot] = await Promise.all([this.getMany<T>([text]), this.snapshot()])
+      return entry !== undefined ? { entry } : { snapshot }
     }
     const reply = await this.#timed(this.#stats.read, () =>
       this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch])),
@@ -152,15 +153,21 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   /**
-   * `MGET entry everything-tag epoch tag…`: one plain command, atomic like the script, judged here. Undefined
+   * The entry, the everything-tag, the epoch and the expected tags' epochs, judged here. Standalone: one MGET,
+   * atomic like the script. Cluster: a GET of the entry and an MGET of the tag slot, sent at once; whichever runs
+   * first, the answer is the entry as of the tag read or a later write (an invalidation never changes an entry,
+   * and a later write is judged by its own newer epoch), so the read takes effect at the tag read. Undefined
    * when it cannot judge: the entry carries a tag that was not expected, or is corrupt or has no expiresAt (the
-   * script then checks it, and removes it if corrupt).
+   * checked read then handles it, and removes it if corrupt).
    */
   async #lookupExpecting<T>(text: string, expected: readonly string[]): Promise<Lookup<T> | undefined> {
     const data = this.keyspace.data(text)
-    const keys = [data, this.keyspace.all, this.keyspace.epoch]
+    const keys = [this.keyspace.all, this.keyspace.epoch]
     for (const tag of expected) keys.push(this.keyspace.tag(tag))
-    const reply = await this.#timed(this.#stats.read, () => this.#withTimeout('get', this.client.mget(keys)))
+    const read = this.#cluster
+      ? Promise.all([this.client.get(data), this.client.mget(keys)]).then(([entry, epochs]) => [entry, ...epochs])
+      : this.client.mget([data, ...keys])
+    const reply = await this.#timed(this.#stats.read, () => this.#withTimeout('get', read))
     const [stored, everything, epoch] = reply
     const miss = () => ({ snapshot: this.snapshotAt(Number(epoch ?? 0)) })
     if (stored === null || stored === undefined) {
