@@ -5,6 +5,7 @@ import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
 import { LocalTagCheck } from './local-tag-check.js'
+import { type OwedInvalidation, OwedInvalidations } from './owed-invalidations.js'
 import { TieredCacheBuilder } from './tiered-cache-builder.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -112,14 +113,6 @@ class TieredSnapshot implements CacheSnapshot {
   }
 }
 
-/** An invalidation L2 missed (it was failing); replayed before L2 is read or written again. */
-type Debt = { kind: 'tags'; tags: string[] } | { kind: 'pattern'; pattern: string } | { kind: 'key'; key: string } | { kind: 'clear' }
-
-/** Past this many pending invalidations, they are replaced by one clear() of L2. */
-const MAX_DEBT = 10_000
-/** Least time between two attempts to replay pending invalidations to a failing L2. */
-const DEBT_RETRY_MS = 1_000
-
 /**
  * Two tiers as one cache: L1 (in-process) in front of L2 (shared). It is itself a CacheBackend, so tiers
  * compose: `new TieredCache(l1, new TieredCache(l2, l3))`. The semantics of every operation and flag are a
@@ -140,8 +133,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   #l1Hits = 0
   #l2Hits = 0
   readonly #invalidationsByKind = { tags: 0, patterns: 0, keys: 0, clears: 0 }
-  #debt: Debt[] = []
-  #debtRetryAt = 0
+  readonly #owed = new OwedInvalidations()
   /** False while a bus is down (or not yet up): L1 may have missed other instances' invalidations. */
   #l1Trusted = true
   readonly #breaker: CircuitBreaker | undefined
@@ -294,7 +286,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
     const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined)
     // (#l2Usable awaited only when something is owed: this is the L2-hit path.)
-    const found = this.#debt.length === 0 || (await this.#l2Usable()) ? await this.#lookupL2<T>(text, options) : undefined
+    const found = this.#owed.size === 0 || (await this.#l2Usable()) ? await this.#lookupL2<T>(text, options) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
     this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
@@ -447,7 +439,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       l2LocalChecks: this.#local?.checks ?? 0,
       invalidationsByKind: { ...this.#invalidationsByKind },
       errorsByTier: { ...this.#errorsByTier },
-      pendingL2Invalidations: this.#debt.length,
+      pendingL2Invalidations: this.#owed.size,
       ...(this.bus ? { bus: { ...this.#busStats } } : {}),
       ...(this.#breaker ? { l2Circuit: { state: this.#breaker.state, opens: this.#breaker.opens, skipped: this.#skippedByBreaker } } : {}),
       tiers: { l1: this.l1.stats(), l2: this.l2.stats() },
@@ -466,7 +458,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     return {
       ok: l1.ok && (l2.ok || !this.options.l2Required),
       l1: { ...l1, trusted: this.#l1Trusted },
-      l2: { ...l2, pendingInvalidations: this.#debt.length, ...(this.#breaker ? { circuit: this.#breaker.state } : {}) },
+      l2: { ...l2, pendingInvalidations: this.#owed.size, ...(this.#breaker ? { circuit: this.#breaker.state } : {}) },
       ...(this.bus ? { bus: { connected: this.bus.connected } } : {}),
     }
   }
@@ -530,24 +522,24 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * entries this invalidation should have removed, and serving them would be serving stale data. Then tells
    * the other instances. Answers how many entries L2 removed; undefined when the invalidation is owed.
    */
-  async #invalidateL2(debt: Debt): Promise<number | undefined> {
+  async #invalidateL2(invalidation: OwedInvalidation): Promise<number | undefined> {
     // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
     if (this.#background.size > 0) await this.flush()
     // Invalidations try to replay what L2 owes right away (not once a second): they must not wait behind it.
     if (await this.#l2Usable(true)) {
       try {
-        const { message, removed } = await this.#callL2(`invalidate ${debt.kind}`, () => this.#applyToL2(debt), true)
+        const { message, removed } = await this.#callL2(`invalidate ${invalidation.kind}`, () => this.#applyToL2(invalidation), true)
         // Only once L2 is clean: another instance dropping its L1 copy must not refill it from a stale L2.
         // (When L2 could not be reached, neither, most likely, can the bus; the owed invalidation is replayed,
         // and the other instances' buses are down too, so they are not using their L1s.)
         await this.#announce(message)
         return removed
       } catch (error) {
-        if (!(error instanceof CircuitOpenError)) this.#report('l2', debt.kind === 'key' ? 'delete' : `invalidate ${debt.kind}`, error, this.options.l2Required)
-        if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${debt.kind}`, error)
+        if (!(error instanceof CircuitOpenError)) this.#report('l2', invalidation.kind === 'key' ? 'delete' : `invalidate ${invalidation.kind}`, error, this.options.l2Required)
+        if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${invalidation.kind}`, error)
       }
     }
-    this.#addDebt(debt)
+    this.#owed.add(invalidation)
     return undefined
   }
 
@@ -555,17 +547,17 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * One invalidation applied to L2 — numbered, with localTagCheck, so that this instance and the others can
    * judge entries by it — and the message that tells the other instances. Used first-hand and for replays.
    */
-  async #applyToL2(debt: Debt): Promise<{ message: InvalidationMessage; removed: number }> {
+  async #applyToL2(invalidation: OwedInvalidation): Promise<{ message: InvalidationMessage; removed: number }> {
     const numbered = this.#local?.numbered
-    switch (debt.kind) {
+    switch (invalidation.kind) {
       case 'tags':
-        if (numbered) return { message: { kind: 'tags', tags: debt.tags, epochs: await numbered.invalidateTagsNumbered(debt.tags) }, removed: 0 }
-        await this.l2.invalidateTags(debt.tags)
-        return { message: { kind: 'tags', tags: debt.tags }, removed: 0 }
+        if (numbered) return { message: { kind: 'tags', tags: invalidation.tags, epochs: await numbered.invalidateTagsNumbered(invalidation.tags) }, removed: 0 }
+        await this.l2.invalidateTags(invalidation.tags)
+        return { message: { kind: 'tags', tags: invalidation.tags }, removed: 0 }
       case 'pattern':
-        return { message: { kind: 'pattern', pattern: debt.pattern }, removed: await this.l2.invalidatePattern(debt.pattern) }
+        return { message: { kind: 'pattern', pattern: invalidation.pattern }, removed: await this.l2.invalidatePattern(invalidation.pattern) }
       case 'key':
-        return { message: { kind: 'keys', keys: [debt.key] }, removed: (await this.l2.delete(debt.key)) ? 1 : 0 }
+        return { message: { kind: 'keys', keys: [invalidation.key] }, removed: (await this.l2.delete(invalidation.key)) ? 1 : 0 }
       case 'clear':
         if (numbered) return { message: { kind: 'clear', epoch: await numbered.clearNumbered() }, removed: 0 }
         await this.l2.clear()
@@ -579,31 +571,20 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     await this.#publish(message)
   }
 
-  #addDebt(debt: Debt): void {
-    this.#debt.push(debt)
-    if (this.#debt.length > MAX_DEBT) this.#debt = [{ kind: 'clear' }]
-    this.#debtRetryAt = performance.now() + DEBT_RETRY_MS
-  }
-
   /** True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what it owes. */
-  async #l2Usable(urgent = false): Promise<boolean> {
-    if (this.#debt.length === 0) return true
-    if (!urgent && performance.now() < this.#debtRetryAt) return false
-    this.#debtRetryAt = performance.now() + DEBT_RETRY_MS
-    try {
-      while (this.#debt.length > 0) {
-        const debt = this.#debt[0]!
-        const { message } = await this.#callL2('replay invalidations', () => this.#applyToL2(debt), true)
-        this.#debt.shift()
+  #l2Usable(urgent = false): Promise<boolean> {
+    return this.#owed.settle(
+      async (owed) => {
+        const { message } = await this.#callL2('replay invalidations', () => this.#applyToL2(owed), true)
         // Instances whose bus stayed up while this one could not reach Redis still hold L1 copies; and this
         // instance judges L2 entries by its own replayed invalidation at once (localTagCheck).
         await this.#announce(message)
-      }
-      return true
-    } catch (error) {
-      if (!(error instanceof CircuitOpenError)) this.#report('l2', 'replay invalidations', error, false)
-      return false
-    }
+      },
+      (error) => {
+        if (!(error instanceof CircuitOpenError)) this.#report('l2', 'replay invalidations', error, false)
+      },
+      urgent,
+    )
   }
 
   /**

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { type OwedInvalidation, OwedInvalidations } from '../../src/cache/owed-invalidations.js'
+
+describe('OwedInvalidations', () => {
+  const tags = (n: number): OwedInvalidation => ({ kind: 'tags', tags: [`T${n}`] })
+
+  it('replays oldest first and forgets each only once its replay succeeded; a failure stops there', async () => {
+    const owed = new OwedInvalidations()
+    for (let n = 1; n <= 3; n++) owed.add(tags(n))
+    const replayed: OwedInvalidation[] = []
+    const errors: unknown[] = []
+    let failOn = 2
+    const replay = async (invalidation: OwedInvalidation) => {
+      if (invalidation.kind === 'tags' && invalidation.tags[0] === `T${failOn}`) throw new Error('L2 down')
+      replayed.push(invalidation)
+    }
+    expect(await owed.settle(replay, (error) => errors.push(error), true)).toBe(false)
+    expect(replayed).toEqual([tags(1)])
+    expect(errors).toHaveLength(1)
+    expect(owed.size).toBe(2)
+    failOn = 0
+    expect(await owed.settle(replay, (error) => errors.push(error), true)).toBe(true)
+    expect(replayed).toEqual([tags(1), tags(2), tags(3)])
+    expect(owed.size).toBe(0)
+  })
+
+  it('retries at most once a second unless urgent; with nothing owed it answers true without replaying', async () => {
+    const owed = new OwedInvalidations()
+    let calls = 0
+    const replay = async () => {
+      calls++
+    }
+    expect(await owed.settle(replay, () => {})).toBe(true)
+    owed.add(tags(1))
+    expect(await owed.settle(replay, () => {})).toBe(false)
+    expect(calls).toBe(0)
+    expect(await owed.settle(replay, () => {}, true)).toBe(true)
+    expect(calls).toBe(1)
+  })
+
+  it('past 10,000 owed invalidations keeps one clear instead (bounded memory, still correct)', async () => {
+    const owed = new OwedInvalidations()
+    for (let n = 0; n <= 10_000; n++) owed.add(tags(n))
+    expect(owed.size).toBe(1)
+    const replayed: OwedInvalidation[] = []
+    await owed.settle(async (invalidation) => void replayed.push(invalidation), () => {}, true)
+    expect(replayed).toEqual([{ kind: 'clear' }])
+  })
+})
