@@ -14,6 +14,8 @@ const RETRY_MS = 1_000
 export class OwedInvalidations {
   #queue: OwedInvalidation[] = []
   #retryAt = 0
+  /** The replay in progress: callers arriving meanwhile join it (two replays at once would each remove the other's item). */
+  #settling: Promise<boolean> | undefined
 
   get size(): number {
     return this.#queue.length
@@ -28,17 +30,26 @@ export class OwedInvalidations {
 
   /**
    * True when nothing is owed. Otherwise replays what is owed (at most once a second, or now if `urgent`), oldest
-   * first, each removed only once `replay` resolved; true once all are through. A failing replay stops there,
-   * is given to `failed`, and answers false.
+   * first, each removed only once `replay` resolved; true once all are through, including any added meanwhile. A
+   * failing replay stops there, is given to `failed`, and answers false. One replay runs at a time: a caller that
+   * comes while one runs gets its answer.
    */
-  async settle(replay: (owed: OwedInvalidation) => Promise<void>, failed: (error: unknown) => void, urgent = false): Promise<boolean> {
-    if (this.#queue.length === 0) return true
-    if (!urgent && performance.now() < this.#retryAt) return false
+  settle(replay: (owed: OwedInvalidation) => Promise<void>, failed: (error: unknown) => void, urgent = false): Promise<boolean> {
+    if (this.#queue.length === 0) return Promise.resolve(true)
+    if (this.#settling) return this.#settling
+    if (!urgent && performance.now() < this.#retryAt) return Promise.resolve(false)
     this.#retryAt = performance.now() + RETRY_MS
+    this.#settling = this.#replayAll(replay, failed).finally(() => (this.#settling = undefined))
+    return this.#settling
+  }
+
+  async #replayAll(replay: (owed: OwedInvalidation) => Promise<void>, failed: (error: unknown) => void): Promise<boolean> {
     try {
       while (this.#queue.length > 0) {
-        await replay(this.#queue[0]!)
-        this.#queue.shift()
+        const head = this.#queue[0]!
+        await replay(head)
+        // Unless the queue collapsed into a clear meanwhile (which the next turn replays).
+        if (this.#queue[0] === head) this.#queue.shift()
       }
       return true
     } catch (error) {

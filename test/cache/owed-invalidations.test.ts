@@ -38,6 +38,47 @@ describe('OwedInvalidations', () => {
     expect(calls).toBe(1)
   })
 
+  it('callers that come while a replay runs join it: each invalidation is replayed once, in order, none dropped', async () => {
+    const owed = new OwedInvalidations()
+    owed.add(tags(0))
+    owed.add(tags(1))
+    const replayed: OwedInvalidation[] = []
+    const replay = async (invalidation: OwedInvalidation) => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      replayed.push(invalidation)
+    }
+    const first = owed.settle(replay, () => {}, true)
+    await new Promise((resolve) => setTimeout(resolve, 7))
+    // While tags(1) is being replayed: another caller, and a new invalidation.
+    owed.add(tags(2))
+    const second = owed.settle(replay, () => {}, true)
+    expect(owed.size).toBeGreaterThan(0)
+    expect(await Promise.all([first, second])).toEqual([true, true])
+    expect(replayed).toEqual([tags(0), tags(1), tags(2)])
+    expect(owed.size).toBe(0)
+  })
+
+  it('a queue that collapses into a clear while a replay runs replays the clear', async () => {
+    const owed = new OwedInvalidations()
+    owed.add(tags(0))
+    const replayed: OwedInvalidation[] = []
+    let collapse = true
+    const settled = owed.settle(
+      async (invalidation) => {
+        if (collapse) {
+          collapse = false
+          for (let n = 1; n <= 10_000; n++) owed.add(tags(n))
+        }
+        replayed.push(invalidation)
+      },
+      () => {},
+      true,
+    )
+    expect(await settled).toBe(true)
+    expect(replayed).toEqual([tags(0), { kind: 'clear' }])
+    expect(owed.size).toBe(0)
+  })
+
   it('past 10,000 owed invalidations keeps one clear instead (bounded memory, still correct)', async () => {
     const owed = new OwedInvalidations()
     for (let n = 0; n <= 10_000; n++) owed.add(tags(n))
