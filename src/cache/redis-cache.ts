@@ -119,6 +119,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       this.#owned = true
     }
     this.#cluster = this.client instanceof Cluster
+    // A replica answers reads before it has applied what its master acknowledged: an invalidation that completed
+    // would not be seen by the tag check, and a stale entry would be served.
+    const replicaReads = this.client instanceof Cluster ? this.client.options.scaleReads : (this.client.options.role === 'slave' ? 'slave' : 'master')
+    if (replicaReads !== undefined && replicaReads !== 'master') {
+      throw new TypeError(`RedisCache: the client reads from replicas (${this.client instanceof Cluster ? `scaleReads: ${typeof replicaReads === 'function' ? 'a function' : JSON.stringify(replicaReads)}` : "role: 'slave'"}); replicas lag their master, so the tag check could miss a completed invalidation. Give RedisCache a client that reads from masters (the default)`)
+    }
   }
 
   async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {

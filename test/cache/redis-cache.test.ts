@@ -180,6 +180,16 @@ describe('RedisCache on a standalone server', () => {
     expect(() => new RedisCache({})).toThrow(/exactly one of `client`/)
     expect(() => new RedisCache({ client, operationTimeoutMs: -1 })).toThrow(/operationTimeoutMs/)
     expect(() => new RedisCache({ client: {} as Redis })).toThrow(/ioredis Redis or Cluster/)
+    // Reads from replicas could miss a completed invalidation.
+    const replicaReads = new Cluster([{ host: '127.0.0.1', port: 1 }], { scaleReads: 'slave', lazyConnect: true })
+    const replica = new Redis({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'mymaster', role: 'slave', lazyConnect: true })
+    try {
+      expect(() => new RedisCache({ client: replicaReads })).toThrow(/reads from replicas \(scaleReads: "slave"\)/)
+      expect(() => new RedisCache({ client: replica })).toThrow(/reads from replicas \(role: 'slave'\)/)
+    } finally {
+      replicaReads.disconnect()
+      replica.disconnect()
+    }
   })
 })
 
