@@ -94,17 +94,20 @@ export class RedisBus implements InvalidationBus {
   async start(handlers: BusHandlers): Promise<void> {
     if (this.#subscriber) throw new Error('RedisBus.start: already started')
     this.#handlers = handlers
-    // A connection of its own: a subscribed connection can do nothing but receive.
-    const subscriber: Redis | Cluster = this.#publisher instanceof Cluster ? this.#publisher.duplicate() : this.#publisher.duplicate()
+    // A connection of its own: a subscribed connection can do nothing but receive. Not re-subscribed by ioredis
+    // after a reconnect: ioredis 6 sends that SUBSCRIBE without handling its failure (redis/ioredis#2187), an
+    // unhandled rejection that ends a Node process by default; #resubscribe does it with the failure handled.
+    // (A Cluster's subscriber connection never reconnects by itself; its re-subscription is handled.)
+    const subscriber: Redis | Cluster = this.#publisher instanceof Cluster ? this.#publisher.duplicate() : this.#publisher.duplicate({ autoResubscribe: false })
     this.#subscriber = subscriber
     subscriber.on('error', () => {})
     // After a reconnect, subscribe again and wait for Redis to confirm before reporting "up": only from then on
     // are messages delivered, and the user empties its L1 after that point.
-    subscriber.on('ready', () => void this.#resubscribe())
+    subscriber.on('ready', () => void this.#resubscribe().catch(() => undefined))
     subscriber.on('close', () => this.#down())
     subscriber.on('end', () => this.#down())
     subscriber.on('message', (channel: string, text: string) => {
-      if (channel === this.channel) void this.#receive(text)
+      if (channel === this.channel) void this.#receive(text).catch(() => undefined)
     })
     await this.#resubscribe()
     if (this.#heartbeatMs !== false) {
@@ -114,12 +117,17 @@ export class RedisBus implements InvalidationBus {
     }
   }
 
-  /** Publishes a heartbeat; declares the subscription down when none came back for 3 intervals. */
+  /**
+   * Publishes a heartbeat; declares the subscription down when none came back for 3 intervals; and while down
+   * on a connected socket (its SUBSCRIBE was refused, e.g. NOPERM), tries to subscribe again.
+   */
   #beat(every: number): void {
     if (this.#connected && performance.now() - this.#lastHeard > 3 * every) {
       this.#down()
-      // The socket may look open while nothing arrives: make ioredis reconnect (and re-subscribe).
+      // The socket may look open while nothing arrives: make ioredis reconnect (then 'ready' re-subscribes).
       this.#subscriber?.disconnect(true)
+    } else if (!this.#connected && this.#subscriber?.status === 'ready') {
+      void this.#resubscribe().catch(() => undefined)
     }
     this.#publisher.publish(this.channel, `${this.instanceId} h 0`).catch(() => undefined)
   }
@@ -158,7 +166,7 @@ export class RedisBus implements InvalidationBus {
     try {
       await subscriber.subscribe(this.channel)
     } catch {
-      return // not connected yet: 'ready' will call again
+      return // not connected yet ('ready' calls again), or refused (the heartbeat tries again)
     }
     if (this.#closed || this.#connected) return
     this.#lastHeard = performance.now()

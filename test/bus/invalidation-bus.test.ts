@@ -148,3 +148,38 @@ describe('RedisBus heartbeat', () => {
     }
   })
 })
+
+describe('RedisBus re-subscribing', () => {
+  it('a SUBSCRIBE refused after a reconnect is no unhandled rejection, and is tried again until it succeeds', async () => {
+    const server = await startRedisServer()
+    const admin = new Redis(server.url)
+    const unhandled: unknown[] = []
+    const onUnhandled = (reason: unknown) => unhandled.push(reason)
+    process.on('unhandledRejection', onUnhandled)
+    let bus: RedisBus | undefined
+    let client: Redis | undefined
+    try {
+      await admin.call('ACL', 'SETUSER', 'bus', 'on', '>secret', '~*', '&*', '+@all')
+      client = new Redis(server.url, { username: 'bus', password: 'secret' })
+      bus = new RedisBus({ client, prefix: uniquePrefix(), heartbeatMs: 50 })
+      const events: string[] = []
+      await bus.start({ onMessage: () => {}, onDown: () => events.push('down'), onUp: () => void events.push('up') })
+      await eventually(() => bus!.connected, 'the bus to be up')
+      // The user may no longer subscribe; its subscriber connection is dropped and reconnects.
+      await admin.call('ACL', 'SETUSER', 'bus', '-subscribe')
+      await admin.call('CLIENT', 'KILL', 'USER', 'bus', 'SKIPME', 'yes')
+      await eventually(() => events.includes('down'), 'the bus to go down')
+      await new Promise((resolve) => setTimeout(resolve, 300)) // reconnected, SUBSCRIBE refused (NOPERM), a few heartbeats
+      expect(bus.connected).toBe(false)
+      await admin.call('ACL', 'SETUSER', 'bus', '+subscribe')
+      await eventually(() => bus!.connected, 'the bus to be up again', 3000)
+      expect(unhandled).toEqual([])
+    } finally {
+      process.off('unhandledRejection', onUnhandled)
+      await bus?.close()
+      client?.disconnect()
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+})
