@@ -17,12 +17,13 @@ function encodeChar(char: string): string {
   return out
 }
 
-/** Any character {@link escapeFieldPart} encodes: most key parts have none, and are returned as they are. */
+/** Tests (not global, so no lastIndex state) for any character to encode: most key parts have none, and are returned as they are. */
+const HAS_UNSAFE = /[%:*?[\]\\^{}\s\x00-\x1f\x7f"#]/u
 const UNSAFE_IN_FIELD = /[%:*?[\]\\^{}\s\x00-\x1f\x7f"#,=]/u
 
 /** Encodes a free-form part of a key (an identifier or a field value). */
 export function escapeKeyPart(text: string): string {
-  return UNSAFE_IN_FIELD.test(text) ? text.replace(UNSAFE, encodeChar) : text
+  return HAS_UNSAFE.test(text) ? text.replace(UNSAFE, encodeChar) : text
 }
 
 /** Same as {@link escapeKeyPart} but also encodes `,` and `=`, for values inside `field=value,field=value` identifiers. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 
 /**
  * A canonical text of query arguments: equal for arguments Prisma treats as equal, different for any two
@@ -13,9 +14,19 @@ export function canonicalText(value: unknown): string {
   return write(value, new Set())
 }
 
+/**
+ * Digests of recent canonical texts: an application's reads repeat a few shapes (the `include` of a findUnique by
+ * id is the same text for every id), and a SHA-256 costs more than the text and this lookup together. Bounded in
+ * entries and in characters held; texts over 4 KiB (long `in` lists) are hashed every time.
+ */
+const digests = new LRUCache<string, string>({ max: 1000, maxSize: 1 << 20, maxEntrySize: 4096, sizeCalculation: (_digest, text) => text.length })
+
 /** A short, stable digest of {@link canonicalText}: 128 bits, base64url. */
 export function canonicalDigest(value: unknown): string {
-  return createHash('sha256').update(canonicalText(value)).digest('base64url').slice(0, 22)
+  const text = canonicalText(value)
+  let digest = digests.get(text)
+  if (digest === undefined) digests.set(text, (digest = createHash('sha256').update(text).digest('base64url').slice(0, 22)))
+  return digest
 }
 
 function write(value: unknown, seen: Set<object>): string {
