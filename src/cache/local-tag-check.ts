@@ -38,7 +38,7 @@ export class LocalTagCheck {
   /** The bus is (again) subscribed: judging starts from the epoch read now; the poll starts once. */
   async busUp(): Promise<void> {
     if (this.#poll === undefined) {
-      this.#poll = setInterval(() => void this.#readEpoch(), EPOCH_POLL_MS)
+      this.#poll = setInterval(() => void this.#readEpoch().catch(() => undefined), EPOCH_POLL_MS)
       this.#poll.unref()
     }
     await this.#readEpoch()
