@@ -305,9 +305,11 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     if (!(await this.#l2Usable())) return texts.map(() => undefined)
     // The L1 snapshot is taken before reading L2: an invalidation that lands while L2 answers makes the fill stale.
     const snapshot = this.options.writeThroughL1 ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined) : undefined
-    const found =
-      texts.length === 1
-        ? [this.#local?.known.ready ? (await this.#lookupL2<T>(texts[0]!))?.entry : await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
+    // Judged here when localTagCheck can (plain GETs, sent together); else L2's checked reads (one pipeline).
+    const found = this.#local?.known.ready
+      ? await Promise.all(texts.map(async (text) => (await this.#lookupL2<T>(text))?.entry))
+      : texts.length === 1
+        ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
         : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), () => texts.map(() => undefined))
     await this.#fillL1(
       snapshot,

@@ -52,6 +52,21 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect(b.stats().l2LocalChecks).toBe(2)
   })
 
+  it('getMany is judged here too, key by key: a heard invalidation makes only the entries it reaches misses', async () => {
+    const { made } = await instances(2)
+    const [a, b] = made as [Tiered, Tiered]
+    const keys = ['User:id=1', 'User:id=2', 'Post:id=1']
+    for (const key of keys) await a.set(key, key, { ttl: 60, tags: [key, key.split(':')[0]!] })
+    for (const key of keys) await b.l1.delete(key)
+    expect((await b.getMany(keys)).map((entry) => entry?.value)).toEqual(keys)
+    expect(b.stats().l2LocalChecks).toBe(3)
+    await a.invalidateTags(['User:id=2'])
+    await eventually(() => b.stats().bus!.received >= 1, 'b to hear the invalidation')
+    for (const key of keys) await b.l1.delete(key)
+    expect((await b.getMany(keys)).map((entry) => entry?.value)).toEqual(['User:id=1', undefined, 'Post:id=1'])
+    expect(b.stats().l2LocalChecks).toBe(5)
+  })
+
   it('the writer judges by its own invalidation at once (it hears no message of its own)', async () => {
     const { made } = await instances(1)
     const [a] = made as [Tiered]
