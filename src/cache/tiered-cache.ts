@@ -136,6 +136,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   readonly #owed = new OwedInvalidations()
   /** False while a bus is down (or not yet up): L1 may have missed other instances' invalidations. */
   #l1Trusted = true
+  /** Counts bus drops: an onUp that overlapped one must not trust L1. */
+  #busDowns = 0
   readonly #breaker: CircuitBreaker | undefined
   #skippedByBreaker = 0
   readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0 }
@@ -180,16 +182,20 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       await bus.start({
         onMessage: (message) => this.#applyToL1(message),
         onDown: () => {
+          this.#busDowns++
           this.#l1Trusted = false
           this.#local?.busDown()
           this.#busStats.connected = false
         },
         onUp: async () => {
+          const downs = this.#busDowns
           // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
           await this.#l2Usable(true)
           await this.#tier('l1', 'clear (bus reconnected)', () => this.l1.clear(), () => undefined)
           // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
           await this.#local?.busUp()
+          // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
+          if (downs !== this.#busDowns || !bus.connected) return
           this.#busStats.connected = true
           this.#l1Trusted = true
         },

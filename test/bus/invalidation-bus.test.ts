@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decode, encode, RedisBus } from '../../src/bus/invalidation-bus.js'
 import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
 import { eventually } from '../support/eventually.js'
+import { WrappedCache } from '../support/wrapped-cache.js'
 import { useRedisServer } from './rig.js'
 import { startRedisCluster, startRedisServer } from '../support/redis.js'
 
@@ -80,6 +81,26 @@ describe('RedisBus on a standalone server', () => {
     expect((await b!.get('User:id=2'))?.value).toBe('new')
     await up(b!)
     expect((await b!.get('User:id=2'))?.value).toBe('new')
+  })
+
+  it('a drop while the instance is coming back up (emptying its L1) leaves L1 untrusted until the next up', async () => {
+    const prefix = uniquePrefix()
+    const l1 = new WrappedCache(new MemoryCache())
+    const [cache] = rig.track([new TieredCache(l1, new RedisCache({ client: rig.client(), prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client: rig.client(), prefix }) })])
+    await up(cache!)
+    // The next up empties L1 slowly; the server goes away meanwhile.
+    l1.delayMs = 300
+    l1.log.length = 0
+    await rig.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
+    await eventually(() => l1.log.includes('clear'), 'the instance to be coming back up')
+    await rig.server().stop()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    l1.delayMs = 0
+    expect((await cache!.health()).l1).toMatchObject({ trusted: false })
+    expect(cache!.stats().bus?.connected).toBe(false)
+    await rig.server().start()
+    await up(cache!)
+    expect((await cache!.health()).l1).toMatchObject({ trusted: true })
   })
 
   it('a real Redis outage: instances serve nothing stale from L1 and resume by themselves', async () => {
