@@ -36,10 +36,13 @@ export class KnownInvalidations {
   /** The highest epoch heard of or polled. */
   #top = 0
   #gapSince: number | undefined
+  readonly #onLost: (() => void) | undefined
 
-  constructor(options: { maxTags?: number; gapTimeoutMs?: number } = {}) {
+  /** `onLost`: called each time a gap is declared lost (invalidations that will never be heard of here). */
+  constructor(options: { maxTags?: number; gapTimeoutMs?: number; onLost?: () => void } = {}) {
     this.#maxTags = options.maxTags ?? 100_000
     this.#gapTimeoutMs = options.gapTimeoutMs ?? 1_000
+    this.#onLost = options.onLost
   }
 
   get ready(): boolean {
@@ -114,6 +117,7 @@ export class KnownInvalidations {
     this.#horizon = this.#contiguous = this.#top
     this.#heard.clear()
     this.#gapSince = undefined
+    this.#onLost?.()
   }
 
   /**

@@ -16,18 +16,25 @@ export type CallL2 = <T>(operation: string, run: () => Promise<T>) => Promise<T>
  * The rules and their proofs: docs/design.md, "Judging L2 entries locally".
  */
 export class LocalTagCheck {
-  readonly known = new KnownInvalidations()
+  readonly known: KnownInvalidations
   /** L2 reads judged here (fresh entries served after a plain GET). */
   checks = 0
   #poll: NodeJS.Timeout | undefined
   /** Counts bus drops, so that an epoch read that overlapped one is not used. */
   #busDowns = 0
 
+  /**
+   * `onLost`: numbered invalidations were declared lost — never heard over the bus (a message dropped, a writer
+   * without a bus): whatever L1 holds may be stale by them.
+   */
   constructor(
     readonly numbered: NumberedInvalidations,
     readonly bus: InvalidationBus,
     readonly callL2: CallL2,
-  ) {}
+    onLost: () => void,
+  ) {
+    this.known = new KnownInvalidations({ onLost })
+  }
 
   /** The bus is down: messages may be lost; judging stops until it is up again. */
   busDown(): void {

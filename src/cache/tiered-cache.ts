@@ -65,6 +65,8 @@ export interface BusStats {
   published: number
   received: number
   publishErrors: number
+  /** Times numbered invalidations were found never heard over the bus (declared lost after 1 s); L1 is emptied each time. */
+  lostInvalidations: number
 }
 
 export interface TierHealth {
@@ -140,7 +142,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   #busDowns = 0
   readonly #breaker: CircuitBreaker | undefined
   #skippedByBreaker = 0
-  readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0 }
+  readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0, lostInvalidations: 0 }
   /** localTagCheck (with a bus and a RedisCache L2). */
   readonly #local: LocalTagCheck | undefined
 
@@ -172,7 +174,9 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     this.#stats = new StatsRecorder(this.name)
     this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
     this.bus = options.bus
-    if (this.bus && options.localTagCheck !== false && isNumbered(l2)) this.#local = new LocalTagCheck(l2, this.bus, (operation, run) => this.#callL2(operation, run))
+    if (this.bus && options.localTagCheck !== false && isNumbered(l2)) {
+      this.#local = new LocalTagCheck(l2, this.bus, (operation, run) => this.#callL2(operation, run), () => this.#invalidationsLost())
+    }
     this.ready = this.bus ? this.#startBus(this.bus) : Promise.resolve()
   }
 
@@ -203,6 +207,15 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     } catch (error) {
       this.#report('l2', 'bus start', error, false)
     }
+  }
+
+  /**
+   * Invalidations this instance never heard of (their bus message was lost, or their writer has no bus), found
+   * by a later number or the epoch poll: L1 may hold entries they invalidated, so it is emptied.
+   */
+  #invalidationsLost(): void {
+    this.#busStats.lostInvalidations++
+    this.#tier('l1', 'clear (invalidations lost)', () => this.l1.clear(), () => undefined).catch(() => undefined)
   }
 
   /** Another instance's invalidation, applied to this L1 (its L2 side is already done). */

@@ -67,6 +67,17 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect(b.stats().l2LocalChecks).toBe(5)
   })
 
+  it('an invalidation never heard over the bus (a writer without one) empties L1 once declared lost', async () => {
+    const { made, prefix } = await instances(1)
+    const [a] = made as [Tiered]
+    await a.set('User:id=7', 'v', { ttl: 60, tags: ['User'] })
+    expect((await a.lookup('User:id=7')).entry?.tier).toBe('l1')
+    await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
+    // The epoch poll reveals the gap within 1 s; after 1 s more it is declared lost and L1 is emptied.
+    await eventually(async () => (await a.lookup('User:id=7')).entry === undefined, 'the L1 copy to stop being served', 4000)
+    expect(a.stats().bus?.lostInvalidations).toBe(1)
+  })
+
   it('the writer judges by its own invalidation at once (it hears no message of its own)', async () => {
     const { made } = await instances(1)
     const [a] = made as [Tiered]

@@ -39,15 +39,24 @@ describe('KnownInvalidations', () => {
   })
 
   it('a polled current epoch above everything heard opens a gap too; one still open past the timeout is declared lost', () => {
-    const known = new KnownInvalidations({ gapTimeoutMs: 100 })
+    let lost = 0
+    const known = new KnownInvalidations({ gapTimeoutMs: 100, onLost: () => lost++ })
     known.reset(10)
     known.observe(13, 1_000)
     expect(known.verdict(12, ['User'], 1_050)).toBe('unknown')
     expect(known.verdict(13, ['User'], 1_050)).toBe('fresh')
-    // Past the timeout: 11..13 are lost; the horizon moves to 13.
+    expect(lost).toBe(0)
+    // Past the timeout: 11..13 are lost (reported once); the horizon moves to 13.
     expect(known.verdict(12, ['User'], 1_200)).toBe('unknown')
     expect(known.verdict(13, ['User'], 1_200)).toBe('fresh')
     expect(known.snapshotEpoch()).toBe(13)
+    expect(lost).toBe(1)
+    // A gap that fills in time is not lost.
+    known.observe(15, 1_300)
+    known.record(14, ['Tag'], 1_350)
+    known.record(15, ['Tag'], 1_350)
+    expect(known.verdict(15, ['User'], 1_500)).toBe('fresh')
+    expect(lost).toBe(1)
   })
 
   it('remembers at most maxTags tags; forgetting one raises the horizon to its epoch', () => {
