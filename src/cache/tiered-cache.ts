@@ -319,14 +319,22 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     return local ?? this.#tier('l2', 'get', () => this.l2.lookup<T>(text, options), () => undefined)
   }
 
+  /** One key from L2, judged by localTagCheck when it can be, else by L2's checked lookup; failures propagate. */
+  async #judgedRead<T>(local: LocalTagCheck, text: string): Promise<CacheEntry<T> | undefined> {
+    const judged = await local.lookup<T>(text, (peek) => peek())
+    return (judged === undefined || judged === 'failed' ? await this.l2.lookup<T>(text) : judged).entry
+  }
+
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
   async #readL2<T>(texts: string[]): Promise<Array<CacheEntry<T> | undefined>> {
     if (!(await this.#l2Usable())) return texts.map(() => undefined)
     // The L1 snapshot is taken before reading L2: an invalidation that lands while L2 answers makes the fill stale.
     const snapshot = this.options.writeThroughL1 ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined) : undefined
-    // Judged here when localTagCheck can (plain GETs, sent together); else L2's checked reads (one pipeline).
-    const found = this.#local?.known.ready
-      ? await Promise.all(texts.map(async (text) => (await this.#lookupL2<T>(text))?.entry))
+    // Judged here when localTagCheck can (plain GETs, sent together), each key L2 cannot judge read checked;
+    // else L2's checked reads (one pipeline). Either way one L2 call: one breaker count, one failure reported.
+    const local = this.#local?.known.ready ? this.#local : undefined
+    const found = local
+      ? await this.#tier('l2', 'get', () => Promise.all(texts.map((text) => this.#judgedRead<T>(local, text))), () => texts.map(() => undefined))
       : texts.length === 1
         ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
         : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), () => texts.map(() => undefined))

@@ -78,6 +78,21 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect(a.stats().bus?.lostInvalidations).toBe(1)
   })
 
+  it('a getMany while L2 fails is one failure (one breaker count), its keys misses', async () => {
+    const prefix = uniquePrefix()
+    const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
+    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: { threshold: 3 } })])
+    await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
+    const keys = ['k1', 'k2', 'k3']
+    for (const key of keys) await a!.set(key, key, { ttl: 60 })
+    for (const key of keys) await a!.l1.delete(key)
+    l2.broken = true
+    expect(await a!.getMany(keys)).toEqual([undefined, undefined, undefined])
+    expect(a!.stats().errorsByTier.l2).toBe(1)
+    expect((await a!.health()).l2).toMatchObject({ circuit: 'closed' })
+    l2.broken = false
+  })
+
   it('the writer judges by its own invalidation at once (it hears no message of its own)', async () => {
     const { made } = await instances(1)
     const [a] = made as [Tiered]
