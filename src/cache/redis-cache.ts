@@ -121,8 +121,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     this.#cluster = this.client instanceof Cluster
     // A replica answers reads before it has applied what its master acknowledged: an invalidation that completed
     // would not be seen by the tag check, and a stale entry would be served.
-    const replicaReads = this.client instanceof Cluster ? this.client.options.scaleReads : (this.client.options.role === 'slave' ? 'slave' : 'master')
+    const replicaReads = this.client instanceof Cluster ? this.client.options.scaleReads : this.client.options.sentinels && this.client.options.role === 'slave' ? 'slave' : 'master'
     if (replicaReads !== undefined && replicaReads !== 'master') {
+      if (this.#owned) this.client.disconnect()
       throw new TypeError(`RedisCache: the client reads from replicas (${this.client instanceof Cluster ? `scaleReads: ${typeof replicaReads === 'function' ? 'a function' : JSON.stringify(replicaReads)}` : "role: 'slave'"}); replicas lag their master, so the tag check could miss a completed invalidation. Give RedisCache a client that reads from masters (the default)`)
     }
   }
