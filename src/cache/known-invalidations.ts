@@ -91,11 +91,17 @@ export class KnownInvalidations {
     this.observe(epoch, now)
   }
 
-  /** An epoch known to exist (heard, or the current one polled from Redis): may open or close a gap. */
+  /**
+   * An epoch known to exist (heard, or the current one polled from Redis): may open or close a gap. The gap's
+   * clock restarts whenever the contiguous run grows: only a missing epoch that nothing fills for the whole
+   * timeout is declared lost, not a stream that is merely out of order at a high rate.
+   */
   observe(epoch: number, now = performance.now()): void {
     if (epoch > this.#top) this.#top = epoch
+    const before = this.#contiguous
     while (this.#heard.has(this.#contiguous + 1)) this.#heard.delete(++this.#contiguous)
     if (this.#contiguous >= this.#top) this.#gapSince = undefined
+    else if (this.#contiguous > before) this.#gapSince = now
     else this.#gapSince ??= now
     this.#expireGap(now)
   }
@@ -117,7 +123,8 @@ export class KnownInvalidations {
     this.#horizon = this.#contiguous = this.#top
     this.#heard.clear()
     this.#gapSince = undefined
-    this.#onLost?.()
+    // Not ready (the bus is down): its L1 is not trusted, and it starts over from a fresh epoch when back up.
+    if (this.#ready) this.#onLost?.()
   }
 
   /**

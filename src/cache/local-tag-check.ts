@@ -31,7 +31,7 @@ export class LocalTagCheck {
     readonly numbered: NumberedInvalidations,
     readonly bus: InvalidationBus,
     readonly callL2: CallL2,
-    onLost: () => void,
+    readonly onLost: () => void,
   ) {
     this.known = new KnownInvalidations({ onLost })
   }
@@ -45,18 +45,20 @@ export class LocalTagCheck {
   /** The bus is (again) subscribed: judging starts from the epoch read now; the poll starts once. */
   async busUp(): Promise<void> {
     if (this.#poll === undefined) {
-      this.#poll = setInterval(() => void this.#readEpoch().catch(() => undefined), EPOCH_POLL_MS)
+      this.#poll = setInterval(() => void this.#readEpoch(false).catch(() => undefined), EPOCH_POLL_MS)
       this.#poll.unref()
     }
-    await this.#readEpoch()
+    await this.#readEpoch(true)
   }
 
   /**
    * Reads the current epoch: it reveals invalidations not heard of (a gap), or, when not judging yet (the first
    * read failed), starts from it — safe while the bus has stayed up since before the read, since every
    * invalidation numbered above it is then heard. A read that overlapped a bus drop is thrown away.
+   * Starting from a poll (the read when the bus came up failed) reports `onLost`: L1 was trusted since the bus came
+   * up, and an invalidation not heard in between now counts as older than the start, never as a gap.
    */
-  async #readEpoch(): Promise<void> {
+  async #readEpoch(onBusUp: boolean): Promise<void> {
     if (!this.bus.connected) return
     const generation = this.#busDowns
     let epoch: number
@@ -67,7 +69,10 @@ export class LocalTagCheck {
     }
     if (generation !== this.#busDowns || !this.bus.connected) return
     if (this.known.ready) this.known.observe(epoch)
-    else this.known.reset(epoch)
+    else {
+      this.known.reset(epoch)
+      if (!onBusUp) this.onLost()
+    }
   }
 
   /** Records numbered invalidations: another instance's (from the bus) or this one's (before it publishes them). */

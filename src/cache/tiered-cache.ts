@@ -577,7 +577,9 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
    * judge entries by it — and the message that tells the other instances. Used first-hand and for replays.
    */
   async #applyToL2(invalidation: OwedInvalidation): Promise<{ message: InvalidationMessage; removed: number }> {
-    const numbered = this.#local?.numbered
+    // Numbered whenever L2 numbers its invalidations, localTagCheck or not: instances that judge locally count on
+    // every epoch being announced, or they would find a gap, declare it lost and empty their L1 for nothing.
+    const numbered = isNumbered(this.l2) ? this.l2 : undefined
     switch (invalidation.kind) {
       case 'tags':
         if (numbered) return { message: { kind: 'tags', tags: invalidation.tags, epochs: await numbered.invalidateTagsNumbered(invalidation.tags) }, removed: 0 }

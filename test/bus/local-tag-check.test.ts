@@ -93,6 +93,35 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     l2.broken = false
   })
 
+  it('when the epoch could not be read as the bus came up, judging starts at the next poll and L1 is emptied then', async () => {
+    const prefix = uniquePrefix()
+    const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
+    l2.broken = true
+    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
+    await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
+    l2.broken = false
+    await a!.set('User:id=8', 'v', { ttl: 60, tags: ['User'] })
+    expect((await a!.lookup('User:id=8')).entry?.tier).toBe('l1')
+    // Before the poll starts judging, a writer without a bus invalidates: it must not count as older than the start.
+    await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
+    await eventually(async () => (await a!.lookup('User:id=8')).entry === undefined, 'the L1 copy to stop being served', 3000)
+    expect(a!.stats().bus?.lostInvalidations).toBe(1)
+  })
+
+  it('an instance with localTagCheck off still announces its epochs: the others find no gap and keep their L1', async () => {
+    const prefix = uniquePrefix()
+    const [plain] = rig.track([new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }), { bus: new RedisBus({ client: rig.client(), prefix }), localTagCheck: false })])
+    const { made } = await instances(1, {}, prefix)
+    const [judging] = made as [Tiered]
+    await eventually(() => plain!.stats().bus?.connected === true, 'the bus to be up')
+    await judging.set('User:id=1', 'v', { ttl: 60, tags: ['User'] })
+    await plain!.invalidateTags(['Post'])
+    await eventually(() => judging.stats().bus!.received >= 1, 'the message to arrive')
+    await new Promise((resolve) => setTimeout(resolve, 2_300)) // a poll and a gap timeout
+    expect(judging.stats().bus?.lostInvalidations).toBe(0)
+    expect((await judging.lookup('User:id=1')).entry?.tier).toBe('l1')
+  })
+
   it('the writer judges by its own invalidation at once (it hears no message of its own)', async () => {
     const { made } = await instances(1)
     const [a] = made as [Tiered]

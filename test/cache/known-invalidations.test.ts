@@ -59,6 +59,23 @@ describe('KnownInvalidations', () => {
     expect(lost).toBe(1)
   })
 
+  it('a gap is declared lost only when nothing fills it for the whole timeout, and only while ready', () => {
+    let lost = 0
+    const known = new KnownInvalidations({ gapTimeoutMs: 100, onLost: () => lost++ })
+    known.reset(10, 0)
+    // Out of order but always progressing: each epoch comes after the next one, never 100 ms apart.
+    for (let epoch = 11, now = 0; epoch <= 40; epoch += 2, now += 60) {
+      known.record(epoch + 1, ['Post'], now)
+      known.record(epoch, ['Post'], now + 30)
+    }
+    expect(lost).toBe(0)
+    // Not ready (the bus is down): a gap expiring then is not reported (L1 is not trusted; a reset follows).
+    known.stop()
+    known.record(50, ['Post'], 2_000)
+    known.observe(50, 2_500)
+    expect(lost).toBe(0)
+  })
+
   it('remembers at most maxTags tags; forgetting one raises the horizon to its epoch', () => {
     const known = new KnownInvalidations({ maxTags: 2 })
     known.reset(0)
