@@ -26,6 +26,7 @@ type Labels = Record<string, string>
  * - `<prefix>writes_total{operation}` (writes that invalidated) and `<prefix>invalidations_by_kind_total{kind}`
  * - `<prefix>tier_operations_total{tier,result}` — tier: l1, l2 (or the backend's name); result: hit, miss, write, error, eviction, stale_by_tag
  * - `<prefix>tier_latency_seconds{tier,kind,quantile}` — kind: read, write; quantile: 0.5, 0.99
+ * - `<prefix>bus_lost_invalidations_total` — invalidations never heard over the bus (L1 emptied each time)
  * - `<prefix>hit_ratio`, `<prefix>bus_connected`, `<prefix>l2_circuit_open`
  */
 export function registerPrometheusMetrics(source: MetricsSource, registry: Registry, options: PrometheusOptions = {}): void {
@@ -77,6 +78,11 @@ export function registerPrometheusMetrics(source: MetricsSource, registry: Regis
       [{ tier, result: 'stale_by_tag' }, t.staleByTag],
     ]),
   )
+
+  cumulative('bus_lost_invalidations_total', 'Invalidations never heard over the bus (declared lost after 1 s); this instance emptied its L1 each time', [], (stats) => {
+    const bus = (stats.cache as Partial<TieredCacheStats>).bus
+    return bus ? [[{}, bus.lostInvalidations]] : []
+  })
 
   new Gauge({
     name: `${prefix}tier_latency_seconds`,

@@ -4,9 +4,11 @@
  * be sure: entries older than its subscription, invalidations it has not heard of (no bus message, revealed by
  * a later number or by polling the epoch), a bus that is down.
  */
+import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { RedisBus } from '../../src/bus/invalidation-bus.js'
 import { type CacheBackend, MemoryCache, RedisCache, TieredCache, type TieredCacheOptions } from '../../src/index.js'
+import { registerPrometheusMetrics } from '../../src/metrics/prometheus.js'
 import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { useRedisServer } from './rig.js'
@@ -76,6 +78,9 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     // The epoch poll reveals the gap within 1 s; after 1 s more it is declared lost and L1 is emptied.
     await eventually(async () => (await a.lookup('User:id=7')).entry === undefined, 'the L1 copy to stop being served', 4000)
     expect(a.stats().bus?.lostInvalidations).toBe(1)
+    const registry = new Registry()
+    registerPrometheusMetrics({ stats: () => ({ cache: a.stats(), models: {}, invalidationsByOperation: {} }) }, registry)
+    expect(await registry.metrics()).toContain('prisma_cache_bus_lost_invalidations_total 1')
   })
 
   it('a getMany while L2 fails is one failure (one breaker count), its keys misses', async () => {
