@@ -4,6 +4,7 @@ import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
+import { BusLink, type BusStats } from './bus-link.js'
 import { LocalTagCheck } from './local-tag-check.js'
 import { type OwedInvalidation, OwedInvalidations } from './owed-invalidations.js'
 import { TieredCacheBuilder } from './tiered-cache-builder.js'
@@ -60,14 +61,7 @@ export type TieredCacheEvent = {
   failed: boolean
 }
 
-export interface BusStats {
-  connected: boolean
-  published: number
-  received: number
-  publishErrors: number
-  /** Times numbered invalidations were found never heard over the bus (declared lost after 1 s); L1 is emptied each time. */
-  lostInvalidations: number
-}
+export type { BusStats } from './bus-link.js'
 
 export interface TierHealth {
   name: string
@@ -136,13 +130,10 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   #l2Hits = 0
   readonly #invalidationsByKind = { tags: 0, patterns: 0, keys: 0, clears: 0 }
   readonly #owed = new OwedInvalidations()
-  /** False while a bus is down (or not yet up): L1 may have missed other instances' invalidations. */
-  #l1Trusted = true
-  /** Counts bus drops: an onUp that overlapped one must not trust L1. */
-  #busDowns = 0
+  /** The bus side: L1 trust, other instances' invalidations, announcing this one's. */
+  readonly #link: BusLink | undefined
   readonly #breaker: CircuitBreaker | undefined
   #skippedByBreaker = 0
-  readonly #busStats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0, lostInvalidations: 0 }
   /** localTagCheck (with a bus and a RedisCache L2). */
   readonly #local: LocalTagCheck | undefined
 
@@ -174,75 +165,27 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     this.#stats = new StatsRecorder(this.name)
     this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
     this.bus = options.bus
-    if (this.bus && options.localTagCheck !== false && isNumbered(l2)) {
-      this.#local = new LocalTagCheck(l2, this.bus, (operation, run) => this.#callL2(operation, run), () => this.#invalidationsLost())
-    }
-    this.ready = this.bus ? this.#startBus(this.bus) : Promise.resolve()
-  }
-
-  async #startBus(bus: InvalidationBus): Promise<void> {
-    this.#l1Trusted = false
-    try {
-      await bus.start({
-        onMessage: (message) => this.#applyToL1(message),
-        onDown: () => {
-          this.#busDowns++
-          this.#l1Trusted = false
-          this.#local?.busDown()
-          this.#busStats.connected = false
-        },
-        onUp: async () => {
-          const downs = this.#busDowns
-          // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
-          await this.#l2Usable(true)
-          await this.#tier('l1', 'clear (bus reconnected)', () => this.l1.clear(), () => undefined)
-          // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
-          await this.#local?.busUp()
-          // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
-          if (downs !== this.#busDowns || !bus.connected) return
-          this.#busStats.connected = true
-          this.#l1Trusted = true
-        },
-      })
-    } catch (error) {
-      this.#report('l2', 'bus start', error, false)
-    }
-  }
-
-  /**
-   * Invalidations this instance never heard of (their bus message was lost, or their writer has no bus), found
-   * by a later number or the epoch poll: L1 may hold entries they invalidated, so it is emptied.
-   */
-  #invalidationsLost(): void {
-    this.#busStats.lostInvalidations++
-    this.#tier('l1', 'clear (invalidations lost)', () => this.l1.clear(), () => undefined).catch(() => undefined)
-  }
-
-  /** Another instance's invalidation, applied to this L1 (its L2 side is already done). */
-  async #applyToL1(message: InvalidationMessage): Promise<void> {
-    this.#busStats.received++
-    this.#local?.hear(message)
-    const apply = async () => {
-      if (message.kind === 'tags') await this.l1.invalidateTags(message.tags)
-      else if (message.kind === 'pattern') await this.l1.invalidatePattern(message.pattern)
-      else if (message.kind === 'keys') for (const key of message.keys) await this.l1.delete(key)
-      else await this.l1.clear()
-    }
-    await this.#tier('l1', `bus ${message.kind}`, apply, () => undefined).catch(() => undefined)
-  }
-
-  /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). */
-  async #publish(message: InvalidationMessage): Promise<void> {
     const bus = this.bus
-    if (!bus) return
-    try {
-      // Forced through the breaker: a message not sent leaves other instances' L1s stale.
-      await this.#callL2('bus publish', () => bus.publish(message), true)
-      this.#busStats.published++
-    } catch (error) {
-      this.#busStats.publishErrors++
-      if (!(error instanceof CircuitOpenError)) this.#report('l2', 'bus publish', error, false)
+    if (bus && options.localTagCheck !== false && isNumbered(l2)) {
+      this.#local = new LocalTagCheck(l2, bus, (operation, run) => this.#callL2(operation, run), () => this.#link?.lost())
     }
+    const local = this.#local
+    this.#link =
+      bus &&
+      new BusLink(bus, {
+        l1,
+        local,
+        callL1: (operation, run, fallback) => this.#tier('l1', operation, run, fallback),
+        callL2Forced: (operation, run) => this.#callL2(operation, run, true),
+        settleOwed: () => this.#l2Usable(true),
+        report: (operation, error) => this.#report('l2', operation, error, false),
+      })
+    this.ready = this.#link ? this.#link.start() : Promise.resolve()
+  }
+
+  /** Whether L1 may be used: always without a bus; with one, only while it is up (see BusLink). */
+  get #l1Trusted(): boolean {
+    return this.#link?.trusted ?? true
   }
 
   /** A fluent way to build the same thing: `TieredCache.builder().l1(m).l2(r).l1Ttl(30).build()`. */
@@ -469,7 +412,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       invalidationsByKind: { ...this.#invalidationsByKind },
       errorsByTier: { ...this.#errorsByTier },
       pendingL2Invalidations: this.#owed.size,
-      ...(this.bus ? { bus: { ...this.#busStats } } : {}),
+      ...(this.#link ? { bus: { ...this.#link.stats } } : {}),
       ...(this.#breaker ? { l2Circuit: { state: this.#breaker.state, opens: this.#breaker.opens, skipped: this.#skippedByBreaker } } : {}),
       tiers: { l1: this.l1.stats(), l2: this.l2.stats() },
     }
@@ -596,10 +539,9 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
-  /** What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is published. */
+  /** What the others hear, this instance hears too (localTagCheck), then it is published (with a bus). */
   async #announce(message: InvalidationMessage): Promise<void> {
-    this.#local?.hear(message)
-    await this.#publish(message)
+    await this.#link?.announce(message)
   }
 
   /** True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what it owes. */
