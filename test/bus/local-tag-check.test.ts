@@ -28,6 +28,16 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     await eventually(() => made.every((cache) => cache.stats().bus?.connected === true), 'the buses to be up')
     return { made, prefix }
   }
+  /** One instance whose L2 fails while its bus comes up (so the epoch read then fails); L2 works again on return. */
+  const startingWithL2Down = async () => {
+    const prefix = uniquePrefix()
+    const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
+    l2.broken = true
+    const [cache] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
+    await eventually(() => cache!.stats().bus?.connected === true, 'the bus to be up')
+    l2.broken = false
+    return { a: cache! as Tiered, prefix }
+  }
   /** An L2 hit on `cache`: drop the key from its L1 first. */
   const l2Read = async (cache: Tiered, key: string) => {
     await cache.l1.delete(key)
@@ -99,18 +109,13 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
   })
 
   it('when the epoch could not be read as the bus came up, judging starts at the next poll and L1 is emptied then', async () => {
-    const prefix = uniquePrefix()
-    const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
-    l2.broken = true
-    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
-    await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
-    l2.broken = false
-    await a!.set('User:id=8', 'v', { ttl: 60, tags: ['User'] })
-    expect((await a!.lookup('User:id=8')).entry?.tier).toBe('l1')
+    const { a, prefix } = await startingWithL2Down()
+    await a.set('User:id=8', 'v', { ttl: 60, tags: ['User'] })
+    expect((await a.lookup('User:id=8')).entry?.tier).toBe('l1')
     // Before the poll starts judging, a writer without a bus invalidates: it must not count as older than the start.
     await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
-    await eventually(async () => (await a!.lookup('User:id=8')).entry === undefined, 'the L1 copy to stop being served', 3000)
-    expect(a!.stats().bus?.lostInvalidations).toBe(1)
+    await eventually(async () => (await a.lookup('User:id=8')).entry === undefined, 'the L1 copy to stop being served', 3000)
+    expect(a.stats().bus?.lostInvalidations).toBe(1)
   })
 
   it('an instance with localTagCheck off still announces its epochs: the others find no gap and keep their L1', async () => {
@@ -193,16 +198,11 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
   })
 
   it('when the epoch cannot be read as the bus comes up, it starts judging at the next poll', async () => {
-    const prefix = uniquePrefix()
-    const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
-    l2.broken = true
-    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
-    await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
-    l2.broken = false
-    await a!.set('k', 1, { ttl: 60, tags: ['T'] })
-    expect((await l2Read(a!, 'k')).entry?.value).toBe(1)
-    expect(a!.stats().l2LocalChecks).toBe(0)
-    await eventually(async () => (await l2Read(a!, 'k')).entry?.value === 1 && a!.stats().l2LocalChecks > 0, 'local judging to start', 3000)
+    const { a } = await startingWithL2Down()
+    await a.set('k', 1, { ttl: 60, tags: ['T'] })
+    expect((await l2Read(a, 'k')).entry?.value).toBe(1)
+    expect(a.stats().l2LocalChecks).toBe(0)
+    await eventually(async () => (await l2Read(a, 'k')).entry?.value === 1 && a.stats().l2LocalChecks > 0, 'local judging to start', 3000)
   })
 
   it('localTagCheck: false checks every L2 read in Redis', async () => {
