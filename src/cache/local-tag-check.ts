@@ -1,5 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import type { Lookup, NumberedInvalidations, Peeked } from './backend.js'
+import type { Lookup, NumberedInvalidations } from './backend.js'
 import { EVERYTHING, KnownInvalidations } from './known-invalidations.js'
 
 /** How often the current epoch is read, to notice invalidations whose bus message never came. */
@@ -83,14 +83,13 @@ export class LocalTagCheck {
 
   /**
    * One key from L2 with a plain read, judged here: an entry known fresh, or a miss with a snapshot (the highest
-   * contiguous epoch heard: at most Redis's current one, so only more conservative); `failed` when L2 did not
-   * answer; undefined when it cannot be judged here (not ready, stale, older than the horizon, a gap, an entry
-   * without expiresAt) — the caller then uses L2's checked lookup, which also removes a stale entry.
+   * contiguous epoch heard: at most Redis's current one, so only more conservative); undefined when it cannot be
+   * judged here (not ready, stale, older than the horizon, a gap, an entry without expiresAt) — the caller then
+   * uses L2's checked lookup, which also removes a stale entry. A failing L2 read rejects.
    */
-  async lookup<T>(text: string, read: (peek: () => Promise<Peeked<T>>) => Promise<Peeked<T> | 'failed'>): Promise<Lookup<T> | 'failed' | undefined> {
+  async lookup<T>(text: string): Promise<Lookup<T> | undefined> {
     if (!this.known.ready) return undefined
-    const peeked = await read(() => this.numbered.peek<T>(text))
-    if (peeked === 'failed') return 'failed'
+    const peeked = await this.numbered.peek<T>(text)
     if (peeked === 'miss') {
       const epoch = this.known.snapshotEpoch()
       return epoch === undefined ? undefined : { snapshot: this.numbered.snapshotAt(epoch) }

@@ -1,5 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
+import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
@@ -255,17 +255,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     return found?.entry !== undefined ? { entry: { ...found.entry, tier: 'l2' } } : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
   }
 
-  /** L2's answer for one key: judged here when localTagCheck can (a plain GET), else L2's own checked lookup. */
-  async #lookupL2<T>(text: string, options?: LookupOptions): Promise<Lookup<T> | undefined> {
-    const local = this.#local && (await this.#local.lookup<T>(text, (peek) => this.#tier<Peeked<T> | 'failed'>('l2', 'get', peek, () => 'failed')))
-    if (local === 'failed') return undefined
-    return local ?? this.#tier('l2', 'get', () => this.l2.lookup<T>(text, options), () => undefined)
+  /** L2's answer for one key (one L2 call for the failure handling); undefined when L2 failed. */
+  #lookupL2<T>(text: string, options?: LookupOptions): Promise<Lookup<T> | undefined> {
+    return this.#tier('l2', 'get', () => this.#judgedRead<T>(text, options), () => undefined)
   }
 
-  /** One key from L2, judged by localTagCheck when it can be, else by L2's checked lookup; failures propagate. */
-  async #judgedRead<T>(local: LocalTagCheck, text: string): Promise<CacheEntry<T> | undefined> {
-    const judged = await local.lookup<T>(text, (peek) => peek())
-    return (judged === undefined || judged === 'failed' ? await this.l2.lookup<T>(text) : judged).entry
+  /** One key from L2: judged here when localTagCheck can (a plain GET), else L2's own checked lookup; failures propagate. */
+  async #judgedRead<T>(text: string, options?: LookupOptions): Promise<Lookup<T>> {
+    return (await this.#local?.lookup<T>(text)) ?? this.l2.lookup<T>(text, options)
   }
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
@@ -275,9 +272,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const snapshot = this.options.writeThroughL1 ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined) : undefined
     // Judged here when localTagCheck can (plain GETs, sent together), each key L2 cannot judge read checked;
     // else L2's checked reads (one pipeline). Either way one L2 call: one breaker count, one failure reported.
-    const local = this.#local?.known.ready ? this.#local : undefined
-    const found = local
-      ? await this.#tier('l2', 'get', () => Promise.all(texts.map((text) => this.#judgedRead<T>(local, text))), () => texts.map(() => undefined))
+    const found = this.#local?.known.ready
+      ? await this.#tier('l2', 'get', () => Promise.all(texts.map(async (text) => (await this.#judgedRead<T>(text)).entry)), () => texts.map(() => undefined))
       : texts.length === 1
         ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
         : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), () => texts.map(() => undefined))
@@ -504,7 +500,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         // Only once L2 is clean: another instance dropping its L1 copy must not refill it from a stale L2.
         // (When L2 could not be reached, neither, most likely, can the bus; the owed invalidation is replayed,
         // and the other instances' buses are down too, so they are not using their L1s.)
-        await this.#announce(message)
+        await this.#link?.announce(message)
         return removed
       } catch (error) {
         if (!(error instanceof CircuitOpenError)) this.#report('l2', invalidation.kind === 'key' ? 'delete' : `invalidate ${invalidation.kind}`, error, this.options.l2Required)
@@ -516,8 +512,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   }
 
   /**
-   * One invalidation applied to L2 — numbered, with localTagCheck, so that this instance and the others can
-   * judge entries by it — and the message that tells the other instances. Used first-hand and for replays.
+   * One invalidation applied to L2 — numbered when L2 can, so that instances judging entries locally can judge by
+   * it — and the message that tells the other instances. Used first-hand and for replays.
    */
   async #applyToL2(invalidation: OwedInvalidation): Promise<{ message: InvalidationMessage; removed: number }> {
     // Numbered whenever L2 numbers its invalidations, localTagCheck or not: instances that judge locally count on
@@ -539,11 +535,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
-  /** What the others hear, this instance hears too (localTagCheck), then it is published (with a bus). */
-  async #announce(message: InvalidationMessage): Promise<void> {
-    await this.#link?.announce(message)
-  }
-
   /** True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what it owes. */
   #l2Usable(urgent = false): Promise<boolean> {
     return this.#owed.settle(
@@ -551,7 +542,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         const { message } = await this.#callL2('replay invalidations', () => this.#applyToL2(owed), true)
         // Instances whose bus stayed up while this one could not reach Redis still hold L1 copies; and this
         // instance judges L2 entries by its own replayed invalidation at once (localTagCheck).
-        await this.#announce(message)
+        await this.#link?.announce(message)
       },
       (error) => {
         if (!(error instanceof CircuitOpenError)) this.#report('l2', 'replay invalidations', error, false)
