@@ -8,6 +8,9 @@ import { BusLink, type BusStats } from './bus-link.js'
 import { LocalTagCheck } from './local-tag-check.js'
 import { type OwedInvalidation, OwedInvalidations } from './owed-invalidations.js'
 import { TieredCacheBuilder } from './tiered-cache-builder.js'
+
+/** How often invalidations owed to a failing L2 are replayed in the background. */
+const REPLAY_EVERY_MS = 1_000
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
@@ -70,9 +73,17 @@ export interface TierHealth {
   latencyMs?: number
 }
 
+/**
+ * `ok`: every part works. `degraded`: queries are answered (from the database where the cache cannot), but L2 is
+ * failing, skipped by its circuit breaker or owes invalidations, or the bus is down (L1 unused, other instances'
+ * writes unheard). `down`: the cache fails queries (L1 fails, or a required L2 does).
+ */
+export type HealthStatus = 'ok' | 'degraded' | 'down'
+
 export interface TieredHealth {
-  /** False when L1 fails, or when a required L2 fails. */
+  /** True only when `status` is `ok`: a readiness probe may use it as it is. */
   ok: boolean
+  status: HealthStatus
   /** `trusted`: false while the bus is down (L1 is not used then). */
   l1: TierHealth & { trusted: boolean }
   l2: TierHealth & { pendingInvalidations: number; circuit?: CircuitState }
@@ -130,6 +141,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   #l2Hits = 0
   readonly #invalidationsByKind = { tags: 0, patterns: 0, keys: 0, clears: 0 }
   readonly #owed = new OwedInvalidations()
+  /** Replays owed invalidations in the background while any are owed (see #owe). */
+  #replayTimer: NodeJS.Timeout | undefined
   /** The bus side: L1 trust, other instances' invalidations, announcing this one's. */
   readonly #link: BusLink | undefined
   readonly #breaker: CircuitBreaker | undefined
@@ -177,7 +190,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         local,
         callL1: (operation, run, fallback) => this.#tier('l1', operation, run, fallback),
         callL2Forced: (operation, run) => this.#callL2(operation, run, true),
-        settleOwed: () => this.#l2Usable(true),
+        settleOwed: () => this.#settleOwed(true),
         report: (operation, error) => this.#report('l2', operation, error, false),
       })
     this.ready = this.#link ? this.#link.start() : Promise.resolve()
@@ -423,10 +436,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       return { name: backend.name, ...result }
     }
     const [l1, l2] = await Promise.all([check(this.l1), check(this.l2)])
+    const circuit = this.#breaker?.state
+    const l2Whole = l2.ok && (circuit === undefined || circuit === 'closed') && this.#owed.size === 0
+    const status: HealthStatus = !l1.ok || (!l2.ok && this.options.l2Required) ? 'down' : l2Whole && (this.bus?.connected ?? true) ? 'ok' : 'degraded'
     return {
-      ok: l1.ok && (l2.ok || !this.options.l2Required),
+      ok: status === 'ok',
+      status,
       l1: { ...l1, trusted: this.#l1Trusted },
-      l2: { ...l2, pendingInvalidations: this.#owed.size, ...(this.#breaker ? { circuit: this.#breaker.state } : {}) },
+      l2: { ...l2, pendingInvalidations: this.#owed.size, ...(circuit ? { circuit } : {}) },
       ...(this.bus ? { bus: { connected: this.bus.connected } } : {}),
     }
   }
@@ -437,6 +454,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#replayTimer)
     this.#local?.close()
     await this.flush()
     await Promise.allSettled([this.l1.close(), this.l2.close(), this.bus?.close()])
@@ -493,6 +511,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async #invalidateL2(invalidation: OwedInvalidation): Promise<number | undefined> {
     // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
     if (this.#background.size > 0) await this.flush()
+    // While the breaker says L2 is down, the invalidation is owed at once: trying it would only make the write
+    // wait the operation timeout. (A required L2 fails the write at once instead.)
+    if (this.#l2Down) {
+      this.#skippedByBreaker++
+      if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${invalidation.kind}`, new CircuitOpenError(`L2 (${this.l2.name})`, 0))
+      this.#owe(invalidation)
+      return undefined
+    }
     // Invalidations try to replay what L2 owes right away (not once a second): they must not wait behind it.
     if (await this.#l2Usable(true)) {
       try {
@@ -507,8 +533,29 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
         if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${invalidation.kind}`, error)
       }
     }
-    this.#owed.add(invalidation)
+    this.#owe(invalidation)
     return undefined
+  }
+
+  /** Whether the circuit breaker keeps callers off L2 now (open, or half-open: a caller's call would be the probe). */
+  get #l2Down(): boolean {
+    return this.#breaker !== undefined && this.#breaker.state !== 'closed'
+  }
+
+  /**
+   * Remembers an invalidation L2 missed, and replays what is owed in the background (once a second) until L2
+   * takes it: no caller waits on a replay while the breaker says L2 is down, yet L2 is repaired without traffic.
+   */
+  #owe(invalidation: OwedInvalidation): void {
+    this.#owed.add(invalidation)
+    if (this.#replayTimer !== undefined) return
+    this.#replayTimer = setInterval(() => {
+      if (this.#owed.size === 0) {
+        clearInterval(this.#replayTimer)
+        this.#replayTimer = undefined
+      } else void this.#settleOwed(true)
+    }, REPLAY_EVERY_MS)
+    this.#replayTimer.unref()
   }
 
   /**
@@ -535,8 +582,17 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
   }
 
-  /** True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what it owes. */
+  /**
+   * True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what
+   * it owes — not while the breaker says L2 is down: then the background replay (#owe) probes it.
+   */
   #l2Usable(urgent = false): Promise<boolean> {
+    if (this.#owed.size === 0) return Promise.resolve(true)
+    return this.#l2Down ? Promise.resolve(false) : this.#settleOwed(urgent)
+  }
+
+  /** Replays what L2 owes, in order (see OwedInvalidations.settle). */
+  #settleOwed(urgent: boolean): Promise<boolean> {
     return this.#owed.settle(
       async (owed) => {
         const { message } = await this.#callL2('replay invalidations', () => this.#applyToL2(owed), true)

@@ -113,9 +113,13 @@ describe('RedisBus on a standalone server', () => {
     await eventually(() => b!.stats().bus?.connected === false, 'b to see the outage')
     // L1 is not trusted while the bus is down: the read goes to L2, which is down, so it misses.
     expect(await b!.get('Post:id=1')).toBeUndefined()
+    // A readiness probe sees it (it said ok: true before: issue 13).
+    expect(await b!.health()).toMatchObject({ ok: false, status: 'degraded', l1: { trusted: false }, l2: { ok: false }, bus: { connected: false } })
     await rig.server().start()
     await up(a!)
     await up(b!)
+    await eventually(async () => (await b!.health()).status === 'ok', 'b to be healthy again')
+    expect(await b!.health()).toMatchObject({ ok: true, l2: { ok: true, circuit: 'closed' }, bus: { connected: true } })
     expect(await b!.l1.has('Post:id=1')).toBe(false)
     await a!.set('Post:id=1', 'after', { ttl: 60, tags: ['Post'] })
     expect((await b!.get('Post:id=1'))?.value).toBe('after')
