@@ -2,7 +2,7 @@
 export { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type EncodedValue, type GetOrSetOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type NumberedInvalidations, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
 export { BaseCache } from './base-cache.js'
 export { cloneValue } from './clone.js'
-export { CacheTierError, CacheTimeoutError, type TierName } from './errors.js'
+export { CacheTierError, CacheTimeoutError, CacheUnavailableError, type TierName } from './errors.js'
 export { CacheKey, type KeyFieldValue, type KeyLike } from './key.js'
 export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './memory-cache.js'
 export { NoopCache } from './noop-cache.js'
