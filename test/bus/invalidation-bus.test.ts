@@ -33,6 +33,12 @@ describe('bus encoding', () => {
     expect(encode('abc', { kind: 'clear', epoch: 7 })).toBe('abc C 7')
     // Numbered messages whose epochs do not match their tags are dropped, not half-applied.
     expect(decode('abc T {"t":["User","Post"],"e":[1]}')).toBeUndefined()
+    // A numbered invalidation, an ack, a heartbeat.
+    expect(decode(encode('abc/12', { kind: 'keys', keys: ['k'] }))).toEqual({ from: 'abc', seq: 12, message: { kind: 'keys', keys: ['k'] } })
+    expect(encode('xyz', { kind: 'ack', to: 'abc', seq: 12 })).toBe('xyz a {"to":"abc","s":12}')
+    expect(decode('xyz a {"to":"abc","s":12}')).toEqual({ from: 'xyz', message: { kind: 'ack', to: 'abc', seq: 12 } })
+    expect(decode('abc/3 h 0')).toEqual({ from: 'abc', seq: 3, message: 'beat' })
+    expect(decode('abc/x t ["User"]')).toBeUndefined()
   })
 })
 
