@@ -1,3 +1,4 @@
+import type { InvalidationBus } from './coherence/bus-port.js'
 import type { KeyLike } from './key.js'
 import type { Serializer } from './serializer.js'
 import type { KeyPattern } from './pattern.js'
@@ -170,6 +171,12 @@ export interface CacheBackend {
 
   /** Releases resources this backend created (timers, connections it opened itself). */
   close(): Promise<void>
+
+  /**
+   * A shared tier (RedisCache) opens an invalidation bus for the instances that share it; the caller owns it
+   * (closes it). A TieredCache over such a tier uses one by default.
+   */
+  openBus?(): InvalidationBus
 }
 
 /** What {@link NumberedInvalidations.peek} read: an entry with the epoch it was stamped with, or why there is none. */

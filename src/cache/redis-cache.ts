@@ -3,6 +3,8 @@ import { Cluster, Redis, type ChainableCommander } from 'ioredis'
 import { randomBytes } from 'node:crypto'
 import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
+import { RedisBus } from '../bus/invalidation-bus.js'
+import type { InvalidationBus } from './coherence/bus-port.js'
 import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError, CacheUnavailableError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
@@ -359,6 +361,15 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   stats(): CacheStats {
     return this.#stats.snapshot()
+  }
+
+  /**
+   * A bus for the instances sharing this cache (a TieredCache over it opens one unless given `bus: false`):
+   * publishes on this client, subscribes on a duplicate of it (which the bus owns and closes), on the channel
+   * `<prefix>bus`; a publish waits at most this cache's operation timeout.
+   */
+  openBus(): InvalidationBus {
+    return new RedisBus({ client: this.client, prefix: this.keyspace.prefix, publishTimeoutMs: this.#timeoutMs })
   }
 
   /** PINGs Redis (every master of a cluster) within the operation timeout. Never throws. */

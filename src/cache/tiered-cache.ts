@@ -39,8 +39,10 @@ export interface TieredCacheOptions {
   /**
    * Tells other instances sharing L2 about every invalidation (after it reached L2), and applies theirs to this
    * L1. While the bus is down this L1 is neither read nor written; it is emptied when the bus is back.
+   * Default: an L2 that is shared (RedisCache) opens one on its client (`openBus()`; this cache closes it).
+   * `false`: no bus — other instances' writes reach this L1 only by TTL (reported once as a `bus-disabled` event).
    */
-  bus?: InvalidationBus
+  bus?: InvalidationBus | false
   /**
    * With a bus and an L2 that numbers its invalidations (RedisCache): judge L2 entries from the invalidations
    * heard over the bus, after a plain GET, instead of checking their tags inside Redis (a script). Entries this
@@ -53,14 +55,20 @@ export interface TieredCacheOptions {
 }
 
 /** Reported through `onEvent` / `on()`. */
-export type TieredCacheEvent = {
-  type: 'tier-error'
-  tier: TierName
-  operation: string
-  error: unknown
-  /** Whether the failure failed the caller's operation (the tier is required). */
-  failed: boolean
-}
+export type TieredCacheEvent =
+  | {
+      type: 'tier-error'
+      tier: TierName
+      operation: string
+      error: unknown
+      /** Whether the failure failed the caller's operation (the tier is required). */
+      failed: boolean
+    }
+  | {
+      /** `bus: false` over a shared L2: a deliberate choice, told once (just after construction). */
+      type: 'bus-disabled'
+      message: string
+    }
 
 
 export interface TierHealth {
@@ -169,7 +177,12 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     if (options.onEvent) this.#listeners.add(options.onEvent)
     this.#stats = new StatsRecorder(this.name)
     this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
-    this.bus = options.bus
+    this.bus = options.bus === false ? undefined : (options.bus ?? l2.openBus?.())
+    if (options.bus === false && l2.openBus) {
+      // After construction, so that a listener added with on() right away hears it too.
+      const message = `TieredCache ${this.name}: bus: false over a shared L2 (${l2.name}): other instances' writes reach this L1 only when its entries expire`
+      queueMicrotask(() => this.#emit({ type: 'bus-disabled', message }))
+    }
     this.#coherence = new Coherence(this.#gateway(), { bus: this.bus, localTagCheck: this.options.localTagCheck })
     this.ready = this.#coherence.start()
   }
@@ -487,9 +500,13 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   #report(tier: TierName, operation: string, error: unknown, failed: boolean): void {
     this.#errorsByTier[tier]++
     this.#stats.count('errors')
+    this.#emit({ type: 'tier-error', tier, operation, error, failed })
+  }
+
+  #emit(event: TieredCacheEvent): void {
     for (const listener of this.#listeners) {
       try {
-        listener({ type: 'tier-error', tier, operation, error, failed })
+        listener(event)
       } catch {
         // A throwing listener must not turn a tolerated failure into a failed query.
       }

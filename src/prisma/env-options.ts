@@ -1,4 +1,3 @@
-import { RedisBus } from '../bus/invalidation-bus.js'
 import type { CacheBackend } from '../cache/backend.js'
 import { MemoryCache } from '../cache/memory-cache.js'
 import { NoopCache } from '../cache/noop-cache.js'
@@ -67,13 +66,9 @@ export function cacheOptionsFromEnv(env: Record<string, string | undefined> = pr
     const l1 = new MemoryCache({ maxSize: l1MaxBytes ?? 64 * 1024 * 1024 })
     if (redisUrl === undefined) cache = l1
     else {
-      // RedisCache opens (and on close, quits) its own connection; the bus subscribes on a duplicate of it.
+      // RedisCache opens (and on close, quits) its own connection; the default bus subscribes on a duplicate of it.
       const l2 = new RedisCache({ url: redisUrl, prefix: prefix ?? 'ptc:', ...(timeout === undefined ? {} : { operationTimeoutMs: timeout }) })
-      const client = l2.client
-      cache = new TieredCache(l1, l2, {
-        ...(l1Ttl === undefined ? {} : { l1Ttl }),
-        ...(bus === false ? {} : { bus: new RedisBus({ client, prefix: prefix ?? 'ptc:', ...(timeout === undefined ? {} : { publishTimeoutMs: timeout }) }) }),
-      })
+      cache = new TieredCache(l1, l2, { ...(l1Ttl === undefined ? {} : { l1Ttl }), ...(bus === false ? { bus: false } : {}) })
     }
   }
   return {

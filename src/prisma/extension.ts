@@ -112,7 +112,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
     const cache = tolerant(backend)
     const onError = resolved.onError
     // Failures TieredCache tolerates never reach the engine; report them all the same.
-    if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
+    if (onError && cache instanceof TieredCache) cache.on((event) => event.type !== 'tier-error' || event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
     const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
 
     /** One implementation for every cached read method; the typed signatures are below. */
@@ -268,7 +268,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
  * a write must not fail, nor leave stale entries behind, because Redis was down when it invalidated.
  */
 function tolerant(backend: CacheBackend): CacheBackend {
-  return backend instanceof TieredCache || backend instanceof MemoryCache || backend instanceof NoopCache ? backend : new TieredCache(new NoopCache(), backend)
+  return backend instanceof TieredCache || backend instanceof MemoryCache || backend instanceof NoopCache ? backend : new TieredCache(new NoopCache(), backend, { bus: false })
 }
 
 /** The SQL text of a raw call's arguments: a Prisma.Sql (tagged template) or `[sql, ...values]` (Unsafe). */

@@ -1,7 +1,7 @@
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decode, encode, RedisBus } from '../../src/bus/invalidation-bus.js'
-import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import { MemoryCache, RedisCache, TieredCache, type TieredCacheEvent } from '../../src/index.js'
 import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { useRedisServer } from './rig.js'
@@ -69,6 +69,41 @@ describe('RedisBus on a standalone server', () => {
       await op()
       await eventually(async () => !(await check()), 'the other L1 to drop k')
     }
+  })
+
+  it('a TieredCache over a RedisCache gets a bus by default, on a duplicate connection it closes; bus: false is told once', async () => {
+    // On the old code there was no bus unless one was named: b kept serving the old row from its L1.
+    const prefix = uniquePrefix()
+    const subscribers = async () => String(await rig.client().call('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n').filter((line) => line.includes('sub=1')).length
+    const before = await subscribers()
+    const [a, b] = rig.track([0, 1].map(() => new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }))))
+    await a!.ready
+    await b!.ready
+    expect(a!.bus).toBeInstanceOf(RedisBus)
+    expect((a!.bus as RedisBus).channel).toBe(`${prefix}bus`)
+    expect(await subscribers()).toBe(before + 2)
+    await a!.set('User:id=1', 'old', { ttl: 60, tags: ['User'] })
+    expect((await b!.get('User:id=1'))?.value).toBe('old')
+    await a!.invalidateTags(['User'])
+    await eventually(async () => !(await b!.l1.has('User:id=1')), 'b to hear the invalidation')
+    await a!.close()
+    expect(await subscribers()).toBe(before + 1)
+
+    const events: TieredCacheEvent[] = []
+    const off = new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }), { bus: false, onEvent: (event) => events.push(event) })
+    const heard: TieredCacheEvent[] = []
+    off.on((event) => heard.push(event))
+    await Promise.resolve()
+    expect(off.bus).toBeUndefined()
+    expect(events).toEqual([{ type: 'bus-disabled', message: expect.stringMatching(/bus: false over a shared L2 \(redis\)/) }])
+    expect(heard).toEqual(events)
+    await off.invalidateTags(['User'])
+    expect(events).toHaveLength(1)
+    // Over an L2 that is not shared there is nothing to tell.
+    const local: TieredCacheEvent[] = []
+    new TieredCache(new MemoryCache(), new MemoryCache(), { bus: false, onEvent: (event) => local.push(event) })
+    await Promise.resolve()
+    expect(local).toEqual([])
   })
 
   it('when its subscription drops, an instance stops trusting its L1, and empties it when the bus is back', async () => {

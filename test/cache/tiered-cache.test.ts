@@ -20,22 +20,36 @@ describe('TieredCache over a real Redis', () => {
     redis = await startRedis()
     client = new Redis(redis.url)
   })
+  // Caches over Redis open a bus by default (its subscriber connection): closed after the suite.
+  const opened: TieredCache[] = []
+  const ready = async <C extends TieredCache>(cache: C): Promise<C> => {
+    opened.push(cache)
+    await cache.ready
+    return cache
+  }
   afterAll(async () => {
+    await Promise.all(opened.map((cache) => cache.close()))
     client?.disconnect()
     await redis?.stop()
   })
 
-  describeConformance('TieredCache<Memory, Redis>', async () => ({
-    cache: new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() })),
-    other: new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() })),
+  describeConformance('TieredCache<Memory, Redis> (its default bus)', async () => ({
+    cache: await ready(new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }))),
+    other: await ready(new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }))),
   }))
 
-  describeConformance('TieredCache<Memory, TieredCache<Memory, Redis>> (tiers compose)', async () => ({
-    cache: new TieredCache(new MemoryCache(), new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }))),
+  describeConformance('TieredCache<Memory, Redis> without a bus', async () => ({
+    cache: new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { bus: false }),
+    other: new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { bus: false }),
   }))
+
+  describeConformance('TieredCache<Memory, TieredCache<Memory, Redis>> (tiers compose)', async () => {
+    const inner = await ready(new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() })))
+    return { cache: new TieredCache(new MemoryCache(), inner) }
+  })
 
   describeConformance('TieredCache<Memory, Redis> with l2Write async', async () => {
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { l2Write: 'async' })
+    const cache = await ready(new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { l2Write: 'async' }))
     return { cache }
   })
 
@@ -44,7 +58,7 @@ describe('TieredCache over a real Redis', () => {
     const value = { id: 1, at: new Date(5), big: 7n, posts: [{ title: 'a' }] }
     await l2.set('User:id=1', value, { ttl: 60, tags: ['User'] })
     const l1 = new MemoryCache()
-    const tiered = new TieredCache(l1, l2)
+    const tiered = new TieredCache(l1, l2, { bus: false })
     const fromL2 = await tiered.lookup<typeof value>('User:id=1')
     expect(fromL2.entry?.tier).toBe('l2')
     expect(fromL2.entry?.encoded?.text).toContain('"title":"a"')
@@ -62,19 +76,19 @@ describe('TieredCache over a real Redis', () => {
   it('an L2 hit fills L1 with TTL = min(l1Ttl, remaining L2 TTL)', async () => {
     const l2 = new RedisCache({ client, prefix: uniquePrefix() })
     await l2.set('User:id=1', { id: 1 }, { ttl: 10, tags: ['User'] })
-    const longL1 = new TieredCache(new MemoryCache(), l2, { l1Ttl: 60 })
+    const longL1 = new TieredCache(new MemoryCache(), l2, { l1Ttl: 60, bus: false })
     expect((await longL1.get('User:id=1'))?.value).toEqual({ id: 1 })
     const filled = await longL1.l1.get('User:id=1')
     expect(filled?.remainingTtlMs).toBeLessThanOrEqual(10_000)
     expect(filled?.remainingTtlMs).toBeGreaterThan(8_000)
     expect(filled?.tags).toEqual(['User'])
 
-    const shortL1 = new TieredCache(new MemoryCache(), l2, { l1Ttl: 2 })
+    const shortL1 = new TieredCache(new MemoryCache(), l2, { l1Ttl: 2, bus: false })
     await shortL1.get('User:id=1')
     expect((await shortL1.l1.get('User:id=1'))?.remainingTtlMs).toBeLessThanOrEqual(2_000)
 
     // set: L1 gets min(ttl, l1Ttl), L2 gets min(ttl, l2Ttl).
-    const capped = new TieredCache(new MemoryCache(), l2, { l1Ttl: 2, l2Ttl: 5 })
+    const capped = new TieredCache(new MemoryCache(), l2, { l1Ttl: 2, l2Ttl: 5, bus: false })
     await capped.set('Post:id=1', 1, { ttl: 30 })
     expect((await capped.l1.get('Post:id=1'))?.remainingTtlMs).toBeLessThanOrEqual(2_000)
     const inL2 = (await l2.get('Post:id=1'))?.remainingTtlMs ?? 0
@@ -85,7 +99,7 @@ describe('TieredCache over a real Redis', () => {
 
   it('an invalidation that lands while L2 is answering makes the L1 fill stale (instance-local race)', async () => {
     const redisTier = new WrappedCache(new RedisCache({ client, prefix: uniquePrefix() }))
-    const cache = new TieredCache(new MemoryCache(), redisTier)
+    const cache = new TieredCache(new MemoryCache(), redisTier, { bus: false })
     await redisTier.inner.set('User:id=1', 'old row', { ttl: 60, tags: ['User'] })
     let release!: () => void
     redisTier.gate = new Promise((resolve) => (release = resolve))
@@ -103,7 +117,7 @@ describe('TieredCache over a real Redis', () => {
 
   it('remembers invalidations L2 missed and replays them before L2 is used again', async () => {
     const redisTier = new WrappedCache(new RedisCache({ client, prefix: uniquePrefix() }))
-    const cache = new TieredCache(new MemoryCache(), redisTier)
+    const cache = new TieredCache(new MemoryCache(), redisTier, { bus: false })
     await cache.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
     redisTier.broken = true
     await cache.invalidateTags(['User'])
@@ -123,8 +137,8 @@ describe('TieredCache over a real Redis', () => {
   it('keeps serving from L1 while a real Redis is stopped, and fails only when L2 is required', async () => {
     const server = await startRedisServer()
     const events: TieredCacheEvent[] = []
-    const optional = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { onEvent: (e) => events.push(e) })
-    const required = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { l2Required: true })
+    const optional = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { onEvent: (e) => events.push(e), bus: false })
+    const required = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { l2Required: true, bus: false })
     try {
       await optional.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
       await required.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
@@ -136,7 +150,7 @@ describe('TieredCache over a real Redis', () => {
       expect((await optional.get('User:id=3'))?.value).toBe('new')
       expect(await optional.getOrSet('User:id=4', () => 'computed', { ttl: 60 })).toBe('computed')
       expect(optional.stats().errorsByTier.l2).toBeGreaterThan(0)
-      expect(events.some((e) => e.tier === 'l2' && !e.failed)).toBe(true)
+      expect(events.some((e) => e.type === 'tier-error' && e.tier === 'l2' && !e.failed)).toBe(true)
 
       // L1 hits never touch L2; L1 misses and writes do, and fail with the tier named.
       expect((await required.get('User:id=1'))?.value).toBe('row')
@@ -212,7 +226,7 @@ describe('TieredCache flags with a tier that throws', () => {
         expect(await l1.inner.has('k')).toBe(true)
         expect(cache.stats().errorsByTier.l2).toBeGreaterThan(0)
       }
-      expect(events.every((e) => e.tier === 'l2' && e.failed === options.l2Required)).toBe(true)
+      expect(events.every((e) => e.type === 'tier-error' && e.tier === 'l2' && e.failed === options.l2Required)).toBe(true)
       expect(events.length).toBeGreaterThan(0)
     })
 
@@ -229,7 +243,7 @@ describe('TieredCache flags with a tier that throws', () => {
         if (options.writeThroughL2) expect((await cache.get('x'))?.value).toBe(2)
         expect(cache.stats().errorsByTier.l1).toBeGreaterThan(0)
       }
-      expect(events.every((e) => e.tier === 'l1' && e.failed === options.l1Required)).toBe(true)
+      expect(events.every((e) => e.type === 'tier-error' && e.tier === 'l1' && e.failed === options.l1Required)).toBe(true)
     })
   })
 })
@@ -245,7 +259,7 @@ describe('TieredCache flags with a Redis server that was really stopped', () => 
   beforeAll(async () => {
     server = await startRedisServer()
     for (const options of flagSets) {
-      const cache = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 150 }), options)
+      const cache = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 150 }), { ...options, bus: false })
       await cache.set('warm', 'w', { ttl: 60 })
       caches.push(cache)
     }
@@ -289,7 +303,7 @@ describe('TieredCache write-behind (l2Write: async)', () => {
     l2.broken = true
     await cache.set('k2', 2, { ttl: 60 })
     await cache.flush()
-    expect(events.map((e) => e.operation)).toContain('set')
+    expect(events.map((e) => (e.type === 'tier-error' ? e.operation : e.type))).toContain('set')
     expect(cache.stats().errorsByTier.l2).toBe(1)
   })
 })

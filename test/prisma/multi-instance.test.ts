@@ -59,7 +59,7 @@ describe('cross-instance miss coalescing (PostgreSQL)', () => {
     const l2 = () => new RedisCache({ client: redisClient(), prefix })
     const stacks = [0, 1, 2].map(() => {
       const counting = countingClient(db)
-      return { counting, prisma: cachedClient(db, new TieredCache(new MemoryCache(), l2()), { coalesceAcrossInstances: { lockTtlMs: 2000, waitMs: 1000 } }, counting).prisma }
+      return { counting, prisma: cachedClient(db, new TieredCache(new MemoryCache(), l2(), { bus: false }), { coalesceAcrossInstances: { lockTtlMs: 2000, waitMs: 1000 } }, counting).prisma }
     })
     const user = await db.createClient().user.create({ data: { email: 'coalesce@example.com', name: 'c' } })
     const read = (i: number) => stacks[i]!.prisma.user.findUnique({ where: { id: user.id }, include: { posts: true }, cache: 60 })

@@ -17,7 +17,7 @@ describe('observability (SQLite)', () => {
   it('withCacheInfo tells db, l1, l2, stale and bypass, with the key, tags and TTL left', async () => {
     const user = await db.createClient().user.create({ data: { email: 'info@example.com', name: 'i' } })
     const events: CacheEvent[] = []
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix: uniquePrefix() }))
+    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix: uniquePrefix() }), { bus: false })
     const { prisma } = cachedClient(db, cache, { onEvent: (event) => events.push(event) }, countingClient(db))
     const args = { where: { id: user.id } }
     const first = await prisma.user.findUnique({ ...args, cache: 60 }).withCacheInfo()

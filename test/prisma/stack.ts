@@ -31,7 +31,8 @@ export function countingClient(db: TestDatabase) {
 export function buildCache(tiers: Tiers, redis: Redis | undefined): CacheBackend {
   if (tiers === 'memory') return new MemoryCache()
   if (!redis) throw new Error('memory+redis needs a Redis client')
-  return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix() }))
+  // One instance per cache here (what each write invalidates); the bus between instances has suites of its own.
+  return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix() }), { bus: false })
 }
 
 export type CountingClient = ReturnType<typeof countingClient>
@@ -49,7 +50,7 @@ export function cachedClient(db: TestDatabase, cache: CacheBackend, options: Omi
 /** A second instance sharing the same L2 (new L1): an L2 hit on its first read. */
 export function secondInstance(first: CacheBackend): CacheBackend {
   if (!(first instanceof TieredCache)) return new MemoryCache()
-  return new TieredCache(new MemoryCache(), first.l2)
+  return new TieredCache(new MemoryCache(), first.l2, { bus: false })
 }
 
 export { Redis }
