@@ -94,8 +94,6 @@ export class RedisBus implements InvalidationBus {
     })
     await this.#resubscribe()
     if (this.#heartbeatMs !== false) {
-      // The first beat at once: the lease (and other instances' knowledge of this one) need not wait an interval.
-      this.#sendBeat()
       const every = this.#heartbeatMs
       this.#heartbeat = setInterval(() => this.#beat(every), every)
       this.#heartbeat.unref()
@@ -163,6 +161,8 @@ export class RedisBus implements InvalidationBus {
     if (this.#closed || this.#connected) return
     this.#lastHeard = performance.now()
     this.#connected = true
+    // A beat at once: the lease (and the other instances' knowledge of this one) need not wait an interval.
+    if (this.#heartbeatMs !== false) this.#sendBeat()
     await this.#handlers?.onUp()
   }
 

@@ -51,6 +51,13 @@ export interface TieredCacheOptions {
    * as it takes to reach its L1 (the bus propagation delay). Default true; false: every L2 read is checked in Redis.
    */
   localTagCheck?: boolean
+  /**
+   * With a bus (that beats): an invalidation — and so a write through the Prisma layer — resolves only once every
+   * other instance heard from within a lease has applied it to its L1, or its lease has lapsed (at most
+   * 3 × the bus's heartbeatMs, 1.5 s by default, on an instance that died). Default true; false: fire-and-forget
+   * (resolves once published; other instances may serve the old value until the message reaches them).
+   */
+  awaitPeers?: boolean
   name?: string
 }
 
@@ -154,7 +161,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     super()
     if (!isBackend(l1)) throw new TypeError('TieredCache: l1 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
     if (!isBackend(l2)) throw new TypeError('TieredCache: l2 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
-    for (const flag of ['writeThroughL1', 'writeThroughL2', 'l1Required', 'l2Required', 'localTagCheck'] as const) {
+    for (const flag of ['writeThroughL1', 'writeThroughL2', 'l1Required', 'l2Required', 'localTagCheck', 'awaitPeers'] as const) {
       if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TypeError(`TieredCache: ${flag} must be a boolean, got ${typeof options[flag]}`)
     }
     if (options.l1Ttl !== undefined) validateTtl(options.l1Ttl, 'TieredCache l1Ttl')
@@ -173,6 +180,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       l2Required: options.l2Required ?? false,
       l2Write,
       localTagCheck: options.localTagCheck ?? true,
+      awaitPeers: options.awaitPeers ?? true,
     }
     if (options.onEvent) this.#listeners.add(options.onEvent)
     this.#stats = new StatsRecorder(this.name)
@@ -183,7 +191,7 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       const message = `TieredCache ${this.name}: bus: false over a shared L2 (${l2.name}): other instances' writes reach this L1 only when its entries expire`
       queueMicrotask(() => this.#emit({ type: 'bus-disabled', message }))
     }
-    this.#coherence = new Coherence(this.#gateway(), { bus: this.bus, localTagCheck: this.options.localTagCheck })
+    this.#coherence = new Coherence(this.#gateway(), { bus: this.bus, localTagCheck: this.options.localTagCheck, awaitPeers: this.options.awaitPeers })
     this.ready = this.#coherence.start()
   }
 

@@ -1,7 +1,11 @@
 import { CircuitOpenError } from '../circuit-breaker.js'
-import type { BusMessage, BusOrigin, InvalidationBus, InvalidationMessage } from './bus-port.js'
+import type { Beat, BusMessage, BusOrigin, InvalidationBus, InvalidationMessage } from './bus-port.js'
 import type { CoherenceGateway } from './gateway.js'
 import type { LocalTagCheck } from './local-tag-check.js'
+import { PeerAcks } from './peer-acks.js'
+
+/** An instance serves its L1 until this many heartbeat intervals after sending the last own beat it heard back. */
+export const LEASE_BEATS = 3
 
 export interface BusStats {
   connected: boolean
@@ -10,17 +14,24 @@ export interface BusStats {
   publishErrors: number
   /** Times numbered invalidations were found never heard over the bus (declared lost after 1 s); L1 is emptied each time. */
   lostInvalidations: number
+  /** Other instances heard from within a lease (they may serve from their L1): a write waits for their acks. */
+  peers: number
+  /** Writes whose wait for the other instances ended with their acks (or with none to wait for). */
+  writesAcknowledged: number
+  /** Writes whose wait ended because an instance's lease lapsed without its ack (one died or lags), or at the bound. */
+  writesLapsed: number
 }
 
 /**
- * The bus side of a TieredCache (docs/design.md, the bus bullets): whether its L1 may be used — only while the bus
- * is up, and once L1 was emptied after coming up — other instances' invalidations applied to this L1, this
- * instance's announced to them, and L1 emptied when invalidations were lost.
+ * The bus side of a TieredCache (docs/design.md, the bus bullets and "Read-your-writes across instances"):
+ * whether its L1 may be used — only while the bus is up, once L1 was emptied after coming up, and while the lease
+ * renewed by its own heartbeats holds — other instances' invalidations applied to this L1 and acknowledged, this
+ * instance's announced to them (waiting for their acks), and L1 emptied when invalidations were lost.
  */
 export class BusLink {
+  readonly #stats = { connected: false, published: 0, received: 0, publishErrors: 0, lostInvalidations: 0 }
   /** False while the bus is down (or not yet up): L1 may have missed other instances' invalidations. */
-  trusted = false
-  readonly stats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0, lostInvalidations: 0 }
+  #up = false
   /** Counts bus drops: an onUp that overlapped one must not trust L1. */
   #downs = 0
   readonly #gateway: CoherenceGateway
@@ -28,11 +39,35 @@ export class BusLink {
   readonly #local: LocalTagCheck | undefined
   /** Replays what L2 owes, now. */
   readonly #settleOwed: () => Promise<boolean>
+  /** Without heartbeats there is no lease: L1 is trusted while the bus is up, and writes do not wait. */
+  readonly #leaseMs: number | undefined
+  /** L1 may be served until then (performance.now()): the send time of the last own beat heard back + the lease. */
+  #leaseUntil = 0
+  /** The writer's side: whom to wait for. Undefined for fire-and-forget writes. */
+  readonly #acks: PeerAcks | undefined
+  /** Other instances' invalidations, applied one after the other: a beat heard renews the lease only after them. */
+  #applying: Promise<void> = Promise.resolve()
 
-  constructor(readonly bus: InvalidationBus, gateway: CoherenceGateway, local: LocalTagCheck | undefined, settleOwed: () => Promise<boolean>) {
+  constructor(
+    readonly bus: InvalidationBus,
+    gateway: CoherenceGateway,
+    options: { local: LocalTagCheck | undefined; settleOwed: () => Promise<boolean>; awaitPeers: boolean },
+  ) {
     this.#gateway = gateway
-    this.#local = local
-    this.#settleOwed = settleOwed
+    this.#local = options.local
+    this.#settleOwed = options.settleOwed
+    this.#leaseMs = bus.heartbeatMs === false ? undefined : LEASE_BEATS * bus.heartbeatMs
+    this.#acks = this.#leaseMs !== undefined && options.awaitPeers ? new PeerAcks(this.#leaseMs) : undefined
+  }
+
+  /** Whether L1 may be served: the bus is up (and L1 was emptied since it came up) and the lease holds. */
+  get trusted(): boolean {
+    return this.#up && (this.#leaseMs === undefined || performance.now() < this.#leaseUntil)
+  }
+
+  get stats(): BusStats {
+    const acks = this.#acks
+    return { ...this.#stats, peers: acks?.live ?? 0, writesAcknowledged: acks?.counts.acknowledged ?? 0, writesLapsed: acks?.counts.lapsed ?? 0 }
   }
 
   /** Subscribes; resolves after the first attempt (L1 is trusted from the first up). */
@@ -41,11 +76,12 @@ export class BusLink {
     try {
       await this.bus.start({
         onMessage: (message, origin) => this.#receive(message, origin),
+        onBeat: (beat) => this.#beat(beat),
         onDown: () => {
           this.#downs++
-          this.trusted = false
+          this.#up = false
           this.#local?.busDown()
-          this.stats.connected = false
+          this.#stats.connected = false
         },
         onUp: async () => {
           const downs = this.#downs
@@ -56,8 +92,8 @@ export class BusLink {
           await this.#local?.busUp()
           // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
           if (downs !== this.#downs || !this.bus.connected) return
-          this.stats.connected = true
-          this.trusted = true
+          this.#stats.connected = true
+          this.#up = true
         },
       })
     } catch (error) {
@@ -70,27 +106,62 @@ export class BusLink {
    * by a later number or the epoch poll: L1 may hold entries they invalidated, so it is emptied.
    */
   lost(): void {
-    this.stats.lostInvalidations++
+    this.#stats.lostInvalidations++
     const gateway = this.#gateway
     gateway.callL1('clear (invalidations lost)', () => gateway.l1.clear(), () => undefined).catch(() => undefined)
   }
 
-  /** What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is published. */
+  /**
+   * What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is
+   * published; unless writes are fire-and-forget, resolves once every live instance acknowledged it or its lease
+   * lapsed (at most one lease after the publish).
+   */
   async announce(message: InvalidationMessage): Promise<void> {
     this.#local?.hear(message)
-    await this.#publish(message)
+    const ticket = this.#acks?.open()
+    const sent = await this.#publish(message, ticket?.seq)
+    if (!ticket) return
+    if (sent) await ticket.wait()
+    else ticket.cancel()
   }
 
-  /** A message heard: another instance's invalidation is applied to this L1 (its own were applied when made). */
+  close(): void {
+    this.#acks?.release()
+  }
+
+  /** A heartbeat: this instance's own renews its lease (after the messages delivered before it); another's says it is alive. */
+  #beat(beat: Beat): void {
+    if (!beat.self) return this.#acks?.heard(beat.from)
+    const { sentAt } = beat
+    if (sentAt === undefined || this.#leaseMs === undefined) return
+    const until = sentAt + this.#leaseMs
+    void this.#applying.then(() => {
+      if (until > this.#leaseUntil) this.#leaseUntil = until
+    })
+  }
+
+  /** A message heard: another instance's invalidation is applied to this L1 and acknowledged; acks and echoes go to the writer's side. */
   async #receive(message: BusMessage, origin: BusOrigin): Promise<void> {
-    if (message.kind === 'ack' || origin.self) return
-    await this.#applyToL1(message)
+    if (origin.self) {
+      if (origin.seq !== undefined) this.#acks?.echoed(origin.seq)
+      return
+    }
+    if (message.kind === 'ack') {
+      if (message.to === this.bus.instanceId) this.#acks?.acked(origin.from, message.seq)
+      else this.#acks?.heard(origin.from)
+      return
+    }
+    this.#acks?.heard(origin.from)
+    const applied = this.#applying.then(() => this.#applyToL1(message))
+    this.#applying = applied
+    await applied
+    if (origin.seq !== undefined) this.bus.publish({ kind: 'ack', to: origin.from, seq: origin.seq }).catch(() => undefined)
   }
 
-  /** Another instance's invalidation, applied to this L1 (its L2 side is already done). */
+  /** Another instance's invalidation, applied to this L1 (its L2 side is already done). Never rejects. */
   async #applyToL1(message: InvalidationMessage): Promise<void> {
     const l1 = this.#gateway.l1
-    this.stats.received++
+    this.#stats.received++
     this.#local?.hear(message)
     const apply = async () => {
       if (message.kind === 'tags') await l1.invalidateTags(message.tags)
@@ -101,14 +172,16 @@ export class BusLink {
     await this.#gateway.callL1(`bus ${message.kind}`, apply, () => undefined).catch(() => undefined)
   }
 
-  /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). */
-  async #publish(message: InvalidationMessage): Promise<void> {
+  /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). Answers whether it went out. */
+  async #publish(message: InvalidationMessage, seq: number | undefined): Promise<boolean> {
     try {
-      await this.#gateway.callL2('bus publish', () => this.bus.publish(message), true)
-      this.stats.published++
+      await this.#gateway.callL2('bus publish', () => this.bus.publish(message, seq), true)
+      this.#stats.published++
+      return true
     } catch (error) {
-      this.stats.publishErrors++
+      this.#stats.publishErrors++
       if (!(error instanceof CircuitOpenError)) this.#gateway.report('bus publish', error, false)
+      return false
     }
   }
 }

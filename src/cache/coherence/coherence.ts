@@ -33,7 +33,7 @@ export class Coherence {
   readonly #link: BusLink | undefined
   readonly #local: LocalTagCheck | undefined
 
-  constructor(gateway: CoherenceGateway, options: { bus?: InvalidationBus | undefined; localTagCheck: boolean }) {
+  constructor(gateway: CoherenceGateway, options: { bus?: InvalidationBus | undefined; localTagCheck: boolean; awaitPeers: boolean }) {
     this.#gateway = gateway
     this.bus = options.bus
     const { bus } = options
@@ -41,7 +41,7 @@ export class Coherence {
     if (bus && options.localTagCheck && isNumbered(l2)) {
       this.#local = new LocalTagCheck(l2, bus, (operation, run) => gateway.callL2(operation, run), () => this.#link?.lost())
     }
-    this.#link = bus && new BusLink(bus, gateway, this.#local, () => this.#settleOwed(true))
+    this.#link = bus && new BusLink(bus, gateway, { local: this.#local, settleOwed: () => this.#settleOwed(true), awaitPeers: options.awaitPeers })
   }
 
   /** Subscribes to the bus; resolves after its first attempt (at once without a bus). */
@@ -49,23 +49,26 @@ export class Coherence {
     return this.#link ? this.#link.start() : Promise.resolve()
   }
 
-  /** Whether L1 may be used: always without a bus; with one, only while it is up (see BusLink). */
+  /** Whether L1 may be used: always without a bus; with one, only while it is up and this instance's lease holds (see BusLink). */
   get trusted(): boolean {
     return this.#link?.trusted ?? true
   }
 
-  /** Whether L2 entries are being judged here (localTagCheck is ready): reads then go one by one through {@link lookup}. */
+  /**
+   * Whether L2 entries are being judged here (localTagCheck is ready, and the lease holds: what was heard is as
+   * current as L1): reads then go one by one through {@link lookup}.
+   */
   get judging(): boolean {
-    return this.#local?.known.ready ?? false
+    return (this.#local?.known.ready ?? false) && this.trusted
   }
 
   /** One key from L2 judged here (a plain read); undefined when it cannot be: the caller reads it checked. */
   lookup<T>(text: string): Promise<Lookup<T> | undefined> {
-    return this.#local ? this.#local.lookup<T>(text) : Promise.resolve(undefined)
+    return this.#local && this.trusted ? this.#local.lookup<T>(text) : Promise.resolve(undefined)
   }
 
   stats(): CoherenceStats {
-    return { ...(this.#link ? { bus: { ...this.#link.stats } } : {}), localChecks: this.#local?.checks ?? 0, pending: this.#owed.size }
+    return { ...(this.#link ? { bus: this.#link.stats } : {}), localChecks: this.#local?.checks ?? 0, pending: this.#owed.size }
   }
 
   /**
@@ -113,6 +116,7 @@ export class Coherence {
   close(): void {
     clearInterval(this.#replayTimer)
     this.#local?.close()
+    this.#link?.close()
   }
 
   /**
