@@ -17,16 +17,17 @@
  * executable (it is never run by generate). We point it at this Node binary
  * when it is unset. CHECKPOINT_DISABLE stops the CLI's update check.
  *
- * Run by `npm run generate`, and by the `prepare` script with --if-installed
- * so that `npm install` and `npm ci` in this repo leave the clients in place.
- * `prepare`, not `postinstall`: npm runs the root package's `prepare` on a
- * local `npm install`/`npm ci` (and before `npm pack`/`publish`) but NOT when
- * the published package is installed as a dependency, where a `postinstall`
- * would run on every user's machine and fail (scripts/ is not published).
- * Output is gitignored (prisma/.gitignore).
+ * Run by `npm run generate`, and first thing by `npm test`, `npm run demo`
+ * and `npm run bench`. Not an install script: npm 11 lists a published
+ * `prepare` as an install script for every user to approve, and scripts/ is
+ * not in the package. Skips the work (in milliseconds) when the clients were
+ * generated from the same schema, prisma version and this script: the stamp
+ * file records what they were made from. Output is gitignored
+ * (prisma/.gitignore).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
@@ -100,16 +101,20 @@ async function main() {
 
   const cli = prismaCli();
   if (cli === null) {
-    // `--if-installed` (the prepare script): an install without devDependencies
-    // (npm ci --omit=dev) has no prisma CLI and needs no test clients.
-    if (process.argv.includes('--if-installed')) {
-      console.log('[generate] skipped: the prisma package is not installed (devDependencies omitted?)');
-      return;
-    }
     throw new Error('generate: the prisma package is not installed; run npm install');
   }
+  // What the clients are made from: the schema, the prisma version, this script.
+  const source = await readFile(pgSchema, 'utf8');
+  const prismaVersion = JSON.parse(readFileSync(join(dirname(dirname(cli)), 'package.json'), 'utf8')).version;
+  const stamp = createHash('sha256').update(source).update(prismaVersion).update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+  const stampFile = join(generatedDir, '.stamp');
+  const outputs = ['postgresql', 'sqlite'].map((name) => join(generatedDir, name, 'client.ts'));
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && outputs.every((file) => existsSync(file))) {
+    console.log('[generate] up to date');
+    return;
+  }
   await mkdir(generatedDir, { recursive: true });
-  await writeFile(sqliteSchema, deriveSqliteSchema(await readFile(pgSchema, 'utf8')));
+  await writeFile(sqliteSchema, deriveSqliteSchema(source));
 
   // In parallel: most of each run is CLI start-up, and the outputs differ.
   await Promise.all(
@@ -119,6 +124,7 @@ async function main() {
       console.log(`[generate] ${relative(root, schema)}: ${(line ?? out).trim()}`);
     }),
   );
+  await writeFile(stampFile, stamp);
   console.log(`[generate] done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

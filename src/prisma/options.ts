@@ -5,9 +5,9 @@ import { seconds } from './cache-option.js'
 /** Per-model defaults: `false` never caches the model; an object sets its TTL and whether its reads are cached without a `cache` argument. */
 export type ModelCacheOptions = false | { ttl?: number; swr?: number; auto?: boolean }
 
-export interface CacheExtensionOptions {
+export interface CacheExtensionOptions<Backend extends CacheBackend = CacheBackend> {
   /** Where results go. Default: `new MemoryCache()` (L1 only, in this process). */
-  cache?: CacheBackend
+  cache?: Backend
   /** Default TTL in seconds for cached reads. Default 60. */
   ttl?: number
   /** Default stale-while-revalidate window in seconds: entries live ttl + swr and are refreshed in the background once past ttl. Default 0. */

@@ -100,15 +100,20 @@ export class PrismaCache {
   readonly #recentFills = new LRUCache<string, number>({ max: 10_000, ttl: 1_000 })
   readonly #stats = new Map<string, ModelStats>()
   readonly #writes = new Map<string, number>()
+  /** The backend's, read once (a TieredCache computes it). */
+  readonly #maxTtl: number
 
   constructor(cache: CacheBackend, dataModel: DataModel, options: ResolvedExtensionOptions) {
     this.cache = cache
+    this.#maxTtl = cache.maxTtl
     this.dataModel = dataModel
     this.#options = options
     this.namespace = `${dataModel.fingerprint}/`
-    for (const name of options.models.keys()) {
+    for (const [name, model] of options.models) {
       if (!dataModel.models.has(name)) throw new TypeError(`prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`)
+      if (model !== false) checkMaxTtl(`models.${name}`, model.ttl ?? options.ttl, model.swr ?? options.swr, cache.maxTtl)
     }
+    checkMaxTtl('ttl', options.ttl, options.swr, cache.maxTtl)
   }
 
   /**
@@ -123,6 +128,19 @@ export class PrismaCache {
       swr: (modelOptions || undefined)?.swr ?? this.#options.swr,
     }
     const option = resolveCacheOption(cacheArg, defaults, { model, operation })
+    if (modelOptions === false && option !== undefined && cacheArg !== undefined) {
+      // An explicit request to cache a model configured never to be cached: say so rather than bypass silently.
+      throw new TypeError(
+        `prisma-tiered-cache: ${model}.${operation} passes \`cache\`, but cacheExtension({ models: { ${model}: false } }) ` +
+          'says this model is never cached: remove one of the two (cache: false is allowed)',
+      )
+    }
+    if (option !== undefined && option.ttl + option.swr > this.#maxTtl) {
+      throw new RangeError(
+        `prisma-tiered-cache: invalid \`cache\` on ${model}.${operation}: ttl + swr (${option.ttl + option.swr}s) exceeds ` +
+          `the cache's maxTtl of ${this.#maxTtl}s (raise maxTtl in the backend's options)`,
+      )
+    }
     if (option === undefined || modelOptions === false || inTransaction) {
       this.#model(model).bypasses++
       return undefined
@@ -327,4 +345,14 @@ export class PrismaCache {
 /** An entry that answers the read: a cached null is not an answer for the OrThrow variants (they ask the database, which throws). */
 function usable<T>(entry: CacheEntry<T> | undefined, orThrow: boolean): CacheEntry<T> | undefined {
   return entry !== undefined && !(orThrow && entry.value === null) ? entry : undefined
+}
+
+/** Entries live ttl + swr: a default longer than the backend keeps anything is an error at start-up. */
+function checkMaxTtl(field: string, ttl: number, swr: number, maxTtl: number): void {
+  if (ttl + swr > maxTtl) {
+    throw new RangeError(
+      `prisma-tiered-cache: cacheExtension({ ${field} }): ttl + swr (${ttl + swr}s) exceeds the cache's maxTtl of ` +
+        `${maxTtl}s (raise maxTtl in the backend's options)`,
+    )
+  }
 }
