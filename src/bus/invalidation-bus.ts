@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { CloseOptions } from '../cache/backend.js'
-import { asRedisClient, isClusterClient, type RedisClientLike } from '../cache/redis/client.js'
+import { asRedisClient, closeClient, isClusterClient, type RedisClientLike } from '../cache/redis/client.js'
 
 /**
  * What one instance tells the others after it has invalidated L2. `epochs` / `epoch`: the numbers L2 gave these
@@ -159,7 +159,10 @@ export class RedisBus implements InvalidationBus {
     this.#connected = false
     const subscriber = this.#subscriber
     this.#subscriber = undefined
-    await Promise.all([subscriber && quit(subscriber), options?.clients === true && quit(this.#publisher)])
+    await Promise.all([
+      subscriber && closeClient(subscriber, this.#publishTimeoutMs),
+      options?.clients === true && closeClient(this.#publisher, this.#publishTimeoutMs),
+    ])
   }
 
   async #resubscribe(): Promise<void> {
@@ -187,16 +190,6 @@ export class RedisBus implements InvalidationBus {
     const decoded = decode(text)
     if (decoded === undefined || decoded.from === this.instanceId) return
     await this.#handlers?.onMessage(decoded.message)
-  }
-}
-
-/** QUIT (pending replies first), or drop the socket when that fails (already closed, or not connected). */
-async function quit(client: RedisClientLike): Promise<void> {
-  if (client.status === 'end') return
-  try {
-    await client.quit()
-  } catch {
-    client.disconnect()
   }
 }
 

@@ -6,7 +6,7 @@ import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
-import { asRedisClient, isClusterClient, type RedisClientLike, type RedisNodeLike, type RedisPipelineLike } from './redis/client.js'
+import { asRedisClient, closeClient, isClusterClient, type RedisClientLike, type RedisNodeLike, type RedisPipelineLike } from './redis/client.js'
 import { connectRedis } from './redis/connect.js'
 import { headerPrefix, isStale, parseHeader } from './redis/entry.js'
 import { RedisKeyspace } from './redis/keyspace.js'
@@ -371,14 +371,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   /** Quits the connection it opened from `url`; yours (`client`) only with `{ clients: true }`. Idempotent. */
   async close(options?: CloseOptions): Promise<void> {
-    if ((!this.#owned && options?.clients !== true) || this.client.status === 'end') return
-    const ended = new Promise((resolve) => this.client.once('end', resolve))
-    try {
-      await this.#withTimeout('close', this.client.quit())
-      await this.#withTimeout('close', ended)
-    } catch {
-      this.client.disconnect()
-    }
+    if (this.#owned || options?.clients === true) await closeClient(this.client, this.#timeoutMs)
   }
 
   // ---- reads -------------------------------------------------------------------------------------------

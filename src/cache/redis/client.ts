@@ -115,3 +115,35 @@ function describe(value: unknown): string {
   const name = (value as { constructor?: { name?: unknown } }).constructor?.name
   return typeof name === 'string' && name !== '' ? name : 'object'
 }
+
+/** Closings under way, so that two owners closing one client (a RedisCache and its bus) share one QUIT. */
+const closing = new WeakMap<RedisClientLike, Promise<void>>()
+
+/**
+ * QUIT (pending replies first), or drop the socket when that fails. Idempotent and shared: a second QUIT on a
+ * closing connection fails, and ioredis's disconnect() after the socket has closed leaves a 2 s timer that keeps
+ * the process alive, so each client is closed once.
+ */
+export function closeClient(client: RedisClientLike, timeoutMs: number): Promise<void> {
+  const pending = closing.get(client)
+  if (pending !== undefined) return pending
+  if (client.status === 'end') return Promise.resolve()
+  const closed = (async () => {
+    let timer: NodeJS.Timeout | undefined
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()))
+    try {
+      await Promise.race([
+        client.quit().then(() => ended),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('QUIT timed out')), timeoutMs)
+        }),
+      ])
+    } catch {
+      if (client.status !== 'end') client.disconnect()
+    } finally {
+      clearTimeout(timer)
+    }
+  })()
+  closing.set(client, closed)
+  return closed
+}
