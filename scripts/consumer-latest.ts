@@ -39,7 +39,8 @@ try {
     const consumer = await step('install', () => Consumer.install(join(work, `ioredis${major}`), tarball, major, 'latest'))
     if (consumer === undefined) continue
     console.log(`      versions: ${Object.entries(consumer.installed).map(([name, version]) => `${name}@${version}`).join(' ')}`)
-    if ((await step('prisma generate + tsc (ESM and CommonJS, skipLibCheck: false)', () => consumer.compile())) === undefined) continue
+    const compiled = await step('prisma generate + tsc (ESM and CommonJS, skipLibCheck: false)', () => consumer.compile().then(() => true))
+    if (compiled === undefined) continue
     for (const app of ['esm', 'cjs'] as const) {
       await step(`${app} app: cached query through Redis, exits after close()`, async () => {
         const result = await consumer.run(app, redis.url, `latest-${major}-${app}:`)
