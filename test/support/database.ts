@@ -37,13 +37,17 @@
  */
 import { createClient as createLibsqlClient, type Client as LibsqlClient } from '@libsql/client';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
+import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaPg } from '@prisma/adapter-pg';
+import * as mariadb from 'mariadb';
 import pg from 'pg';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaClient as PostgresPrismaClient, Prisma } from '../../prisma/generated/postgresql/client.js';
 import { PrismaClient as SqlitePrismaClient, type Prisma as SqlitePrisma } from '../../prisma/generated/sqlite/client.js';
+import { PrismaClient as MysqlPrismaClient, type Prisma as MysqlPrisma } from '../../prisma/generated/mysql/client.js';
+import { type MariaDbService, startMariaDb } from './mariadb.js';
 import { createDatabase, startPostgres, type PostgresService } from './postgres.js';
 import { makeTempDir, removeTempDir } from './processes.js';
 
@@ -60,16 +64,33 @@ export type {
 } from '../../prisma/generated/postgresql/client.js';
 
 /** The database kinds every Prisma scenario runs on. */
-export type Provider = 'sqlite' | 'postgresql';
+export type Provider = 'sqlite' | 'postgresql' | 'mysql';
 
-/** Both providers, for `describe.each(PROVIDERS)`. */
-export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql'];
+/** Every provider, for `describe.each(PROVIDERS)`. `mysql` runs on MariaDB (MySQL's protocol and SQL). */
+export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql', 'mysql'];
 
 /**
  * The client type tests use for both providers: the PostgreSQL client's
  * (see the module comment for why the SQLite client may wear it).
  */
 export type TestPrismaClient = PostgresPrismaClient;
+
+/**
+ * SQL written once for every provider, in PostgreSQL's quoting: `"identifier"` and `$1` placeholders. MySQL gets
+ * backticks and `?`; SQLite `?` (it reads double-quoted identifiers as they are). String literals must use single
+ * quotes. `db.query` applies it; tests pass it to `$executeRawUnsafe`, or use {@link sqlIn} for `$executeRaw`.
+ */
+export function portableSql(provider: Provider, sql: string): string {
+  if (provider === 'postgresql') return sql;
+  const placeholders = sql.replace(/\$\d+/g, '?');
+  return provider === 'mysql' ? placeholders.replace(/"((?:[^"]|"")+)"/g, (_, name: string) => `\`${name.replaceAll('""', '"')}\``) : placeholders;
+}
+
+/** A tagged template like `Prisma.sql`, written in PostgreSQL's quoting and translated by {@link portableSql}. */
+export function sqlIn(provider: Provider) {
+  return (strings: TemplateStringsArray, ...values: unknown[]): Prisma.Sql =>
+    Prisma.sql(strings.map((part) => portableSql(provider, part)), ...values);
+}
 
 /** PrismaClient options a test may pass; the driver adapter is ours. */
 export type TestClientOptions = Omit<Prisma.PrismaClientOptions, 'adapter' | 'accelerateUrl'>;
@@ -96,7 +117,8 @@ export interface TestDatabase {
   /**
    * Run SQL outside Prisma (another writer behind the cache's back, or a
    * check of what is really stored), through the admin connection.
-   * Placeholders are the driver's: `$1` on PostgreSQL, `?` on SQLite.
+   * Placeholders are the driver's: `$1` on PostgreSQL, `?` on SQLite and MySQL; on MySQL, double-quoted
+   * identifiers are read as backticked ones ({@link portableSql}), so one text serves every provider.
    * @returns the result rows as plain objects (none for statements without rows).
    */
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
@@ -110,6 +132,7 @@ const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const DDL_FILES: Record<Provider, string> = {
   sqlite: join(ROOT, 'prisma', 'sql', 'sqlite.sql'),
   postgresql: join(ROOT, 'prisma', 'sql', 'postgresql.sql'),
+  mysql: join(ROOT, 'prisma', 'sql', 'mysql.sql'),
 };
 /** How long SQLite connections wait for another connection's lock (several clients share the file). */
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
@@ -137,6 +160,8 @@ export async function startDatabase(provider: Provider): Promise<TestDatabase> {
       return startSqlite();
     case 'postgresql':
       return startPostgresDatabase();
+    case 'mysql':
+      return startMysqlDatabase();
     default:
       throw new Error(`startDatabase: unknown provider ${String(provider satisfies never)}`);
   }
@@ -357,6 +382,111 @@ function postgresDatabase(
         await admin.end().catch(() => undefined);
         // Databases on our own server go with it (its data dir is deleted).
         await releaseServer();
+      }
+    },
+  };
+}
+
+// --- MySQL / MariaDB ----------------------------------------------------------
+
+/** One server per process, shared by the MySQL TestDatabases running at a time (like PostgreSQL's). */
+let sharedMariaDb: { service: Promise<MariaDbService>; users: number } | null = null;
+
+async function acquireMariaDb(): Promise<MariaDbService> {
+  if (sharedMariaDb === null) {
+    const service = startMariaDb();
+    sharedMariaDb = { service, users: 0 };
+    service.catch(() => {
+      if (sharedMariaDb?.service === service) sharedMariaDb = null;
+    });
+  }
+  sharedMariaDb.users += 1;
+  return sharedMariaDb.service;
+}
+
+async function releaseMariaDb(): Promise<void> {
+  const shared = sharedMariaDb;
+  if (shared === null) return;
+  shared.users -= 1;
+  if (shared.users > 0) return;
+  sharedMariaDb = null;
+  const service = await shared.service.catch(() => null);
+  await service?.stop();
+}
+
+/** A new database on the shared server (with MYSQL_URL too: a database of its own, dropped by stop()). */
+async function startMysqlDatabase(): Promise<TestDatabase> {
+  let service: MariaDbService;
+  try {
+    service = await acquireMariaDb();
+  } catch (err) {
+    await releaseMariaDb();
+    throw err;
+  }
+  const name = uniqueName('tdb');
+  const server = new URL(service.url);
+  const config: mariadb.ConnectionConfig = {
+    host: server.hostname,
+    port: Number(server.port || 3306),
+    user: decodeURIComponent(server.username || 'root'),
+    ...(server.password === '' ? {} : { password: decodeURIComponent(server.password) }),
+    // BIGINT and DECIMAL as the driver's exact types (Prisma's adapter sets its own).
+    bigIntAsNumber: false,
+    decimalAsNumber: false,
+  };
+  let admin: mariadb.Connection | null = null;
+  try {
+    admin = await mariadb.createConnection({ ...config, multipleStatements: true });
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await admin.query(`USE \`${name}\``);
+    await admin.query(await readFile(DDL_FILES.mysql, 'utf8'));
+  } catch (err) {
+    await admin?.end().catch(() => undefined);
+    await releaseMariaDb();
+    throw err;
+  }
+  const conn = admin;
+  const clients = new ClientSet();
+  let stopped = false;
+  const url = `mysql://${server.username || 'root'}${server.password ? `:${server.password}` : ''}@${server.host}/${name}`;
+  return {
+    provider: 'mysql',
+    url,
+    schema: undefined,
+    serverPid: service.pid,
+    createClient(options?: TestClientOptions): TestPrismaClient {
+      if (stopped) throw new Error('TestDatabase(mysql).createClient after stop()');
+      const mysqlOptions = options as Omit<MysqlPrisma.PrismaClientOptions, 'adapter' | 'accelerateUrl'> | undefined;
+      const adapter = new PrismaMariaDb({ ...config, database: name, connectionLimit: 5 });
+      const client = new MysqlPrismaClient({ ...mysqlOptions, adapter });
+      // Sound cast: same models, same result types; see the module comment.
+      return clients.add(client as unknown as TestPrismaClient);
+    },
+    async query(sql, params = []) {
+      const result: unknown = await conn.query(portableSql('mysql', sql), params as unknown[]);
+      // Rows come as an array of objects (with a `meta` property); other statements as an OK packet.
+      return Array.isArray(result) ? result.map((row) => ({ ...(row as Record<string, unknown>) })) : [];
+    },
+    async reset() {
+      const tables = (await conn.query(
+        'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = ?',
+        [name, 'BASE TABLE'],
+      )) as { name: string }[];
+      if (tables.length === 0) return;
+      // TRUNCATE also restarts AUTO_INCREMENT; foreign keys are off for the duration on this connection only.
+      await conn.query(
+        ['SET FOREIGN_KEY_CHECKS = 0', ...tables.map((t) => `TRUNCATE TABLE \`${t.name}\``), 'SET FOREIGN_KEY_CHECKS = 1'].join(';\n'),
+      );
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await clients.disconnectAll();
+        await conn.query(`DROP DATABASE \`${name}\``);
+      } finally {
+        await conn.end().catch(() => undefined);
+        await releaseMariaDb();
       }
     },
   };
