@@ -198,9 +198,25 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       namespace: engine.namespace,
     }
 
-    return client.$extends({
+    /**
+     * This extension stays the outermost one, whatever order the user composes in: `$extends` on a cached client
+     * applies the new extension beneath this one (to the client this one extends) and this one on top again,
+     * with the same engine. A read served here before Prisma's pipeline, or passed on to `ctx.$parent`, then goes
+     * through every other extension: query extensions (soft delete, row-level filters) and result extensions
+     * (computed fields) composed after it included. The type is Prisma's own `$extends` (hidden below), and the
+     * resulting client has the same extensions as the user asked for, in the one order that keeps them all.
+     */
+    const composeBeneath = {
+      $extends: function (this: unknown, extension: unknown): unknown {
+        const parent = (Prisma.getExtensionContext(this) as unknown as { $parent: { $extends(extension: unknown): unknown } }).$parent
+        return withCache(parent.$extends(extension) as typeof client)
+      },
+    }
+    const withCache = (target: typeof client) => target.$extends({
       name: 'prisma-tiered-cache',
       client: {
+        // Runtime only: typed as Prisma's own $extends (see composeBeneath).
+        ...(composeBeneath as object),
         $cache: api,
         /**
          * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
@@ -282,6 +298,7 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
         },
       },
     })
+    return withCache(client)
   })
 }
 
