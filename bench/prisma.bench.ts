@@ -20,10 +20,9 @@
  * really were hits of the tier named (per-tier counters), the misses misses, and results equal uncached ones.
  * bench/benchmarks-intro.md explains the choices; keep the two in step.
  */
-import { createHash } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
-import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
+import { cacheExtension, defaultSerializer, MemoryCache, NoopCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
 import { type Provider, startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
 import { removeKeys } from './cleanup.js'
 import { envNumber } from './env.js'
@@ -58,13 +57,11 @@ function seed(base: TestPrismaClient): Promise<number[]> {
 }
 
 /**
- * What the extension prepends to every key (PrismaCache.namespace: the schema fingerprint and a slash), computed
- * the same way from the client's schema; checked against the L1 after warming, so a change in src/ fails loudly.
+ * What the extension prepends to every key for a client built on `base` (`$cache.namespace`: the schema fingerprint
+ * and the client's shape); checked against the L1 after warming, so a change in src/ fails loudly.
  */
 function extensionNamespace(base: TestPrismaClient): string {
-  const schema = (base as unknown as { _engineConfig?: { inlineSchema?: unknown } })._engineConfig?.inlineSchema
-  if (typeof schema !== 'string') throw new Error('bench: the Prisma client does not expose _engineConfig.inlineSchema')
-  return `${createHash('sha256').update(schema).digest('base64url').slice(0, 10)}/`
+  return base.$extends(cacheExtension({ cache: new NoopCache() })).$cache.namespace
 }
 
 /** A task that counts its calls (warm-up included), to check per-tier counters afterwards. */

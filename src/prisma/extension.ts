@@ -9,6 +9,7 @@ import { defaultSerializer } from '../cache/serializer.js'
 import type { TagLike } from '../cache/tag.js'
 import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
+import { clientShapeFingerprint } from './client-shape.js'
 import { buildDataModel } from './data-model.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
 import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
@@ -136,6 +137,14 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
     if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
     const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
 
+    /** Per client the reads run on (the one beneath this extension): the key scope of its shape. */
+    const scopes = new WeakMap<object, string>()
+    const scopeOf = (parent: object) => {
+      let scope = scopes.get(parent)
+      if (scope === undefined) scopes.set(parent, (scope = engine.scope(clientShapeFingerprint(parent))))
+      return scope
+    }
+
     /** One implementation for every cached read method; the typed signatures are below. */
     function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
       const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
@@ -144,7 +153,8 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       const query = () => (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
       let planned
       try {
-        planned = engine.planRead(ctx.$name, operation, cacheArg, rest, ctx.$parent[TRANSACTION_SCOPE] !== undefined)
+        const inTransaction = ctx.$parent[TRANSACTION_SCOPE] !== undefined
+        planned = engine.planRead(ctx.$name, operation, cacheArg, rest, inTransaction, inTransaction ? '' : scopeOf(ctx.$parent))
       } catch (error) {
         // Invalid `cache` argument: reject before anything touches the database or the cache.
         return lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error)) as CachedPrismaPromise<unknown>
@@ -154,35 +164,37 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
     }
 
-    const api: CacheApi<Backend> = {
+    /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
+    const apiFor = (target: typeof client): CacheApi<Backend> => ({ ...api, warm: (reads, options) => warm(target, reads, options), namespace: scopeOf(target) })
+    const warm = async (target: typeof client, reads: readonly WarmRead[], warmOptions: { concurrency?: number } = {}) => {
+      const concurrency = warmOptions.concurrency ?? 4
+      if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
+      const failed: Array<{ read: WarmRead; error: unknown }> = []
+      let warmed = 0
+      let next = 0
+      const worker = async () => {
+        while (next < reads.length) {
+          const item = reads[next++]!
+          try {
+            const delegate = (target as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
+            if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
+            const args = item.args ?? {}
+            const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false, scopeOf(target))
+            if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
+            warmed++
+          } catch (error) {
+            failed.push({ read: item, error })
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
+      await api.flush()
+      return { warmed, failed }
+    }
+    const api: Omit<CacheApi<Backend>, 'warm' | 'namespace'> = {
       invalidate: (what) => engine.invalidate(what),
       clear: () => engine.cache.clear(),
       stats: () => engine.stats(),
-      warm: async (reads, warmOptions = {}) => {
-        const concurrency = warmOptions.concurrency ?? 4
-        if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
-        const failed: Array<{ read: WarmRead; error: unknown }> = []
-        let warmed = 0
-        let next = 0
-        const worker = async () => {
-          while (next < reads.length) {
-            const item = reads[next++]!
-            try {
-              const delegate = (client as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
-              if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
-              const args = item.args ?? {}
-              const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false)
-              if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
-              warmed++
-            } catch (error) {
-              failed.push({ read: item, error })
-            }
-          }
-        }
-        await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
-        await api.flush()
-        return { warmed, failed }
-      },
       flush: async () => {
         const flush = (cache as { flush?: () => Promise<void> }).flush
         if (typeof flush === 'function') await flush.call(cache)
@@ -195,7 +207,6 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       },
       keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
       backend,
-      namespace: engine.namespace,
     }
 
     /**
@@ -217,7 +228,7 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       client: {
         // Runtime only: typed as Prisma's own $extends (see composeBeneath).
         ...(composeBeneath as object),
-        $cache: api,
+        $cache: apiFor(target),
         /**
          * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
          * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction

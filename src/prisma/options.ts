@@ -33,6 +33,14 @@ export interface CacheExtensionOptions<Backend extends CacheBackend = CacheBacke
    * write invalidated meanwhile. `prisma.$cache.flush()` waits for background writes (tests, shutdown).
    */
   backgroundFill?: boolean
+  /**
+   * Keeps this client's cached results apart from other clients' on the same backend (tenants, environments,
+   * services that must not share entries): prepended to every key. Letters, digits, `_`, `-`, `.`. Tags stay
+   * shared, so a write in one namespace still invalidates the others' reads of the same rows (never stale; for
+   * fully separate caches give each its own RedisCache `prefix`). Clients that differ in global `omit` or in the
+   * extensions beneath the cache are kept apart without it.
+   */
+  namespace?: string
   /** Called when the cache fails and the query goes on from the database (never for required tiers, which throw). */
   onError?: (error: unknown, context: { model: string | undefined; operation: string }) => void
   /** Called for every cached read (hit or miss, with its source, key, tags and TTL left), invalidation and error. */
@@ -47,6 +55,7 @@ export interface ResolvedExtensionOptions {
   models: Map<string, ModelCacheOptions>
   coalesce: { lockTtlMs: number; waitMs: number } | undefined
   backgroundFill: boolean
+  namespace: string | undefined
   onError: CacheExtensionOptions['onError']
   onEvent: CacheExtensionOptions['onEvent']
 }
@@ -55,7 +64,7 @@ export interface ResolvedExtensionOptions {
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'backgroundFill', 'onError', 'onEvent'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'backgroundFill', 'namespace', 'onError', 'onEvent'])
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
@@ -89,5 +98,10 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`)
     }
   } else if (across !== undefined && across !== false) throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
-  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, backgroundFill: options.backgroundFill ?? true, onError: options.onError, onEvent: options.onEvent }
+  const namespace = options.namespace
+  if (namespace !== undefined && (typeof namespace !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(namespace))) {
+    throw new TypeError(`${at('namespace')}: must be 1 to 64 letters, digits, _, - or ., got ${JSON.stringify(namespace)}`)
+  }
+  const backgroundFill = options.backgroundFill ?? true
+  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, backgroundFill, namespace, onError: options.onError, onEvent: options.onEvent }
 }

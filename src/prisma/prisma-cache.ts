@@ -86,8 +86,13 @@ export class PrismaCache {
   readonly cache: CacheBackend
   readonly dataModel: DataModel
   readonly pending = new PendingInvalidations()
-  /** Prepended to every key: the schema fingerprint, so a changed schema never reads old shapes. */
+  /**
+   * Where this engine's keys live: the user's `namespace` (if any) and the schema fingerprint, so a changed
+   * schema never reads old shapes. Each client shape adds its own part ({@link scope}).
+   */
   readonly namespace: string
+  /** The scopes this engine has stored under (one per client shape), for key invalidation. */
+  readonly #scopes = new Set<string>()
   readonly #options: ResolvedExtensionOptions
   readonly #coalescer = new Coalescer()
   /**
@@ -108,7 +113,7 @@ export class PrismaCache {
     this.#maxTtl = cache.maxTtl
     this.dataModel = dataModel
     this.#options = options
-    this.namespace = `${dataModel.fingerprint}/`
+    this.namespace = `${options.namespace === undefined ? '' : `${options.namespace}:`}${dataModel.fingerprint}.`
     for (const [name, model] of options.models) {
       if (!dataModel.models.has(name)) throw new TypeError(`prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`)
       if (model !== false) checkMaxTtl(`models.${name}`, model.ttl ?? options.ttl, model.swr ?? options.swr, cache.maxTtl)
@@ -120,7 +125,17 @@ export class PrismaCache {
    * Decides whether and how a read uses the cache. Validates the `cache` argument first (throws naming the
    * model, operation and field). Undefined: run the query as is.
    */
-  planRead(model: string, operation: ReadOperation, cacheArg: unknown, args: Record<string, unknown>, inTransaction: boolean): PlannedRead | undefined {
+  /**
+   * The key prefix for one client shape (see clientShapeFingerprint): `<namespace><shape>/`. Keys of every
+   * shape are invalidated together by tags, patterns and keys.
+   */
+  scope(shape: string): string {
+    const scope = `${this.namespace}${shape}/`
+    this.#scopes.add(scope)
+    return scope
+  }
+
+  planRead(model: string, operation: ReadOperation, cacheArg: unknown, args: Record<string, unknown>, inTransaction: boolean, scope = ''): PlannedRead | undefined {
     const modelOptions = this.#options.models.get(model)
     const auto = modelOptions === undefined ? this.#options.auto : modelOptions !== false && (modelOptions.auto ?? true)
     const defaults = {
@@ -146,7 +161,7 @@ export class PrismaCache {
       return undefined
     }
     const plan = planRead(this.dataModel, model, operation, args)
-    const storedKey = this.namespace + (option.key ?? plan.key.toString())
+    const storedKey = scope + (option.key ?? plan.key.toString())
     const expectedTags = plan.expectedTags && (option.tags.length === 0 ? plan.expectedTags : [...plan.expectedTags, ...option.tags])
     const lookupOptions = expectedTags ? { expectedTags } : {}
     return { plan, option, storedKey, orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow', lookupOptions }
@@ -293,8 +308,10 @@ export class PrismaCache {
   async invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void> {
     const tags = tagTexts(what.tags)
     if (tags.length > 0) await this.cache.invalidateTags(tags)
-    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(escapeGlob(this.namespace) + KeyPattern.from(pattern).glob)
-    for (const key of what.keys ?? []) await this.cache.delete(this.namespace + String(key))
+    // Every client shape's scope: `<namespace><shape>/`, the shape part matched by `*` (it holds no `/`).
+    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
+    // Keys: in the scopes this instance stores under (another instance's client shapes: use tags or patterns).
+    for (const key of what.keys ?? []) for (const scope of this.#scopes) await this.cache.delete(scope + String(key))
   }
 
   /** The key a read is stored under (without the schema namespace). */
