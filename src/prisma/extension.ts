@@ -27,7 +27,33 @@ export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
   withCacheInfo(): Promise<{ data: R; info: CacheInfo }>
 }
 
+/** The reads that have Prisma's fluent API (`findUnique(...).posts()`). */
+type FluentRead = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'
+const FLUENT_READS: readonly ReadOperation[] = ['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow']
+
+type RelationNames<T> = T extends { [K: symbol]: { types: { payload: { objects: infer O } } } } ? keyof O : never
+type SelectArg<T, Op extends FluentRead, K> = NonNullable<Prisma.Args<T, Op>['select']> extends infer S ? (K extends keyof S ? S[K] : never) : never
+
+/**
+ * Prisma's fluent API on a cached read, one relation deep: `user.findUnique({ where, cache: 60 }).posts(args)`
+ * reads `findUnique({ where, select: { posts: args }, cache: 60 })` (cached the same way, keyed and tagged as
+ * that read) and answers its `posts`: null when the row is not there.
+ */
+export type CachedFluentApi<T, Op extends FluentRead> = {
+  [K in RelationNames<T>]: <FA>(
+    args?: Prisma.Exact<FA, SelectArg<T, Op, K>>,
+  ) => CachedPrismaPromise<NonNullable<Prisma.Result<T, { select: { [P in K]: FA } }, Op>>[K & keyof NonNullable<Prisma.Result<T, { select: { [P in K]: FA } }, Op>>] | null>
+}
+
 const BYPASS: CacheInfo = { source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined }
+
+/** Where a fluent relation method finds the read it continues. */
+const FLUENT_CALL = Symbol('prisma-tiered-cache fluent call')
+interface FluentCall {
+  operation: ReadOperation
+  self: unknown
+  args: Record<string, unknown>
+}
 
 /** One read for `prisma.$cache.warm()`. */
 export interface WarmRead {
@@ -161,7 +187,42 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       }
       const plan = planned
       const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
-      return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
+      if (!FLUENT_READS.includes(operation)) return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
+      const promise = lazyPrismaPromise(cached, query, fluentPrototype(ctx.$name))
+      return Object.assign(promise, { [FLUENT_CALL]: { operation, self, args: (args ?? {}) as Record<string, unknown> } }) as CachedPrismaPromise<unknown>
+    }
+
+    /** Per model, the fluent relation methods every fluent read's promise inherits (nothing built per call). */
+    const fluentPrototypes = new Map<string, object>()
+    function fluentPrototype(model: string): object {
+      let prototype = fluentPrototypes.get(model)
+      if (prototype !== undefined) return prototype
+      prototype = {}
+      for (const [name, field] of engine.dataModel.models.get(model)?.fields ?? []) {
+        if (field.kind !== 'object') continue
+        Object.defineProperty(prototype, name, {
+          value: function (this: { [FLUENT_CALL]: FluentCall }, relationArgs?: unknown) {
+            return fluent(this[FLUENT_CALL], name, relationArgs)
+          },
+        })
+      }
+      fluentPrototypes.set(model, prototype)
+      return prototype
+    }
+
+    /** `read(...).relation(args)`: the same read selecting only that relation (Prisma's own fluent semantics). */
+    function fluent(call: FluentCall, relation: string, relationArgs: unknown): CachedPrismaPromise<unknown> {
+      const { select: _select, include: _include, omit: _omit, ...base } = call.args
+      const inner = read(call.operation, call.self, { ...base, select: { [relation]: relationArgs ?? true } })
+      const pick = (row: unknown) => (row === null || row === undefined ? null : ((row as Record<string, unknown>)[relation] ?? null))
+      // Inside a batch $transaction: Prisma's own fluent call on the client beneath.
+      const query = () => {
+        const ctx = Prisma.getExtensionContext(call.self) as unknown as ModelContext
+        const { cache: _cache, ...rest } = call.args
+        const delegate = ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Record<string, (args: unknown) => Record<string, (args: unknown) => PromiseLike<unknown>>>
+        return delegate[call.operation]!(rest)[relation]!(relationArgs)
+      }
+      return lazyPrismaPromise(() => inner.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info })), query) as CachedPrismaPromise<unknown>
     }
 
     /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
@@ -265,17 +326,17 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       },
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> {
-            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & CachedFluentApi<T, 'findUnique'> {
+            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & CachedFluentApi<T, 'findUnique'>
           },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> {
-            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & CachedFluentApi<T, 'findUniqueOrThrow'> {
+            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & CachedFluentApi<T, 'findUniqueOrThrow'>
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> {
-            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & CachedFluentApi<T, 'findFirst'> {
+            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & CachedFluentApi<T, 'findFirst'>
           },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> {
-            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & CachedFluentApi<T, 'findFirstOrThrow'> {
+            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & CachedFluentApi<T, 'findFirstOrThrow'>
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
             return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
