@@ -257,38 +257,48 @@ async function startSqlite(): Promise<TestDatabase> {
 
 // --- PostgreSQL ---------------------------------------------------------------
 
-/** One server per process, shared by the PostgreSQL TestDatabases running at a time. */
-let sharedServer: { service: Promise<PostgresService>; users: number } | null = null;
+/**
+ * One server per process, shared by the TestDatabases of its kind running at a time: started by the first
+ * `acquire`, stopped by the last `release`.
+ */
+class SharedServer<S extends { stop(): Promise<void> }> {
+  #current: { service: Promise<S>; users: number } | null = null;
 
-async function acquireServer(): Promise<PostgresService> {
-  if (sharedServer === null) {
-    const service = startPostgres();
-    sharedServer = { service, users: 0 };
-    // A failed start must not be reused by the next caller.
-    service.catch(() => {
-      if (sharedServer?.service === service) sharedServer = null;
-    });
+  constructor(private readonly start: () => Promise<S>) {}
+
+  acquire(): Promise<S> {
+    if (this.#current === null) {
+      const service = this.start();
+      const current = { service, users: 0 };
+      this.#current = current;
+      // A failed start must not be reused by the next caller.
+      service.catch(() => {
+        if (this.#current === current) this.#current = null;
+      });
+    }
+    this.#current.users += 1;
+    return this.#current.service;
   }
-  sharedServer.users += 1;
-  return sharedServer.service;
+
+  async release(): Promise<void> {
+    const current = this.#current;
+    if (current === null) return;
+    current.users -= 1;
+    if (current.users > 0) return;
+    this.#current = null;
+    const service = await current.service.catch(() => null);
+    await service?.stop();
+  }
 }
 
-async function releaseServer(): Promise<void> {
-  const shared = sharedServer;
-  if (shared === null) return;
-  shared.users -= 1;
-  if (shared.users > 0) return;
-  sharedServer = null;
-  const service = await shared.service.catch(() => null);
-  await service?.stop();
-}
+const postgresServer = new SharedServer(startPostgres);
 
 async function startPostgresDatabase(): Promise<TestDatabase> {
   let service: PostgresService;
   try {
-    service = await acquireServer();
+    service = await postgresServer.acquire();
   } catch (err) {
-    await releaseServer();
+    await postgresServer.release();
     throw err;
   }
 
@@ -315,7 +325,7 @@ async function startPostgresDatabase(): Promise<TestDatabase> {
     return postgresDatabase(service, url, schema, ownsServer, admin);
   } catch (err) {
     await admin?.end().catch(() => undefined);
-    await releaseServer();
+    await postgresServer.release();
     throw err;
   }
 }
@@ -381,7 +391,7 @@ function postgresDatabase(
       } finally {
         await admin.end().catch(() => undefined);
         // Databases on our own server go with it (its data dir is deleted).
-        await releaseServer();
+        await postgresServer.release();
       }
     },
   };
@@ -389,38 +399,15 @@ function postgresDatabase(
 
 // --- MySQL / MariaDB ----------------------------------------------------------
 
-/** One server per process, shared by the MySQL TestDatabases running at a time (like PostgreSQL's). */
-let sharedMariaDb: { service: Promise<MariaDbService>; users: number } | null = null;
-
-async function acquireMariaDb(): Promise<MariaDbService> {
-  if (sharedMariaDb === null) {
-    const service = startMariaDb();
-    sharedMariaDb = { service, users: 0 };
-    service.catch(() => {
-      if (sharedMariaDb?.service === service) sharedMariaDb = null;
-    });
-  }
-  sharedMariaDb.users += 1;
-  return sharedMariaDb.service;
-}
-
-async function releaseMariaDb(): Promise<void> {
-  const shared = sharedMariaDb;
-  if (shared === null) return;
-  shared.users -= 1;
-  if (shared.users > 0) return;
-  sharedMariaDb = null;
-  const service = await shared.service.catch(() => null);
-  await service?.stop();
-}
+const mariaDbServer = new SharedServer<MariaDbService>(startMariaDb);
 
 /** A new database on the shared server (with MYSQL_URL too: a database of its own, dropped by stop()). */
 async function startMysqlDatabase(): Promise<TestDatabase> {
   let service: MariaDbService;
   try {
-    service = await acquireMariaDb();
+    service = await mariaDbServer.acquire();
   } catch (err) {
-    await releaseMariaDb();
+    await mariaDbServer.release();
     throw err;
   }
   const name = uniqueName('tdb');
@@ -442,7 +429,7 @@ async function startMysqlDatabase(): Promise<TestDatabase> {
     await admin.query(await readFile(DDL_FILES.mysql, 'utf8'));
   } catch (err) {
     await admin?.end().catch(() => undefined);
-    await releaseMariaDb();
+    await mariaDbServer.release();
     throw err;
   }
   const conn = admin;
@@ -486,7 +473,7 @@ async function startMysqlDatabase(): Promise<TestDatabase> {
         await conn.query(`DROP DATABASE \`${name}\``);
       } finally {
         await conn.end().catch(() => undefined);
-        await releaseMariaDb();
+        await mariaDbServer.release();
       }
     },
   };
