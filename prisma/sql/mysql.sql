@@ -4,7 +4,8 @@
 -- downloaded here). Names as in prisma/sql/postgresql.sql; MySQL types as Prisma
 -- maps them: String = VARCHAR(191), Int = INTEGER, BigInt = BIGINT,
 -- Float = DOUBLE, Decimal = DECIMAL(65,30), Boolean = BOOLEAN,
--- DateTime = DATETIME(3), Json = JSON, Bytes = LONGBLOB, enum = ENUM(...).
+-- DateTime = DATETIME(3), Json = JSON, Bytes = LONGBLOB, enum = ENUM(...). Long texts (Post.content,
+-- Profile.bio) are TEXT, as an app marks them with @db.Text (the schema cannot: SQLite has no @db types).
 -- Tables use utf8mb4 with the utf8mb4_unicode_ci collation, as Prisma's do:
 -- comparisons of strings are case-insensitive (a findUnique by email 'A@B.C'
 -- finds 'a@b.c').
@@ -32,7 +33,7 @@ CREATE TABLE `User` (
 
 CREATE TABLE `Profile` (
     `id` INTEGER NOT NULL AUTO_INCREMENT,
-    `bio` VARCHAR(191) NULL,
+    `bio` TEXT NULL,
     `avatar` LONGBLOB NULL,
     `userId` INTEGER NOT NULL,
 
@@ -44,7 +45,7 @@ CREATE TABLE `Post` (
     `id` INTEGER NOT NULL AUTO_INCREMENT,
     `title` VARCHAR(191) NOT NULL,
     `slug` VARCHAR(191) NOT NULL,
-    `content` VARCHAR(191) NULL,
+    `content` TEXT NULL,
     `published` BOOLEAN NOT NULL DEFAULT false,
     `views` INTEGER NOT NULL DEFAULT 0,
     `price` DECIMAL(65, 30) NULL,
