@@ -9,6 +9,7 @@ import { defaultSerializer } from '../cache/serializer.js'
 import type { TagLike } from '../cache/tag.js'
 import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
+import type { ChangeFeed } from './change-feed/change-feed.js'
 import { buildDataModel } from './data-model.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
 import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
@@ -135,6 +136,13 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
     // Failures TieredCache tolerates never reach the engine; report them all the same.
     if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
     const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
+    const feed = resolved.changeFeed
+    // Changes from the stream take the path Prisma writes take (L2 epochs, then L1 and the bus).
+    feed?.start({
+      dataModel: engine.dataModel,
+      invalidate: (tags) => engine.applyNow(tags),
+      onError: (error) => onError?.(error, { model: undefined, operation: 'changeFeed' }),
+    })
 
     /** One implementation for every cached read method; the typed signatures are below. */
     function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
@@ -157,7 +165,7 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
     const api: CacheApi<Backend> = {
       invalidate: (what) => engine.invalidate(what),
       clear: () => engine.cache.clear(),
-      stats: () => engine.stats(),
+      stats: () => (feed ? { ...engine.stats(), changeFeed: feed.status() } : engine.stats()),
       warm: async (reads, warmOptions = {}) => {
         const concurrency = warmOptions.concurrency ?? 4
         if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
@@ -188,8 +196,9 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
         if (typeof flush === 'function') await flush.call(cache)
       },
       // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
-      health: async () => (cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>,
+      health: async () => withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
       close: async (closeOptions) => {
+        await feed?.close()
         await api.flush()
         await cache.close(closeOptions)
       },
@@ -292,6 +301,13 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
  */
 function tolerant(backend: CacheBackend): CacheBackend {
   return backend instanceof TieredCache || backend instanceof MemoryCache || backend instanceof NoopCache ? backend : new TieredCache(new NoopCache(), backend)
+}
+
+/** health() with the change feed's status; not ok while the feed has failed or is reconnecting. */
+function withFeed<Health extends { ok: boolean }>(health: Health, feed: ChangeFeed | undefined): Health {
+  if (!feed) return health
+  const changeFeed = feed.status()
+  return { ...health, ok: health.ok && changeFeed.state !== 'failed' && changeFeed.state !== 'reconnecting', changeFeed }
 }
 
 /** The SQL text of a raw call's arguments: a Prisma.Sql (tagged template) or `[sql, ...values]` (Unsafe). */
