@@ -3,9 +3,11 @@
  * change feed: after the feed has applied the server's WAL position, every cached read equals the database.
  * Without the feed each of these reads stays stale until its TTL (300 s here): every test fails on the old code.
  */
+import { Registry } from 'prom-client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { ChangeFeedSetupError, MemoryCache, RedisCache, TieredCache } from '../../../src/index.js'
 import type { ChangeFeed } from '../../../src/prisma/change-feed/change-feed.js'
+import { registerPrometheusMetrics } from '../../../src/metrics/prometheus.js'
 import { startDatabase, type TestDatabase } from '../../support/database.js'
 import { eventually } from '../../support/eventually.js'
 import { cachedClient, countingClient, uniquePrefix, useRedis } from '../stack.js'
@@ -143,6 +145,9 @@ describe('change feed: external writes invalidate', () => {
     expect(stats).toMatchObject({ state: 'streaming', lagBytes: 0, lagSeconds: 0, resets: expect.any(Number) })
     const health = (await stack.prisma.$cache.health()) as { ok: boolean; changeFeed?: { state: string } }
     expect(health).toMatchObject({ ok: true, changeFeed: { state: 'streaming' } })
+    const registry = new Registry()
+    registerPrometheusMetrics(stack.prisma.$cache, registry)
+    expect(await registry.getSingleMetricAsString('prisma_cache_change_feed_lag_bytes')).toMatch(/^prisma_cache_change_feed_lag_bytes 0$/m)
   })
 })
 
