@@ -51,6 +51,8 @@ type StreamMessage =
   | { tag: 'delete'; relation: Relation; key: Row | null; old: Row | null }
   | { tag: 'truncate'; relations: Relation[] }
 
+/** Commits whose invalidations may be in flight at once (then the stream waits). */
+const MAX_APPLYING = 64
 const NAME = /^[a-z_][a-z0-9_]{0,62}$/
 
 /**
@@ -257,6 +259,9 @@ class PostgresChangeFeed implements ChangeFeed {
       failed ??= error
       void service.destroy().catch(() => {})
     }
+    this.#fail = fail
+    this.#settled = Promise.resolve()
+    this.#applying = 0
     service.on('error', fail)
     service.on('start', () => {
       this.#state = 'streaming'
@@ -278,6 +283,10 @@ class PostgresChangeFeed implements ChangeFeed {
   }
 
   #schema: string | undefined
+  /** Applied commits, in commit order (see #commit); per session. */
+  #settled: Promise<void> = Promise.resolve()
+  #applying = 0
+  #fail: ((error: unknown) => void) | undefined
 
   #enqueue(work: () => Promise<void>, fail: (error: unknown) => void): void {
     this.#queue = this.#queue.then(work).catch(fail)
@@ -317,27 +326,52 @@ class PostgresChangeFeed implements ChangeFeed {
     else for (const tag of tags) transaction.tags.add(tag)
   }
 
-  /** The commit: invalidate what the transaction changed, then (only then) acknowledge it. */
+  /**
+   * The commit: its invalidation starts now, and overlaps those of the next commits (Redis round trips must not
+   * add up at a thousand commits a second); the slot is acknowledged in commit order, each commit only once it and
+   * every earlier one are applied. A failed invalidation breaks the chain: nothing after it is acknowledged, and
+   * the session ends so that the server delivers it again. At most MAX_APPLYING commits apply at a time.
+   */
   async #commit(lsn: bigint): Promise<void> {
-    const transaction = this.#transaction
+    const tags = this.#transaction?.tags
     this.#transaction = undefined
-    if (transaction && (transaction.tags === 'all' || transaction.tags.size > 0)) await this.#target!.invalidate(transaction.tags)
-    this.#transactions++
-    this.#advance(lsn)
-    await this.#service?.acknowledge(this.#ackText())
+    const applying = tags !== undefined && (tags === 'all' || tags.size > 0) ? this.#target!.invalidate(tags) : undefined
+    applying?.catch(() => {}) // awaited, and its failure handled, in the chain below
+    this.#applying++
+    this.#inOrder(async () => {
+      try {
+        await applying
+      } finally {
+        this.#applying--
+      }
+      this.#transactions++
+      this.#advance(lsn)
+      await this.#service?.acknowledge(this.#ackText())
+    })
+    if (this.#applying >= MAX_APPLYING) await this.#settled.catch(() => {})
   }
 
   /**
    * A keepalive reports how far the server has sent. With no transaction open, every change before it has been
-   * handled (messages are handled in order), so the slot may move there too: otherwise WAL of tables outside the
-   * publication would stay retained until the next commit of ours.
+   * handled (messages are handled in order), so the slot may move there too once the commits before it are
+   * applied: otherwise WAL of tables outside the publication would stay retained until the next commit of ours.
    */
   async #onKeepalive(lsn: string, respond: boolean): Promise<void> {
     const position = lsnValue(lsn)
     if (position > this.#serverLsn) this.#serverLsn = position
-    if (this.#transaction === undefined && position > 0n) this.#advance(position)
     this.#noteLag()
-    if (respond || this.#transaction === undefined) await this.#service?.acknowledge(this.#ackText())
+    const open = this.#transaction !== undefined
+    this.#inOrder(async () => {
+      if (!open && position > 0n) this.#advance(position)
+      if (respond || !open) await this.#service?.acknowledge(this.#ackText())
+    })
+  }
+
+  /** Runs `step` after every earlier one; once a step fails, no later one runs (the session is failing). */
+  #inOrder(step: () => Promise<void>): void {
+    this.#settled = this.#settled.then(step)
+    const fail = this.#fail
+    this.#settled.catch((error: unknown) => fail?.(error))
   }
 
   #advance(lsn: bigint): void {
