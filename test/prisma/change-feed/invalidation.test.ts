@@ -151,6 +151,37 @@ describe('change feed: external writes invalidate', () => {
   })
 })
 
+describe('change feed: randomized', () => {
+  it('external and Prisma writes mixed at random: every cached read equals the database after each step', async () => {
+    let seed = Number(process.env['FEED_SEED'] ?? Date.now() % 100_000)
+    const initialSeed = seed
+    const random = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n)
+    const probes = [user(1), user(2), user(3), users, () => stack.prisma.post.findMany({ where: { authorId: 1 }, select: { id: true, title: true }, orderBy: { id: 'asc' } }), () => stack.prisma.user.count()]
+    const truth = [
+      ...[1, 2, 3].map((id) => async () => (await rows(`SELECT id, name FROM "User" WHERE id = ${id}`))[0] ?? null),
+      () => rows(`SELECT id, name FROM "User" ORDER BY id`),
+      () => rows(`SELECT id, title FROM "Post" WHERE "authorId" = 1 ORDER BY id`),
+      async () => (await rows(`SELECT count(*)::int AS n FROM "User"`))[0]?.['n'],
+    ]
+    for (let step = 0; step < 30; step++) {
+      const id = 1 + random(3)
+      const name = `s${step}`
+      switch (random(6)) {
+        case 0: await db.query(`UPDATE "User" SET name = $1 WHERE id = $2`, [name, id]); break
+        case 1: await db.query(`INSERT INTO "User" (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [id, `${name}@x`, name]); break
+        case 2: await db.query(`DELETE FROM "User" WHERE id = $1`, [id]); break
+        case 3: await db.query(`INSERT INTO "Post" (title, slug, "authorId", "updatedAt") SELECT $1, $1, id, now() FROM "User" WHERE id = 1`, [name]); break
+        case 4: await stack.prisma.user.updateMany({ where: { id }, data: { name } }); break
+        case 5: await stack.prisma.post.updateMany({ where: { authorId: 1 }, data: { title: name } }); break
+      }
+      await applied()
+      for (const [index, probe] of probes.entries()) {
+        expect(await probe(), `seed ${initialSeed}, step ${step}, probe ${index}`).toEqual(await truth[index]!())
+      }
+    }
+  }, 60_000)
+})
+
 describe('change feed: continuity and setup', () => {
   it('a slot dropped behind its back: the feed invalidates everything rather than serve what it missed', async () => {
     await cached(user(1))
