@@ -19,6 +19,7 @@ import { Redis } from 'ioredis'
 import { startRedisServer } from '../test/support/redis.js'
 import { writeFileSync } from 'node:fs'
 import { busScenarios } from './bus.bench.js'
+import { changeFeedScenarios } from './changefeed.bench.js'
 import { envNumber } from './env.js'
 import { cacheScenarios } from './cache.bench.js'
 import { mainChart } from './chart.js'
@@ -31,6 +32,7 @@ const SUITES: Suite[] = [
   { title: 'Prisma extension (src/prisma) on SQLite and PostgreSQL vs plain Prisma and prisma-extension-redis', file: 'bench/prisma.bench.ts', run: prismaScenarios },
   { title: 'Read-heavy mixed workload on PostgreSQL: throughput and staleness', file: 'bench/workload.bench.ts', run: workloadScenarios },
   { title: 'Invalidation bus (src/bus): propagation between instances', file: 'bench/bus.bench.ts', run: busScenarios },
+  { title: 'Change feed (PostgreSQL logical replication): lag of external writes', file: 'bench/changefeed.bench.ts', run: changeFeedScenarios },
 ]
 
 async function main(): Promise<void> {

@@ -7,3 +7,6 @@ export type { CacheExtensionOptions, ModelCacheOptions } from './prisma/options.
 export type { CacheEvent, CacheInfo, ModelStats, PrismaCacheStats } from './prisma/prisma-cache.js'
 export { registerPrismaTypes } from './prisma/serializer.js'
 export { type BusHandlers, type InvalidationBus, type InvalidationMessage, RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'
+export type { ChangeFeed, ChangeFeedStatus, ChangeFeedTarget } from './prisma/change-feed/change-feed.js'
+export { postgresChangeFeed, type PostgresChangeFeedOptions } from './prisma/change-feed/postgres-change-feed.js'
+export { ChangeFeedSetupError } from './prisma/change-feed/postgres-setup.js'

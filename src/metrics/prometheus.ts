@@ -28,6 +28,8 @@ type Labels = Record<string, string>
  * - `<prefix>tier_latency_seconds{tier,kind,quantile}` — kind: read, write; quantile: 0.5, 0.99
  * - `<prefix>bus_lost_invalidations_total` — invalidations never heard over the bus (L1 emptied each time)
  * - `<prefix>hit_ratio`, `<prefix>bus_connected`, `<prefix>l2_circuit_open`
+ * - `<prefix>change_feed_lag_bytes`, `<prefix>change_feed_lag_seconds` — with a `changeFeed` (an unconsumed slot
+ *   retains WAL on the database server: alert on these)
  */
 export function registerPrometheusMetrics(source: MetricsSource, registry: Registry, options: PrometheusOptions = {}): void {
   const prefix = options.prefix ?? 'prisma_cache_'
@@ -124,6 +126,16 @@ export function registerPrometheusMetrics(source: MetricsSource, registry: Regis
       this.set((source.stats().cache as Partial<TieredCacheStats>).l2Circuit?.state === 'open' ? 1 : 0)
     },
   })
+  for (const [unit, field] of [['bytes', 'lagBytes'], ['seconds', 'lagSeconds']] as const) {
+    new Gauge({
+      name: `${prefix}change_feed_lag_${unit}`,
+      help: `How far (${unit}) the change feed's consumer is behind the database's WAL (0 without a change feed)`,
+      registers: [registry],
+      collect() {
+        this.set(source.stats().changeFeed?.[field] ?? 0)
+      },
+    })
+  }
 }
 
 /** The tiers of a TieredCache by their position (l1, l2), or the single backend by its name. */

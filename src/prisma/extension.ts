@@ -10,6 +10,7 @@ import type { TagLike } from '../cache/tag.js'
 import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
 import { clientShapeFingerprint } from './client-shape.js'
+import type { ChangeFeed } from './change-feed/change-feed.js'
 import { buildDataModel } from './data-model.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
 import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
@@ -162,6 +163,13 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
     // Failures TieredCache tolerates never reach the engine; report them all the same.
     if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
     const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
+    const feed = resolved.changeFeed
+    // Changes from the stream take the path Prisma writes take (L2 epochs, then L1 and the bus).
+    feed?.start({
+      dataModel: engine.dataModel,
+      invalidate: (tags) => engine.applyNow(tags),
+      onError: (error) => onError?.(error, { model: undefined, operation: 'changeFeed' }),
+    })
 
     /** Per client the reads run on (the one beneath this extension): the key scope of its shape. */
     const scopes = new WeakMap<object, string>()
@@ -255,14 +263,15 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
     const api: Omit<CacheApi<Backend>, 'warm' | 'namespace'> = {
       invalidate: (what) => engine.invalidate(what),
       clear: () => engine.cache.clear(),
-      stats: () => engine.stats(),
+      stats: () => (feed ? { ...engine.stats(), changeFeed: feed.status() } : engine.stats()),
       flush: async () => {
         const flush = (cache as { flush?: () => Promise<void> }).flush
         if (typeof flush === 'function') await flush.call(cache)
       },
       // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
-      health: async () => (cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>,
+      health: async () => withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
       close: async (closeOptions) => {
+        await feed?.close()
         await api.flush()
         await cache.close(closeOptions)
       },
@@ -381,6 +390,13 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
  */
 function tolerant(backend: CacheBackend): CacheBackend {
   return backend instanceof TieredCache || backend instanceof MemoryCache || backend instanceof NoopCache ? backend : new TieredCache(new NoopCache(), backend)
+}
+
+/** health() with the change feed's status; not ok while the feed has failed or is reconnecting. */
+function withFeed<Health extends { ok: boolean }>(health: Health, feed: ChangeFeed | undefined): Health {
+  if (!feed) return health
+  const changeFeed = feed.status()
+  return { ...health, ok: health.ok && changeFeed.state !== 'failed' && changeFeed.state !== 'reconnecting', changeFeed }
 }
 
 /** The SQL text of a raw call's arguments: a Prisma.Sql (tagged template) or `[sql, ...values]` (Unsafe). */

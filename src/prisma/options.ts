@@ -1,4 +1,5 @@
 import type { CacheBackend } from '../cache/backend.js'
+import type { ChangeFeed } from './change-feed/change-feed.js'
 import type { CacheEvent } from './prisma-cache.js'
 import { seconds } from './cache-option.js'
 
@@ -45,6 +46,11 @@ export interface CacheExtensionOptions<Backend extends CacheBackend = CacheBacke
   onError?: (error: unknown, context: { model: string | undefined; operation: string }) => void
   /** Called for every cached read (hit or miss, with its source, key, tags and TTL left), invalidation and error. */
   onEvent?: (event: CacheEvent) => void
+  /**
+   * Invalidate on writes made outside Prisma too, from the database's change stream: `postgresChangeFeed({ ... })`.
+   * Started with the extension, stopped by `prisma.$cache.close()`.
+   */
+  changeFeed?: ChangeFeed
 }
 
 export interface ResolvedExtensionOptions {
@@ -58,13 +64,14 @@ export interface ResolvedExtensionOptions {
   namespace: string | undefined
   onError: CacheExtensionOptions['onError']
   onEvent: CacheExtensionOptions['onEvent']
+  changeFeed: ChangeFeed | undefined
 }
 
 /** Validates the options given to cacheExtension(), naming the bad field. Model names are checked later, against the schema. */
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'backgroundFill', 'namespace', 'onError', 'onEvent'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'backgroundFill', 'namespace', 'onError', 'onEvent', 'changeFeed'])
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
@@ -77,6 +84,10 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
   const cache = options.cache
   if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.get !== 'function' || typeof cache.snapshot !== 'function')) {
     throw new TypeError(`${at('cache')}: must be a CacheBackend (MemoryCache, RedisCache, TieredCache, NoopCache)`)
+  }
+  const feed = options.changeFeed
+  if (feed !== undefined && (typeof feed !== 'object' || feed === null || typeof feed.start !== 'function' || typeof feed.close !== 'function')) {
+    throw new TypeError(`${at('changeFeed')}: must be a change feed such as postgresChangeFeed({ connectionString })`)
   }
   const models = new Map<string, ModelCacheOptions>()
   for (const [name, value] of Object.entries(options.models ?? {})) {
@@ -103,5 +114,5 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
     throw new TypeError(`${at('namespace')}: must be 1 to 64 letters, digits, _, - or ., got ${JSON.stringify(namespace)}`)
   }
   const backgroundFill = options.backgroundFill ?? true
-  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, backgroundFill, namespace, onError: options.onError, onEvent: options.onEvent }
+  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, backgroundFill, namespace, onError: options.onError, onEvent: options.onEvent, changeFeed: feed }
 }

@@ -1,3 +1,4 @@
+import type { ChangeFeedStatus } from './change-feed/change-feed.js'
 import { LRUCache } from 'lru-cache'
 import { type CacheBackend, type CacheEntry, type CacheSnapshot, type LookupOptions, NO_LOCK } from '../cache/backend.js'
 import { Coalescer } from '../cache/coalescer.js'
@@ -36,6 +37,8 @@ export interface ModelStats {
 }
 
 export interface PrismaCacheStats {
+  /** The change feed's position and lag, when the extension has one. */
+  changeFeed?: ChangeFeedStatus
   cache: CacheStats
   models: Record<string, ModelStats>
   /** Writes that invalidated, by operation (create, update, ..., raw, raw (everything)). */

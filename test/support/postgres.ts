@@ -170,6 +170,8 @@ async function startLocalPostgres(): Promise<PostgresService> {
           '-D', dataDir, '-p', String(port), '-k', dir,
           '-c', `listen_addresses=${LOOPBACK}`,
           '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+          // Logical decoding for the change feed's tests (a little more WAL per write, nothing else).
+          '-c', 'wal_level=logical',
         ],
         runAs,
         cwd: dir,
