@@ -9,7 +9,7 @@ import { defaultSerializer } from '../cache/serializer.js'
 import type { TagLike } from '../cache/tag.js'
 import { TieredCache } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
-import { buildDataModel } from './data-model.js'
+import { buildDataModel, type RuntimeDataModel } from './data-model.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
 import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
 import { lazyPrismaPromise } from './prisma-promise.js'
@@ -80,6 +80,12 @@ export interface CachedTransaction {
   <T, R>(this: T, fn: (client: Omit<T, TransactionDenyList>) => Promise<R>, options?: TransactionOptions): Promise<R>
 }
 
+/** What the extension reads of a Prisma 7 client's internals (each covered by tests). */
+interface PrismaInternals {
+  _engineConfig?: { inlineSchema?: unknown; activeProvider?: string }
+  _runtimeDataModel?: RuntimeDataModel
+}
+
 /** Prisma 7 keeps an interactive transaction's scope on its client under this symbol. */
 const TRANSACTION_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
 
@@ -102,9 +108,11 @@ type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
 export function cacheExtension(options: CacheExtensionOptions = {}) {
   const resolved = resolveExtensionOptions(options)
   return Prisma.defineExtension((client) => {
-    const schema = (client as unknown as { _engineConfig?: { inlineSchema?: unknown } })._engineConfig?.inlineSchema
-    if (typeof schema !== 'string') {
-      throw new Error('prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema); Prisma 7 with the prisma-client generator is required')
+    const internals = client as unknown as PrismaInternals
+    const schema = internals._engineConfig?.inlineSchema
+    const runtime = internals._runtimeDataModel
+    if (typeof schema !== 'string' || typeof runtime?.models !== 'object' || runtime.models === null) {
+      throw new Error('prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema) and data model (_runtimeDataModel); Prisma 7 with the prisma-client generator is required')
     }
     const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
     registerPrismaTypes(defaultSerializer)
@@ -113,7 +121,8 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
     const onError = resolved.onError
     // Failures TieredCache tolerates never reach the engine; report them all the same.
     if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
-    const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
+    const source = { runtime, schema, provider: internals._engineConfig?.activeProvider, views: resolved.views }
+    const engine = new PrismaCache(cache, buildDataModel(source, fingerprint), resolved)
 
     /** One implementation for every cached read method; the typed signatures are below. */
     function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {

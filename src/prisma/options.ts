@@ -20,6 +20,12 @@ export interface CacheExtensionOptions {
   /** Per-model settings, by model name as in the schema (`User`, not `user`). */
   models?: Record<string, ModelCacheOptions>
   /**
+   * The models each view reads, e.g. `{ BookingStatus: ['Booking', 'User'] }`: a view's rows change when those
+   * tables do, which no write to the view itself tells. Reads of a view are cached only when it is listed here
+   * (then a write to any model listed invalidates them); other views' reads bypass the cache.
+   */
+  views?: Record<string, readonly string[]>
+  /**
    * Coalesce misses across instances: the first instance to miss a key takes a short lock in the shared tier and
    * queries; the others wait (up to waitMs) for its result to appear, then query themselves (the lock holder
    * may have died: the lock expires after lockTtlMs). Default false (misses coalesce within an instance only).
@@ -45,6 +51,7 @@ export interface ResolvedExtensionOptions {
   swr: number
   auto: boolean
   models: Map<string, ModelCacheOptions>
+  views: Record<string, readonly string[]>
   coalesce: { lockTtlMs: number; waitMs: number } | undefined
   backgroundFill: boolean
   onError: CacheExtensionOptions['onError']
@@ -55,7 +62,7 @@ export interface ResolvedExtensionOptions {
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'backgroundFill', 'onError', 'onEvent'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill', 'onError', 'onEvent'])
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
@@ -80,6 +87,12 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       models.set(name, value)
     } else throw new TypeError(`${at(`models.${name}`)}: must be false or { ttl?, swr?, auto? }`)
   }
+  const views = options.views ?? {}
+  if (typeof views !== 'object' || views === null || Array.isArray(views)) throw new TypeError(`${at('views')}: must be { View: ['Model', ...] }`)
+  for (const [view, reads] of Object.entries(views)) {
+    const names = Array.isArray(reads) && reads.length > 0 && reads.every((name) => typeof name === 'string')
+    if (!names) throw new TypeError(`${at(`views.${view}`)}: must be a non-empty array of model names`)
+  }
   const across = options.coalesceAcrossInstances
   let coalesce: ResolvedExtensionOptions['coalesce']
   if (across === true) coalesce = { lockTtlMs: 5000, waitMs: 2000 }
@@ -89,5 +102,5 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`)
     }
   } else if (across !== undefined && across !== false) throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
-  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, backgroundFill: options.backgroundFill ?? true, onError: options.onError, onEvent: options.onEvent }
+  return { cache, ttl, swr, auto: options.auto ?? false, models, views, coalesce, backgroundFill: options.backgroundFill ?? true, onError: options.onError, onEvent: options.onEvent }
 }

@@ -58,6 +58,8 @@ export type CacheEvent =
   | ({ type: 'hit' | 'miss'; model: string; operation: string } & CacheInfo)
   | { type: 'invalidate'; tags: readonly string[] | 'all'; transactionId: string | undefined }
   | { type: 'error'; model: string | undefined; operation: string; error: unknown }
+  /** Once at start-up: where the schema text and the client's runtime data model disagree (over-invalidated). */
+  | { type: 'data-model'; mismatches: readonly string[] }
 
 interface Filled<T> {
   value: T
@@ -109,6 +111,19 @@ export class PrismaCache {
     for (const name of options.models.keys()) {
       if (!dataModel.models.has(name)) throw new TypeError(`prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`)
     }
+    if (dataModel.mismatches.length > 0) this.#reportMismatches(dataModel.mismatches)
+  }
+
+  /** Reported once: the cache works on (over-invalidating where they are), but the user should know. */
+  #reportMismatches(mismatches: readonly string[]): void {
+    this.#options.onEvent?.({ type: 'data-model', mismatches })
+    const message = `prisma-tiered-cache: the schema text does not match the client's data model; writes to the models `
+      + `involved invalidate more than they would (never less):\n  ${mismatches.join('\n  ')}`
+    try {
+      this.#options.onError?.(new Error(message), { model: undefined, operation: 'data model' })
+    } catch {
+      // A throwing onError must not fail the client's creation.
+    }
   }
 
   /**
@@ -123,7 +138,9 @@ export class PrismaCache {
       swr: (modelOptions || undefined)?.swr ?? this.#options.swr,
     }
     const option = resolveCacheOption(cacheArg, defaults, { model, operation })
-    if (option === undefined || modelOptions === false || inTransaction) {
+    // A view nobody said the tables of: its rows change with no write the cache could see.
+    const unknownView = this.dataModel.models.get(model)?.kind === 'view' && this.dataModel.models.get(model)?.viewReads === undefined
+    if (option === undefined || modelOptions === false || inTransaction || unknownView) {
       this.#model(model).bypasses++
       return undefined
     }
@@ -242,7 +259,12 @@ export class PrismaCache {
   /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
   async afterWrite(model: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown, transactionId: string | undefined): Promise<void> {
     this.#countWrite(operation)
-    await this.#apply(writeTags(this.dataModel, model, operation, args, result), transactionId)
+    const tags = writeTags(this.dataModel, model, operation, args, result)
+    // A write through a view changes the tables under it: the models it reads, or any model if unknown.
+    const view = this.dataModel.models.get(model)
+    if (view?.kind === 'view' && view.viewReads === undefined) return this.#apply('all', transactionId)
+    for (const source of view?.viewReads ?? []) tags.add(modelTag(source))
+    await this.#apply(tags, transactionId)
   }
 
   /** Invalidates what a raw statement may have changed. */
