@@ -259,12 +259,7 @@ export class PrismaCache {
   /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
   async afterWrite(model: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown, transactionId: string | undefined): Promise<void> {
     this.#countWrite(operation)
-    const tags = writeTags(this.dataModel, model, operation, args, result)
-    // A write through a view changes the tables under it: the models it reads, or any model if unknown.
-    const view = this.dataModel.models.get(model)
-    if (view?.kind === 'view' && view.viewReads === undefined) return this.#apply('all', transactionId)
-    for (const source of view?.viewReads ?? []) tags.add(modelTag(source))
-    await this.#apply(tags, transactionId)
+    await this.#apply(writeTags(this.dataModel, model, operation, args, result), transactionId)
   }
 
   /** Invalidates what a raw statement may have changed. */

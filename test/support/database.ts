@@ -94,6 +94,11 @@ export interface TestDatabase {
    */
   createClient(options?: TestClientOptions): TestPrismaClient;
   /**
+   * The driver adapter {@link createClient} gives its clients, for a client of another generated schema
+   * (`startDatabase(provider, { tables })`). Such clients are the caller's to disconnect.
+   */
+  adapter(): NonNullable<Prisma.PrismaClientOptions['adapter']>;
+  /**
    * Run SQL outside Prisma (another writer behind the cache's back, or a
    * check of what is really stored), through the admin connection.
    * Placeholders are the driver's: `$1` on PostgreSQL, `?` on SQLite.
@@ -107,10 +112,15 @@ export interface TestDatabase {
 }
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const DDL_FILES: Record<Provider, string> = {
-  sqlite: join(ROOT, 'prisma', 'sql', 'sqlite.sql'),
-  postgresql: join(ROOT, 'prisma', 'sql', 'postgresql.sql'),
-};
+/** The DDL: prisma/sql/<provider>.sql for the test schema, prisma/sql/<tables>-<provider>.sql for another. */
+const ddlFile = (provider: Provider, tables: string | undefined) =>
+  join(ROOT, 'prisma', 'sql', tables === undefined ? `${provider}.sql` : `${tables}-${provider}.sql`);
+
+/** Options of {@link startDatabase}. */
+export interface DatabaseOptions {
+  /** Tables of another schema: `edge-cases` creates prisma/sql/edge-cases-<provider>.sql (default: the test schema's). */
+  tables?: string;
+}
 /** How long SQLite connections wait for another connection's lock (several clients share the file). */
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
@@ -131,12 +141,13 @@ function uniqueName(prefix: string): string {
  *   With `DATABASE_URL` (a server the rig does not own, where it may not
  *   create databases) a new schema in that database instead.
  */
-export async function startDatabase(provider: Provider): Promise<TestDatabase> {
+export async function startDatabase(provider: Provider, options: DatabaseOptions = {}): Promise<TestDatabase> {
+  const ddl = ddlFile(provider, options.tables);
   switch (provider) {
     case 'sqlite':
-      return startSqlite();
+      return startSqlite(ddl);
     case 'postgresql':
-      return startPostgresDatabase();
+      return startPostgresDatabase(ddl);
     default:
       throw new Error(`startDatabase: unknown provider ${String(provider satisfies never)}`);
   }
@@ -160,7 +171,7 @@ class ClientSet {
 
 // --- SQLite -------------------------------------------------------------------
 
-async function startSqlite(): Promise<TestDatabase> {
+async function startSqlite(ddlPath: string): Promise<TestDatabase> {
   const dir = await makeTempDir('sqlite-rig-');
   const url = `file:${join(dir, 'test.db')}`;
   // intMode 'bigint': BigInt columns beyond 2^53 would otherwise make the
@@ -171,7 +182,7 @@ async function startSqlite(): Promise<TestDatabase> {
   try {
     admin = createLibsqlClient(config);
     await admin.execute('PRAGMA journal_mode = WAL');
-    await admin.executeMultiple(await readFile(DDL_FILES.sqlite, 'utf8'));
+    await admin.executeMultiple(await readFile(ddlPath, 'utf8'));
   } catch (err) {
     admin?.close();
     await removeTempDir(dir);
@@ -195,6 +206,7 @@ async function startSqlite(): Promise<TestDatabase> {
       // Sound cast: same models, same result types; see the module comment.
       return clients.add(client as unknown as TestPrismaClient);
     },
+    adapter: () => new PrismaLibSql(config),
     async query(sql, params = []) {
       const result = await conn.execute({ sql, args: params as never });
       return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])));
@@ -258,7 +270,7 @@ async function releaseServer(): Promise<void> {
   await service?.stop();
 }
 
-async function startPostgresDatabase(): Promise<TestDatabase> {
+async function startPostgresDatabase(ddlPath: string): Promise<TestDatabase> {
   let service: PostgresService;
   try {
     service = await acquireServer();
@@ -279,7 +291,7 @@ async function startPostgresDatabase(): Promise<TestDatabase> {
     // An idle admin connection cut by a server shutdown must not crash the test process.
     admin.on('error', () => undefined);
     await admin.connect();
-    const ddl = await readFile(DDL_FILES.postgresql, 'utf8');
+    const ddl = await readFile(ddlPath, 'utf8');
     if (ownsServer) {
       await admin.query(ddl);
     } else {
@@ -322,7 +334,10 @@ function postgresDatabase(
     serverPid: service.pid,
     createClient(options?: TestClientOptions): TestPrismaClient {
       if (stopped) throw new Error('TestDatabase(postgresql).createClient after stop()');
-      const adapter = new PrismaPg(
+      return clients.add(new PostgresPrismaClient({ ...options, adapter: this.adapter() }));
+    },
+    adapter() {
+      return new PrismaPg(
         { ...connectionConfig(url, schema), max: 5 },
         {
           ...(schema === 'public' ? {} : { schema }),
@@ -332,7 +347,6 @@ function postgresDatabase(
           onConnectionError: () => undefined,
         },
       );
-      return clients.add(new PostgresPrismaClient({ ...options, adapter }));
     },
     async query(sql, params = []) {
       const result = await admin.query(sql, params as unknown[]);
