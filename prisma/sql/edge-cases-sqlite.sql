@@ -12,8 +12,20 @@ CREATE TABLE "notes" (
     "account_id" INTEGER NOT NULL,
     "reviewer_id" INTEGER,
     CONSTRAINT "notes_account_id_fkey" FOREIGN KEY ("account_id") REFERENCES "accounts" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
-    CONSTRAINT "notes_reviewer_id_fkey" FOREIGN KEY ("reviewer_id") REFERENCES "accounts" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+    CONSTRAINT "notes_reviewer_id_fkey" FOREIGN KEY ("reviewer_id") REFERENCES "accounts" ("id") ON DELETE RESTRICT ON UPDATE CASCADE
 );
+CREATE TABLE "tags" (
+    "id" INTEGER NOT NULL PRIMARY KEY,
+    "name" TEXT NOT NULL
+);
+CREATE TABLE "_NoteToTag" (
+    "A" INTEGER NOT NULL,
+    "B" INTEGER NOT NULL,
+    CONSTRAINT "_NoteToTag_A_fkey" FOREIGN KEY ("A") REFERENCES "notes" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "_NoteToTag_B_fkey" FOREIGN KEY ("B") REFERENCES "tags" ("id") ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE UNIQUE INDEX "_NoteToTag_AB_unique" ON "_NoteToTag"("A", "B");
+CREATE INDEX "_NoteToTag_B_index" ON "_NoteToTag"("B");
 CREATE TABLE "Archive" (
     "id" INTEGER NOT NULL PRIMARY KEY
 );

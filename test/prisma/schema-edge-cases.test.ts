@@ -30,6 +30,7 @@ describe.each(PROVIDERS)('schema corners of issue 14 on %s', (provider) => {
     await db.reset()
     for (const [id, email, handle] of [[1, 'a@x', 'ha'], [2, 'b@x', 'hb']] as const) await base.account.create({ data: { id, email, handle } })
     await base.note.createMany({ data: [{ body: 'n1', accountId: 1 }, { body: 'n2', accountId: 1, reviewerId: 2 }, { body: 'n3', accountId: 2 }] })
+    await base.tag.create({ data: { id: 1, name: 't1', notes: { connect: [{ id: 1 }, { id: 3 }] } } })
   })
   afterEach(async () => {
     await Promise.all(extended.splice(0).map((client) => client.$disconnect()))
@@ -49,6 +50,7 @@ describe.each(PROVIDERS)('schema corners of issue 14 on %s', (provider) => {
     byEmail: (c: Cached, cache?: false) => c.account.findUnique({ where: { email: 'a@x' }, cache }),
     byHandle: (c: Cached, cache?: false) => c.account.findUnique({ where: { handle_id: { handle: 'ha', id: 1 } }, cache }),
     byId: (c: Cached, cache?: false) => c.account.findUnique({ where: { id: 1 }, cache }),
+    tagsWithNotes: (c: Cached, cache?: false) => c.tag.findMany({ include: { notes: { orderBy: { id: 'asc' } } }, cache }),
   }
   /** Caches every read (the second read of each must hit), runs the write, then compares every read with the database. */
   async function expectFreshAfter(prisma: Cached, write: () => Promise<unknown>): Promise<void> {
@@ -77,7 +79,13 @@ describe.each(PROVIDERS)('schema corners of issue 14 on %s', (provider) => {
     await expectFreshAfter(prisma, () => prisma.$executeRawUnsafe(`UPDATE notes SET body = 'raw'`))
   })
 
-  it('a commented older copy of Note, and a relation name holding "fields: [body] onDelete: Restrict": deletes cascade', async () => {
+  it('a commented older copy of Tag after the real one: a cached include of Tag.notes is invalidated by Note writes', async () => {
+    const prisma = cached()
+    await expectFreshAfter(prisma, () => prisma.note.update({ where: { id: 3 }, data: { body: 'changed' } }))
+    await expectFreshAfter(prisma, () => prisma.$executeRawUnsafe('DELETE FROM "_NoteToTag" WHERE "A" = 1'))
+  })
+
+  it('a relation name holding "fields: [body] onDelete: Restrict" (the relation cascades): deletes invalidate notes', async () => {
     const prisma = cached()
     await expectFreshAfter(prisma, () => prisma.account.delete({ where: { id: 1 } }))
     await expectFreshAfter(prisma, () => prisma.$executeRawUnsafe('DELETE FROM accounts WHERE id = 2'))
