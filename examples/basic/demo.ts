@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import { createClient } from '@libsql/client'
 import { PrismaLibSql } from '@prisma/adapter-libsql'
 import { PrismaClient } from '../../prisma/generated/sqlite/client.js'
-import { cacheExtension } from '../../src/index.js'
+import { cacheExtension } from 'prisma-tiered-cache'
 
 const file = process.env['DB_FILE'] || fileURLToPath(new URL('./demo.db', import.meta.url))
 const ddl = fileURLToPath(new URL('../../prisma/sql/sqlite.sql', import.meta.url))

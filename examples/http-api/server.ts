@@ -15,8 +15,8 @@ import Fastify from 'fastify'
 import type { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
 import { Prisma, PrismaClient } from '../../prisma/generated/sqlite/client.js'
-import { type CacheBackend, cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
-import { registerPrometheusMetrics } from '../../src/metrics/prometheus.js'
+import { type CacheBackend, cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from 'prisma-tiered-cache'
+import { registerPrometheusMetrics } from 'prisma-tiered-cache/prometheus'
 import { connectRedisOrExit, createSqliteDatabase, databaseFile } from '../support.js'
 
 const selfTest = process.argv.includes('--self-test')

@@ -6,7 +6,7 @@
  */
 import { PrismaLibSql } from '@prisma/adapter-libsql'
 import { PrismaClient } from '../../prisma/generated/sqlite/client.js'
-import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
+import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from 'prisma-tiered-cache'
 import { connectRedisOrExit } from '../support.js'
 
 export type Request = { id: number; op: 'ready' } | { id: number; op: 'read'; userId: number } | { id: number; op: 'write'; userId: number; name: string } | { id: number; op: 'busStats' } | { id: number; op: 'exit' }

@@ -11,7 +11,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { BusStats } from '../../src/cache/tiered-cache.js'
+import type { BusStats } from 'prisma-tiered-cache'
 import { connectRedisOrExit, createSqliteDatabase, databaseFile, DEFAULT_REDIS_URL } from '../support.js'
 import type { Reply, Request } from './instance.js'
 

@@ -9,7 +9,7 @@
  */
 import { PrismaLibSql } from '@prisma/adapter-libsql'
 import { PrismaClient } from '../../prisma/generated/sqlite/client.js'
-import { cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import { cacheExtension, MemoryCache, RedisCache, TieredCache } from 'prisma-tiered-cache'
 import { connectRedisOrExit, createSqliteDatabase, databaseFile } from '../support.js'
 
 const redis = await connectRedisOrExit('npx tsx examples/redis/tiered.ts')

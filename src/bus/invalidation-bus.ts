@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { Cluster, type Redis } from 'ioredis'
+import type { CloseOptions } from '../cache/backend.js'
+import { asRedisClient, closeClient, isClusterClient, type RedisClientLike } from '../cache/redis/client.js'
 
 /**
  * What one instance tells the others after it has invalidated L2. `epochs` / `epoch`: the numbers L2 gave these
@@ -28,12 +29,16 @@ export interface InvalidationBus {
   start(handlers: BusHandlers): Promise<void>
   /** Sends to every other instance. Rejects when it could not be sent. */
   publish(message: InvalidationMessage): Promise<void>
-  close(): Promise<void>
+  /** Stops receiving and closes what the bus opened; `clients: true` also closes the client it was given. */
+  close(options?: CloseOptions): Promise<void>
 }
 
 export interface RedisBusOptions {
-  /** The connection to publish on (an ioredis Redis or Cluster). The subscriber is its `duplicate()`. */
-  client: Redis | Cluster
+  /**
+   * The connection to publish on: your Redis client (ioredis 5 or 6, iovalkey; standalone or Cluster). The bus
+   * subscribes on a `duplicate()` of it, which it owns and closes; the client itself stays yours.
+   */
+  client: RedisClientLike
   /** The key prefix of the RedisCache this bus serves: the channel is `<prefix>bus`. Default `ptc:`. */
   prefix?: string
   /** Or the channel name itself. */
@@ -64,8 +69,8 @@ const KINDS = { tags: 't', pattern: 'p', keys: 'k', clear: 'c' } as const
 export class RedisBus implements InvalidationBus {
   readonly channel: string
   readonly instanceId: string
-  readonly #publisher: Redis | Cluster
-  #subscriber: Redis | Cluster | undefined
+  readonly #publisher: RedisClientLike
+  #subscriber: RedisClientLike | undefined
   #handlers: BusHandlers | undefined
   #connected = false
   #closed = false
@@ -75,8 +80,8 @@ export class RedisBus implements InvalidationBus {
   #lastHeard = 0
 
   constructor(options: RedisBusOptions) {
-    if (!options?.client) throw new TypeError('RedisBus: `client` (an ioredis Redis or Cluster) is required')
-    this.#publisher = options.client
+    if (!options?.client) throw new TypeError('RedisBus: `client` (your Redis client) is required')
+    this.#publisher = asRedisClient(options.client, 'RedisBus')
     this.channel = options.channel ?? `${options.prefix ?? 'ptc:'}bus`
     if (typeof this.channel !== 'string' || this.channel.length === 0) throw new TypeError('RedisBus: `channel` must be a non-empty string')
     this.instanceId = options.instanceId ?? randomBytes(6).toString('base64url')
@@ -98,7 +103,8 @@ export class RedisBus implements InvalidationBus {
     // after a reconnect: ioredis 6 sends that SUBSCRIBE without handling its failure (redis/ioredis#2187), an
     // unhandled rejection that ends a Node process by default; #resubscribe does it with the failure handled.
     // (A Cluster's subscriber connection never reconnects by itself; its re-subscription is handled.)
-    const subscriber: Redis | Cluster = this.#publisher instanceof Cluster ? this.#publisher.duplicate() : this.#publisher.duplicate({ autoResubscribe: false })
+    const publisher = this.#publisher
+    const subscriber = isClusterClient(publisher) ? publisher.duplicate() : publisher.duplicate({ autoResubscribe: false })
     this.#subscriber = subscriber
     subscriber.on('error', () => {})
     // After a reconnect, subscribe again and wait for Redis to confirm before reporting "up": only from then on
@@ -146,18 +152,17 @@ export class RedisBus implements InvalidationBus {
     }
   }
 
-  async close(): Promise<void> {
+  /** Closes the subscriber connection (the bus's own); the publishing client only with `{ clients: true }`. */
+  async close(options?: CloseOptions): Promise<void> {
     clearInterval(this.#heartbeat)
     this.#closed = true
     this.#connected = false
     const subscriber = this.#subscriber
     this.#subscriber = undefined
-    if (!subscriber) return
-    try {
-      await subscriber.quit()
-    } catch {
-      subscriber.disconnect()
-    }
+    await Promise.all([
+      subscriber && closeClient(subscriber, this.#publishTimeoutMs),
+      options?.clients === true && closeClient(this.#publisher, this.#publishTimeoutMs),
+    ])
   }
 
   async #resubscribe(): Promise<void> {

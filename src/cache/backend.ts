@@ -168,8 +168,16 @@ export interface CacheBackend {
 
   stats(): CacheStats
 
-  /** Releases resources this backend created (timers, connections it opened itself). */
-  close(): Promise<void>
+  /**
+   * Releases what this backend created: timers, and connections it opened itself (from a URL). Connections you
+   * passed in stay open, yours to close, unless `clients: true`.
+   */
+  close(options?: CloseOptions): Promise<void>
+}
+
+export interface CloseOptions {
+  /** Also close the clients you passed in (a RedisCache's or RedisBus's `client`). Default false. */
+  clients?: boolean
 }
 
 /** What {@link NumberedInvalidations.peek} read: an entry with the epoch it was stamped with, or why there is none. */

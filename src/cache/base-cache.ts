@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, GetOrSetOptions, Lookup, LookupOptions, SetManyItem, SetOptions } from './backend.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, CloseOptions, GetOrSetOptions, Lookup, LookupOptions, SetManyItem, SetOptions } from './backend.js'
 import { cloneValue } from './clone.js'
 import { Coalescer } from './coalescer.js'
 import { type KeyLike, keyText } from './key.js'
@@ -25,7 +25,7 @@ export abstract class BaseCache implements CacheBackend {
   abstract clear(): Promise<void>
   abstract size(): Promise<number>
   abstract stats(): CacheStats
-  abstract close(): Promise<void>
+  abstract close(options?: CloseOptions): Promise<void>
 
   /** get, then snapshot on a miss (backends that can do both at once override this). */
   async lookup<T = unknown>(key: KeyLike, _options?: LookupOptions): Promise<Lookup<T>> {

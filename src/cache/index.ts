@@ -1,5 +1,5 @@
 /** The generic cache: knows nothing of Prisma (importable alone as `prisma-tiered-cache/cache`). */
-export { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type EncodedValue, type GetOrSetOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type NumberedInvalidations, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
+export { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type CloseOptions, type EncodedValue, type GetOrSetOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type NumberedInvalidations, type Peeked, type SetManyItem, type SetOptions } from './backend.js'
 export { BaseCache } from './base-cache.js'
 export { cloneValue } from './clone.js'
 export { CacheTierError, CacheTimeoutError, type TierName } from './errors.js'
@@ -8,6 +8,7 @@ export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './me
 export { NoopCache } from './noop-cache.js'
 export { KeyPattern } from './pattern.js'
 export { RedisCache, type RedisCacheOptions, type RedisHealth } from './redis-cache.js'
+export type { RedisClientLike, RedisClusterLike, RedisNodeLike } from './redis/client.js'
 export { compressingSerializer } from './compression.js'
 export { createSuperjsonSerializer, defaultSerializer, type Serializer, type SuperjsonSerializer } from './serializer.js'
 export type { CacheStats, LatencySummary } from './stats.js'

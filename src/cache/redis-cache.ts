@@ -1,12 +1,13 @@
 import slotOf from 'cluster-key-slot'
-import { Cluster, Redis, type ChainableCommander } from 'ioredis'
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
+import type { CacheEntry, CacheLock, CacheSnapshot, CloseOptions, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
+import { asRedisClient, closeClient, isClusterClient, type RedisClientLike, type RedisNodeLike, type RedisPipelineLike } from './redis/client.js'
+import { connectRedis } from './redis/connect.js'
 import { headerPrefix, isStale, parseHeader } from './redis/entry.js'
 import { RedisKeyspace } from './redis/keyspace.js'
 import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, RELEASE_LOCK, type RedisScript, SET_NOW } from './redis/scripts.js'
@@ -15,9 +16,12 @@ import { type CacheStats, type LatencyHistogram, StatsRecorder } from './stats.j
 import { type TagLike, tagTexts } from './tag.js'
 
 export interface RedisCacheOptions {
-  /** An ioredis `Redis` or `Cluster` you own (RedisCache never closes it). Either this or `url`. */
-  client?: Redis | Cluster
-  /** `redis://host:port/db`: RedisCache opens (and on close, quits) its own connection. */
+  /**
+   * Your Redis client: ioredis 5 or 6 `Redis` or `Cluster` (your copy), or iovalkey. It stays yours: `close()`
+   * leaves it open unless asked (`close({ clients: true })`). Either this or `url`.
+   */
+  client?: RedisClientLike
+  /** `redis://host:port/db`: RedisCache opens (with your ioredis) and on close quits its own connection. */
   url?: string
   /** Namespace of every key, without `{` or `}`. Default `ptc:`. */
   prefix?: string
@@ -77,7 +81,7 @@ interface RawEntry {
  */
 export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly name: string
-  readonly client: Redis | Cluster
+  readonly client: RedisClientLike
   readonly keyspace: RedisKeyspace
   readonly #owned: boolean
   readonly #cluster: boolean
@@ -91,7 +95,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   constructor(options: RedisCacheOptions) {
     super()
-    if ((options.client === undefined) === (options.url === undefined)) throw new TypeError('RedisCache: pass exactly one of `client` (an ioredis Redis or Cluster) or `url`')
+    if ((options.client === undefined) === (options.url === undefined)) throw new TypeError('RedisCache: pass exactly one of `client` (your Redis client) or `url`')
     this.name = options.name ?? 'redis'
     this.keyspace = new RedisKeyspace(options.prefix ?? 'ptc:')
     this.#timeoutMs = positive(options.operationTimeoutMs ?? 500, 'operationTimeoutMs')
@@ -104,27 +108,19 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     // Always able to read compressed values (another instance may compress); writes compress only when asked.
     this.#serializer = compressingSerializer(serializer, { above: options.compressAbove ?? Number.POSITIVE_INFINITY })
     this.#stats = new StatsRecorder(this.name)
-    if (options.client !== undefined) {
-      if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) throw new TypeError('RedisCache: `client` must be an ioredis Redis or Cluster instance')
-      this.client = options.client
-      this.#owned = false
-    } else {
-      this.client = new Redis(options.url as string, {
-        connectTimeout: positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs'),
-        // Fail queued commands after one reconnect attempt; our operation timeout bounds the wait anyway.
-        maxRetriesPerRequest: 1,
-      })
-      // Connection errors surface through operations (counted, timed out); without a listener ioredis logs them.
-      this.client.on('error', () => {})
-      this.#owned = true
-    }
-    this.#cluster = this.client instanceof Cluster
+    const connectTimeoutMs = positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs')
+    this.client = options.client !== undefined ? asRedisClient(options.client, 'RedisCache') : connectRedis(options.url as string, 'RedisCache', connectTimeoutMs)
+    this.#owned = options.client === undefined
+    this.#cluster = isClusterClient(this.client)
     // A replica answers reads before it has applied what its master acknowledged: an invalidation that completed
     // would not be seen by the tag check, and a stale entry would be served.
-    const replicaReads = this.client instanceof Cluster ? this.client.options.scaleReads : this.client.options.sentinels && this.client.options.role === 'slave' ? 'slave' : 'master'
-    if (replicaReads !== undefined && replicaReads !== 'master') {
+    const replicaReads = readsFrom(this.client)
+    if (replicaReads !== 'master') {
       if (this.#owned) this.client.disconnect()
-      throw new TypeError(`RedisCache: the client reads from replicas (${this.client instanceof Cluster ? `scaleReads: ${typeof replicaReads === 'function' ? 'a function' : JSON.stringify(replicaReads)}` : "role: 'slave'"}); replicas lag their master, so the tag check could miss a completed invalidation. Give RedisCache a client that reads from masters (the default)`)
+      throw new TypeError(
+        `RedisCache: the client reads from replicas (${replicaReads}); replicas lag their master, so the tag check could ` +
+          'miss a completed invalidation. Give RedisCache a client that reads from masters (the default)',
+      )
     }
   }
 
@@ -373,15 +369,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     }
   }
 
-  async close(): Promise<void> {
-    if (!this.#owned) return
-    const ended = new Promise((resolve) => this.client.once('end', resolve))
-    try {
-      await this.#withTimeout('close', this.client.quit())
-      await this.#withTimeout('close', ended)
-    } catch {
-      this.client.disconnect()
-    }
+  /** Quits the connection it opened from `url`; yours (`client`) only with `{ clients: true }`. Idempotent. */
+  async close(options?: CloseOptions): Promise<void> {
+    if (this.#owned || options?.clients === true) await closeClient(this.client, this.#timeoutMs)
   }
 
   // ---- reads -------------------------------------------------------------------------------------------
@@ -408,7 +398,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const found = replies.map((reply, index) => (Array.isArray(reply) ? { key: keys[index]!, text: String(reply[0]), pttl: Number(reply[1]) } : undefined))
     const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.text)))
     const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
-    const epochs = await this.#withTimeout('mget tags', this.client.mget(this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))))
+    const epochs = await this.#withTimeout('mget tags', this.client.mget([this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))]))
     const epochOf = new Map(tags.map((tag, i) => [tag, epochs[i + 1]]))
     const cleanups: Array<Promise<unknown>> = []
     const result = found.map((raw, index) => {
@@ -454,7 +444,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
    * cluster (keys grouped by the node that serves their slot). Loads the scripts and retries once on
    * NOSCRIPT. Resolves to the replies in key order; throws the first command error.
    */
-  async #pipelined(keys: readonly string[], queue: (pipeline: ChainableCommander, index: number) => void): Promise<unknown[]> {
+  async #pipelined(keys: readonly string[], queue: (pipeline: RedisPipelineLike, index: number) => void): Promise<unknown[]> {
     const replies: unknown[] = new Array(keys.length)
     const runChunk = async (indexes: number[]) => {
       const run = async () => {
@@ -483,8 +473,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   #groupByNode(keys: readonly string[]): number[][] {
-    if (!this.#cluster) return keys.length === 0 ? [] : [keys.map((_, i) => i)]
-    const cluster = this.client as Cluster
+    const cluster = this.client
+    if (!isClusterClient(cluster)) return keys.length === 0 ? [] : [keys.map((_, i) => i)]
     const groups = new Map<string, number[]>()
     keys.forEach((key, index) => {
       const slot = slotOf(this.keyspace.data(key))
@@ -496,12 +486,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return [...groups.values()]
   }
 
-  #masters(): Redis[] {
-    return this.#cluster ? (this.client as Cluster).nodes('master') : [this.client as Redis]
+  #masters(): RedisNodeLike[] {
+    return isClusterClient(this.client) ? this.client.nodes('master') : [this.client]
   }
 
   /** SCAN MATCH on every master (never KEYS), handing each page of keys to `onKeys`. */
-  async #scan(match: string, onKeys: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
+  async #scan(match: string, onKeys: (node: RedisNodeLike, keys: string[]) => Promise<void>): Promise<void> {
     await Promise.all(
       this.#masters().map(async (node) => {
         let cursor = '0'
@@ -535,7 +525,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   /** UNLINK a batch on one node: one multi-key UNLINK standalone; single-key UNLINKs pipelined on a cluster (keys of one node can span slots). */
-  async #deleteOn(node: Redis, keys: string[]): Promise<number> {
+  async #deleteOn(node: RedisNodeLike, keys: string[]): Promise<number> {
     if (!this.#cluster) return this.#withTimeout('unlink', node.unlink(...keys))
     const pipeline = node.pipeline()
     for (const key of keys) pipeline.unlink(key)
@@ -603,3 +593,13 @@ function positive(value: number, name: string): number {
   return value
 }
 
+
+/** Where the client's reads go: `master` (ioredis's default), or a description of the replica setting. */
+function readsFrom(client: RedisClientLike): string {
+  if (isClusterClient(client)) {
+    const scaleReads = client.options.scaleReads
+    if (scaleReads === undefined || scaleReads === 'master') return 'master'
+    return `scaleReads: ${typeof scaleReads === 'function' ? 'a function' : JSON.stringify(scaleReads)}`
+  }
+  return client.options.sentinels && client.options.role === 'slave' ? "role: 'slave'" : 'master'
+}

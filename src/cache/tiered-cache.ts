@@ -1,5 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
+import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type CloseOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
@@ -436,10 +436,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     while (this.#background.size > 0) await Promise.allSettled([...this.#background])
   }
 
-  async close(): Promise<void> {
+  /**
+   * Waits for background L2 writes, then closes both tiers and the bus: what they opened themselves, and the
+   * clients you passed in too with `{ clients: true }`.
+   */
+  async close(options?: CloseOptions): Promise<void> {
     this.#local?.close()
     await this.flush()
-    await Promise.allSettled([this.l1.close(), this.l2.close(), this.bus?.close()])
+    await Promise.allSettled([this.l1.close(options), this.l2.close(options), this.bus?.close(options)])
   }
 
   // ---- failure handling ----------------------------------------------------------------------------------

@@ -43,8 +43,11 @@ export interface FieldInfo {
 
 export interface ModelInfo {
   name: string
-  /** A `model`, or a `view` (read-only; the database computes its rows from other tables). */
-  kind: 'model' | 'view'
+  /**
+   * A `model`, a `view` (read-only; the database computes its rows from other tables), or `unparsed`: a model the
+   * schema text lacks (see {@link buildDataModel}), treated as a view since it could be one.
+   */
+  kind: 'model' | 'view' | 'unparsed'
   /** Table name (`@@map`), or the model name. */
   dbName: string
   /** The database schema (`@@schema`), when the schema file names one. */
@@ -139,8 +142,7 @@ export function buildDataModel(source: DataModelSource, fingerprint: string): Da
       if (info.kind === 'object') sides.push({ model: name, field: info, parsed: parsedField })
     }
     const keys = known ? modelKeys(block, fields, mismatches) : { primaryKey: [], singleUniques: new Set<string>(), compoundUniques: new Map() }
-    // A model the text lacks might be a view, whose rows change without writes to it: treat it as one.
-    const kind = known ? (block.keyword === 'view' ? 'view' : 'model') : 'view'
+    const kind = !known ? 'unparsed' : block.keyword === 'view' ? 'view' : 'model'
     models.set(name, { name, kind, dbName: model.dbName ?? name, schema: model.schema ?? undefined, fields, ...keys, dependents: [], viewReads: undefined })
   }
   const relations = resolveRelations(sides, models, { provider, relationMode: parsed.datasource.relationMode })
@@ -197,8 +199,8 @@ function modelKeys(block: ParsedBlock, fields: ReadonlyMap<string, FieldInfo>, m
 function declaredView(models: ReadonlyMap<string, ModelInfo>, view: string, reads: readonly string[]): ModelInfo {
   const at = `prisma-tiered-cache: cacheExtension({ views: { ${view} } })`
   const info = models.get(view)
-  if (info === undefined || info.kind !== 'view') {
-    const views = [...models.values()].filter((m) => m.kind === 'view').map((m) => m.name)
+  if (info === undefined || info.kind === 'model') {
+    const views = [...models.values()].filter((m) => m.kind !== 'model').map((m) => m.name)
     throw new TypeError(`${at}: "${view}" is not a view of this schema (views: ${views.join(', ') || 'none'})`)
   }
   if (!Array.isArray(reads) || reads.length === 0) throw new TypeError(`${at}: must be a non-empty array of model names`)

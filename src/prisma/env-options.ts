@@ -37,7 +37,8 @@ export function cacheOptionsFromEnv(env: Record<string, string | undefined> = pr
     if (value === undefined) problems.push(`${name}=${JSON.stringify(raw)}: expected ${expected}`)
     return value
   }
-  const bool = (raw: string) => (/^(true|1|yes|on)$/i.test(raw) ? true : /^(false|0|no|off)$/i.test(raw) ? false : undefined)
+  // Only these four: a typo such as `ture`, or `yes`/`off` read differently by other tools, is an error at start-up.
+  const bool = (raw: string) => (/^(true|1)$/i.test(raw) ? true : /^(false|0)$/i.test(raw) ? false : undefined)
   const positive = (raw: string) => {
     const n = Number(raw)
     return Number.isFinite(n) && n > 0 ? n : undefined
@@ -48,17 +49,17 @@ export function cacheOptionsFromEnv(env: Record<string, string | undefined> = pr
   }
   const url = (raw: string) => (/^rediss?:\/\//.test(raw) ? raw : undefined)
 
-  const enabled = read('PRISMA_CACHE_ENABLED', bool, 'true or false')
+  const enabled = read('PRISMA_CACHE_ENABLED', bool, 'true, false, 1 or 0')
   const redisUrl = read('PRISMA_CACHE_REDIS_URL', url, 'a redis:// or rediss:// URL')
   const prefix = read('PRISMA_CACHE_PREFIX', (raw) => (/[{}\s]/.test(raw) ? undefined : raw), 'a prefix without braces or spaces')
   const ttl = read('PRISMA_CACHE_TTL', positive, 'a number of seconds > 0')
   const swr = read('PRISMA_CACHE_SWR', nonNegative, 'a number of seconds >= 0')
-  const auto = read('PRISMA_CACHE_AUTO', bool, 'true or false')
+  const auto = read('PRISMA_CACHE_AUTO', bool, 'true, false, 1 or 0')
   const l1MaxBytes = read('PRISMA_CACHE_L1_MAX_BYTES', (raw) => (Number.isSafeInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : undefined), 'a positive integer')
   const l1Ttl = read('PRISMA_CACHE_L1_TTL', positive, 'a number of seconds > 0')
   const timeout = read('PRISMA_CACHE_OPERATION_TIMEOUT_MS', positive, 'a number of milliseconds > 0')
-  const bus = read('PRISMA_CACHE_BUS', bool, 'true or false')
-  const backgroundFill = read('PRISMA_CACHE_BACKGROUND_FILL', bool, 'true or false')
+  const bus = read('PRISMA_CACHE_BUS', bool, 'true, false, 1 or 0')
+  const backgroundFill = read('PRISMA_CACHE_BACKGROUND_FILL', bool, 'true, false, 1 or 0')
   if (problems.length > 0) throw new Error(`prisma-tiered-cache: invalid cache configuration in the environment:\n  ${problems.join('\n  ')}`)
 
   let cache: CacheBackend

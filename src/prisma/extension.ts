@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto'
 import { Prisma } from '@prisma/client/extension'
-import type { CacheBackend } from '../cache/backend.js'
+import type { CacheBackend, CloseOptions } from '../cache/backend.js'
 import type { CacheKey } from '../cache/key.js'
 import { MemoryCache } from '../cache/memory-cache.js'
 import { NoopCache } from '../cache/noop-cache.js'
 import type { KeyPattern } from '../cache/pattern.js'
 import { defaultSerializer } from '../cache/serializer.js'
 import type { TagLike } from '../cache/tag.js'
-import { TieredCache } from '../cache/tiered-cache.js'
+import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
+import { clientShapeFingerprint } from './client-shape.js'
 import { buildDataModel, type RuntimeDataModel } from './data-model.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
 import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
@@ -26,7 +27,33 @@ export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
   withCacheInfo(): Promise<{ data: R; info: CacheInfo }>
 }
 
+/** The reads that have Prisma's fluent API (`findUnique(...).posts()`). */
+type FluentRead = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'
+const FLUENT_READS: readonly ReadOperation[] = ['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow']
+
+type RelationNames<T> = T extends { [K: symbol]: { types: { payload: { objects: infer O } } } } ? keyof O : never
+type SelectArg<T, Op extends FluentRead, K> = NonNullable<Prisma.Args<T, Op>['select']> extends infer S ? (K extends keyof S ? S[K] : never) : never
+
+/**
+ * Prisma's fluent API on a cached read, one relation deep: `user.findUnique({ where, cache: 60 }).posts(args)`
+ * reads `findUnique({ where, select: { posts: args }, cache: 60 })` (cached the same way, keyed and tagged as
+ * that read) and answers its `posts`: null when the row is not there.
+ */
+export type CachedFluentApi<T, Op extends FluentRead> = {
+  [K in RelationNames<T>]: <FA>(
+    args?: Prisma.Exact<FA, SelectArg<T, Op, K>>,
+  ) => CachedPrismaPromise<NonNullable<Prisma.Result<T, { select: { [P in K]: FA } }, Op>>[K & keyof NonNullable<Prisma.Result<T, { select: { [P in K]: FA } }, Op>>] | null>
+}
+
 const BYPASS: CacheInfo = { source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined }
+
+/** Where a fluent relation method finds the read it continues. */
+const FLUENT_CALL = Symbol('prisma-tiered-cache fluent call')
+interface FluentCall {
+  operation: ReadOperation
+  self: unknown
+  args: Record<string, unknown>
+}
 
 /** One read for `prisma.$cache.warm()`. */
 export interface WarmRead {
@@ -37,8 +64,18 @@ export interface WarmRead {
   cache?: Exclude<CacheOption, false>
 }
 
+/**
+ * What `prisma.$cache.health()` answers for a backend: a TieredCache (and any backend other than MemoryCache and
+ * NoopCache, which the extension puts behind one) tells each tier, the bus and the circuit breaker.
+ */
+export type CacheHealthOf<Backend extends CacheBackend> = Backend extends MemoryCache | NoopCache
+  ? { ok: boolean }
+  : MemoryCache extends Backend
+    ? { ok: boolean } & Partial<Omit<TieredHealth, 'ok'>> // any backend: the parts are there for a TieredCache
+    : TieredHealth
+
 /** `prisma.$cache`. */
-export interface CacheApi {
+export interface CacheApi<Backend extends CacheBackend = CacheBackend> {
   /** Invalidates by tags (`'User'`, `'User:id=1'`, EntityTag), by key patterns (`'User:*'`, KeyPattern), and by keys. */
   invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void>
   /** Empties the cache backend (every entry in it, this extension's or not). */
@@ -52,12 +89,18 @@ export interface CacheApi {
   warm(reads: readonly WarmRead[], options?: { concurrency?: number }): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
   /** Resolves when the background writes of earlier misses (`backgroundFill`) have reached the shared tier. */
   flush(): Promise<void>
-  /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a backend that cannot tell). */
-  health(): Promise<{ ok: boolean } & Record<string, unknown>>
+  /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a single in-process tier). Never throws. */
+  health(): Promise<CacheHealthOf<Backend>>
+  /**
+   * Shutdown: waits for background writes, stops the bus, and closes the connections the library opened itself
+   * (from `PRISMA_CACHE_REDIS_URL` or a `url`). Clients you passed in stay open, yours to close, unless
+   * `{ clients: true }`. Call it after `$disconnect()` (or after the last query); the process can then exit.
+   */
+  close(options?: CloseOptions): Promise<void>
   /** The key a read is stored under, e.g. `keyFor('User', 'findUnique', { where: { id: 1 } })` → `User:id=1`. */
   keyFor(model: string, operation: ReadOperation, args?: Record<string, unknown>): CacheKey
   /** The backend results are stored in. */
-  readonly backend: CacheBackend
+  readonly backend: Backend
   /** Prepended to every key in the backend (a fingerprint of the schema): stored key = namespace + keyFor(...). */
   readonly namespace: string
 }
@@ -105,24 +148,37 @@ type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
  * await prisma.user.findUnique({ where: { id: 1 }, cache: { ttl: 60 } })
  * ```
  */
-export function cacheExtension(options: CacheExtensionOptions = {}) {
+export function cacheExtension<Backend extends CacheBackend = MemoryCache>(options: CacheExtensionOptions<Backend> = {}) {
   const resolved = resolveExtensionOptions(options)
   return Prisma.defineExtension((client) => {
     const internals = client as unknown as PrismaInternals
     const schema = internals._engineConfig?.inlineSchema
     const runtime = internals._runtimeDataModel
     if (typeof schema !== 'string' || typeof runtime?.models !== 'object' || runtime.models === null) {
-      throw new Error('prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema) and data model (_runtimeDataModel); Prisma 7 with the prisma-client generator is required')
+      throw new Error(
+        'prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema) and data ' +
+          'model (_runtimeDataModel), from which the cache learns what each write invalidates: a client generated by ' +
+          'Prisma 7 is required (generator `prisma-client` or `prisma-client-js`), extended with $extends',
+      )
     }
     const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
     registerPrismaTypes(defaultSerializer)
-    const backend = resolved.cache ?? new MemoryCache()
+    // Without `cache` the backend is a MemoryCache, which is what Backend defaults to.
+    const backend = (resolved.cache ?? new MemoryCache()) as Backend
     const cache = tolerant(backend)
     const onError = resolved.onError
     // Failures TieredCache tolerates never reach the engine; report them all the same.
     if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
     const source = { runtime, schema, provider: internals._engineConfig?.activeProvider, views: resolved.views }
     const engine = new PrismaCache(cache, buildDataModel(source, fingerprint), resolved)
+
+    /** Per client the reads run on (the one beneath this extension): the key scope of its shape. */
+    const scopes = new WeakMap<object, string>()
+    const scopeOf = (parent: object) => {
+      let scope = scopes.get(parent)
+      if (scope === undefined) scopes.set(parent, (scope = engine.scope(clientShapeFingerprint(parent))))
+      return scope
+    }
 
     /** One implementation for every cached read method; the typed signatures are below. */
     function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
@@ -132,62 +188,117 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
       const query = () => (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
       let planned
       try {
-        planned = engine.planRead(ctx.$name, operation, cacheArg, rest, ctx.$parent[TRANSACTION_SCOPE] !== undefined)
+        const inTransaction = ctx.$parent[TRANSACTION_SCOPE] !== undefined
+        planned = engine.planRead(ctx.$name, operation, cacheArg, rest, inTransaction, inTransaction ? '' : scopeOf(ctx.$parent))
       } catch (error) {
         // Invalid `cache` argument: reject before anything touches the database or the cache.
         return lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error)) as CachedPrismaPromise<unknown>
       }
       const plan = planned
       const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
-      return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
+      if (!FLUENT_READS.includes(operation)) return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
+      const promise = lazyPrismaPromise(cached, query, fluentPrototype(ctx.$name))
+      return Object.assign(promise, { [FLUENT_CALL]: { operation, self, args: (args ?? {}) as Record<string, unknown> } }) as CachedPrismaPromise<unknown>
     }
 
-    const api: CacheApi = {
+    /** Per model, the fluent relation methods every fluent read's promise inherits (nothing built per call). */
+    const fluentPrototypes = new Map<string, object>()
+    function fluentPrototype(model: string): object {
+      let prototype = fluentPrototypes.get(model)
+      if (prototype !== undefined) return prototype
+      prototype = {}
+      for (const [name, field] of engine.dataModel.models.get(model)?.fields ?? []) {
+        if (field.kind !== 'object') continue
+        Object.defineProperty(prototype, name, {
+          value: function (this: { [FLUENT_CALL]: FluentCall }, relationArgs?: unknown) {
+            return fluent(this[FLUENT_CALL], name, relationArgs)
+          },
+        })
+      }
+      fluentPrototypes.set(model, prototype)
+      return prototype
+    }
+
+    /** `read(...).relation(args)`: the same read selecting only that relation (Prisma's own fluent semantics). */
+    function fluent(call: FluentCall, relation: string, relationArgs: unknown): CachedPrismaPromise<unknown> {
+      const { select: _select, include: _include, omit: _omit, ...base } = call.args
+      const inner = read(call.operation, call.self, { ...base, select: { [relation]: relationArgs ?? true } })
+      const pick = (row: unknown) => (row === null || row === undefined ? null : ((row as Record<string, unknown>)[relation] ?? null))
+      // Inside a batch $transaction: Prisma's own fluent call on the client beneath.
+      const query = () => {
+        const ctx = Prisma.getExtensionContext(call.self) as unknown as ModelContext
+        const { cache: _cache, ...rest } = call.args
+        const delegate = ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Record<string, (args: unknown) => Record<string, (args: unknown) => PromiseLike<unknown>>>
+        return delegate[call.operation]!(rest)[relation]!(relationArgs)
+      }
+      return lazyPrismaPromise(() => inner.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info })), query) as CachedPrismaPromise<unknown>
+    }
+
+    /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
+    const apiFor = (target: typeof client): CacheApi<Backend> => ({ ...api, warm: (reads, options) => warm(target, reads, options), namespace: scopeOf(target) })
+    const warm = async (target: typeof client, reads: readonly WarmRead[], warmOptions: { concurrency?: number } = {}) => {
+      const concurrency = warmOptions.concurrency ?? 4
+      if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
+      const failed: Array<{ read: WarmRead; error: unknown }> = []
+      let warmed = 0
+      let next = 0
+      const worker = async () => {
+        while (next < reads.length) {
+          const item = reads[next++]!
+          try {
+            const delegate = (target as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
+            if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
+            const args = item.args ?? {}
+            const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false, scopeOf(target))
+            if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
+            warmed++
+          } catch (error) {
+            failed.push({ read: item, error })
+          }
+        }
+      }
+      await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
+      await api.flush()
+      return { warmed, failed }
+    }
+    const api: Omit<CacheApi<Backend>, 'warm' | 'namespace'> = {
       invalidate: (what) => engine.invalidate(what),
       clear: () => engine.cache.clear(),
       stats: () => engine.stats(),
-      warm: async (reads, warmOptions = {}) => {
-        const concurrency = warmOptions.concurrency ?? 4
-        if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
-        const failed: Array<{ read: WarmRead; error: unknown }> = []
-        let warmed = 0
-        let next = 0
-        const worker = async () => {
-          while (next < reads.length) {
-            const item = reads[next++]!
-            try {
-              const delegate = (client as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
-              if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
-              const args = item.args ?? {}
-              const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false)
-              if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
-              warmed++
-            } catch (error) {
-              failed.push({ read: item, error })
-            }
-          }
-        }
-        await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
-        await api.flush()
-        return { warmed, failed }
-      },
       flush: async () => {
         const flush = (cache as { flush?: () => Promise<void> }).flush
         if (typeof flush === 'function') await flush.call(cache)
       },
-      health: async () => {
-        const probe = (cache as { health?: () => Promise<{ ok: boolean }> }).health
-        return typeof probe === 'function' ? { ...(await probe.call(cache)) } : { ok: true }
+      // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
+      health: async () => (cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>,
+      close: async (closeOptions) => {
+        await api.flush()
+        await cache.close(closeOptions)
       },
       keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
       backend,
-      namespace: engine.namespace,
     }
 
-    return client.$extends({
+    /**
+     * This extension stays the outermost one, whatever order the user composes in: `$extends` on a cached client
+     * applies the new extension beneath this one (to the client this one extends) and this one on top again,
+     * with the same engine. A read served here before Prisma's pipeline, or passed on to `ctx.$parent`, then goes
+     * through every other extension: query extensions (soft delete, row-level filters) and result extensions
+     * (computed fields) composed after it included. The type is Prisma's own `$extends` (hidden below), and the
+     * resulting client has the same extensions as the user asked for, in the one order that keeps them all.
+     */
+    const composeBeneath = {
+      $extends: function (this: unknown, extension: unknown): unknown {
+        const parent = (Prisma.getExtensionContext(this) as unknown as { $parent: { $extends(extension: unknown): unknown } }).$parent
+        return withCache(parent.$extends(extension) as typeof client)
+      },
+    }
+    const withCache = (target: typeof client) => target.$extends({
       name: 'prisma-tiered-cache',
       client: {
-        $cache: api,
+        // Runtime only: typed as Prisma's own $extends (see composeBeneath).
+        ...(composeBeneath as object),
+        $cache: apiFor(target),
         /**
          * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
          * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction
@@ -224,17 +335,17 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
       },
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> {
-            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>>
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & CachedFluentApi<T, 'findUnique'> {
+            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & CachedFluentApi<T, 'findUnique'>
           },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> {
-            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & CachedFluentApi<T, 'findUniqueOrThrow'> {
+            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & CachedFluentApi<T, 'findUniqueOrThrow'>
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> {
-            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>>
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & CachedFluentApi<T, 'findFirst'> {
+            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & CachedFluentApi<T, 'findFirst'>
           },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> {
-            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & CachedFluentApi<T, 'findFirstOrThrow'> {
+            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & CachedFluentApi<T, 'findFirstOrThrow'>
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
             return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
@@ -268,6 +379,7 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
         },
       },
     })
+    return withCache(client)
   })
 }
 

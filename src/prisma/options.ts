@@ -5,9 +5,9 @@ import { seconds } from './cache-option.js'
 /** Per-model defaults: `false` never caches the model; an object sets its TTL and whether its reads are cached without a `cache` argument. */
 export type ModelCacheOptions = false | { ttl?: number; swr?: number; auto?: boolean }
 
-export interface CacheExtensionOptions {
+export interface CacheExtensionOptions<Backend extends CacheBackend = CacheBackend> {
   /** Where results go. Default: `new MemoryCache()` (L1 only, in this process). */
-  cache?: CacheBackend
+  cache?: Backend
   /** Default TTL in seconds for cached reads. Default 60. */
   ttl?: number
   /** Default stale-while-revalidate window in seconds: entries live ttl + swr and are refreshed in the background once past ttl. Default 0. */
@@ -39,6 +39,14 @@ export interface CacheExtensionOptions {
    * write invalidated meanwhile. `prisma.$cache.flush()` waits for background writes (tests, shutdown).
    */
   backgroundFill?: boolean
+  /**
+   * Keeps this client's cached results apart from other clients' on the same backend (tenants, environments,
+   * services that must not share entries): prepended to every key. Letters, digits, `_`, `-`, `.`. Tags stay
+   * shared, so a write in one namespace still invalidates the others' reads of the same rows (never stale; for
+   * fully separate caches give each its own RedisCache `prefix`). Clients that differ in global `omit` or in the
+   * extensions beneath the cache are kept apart without it.
+   */
+  namespace?: string
   /** Called when the cache fails and the query goes on from the database (never for required tiers, which throw). */
   onError?: (error: unknown, context: { model: string | undefined; operation: string }) => void
   /** Called for every cached read (hit or miss, with its source, key, tags and TTL left), invalidation and error. */
@@ -54,6 +62,7 @@ export interface ResolvedExtensionOptions {
   views: Record<string, readonly string[]>
   coalesce: { lockTtlMs: number; waitMs: number } | undefined
   backgroundFill: boolean
+  namespace: string | undefined
   onError: CacheExtensionOptions['onError']
   onEvent: CacheExtensionOptions['onEvent']
 }
@@ -62,7 +71,7 @@ export interface ResolvedExtensionOptions {
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill', 'onError', 'onEvent'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill', 'namespace', 'onError', 'onEvent'])
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
@@ -102,5 +111,11 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`)
     }
   } else if (across !== undefined && across !== false) throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
-  return { cache, ttl, swr, auto: options.auto ?? false, models, views, coalesce, backgroundFill: options.backgroundFill ?? true, onError: options.onError, onEvent: options.onEvent }
+  const namespace = options.namespace
+  if (namespace !== undefined && (typeof namespace !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(namespace))) {
+    throw new TypeError(`${at('namespace')}: must be 1 to 64 letters, digits, _, - or ., got ${JSON.stringify(namespace)}`)
+  }
+  const backgroundFill = options.backgroundFill ?? true
+  const auto = options.auto ?? false
+  return { cache, ttl, swr, auto, models, views, coalesce, backgroundFill, namespace, onError: options.onError, onEvent: options.onEvent }
 }

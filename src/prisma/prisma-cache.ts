@@ -88,8 +88,13 @@ export class PrismaCache {
   readonly cache: CacheBackend
   readonly dataModel: DataModel
   readonly pending = new PendingInvalidations()
-  /** Prepended to every key: the schema fingerprint, so a changed schema never reads old shapes. */
+  /**
+   * Where this engine's keys live: the user's `namespace` (if any) and the schema fingerprint, so a changed
+   * schema never reads old shapes. Each client shape adds its own part ({@link scope}).
+   */
   readonly namespace: string
+  /** The scopes this engine has stored under (one per client shape), for key invalidation. */
+  readonly #scopes = new Set<string>()
   readonly #options: ResolvedExtensionOptions
   readonly #coalescer = new Coalescer()
   /**
@@ -102,15 +107,20 @@ export class PrismaCache {
   readonly #recentFills = new LRUCache<string, number>({ max: 10_000, ttl: 1_000 })
   readonly #stats = new Map<string, ModelStats>()
   readonly #writes = new Map<string, number>()
+  /** The backend's, read once (a TieredCache computes it). */
+  readonly #maxTtl: number
 
   constructor(cache: CacheBackend, dataModel: DataModel, options: ResolvedExtensionOptions) {
     this.cache = cache
+    this.#maxTtl = cache.maxTtl
     this.dataModel = dataModel
     this.#options = options
-    this.namespace = `${dataModel.fingerprint}/`
-    for (const name of options.models.keys()) {
+    this.namespace = `${options.namespace === undefined ? '' : `${options.namespace}:`}${dataModel.fingerprint}.`
+    for (const [name, model] of options.models) {
       if (!dataModel.models.has(name)) throw new TypeError(`prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`)
+      if (model !== false) checkMaxTtl(`models.${name}`, model.ttl ?? options.ttl, model.swr ?? options.swr, cache.maxTtl)
     }
+    checkMaxTtl('ttl', options.ttl, options.swr, cache.maxTtl)
     if (dataModel.mismatches.length > 0) this.#reportMismatches(dataModel.mismatches)
   }
 
@@ -130,7 +140,17 @@ export class PrismaCache {
    * Decides whether and how a read uses the cache. Validates the `cache` argument first (throws naming the
    * model, operation and field). Undefined: run the query as is.
    */
-  planRead(model: string, operation: ReadOperation, cacheArg: unknown, args: Record<string, unknown>, inTransaction: boolean): PlannedRead | undefined {
+  /**
+   * The key prefix for one client shape (see clientShapeFingerprint): `<namespace><shape>/`. Keys of every
+   * shape are invalidated together by tags, patterns and keys.
+   */
+  scope(shape: string): string {
+    const scope = `${this.namespace}${shape}/`
+    this.#scopes.add(scope)
+    return scope
+  }
+
+  planRead(model: string, operation: ReadOperation, cacheArg: unknown, args: Record<string, unknown>, inTransaction: boolean, scope = ''): PlannedRead | undefined {
     const modelOptions = this.#options.models.get(model)
     const auto = modelOptions === undefined ? this.#options.auto : modelOptions !== false && (modelOptions.auto ?? true)
     const defaults = {
@@ -138,14 +158,35 @@ export class PrismaCache {
       swr: (modelOptions || undefined)?.swr ?? this.#options.swr,
     }
     const option = resolveCacheOption(cacheArg, defaults, { model, operation })
-    // A view nobody said the tables of: its rows change with no write the cache could see.
-    const unknownView = this.dataModel.models.get(model)?.kind === 'view' && this.dataModel.models.get(model)?.viewReads === undefined
+    if (modelOptions === false && option !== undefined && cacheArg !== undefined) {
+      // An explicit request to cache a model configured never to be cached: say so rather than bypass silently.
+      throw new TypeError(
+        `prisma-tiered-cache: ${model}.${operation} passes \`cache\`, but cacheExtension({ models: { ${model}: false } }) ` +
+          'says this model is never cached: remove one of the two (cache: false is allowed)',
+      )
+    }
+    if (option !== undefined && option.ttl + option.swr > this.#maxTtl) {
+      throw new RangeError(
+        `prisma-tiered-cache: invalid \`cache\` on ${model}.${operation}: ttl + swr (${option.ttl + option.swr}s) exceeds ` +
+          `the cache's maxTtl of ${this.#maxTtl}s (raise maxTtl in the backend's options)`,
+      )
+    }
+    // A view nobody said the tables of (or a model the schema text lacks, which could be one): its rows change
+    // with no write the cache could see.
+    const info = this.dataModel.models.get(model)
+    const unknownView = info !== undefined && info.kind !== 'model' && info.viewReads === undefined
+    if (info?.kind === 'view' && unknownView && option !== undefined && cacheArg !== undefined) {
+      throw new TypeError(
+        `prisma-tiered-cache: ${model}.${operation} passes \`cache\`, but ${model} is a view whose tables the cache ` +
+          `does not know: declare them, e.g. cacheExtension({ views: { ${model}: ['Model', ...] } }) (cache: false is allowed)`,
+      )
+    }
     if (option === undefined || modelOptions === false || inTransaction || unknownView) {
       this.#model(model).bypasses++
       return undefined
     }
     const plan = planRead(this.dataModel, model, operation, args)
-    const storedKey = this.namespace + (option.key ?? plan.key.toString())
+    const storedKey = scope + (option.key ?? plan.key.toString())
     const expectedTags = plan.expectedTags && (option.tags.length === 0 ? plan.expectedTags : [...plan.expectedTags, ...option.tags])
     const lookupOptions = expectedTags ? { expectedTags } : {}
     return { plan, option, storedKey, orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow', lookupOptions }
@@ -292,8 +333,10 @@ export class PrismaCache {
   async invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void> {
     const tags = tagTexts(what.tags)
     if (tags.length > 0) await this.cache.invalidateTags(tags)
-    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(escapeGlob(this.namespace) + KeyPattern.from(pattern).glob)
-    for (const key of what.keys ?? []) await this.cache.delete(this.namespace + String(key))
+    // Every client shape's scope: `<namespace><shape>/`, the shape part matched by `*` (it holds no `/`).
+    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
+    // Keys: in the scopes this instance stores under (another instance's client shapes: use tags or patterns).
+    for (const key of what.keys ?? []) for (const scope of this.#scopes) await this.cache.delete(scope + String(key))
   }
 
   /** The key a read is stored under (without the schema namespace). */
@@ -344,4 +387,14 @@ export class PrismaCache {
 /** An entry that answers the read: a cached null is not an answer for the OrThrow variants (they ask the database, which throws). */
 function usable<T>(entry: CacheEntry<T> | undefined, orThrow: boolean): CacheEntry<T> | undefined {
   return entry !== undefined && !(orThrow && entry.value === null) ? entry : undefined
+}
+
+/** Entries live ttl + swr: a default longer than the backend keeps anything is an error at start-up. */
+function checkMaxTtl(field: string, ttl: number, swr: number, maxTtl: number): void {
+  if (ttl + swr > maxTtl) {
+    throw new RangeError(
+      `prisma-tiered-cache: cacheExtension({ ${field} }): ttl + swr (${ttl + swr}s) exceeds the cache's maxTtl of ` +
+        `${maxTtl}s (raise maxTtl in the backend's options)`,
+    )
+  }
 }

@@ -12,12 +12,14 @@ interface TransactionCapable<T> extends PromiseLike<T> {
 export function lazyPrismaPromise<T, I>(
   cached: () => Promise<{ data: T; info: I }>,
   query: () => TransactionCapable<T>,
+  /** Methods shared by every promise of a kind (the fluent API's relation methods of one model). */
+  prototype: object = Object.prototype,
 ): Promise<T> & TransactionCapable<T> & { withCacheInfo(): Promise<{ data: T; info: I }> } {
   let withInfo: Promise<{ data: T; info: I }> | undefined
   let promise: Promise<T> | undefined
   const start = () => (withInfo ??= cached())
   const run = () => (promise ??= start().then((result) => result.data))
-  return {
+  return Object.assign(Object.create(prototype) as object, {
     withCacheInfo: start,
     then: (onFulfilled, onRejected) => run().then(onFulfilled, onRejected),
     catch: (onRejected) => run().catch(onRejected),
@@ -28,5 +30,5 @@ export function lazyPrismaPromise<T, I>(
       return inner.requestTransaction(batch, lock)
     },
     [Symbol.toStringTag]: 'PrismaPromise',
-  }
+  } satisfies Promise<T> & TransactionCapable<T> & { withCacheInfo(): Promise<{ data: T; info: I }> })
 }

@@ -29,6 +29,11 @@ export function writeTags(dataModel: DataModel, modelName: string, operation: Wr
     case 'updateManyAndReturn':
       tags.add(collectionTag(model.name))
       for (const row of rows) tags.add(recordTag(model, row) ?? modelTag(model.name))
+      // A write that changes the primary key leaves the old identity behind: its record tag, from the `where`
+      // of a single-row write; the model tag when the old keys are not known (by another unique, or many rows).
+      if (updatePayloads(operation, args).some((data) => writesPrimaryKey(model, data))) {
+        tags.add((operation === 'updateManyAndReturn' ? undefined : recordTag(model, whereIdentity(model, args['where']))) ?? modelTag(model.name))
+      }
       break
     case 'updateMany':
     case 'deleteMany':
@@ -39,6 +44,23 @@ export function writeTags(dataModel: DataModel, modelName: string, operation: Wr
   if (operation === 'delete' || operation === 'deleteMany') deleteEffects(dataModel, model, tags, new Set())
   for (const data of updatePayloads(operation, args)) updateEffects(dataModel, model, data, tags, new Set())
   return tags
+}
+
+/** Whether an update's `data` sets a field of the primary key. */
+function writesPrimaryKey(model: ModelInfo, data: unknown): boolean {
+  return typeof data === 'object' && data !== null && model.primaryKey.some((field) => field in data)
+}
+
+/** The primary key a `where` names in full (`{ id }`, or `{ userId_orgId: { userId, orgId } }`), as a row. */
+function whereIdentity(model: ModelInfo, where: unknown): Record<string, unknown> | undefined {
+  if (typeof where !== 'object' || where === null) return undefined
+  const record = where as Record<string, unknown>
+  if (model.primaryKey.every((field) => field in record)) return record
+  for (const [name, fields] of model.compoundUniques) {
+    const value = record[name]
+    if (typeof value === 'object' && value !== null && model.primaryKey.every((field) => fields.includes(field))) return value as Record<string, unknown>
+  }
+  return undefined
 }
 
 /** The `data` objects that update existing rows (for onUpdate actions): not the create side of an upsert. */

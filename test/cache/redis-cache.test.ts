@@ -179,7 +179,7 @@ describe('RedisCache on a standalone server', () => {
     expect(() => new RedisCache({ client, prefix: '' })).toThrow(/prefix/)
     expect(() => new RedisCache({})).toThrow(/exactly one of `client`/)
     expect(() => new RedisCache({ client, operationTimeoutMs: -1 })).toThrow(/operationTimeoutMs/)
-    expect(() => new RedisCache({ client: {} as Redis })).toThrow(/ioredis Redis or Cluster/)
+    expect(() => new RedisCache({ client: {} as Redis })).toThrow(/`client` must be a Redis client \(ioredis 5 or 6, iovalkey; standalone or Cluster\); this Object has no get, set, mget/)
     // Reads from replicas could miss a completed invalidation.
     const replicaReads = new Cluster([{ host: '127.0.0.1', port: 1 }], { scaleReads: 'slave', lazyConnect: true })
     const replica = new Redis({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'mymaster', role: 'slave', lazyConnect: true })

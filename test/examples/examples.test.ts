@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../support/ports.js'
 import { isPidAlive, makeTempDir, removeTempDir, runCommand, type RunResult } from '../support/processes.js'
+import { type PostgresService, startPostgres } from '../support/postgres.js'
 import { type RedisServerProcess, startRedisServer } from '../support/redis.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -17,20 +18,22 @@ const TEST_TIMEOUT_MS = 120_000
 
 describe('examples', () => {
   let redis: RedisServerProcess
+  let postgres: PostgresService
   let dir: string
   beforeAll(async () => {
-    redis = await startRedisServer()
+    ;[redis, postgres] = await Promise.all([startRedisServer(), startPostgres()])
     dir = await makeTempDir('examples-')
   })
   afterAll(async () => {
-    await redis?.stop()
+    await Promise.all([redis?.stop(), postgres?.stop()])
     if (dir) await removeTempDir(dir)
   })
 
   /** Runs an example to completion; REDIS_URL only when given (an inherited one is removed). */
-  async function run(file: string, env: { REDIS_URL?: string; DB_FILE: string }, args: string[] = []): Promise<RunResult> {
+  async function run(file: string, env: { REDIS_URL?: string; DB_FILE?: string; DATABASE_URL?: string }, args: string[] = []): Promise<RunResult> {
     const inherited: NodeJS.ProcessEnv = { ...process.env }
     delete inherited['REDIS_URL']
+    delete inherited['DATABASE_URL']
     delete inherited['PORT']
     return runCommand(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], { cwd: ROOT, env: { ...inherited, ...env }, timeoutMs: RUN_TIMEOUT_MS })
   }
@@ -83,6 +86,19 @@ describe('examples', () => {
       expect(stopped, describeRun(result)).not.toBeNull()
       // main.ts awaited both children's exit (and so reaped them) before it exited.
       for (const pid of stopped!.slice(1).map(Number)) expect(isPidAlive(pid), `instance pid ${pid}`).toBe(false)
+    },
+    TEST_TIMEOUT_MS,
+  )
+
+  it(
+    'postgres: on PostgreSQL with Redis and a bus, B reads through Redis, hears A\'s write, and the process exits by itself',
+    async () => {
+      const result = await run('examples/postgres/main.ts', { REDIS_URL: redis.url, DATABASE_URL: postgres.url })
+      expect(result.code, describeRun(result)).toBe(0)
+      expect(result.stdout).toMatch(/A reads User 1 again\s+name "Ada"\s+source l1/)
+      expect(result.stdout).toMatch(/B reads User 1 \(its L1 is empty\)\s+name "Ada"\s+source l2/)
+      expect(result.stdout).toMatch(/B reads User 1 after A wrote\s+name "Ada Lovelace"\s+source db/)
+      expect(result.stdout).toContain('closed: the process exits by itself')
     },
     TEST_TIMEOUT_MS,
   )

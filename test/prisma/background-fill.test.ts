@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
 import { PROVIDERS, startDatabase, type TestDatabase } from '../support/database.js'
+import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { cachedClient, countingClient, uniquePrefix, useRedis } from './stack.js'
 
@@ -82,8 +83,10 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     // B's L2 read misses, then is held; meanwhile A queries and fills; then B's answer (a miss) arrives.
     let release!: () => void
     a.l2.gate = new Promise<void>((resolve) => (release = resolve))
+    a.l2.log.length = 0
     const late = a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).withCacheInfo()
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // Once its L2 read has been called, it is held by the gate whatever the machine's load (no fixed sleep).
+    await eventually(() => a.l2.log.includes('get'), "the first reader's L2 read")
     a.l2.gate = undefined
     expect((await a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('Ada')
     release()

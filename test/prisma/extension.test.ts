@@ -166,8 +166,14 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       const hit = await prisma.user.findUnique({ where: { id: ada.id } })
       expect(counter.queries).toBe(1)
       expect(hit?.id).toBe(ada.id)
-      await prisma.auditLog.findMany({ cache: 60 })
-      await prisma.auditLog.findMany({ cache: 60 })
+      // A model set to false is never cached: reads without `cache` (or with cache: false) query each time...
+      await prisma.auditLog.findMany()
+      await prisma.auditLog.findMany({ cache: false })
+      expect(counter.queries).toBe(3)
+      // ...and a read that asks for caching is an error, not a silent bypass, before the database is touched.
+      await expect(prisma.auditLog.findMany({ cache: 60 })).rejects.toThrow(
+        /AuditLog\.findMany passes `cache`, but cacheExtension\(\{ models: \{ AuditLog: false \} \}\) says this model is never cached/,
+      )
       expect(counter.queries).toBe(3)
       await prisma.post.findMany()
       await prisma.post.findMany()
@@ -205,6 +211,18 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       expect(() => cachedClient(db, new MemoryCache(), { models: { Usr: { ttl: 5 } } }).prisma.user).toThrow(/names "Usr", which is not a model of this schema/)
       expect(() => cachedClient(db, new MemoryCache(), { ttl: -1 })).toThrow(/cacheExtension\(\{ ttl \}\) must be a finite number of seconds > 0, got -1/)
       expect(() => cachedClient(db, new MemoryCache(), { backgroundFill: 'yes' as unknown as boolean })).toThrow(/cacheExtension\(\{ backgroundFill \}\): must be a boolean/)
+    })
+
+    it("rejects a TTL above the backend's maxTtl like any bad value: at start-up for defaults, before the query for a read", async () => {
+      const small = () => new MemoryCache({ maxTtl: 100 })
+      const { prisma, counter } = cachedClient(db, small())
+      await expect(prisma.user.findMany({ cache: 101 })).rejects.toThrow(/User\.findMany: ttl \+ swr \(101s\) exceeds the cache's maxTtl of 100s/)
+      await expect(prisma.user.findMany({ cache: { ttl: 60, swr: 41 } })).rejects.toThrow(/ttl \+ swr \(101s\)/)
+      expect(counter.queries).toBe(0)
+      await prisma.user.findMany({ cache: { ttl: 60, swr: 40 } })
+      expect(counter.queries).toBe(1)
+      expect(() => cachedClient(db, small(), { ttl: 200 })).toThrow(/cacheExtension\(\{ ttl \}\): ttl \+ swr \(200s\) exceeds the cache's maxTtl of 100s/)
+      expect(() => cachedClient(db, small(), { models: { User: { ttl: 90, swr: 20 } } }).prisma.user).toThrow(/models\.User/)
     })
 
     it('a value over the size limit is not cached (counted), never an error', async () => {

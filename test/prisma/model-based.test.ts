@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache, NoopCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
-import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { PROVIDERS, type Provider, sqlIn, startDatabase, type TestDatabase } from '../support/database.js'
 import { type Cached, probes, type Seeded, seedDataset } from './probes.js'
 import { buildCache, cachedClient, type CountingClient, countingClient, TIERS, type Tiers, uniquePrefix, useRedis } from './stack.js'
 
@@ -27,7 +27,7 @@ const steps: fc.Arbitrary<Step>[] = [
   })),
   fc.constantFrom<keyof Seeded>('hello', 'second').map((post) => ({ name: `delete ${post}`, run: (p, s) => p.post.delete({ where: { id: s[post] as number } }).catch(() => undefined) })),
   fc.tuple(userId, word).map(([u, w]) => ({ name: `upsert profile of ${u}`, run: (p, s) => p.profile.upsert({ where: { userId: s[u] as number }, create: { userId: s[u] as number, bio: w }, update: { bio: w } }) })),
-  fc.integer({ min: 1, max: 9 }).map((v) => ({ name: `raw views ${v}`, run: (p) => p.$executeRaw`UPDATE "Post" SET "views" = ${v}` })),
+  fc.integer({ min: 1, max: 9 }).map((v) => ({ name: `raw views ${v}`, run: (p, _s, provider) => p.$executeRaw(sqlIn(provider)`UPDATE "Post" SET "views" = ${v}`) })),
   fc.tuple(userId, word).map(([u, w]) => ({
     name: `transaction commit (${u})`,
     run: (p, s) => p.$transaction(async (tx) => {

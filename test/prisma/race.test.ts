@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, type CacheBackend } from '../../src/index.js'
-import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { PROVIDERS, type Provider, sqlIn, startDatabase, type TestDatabase } from '../support/database.js'
 import { buildCache, secondInstance, TIERS, type Tiers, useRedis } from './stack.js'
 
 const redisClient = useRedis()
@@ -60,7 +60,7 @@ describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
       'a plain update': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.user.update({ where: { id }, data: { name: 'new' } }),
       'an interactive transaction': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.$transaction(async (tx) => tx.user.update({ where: { id }, data: { name: 'new' } })),
       'an updateMany': (p: ReturnType<typeof gatedClient>['prisma']) => p.user.updateMany({ data: { name: 'new' } }),
-      'raw SQL': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.$executeRaw`UPDATE "User" SET "name" = 'new' WHERE "id" = ${id}`,
+      'raw SQL': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.$executeRaw(sqlIn(provider)`UPDATE "User" SET "name" = 'new' WHERE "id" = ${id}`),
     }
     it.each(Object.keys(writes))('the old row read before %s is not stored after its invalidation', async (writeName) => {
       const user = await db.createClient().user.create({ data: { email: 'race@example.com', name: 'old' } })

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { PrismaClient as EdgeClient } from '../../prisma/generated/edge-cases-postgresql/client.js'
+import { PrismaClient as EdgeMysqlClient } from '../../prisma/generated/edge-cases-mysql/client.js'
 import { PrismaClient as EdgeSqliteClient } from '../../prisma/generated/edge-cases-sqlite/client.js'
 import { PrismaClient as MultiSchemaClient } from '../../prisma/generated/multi-schema-postgresql/client.js'
 import { cacheExtension, MemoryCache } from '../../src/index.js'
@@ -16,11 +17,20 @@ describe.each(PROVIDERS)('schema corners of issue 14 on %s', (provider) => {
   let db: TestDatabase
   let base: EdgeClient
   const extended: { $disconnect(): Promise<void> }[] = []
+  /** A name quoted for raw SQL on this database. */
+  const q = (name: string) => (provider === 'mysql' ? `\`${name}\`` : `"${name}"`)
+  /** A new plain client of the edge-cases schema for this database. */
+  const plainClient = (): EdgeClient => {
+    const adapter = db.adapter()
+    // Same models, same types: the other clients may wear the PostgreSQL one's type (as in test/support).
+    if (provider === 'sqlite') return new EdgeSqliteClient({ adapter }) as unknown as EdgeClient
+    if (provider === 'mysql') return new EdgeMysqlClient({ adapter }) as unknown as EdgeClient
+    return new EdgeClient({ adapter })
+  }
 
   beforeAll(async () => {
     db = await startDatabase(provider, { tables: 'edge-cases' })
-    // Same models, same types: the SQLite client may wear the PostgreSQL one's type (as in test/support).
-    base = provider === 'sqlite' ? (new EdgeSqliteClient({ adapter: db.adapter() }) as unknown as EdgeClient) : new EdgeClient({ adapter: db.adapter() })
+    base = plainClient()
   })
   afterAll(async () => {
     await base?.$disconnect()
@@ -36,7 +46,7 @@ describe.each(PROVIDERS)('schema corners of issue 14 on %s', (provider) => {
     await Promise.all(extended.splice(0).map((client) => client.$disconnect()))
   })
 
-  const cached = (options: CacheExtensionOptions = {}) => {
+  const cached = (options: Omit<CacheExtensionOptions<MemoryCache>, 'cache'> = {}) => {
     const client = base.$extends(cacheExtension({ cache: new MemoryCache(), auto: true, ...options }))
     extended.push(client)
     return client
@@ -82,7 +92,7 @@ describe.each(PROVIDERS)('schema corners of issue 14 on %s', (provider) => {
   it('a commented older copy of Tag after the real one: a cached include of Tag.notes is invalidated by Note writes', async () => {
     const prisma = cached()
     await expectFreshAfter(prisma, () => prisma.note.update({ where: { id: 3 }, data: { body: 'changed' } }))
-    await expectFreshAfter(prisma, () => prisma.$executeRawUnsafe('DELETE FROM "_NoteToTag" WHERE "A" = 1'))
+    await expectFreshAfter(prisma, () => prisma.$executeRawUnsafe(`DELETE FROM ${q('_NoteToTag')} WHERE ${q('A')} = 1`))
   })
 
   it('a relation name holding "fields: [body] onDelete: Restrict" (the relation cascades): deletes invalidate notes', async () => {
@@ -121,7 +131,7 @@ describe.each(PROVIDERS)('schema corners of issue 14 on %s', (provider) => {
   })
 
   it('a schema text that disagrees with the client: reported once, and writes over-invalidate instead of going stale', async () => {
-    const client = provider === 'sqlite' ? (new EdgeSqliteClient({ adapter: db.adapter() }) as unknown as EdgeClient) : new EdgeClient({ adapter: db.adapter() })
+    const client = plainClient()
     extended.push(client)
     await client.note.count() // the engine has its own copy of the schema by now
     const internals = client as unknown as { _engineConfig: { inlineSchema: string } }

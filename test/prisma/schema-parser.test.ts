@@ -95,14 +95,14 @@ describe('where the text and the runtime data model disagree', () => {
 
   it('treats an unexplained relation as cascading both ways: writes and raw SQL over-invalidate, never under', () => {
     expect([...writeTags(dataModel, 'Owner', 'delete', { where: { id: 1 } }, { id: 1 })].sort()).toEqual(['Owner', 'Owner:*', 'Owner:id=1', 'Pet', 'Toy'])
-    expect([...writeTags(dataModel, 'Pet', 'update', { where: { id: 1 }, data: { id: 2 } }, { id: 2 })].sort()).toEqual(['Owner', 'Pet', 'Pet:*', 'Pet:id=2', 'Toy'])
+    expect([...writeTags(dataModel, 'Pet', 'update', { where: { id: 1 }, data: { id: 2 } }, { id: 2 })].sort()).toEqual(['Owner', 'Pet', 'Pet:*', 'Pet:id=1', 'Pet:id=2', 'Toy'])
     expect([...(rawSqlTags(dataModel, 'DELETE FROM "Pet"') as Set<string>)].sort()).toEqual(['Owner', 'Pet', 'Toy'])
     expect([...(rawSqlTags(dataModel, 'DELETE FROM "_PetToToy"') as Set<string>)].sort()).toEqual(['Owner', 'Pet', 'Toy'])
   })
 
   it('gives a model the text lacks no keys, and treats it as a view (its reads bypass unless declared)', () => {
     const toy = dataModel.models.get('Toy')!
-    expect([toy.kind, toy.primaryKey, [...toy.singleUniques], toy.viewReads]).toEqual(['view', [], [], undefined])
+    expect([toy.kind, toy.primaryKey, [...toy.singleUniques], toy.viewReads]).toEqual(['unparsed', [], [], undefined])
     expect(dataModel.models.get('Owner')!.singleUniques).toEqual(new Set(['id', 'email']))
   })
 })

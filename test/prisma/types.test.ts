@@ -3,7 +3,7 @@
  * The functions are never called: only their types matter. The vitest test below checks that they exist.
  */
 import { describe, expectTypeOf, it } from 'vitest'
-import { cacheExtension, MemoryCache, TieredCache } from '../../src/index.js'
+import { cacheExtension, cacheOptionsFromEnv, type CircuitState, MemoryCache, RedisCache, TieredCache, type TieredHealth } from '../../src/index.js'
 import type { Prisma, TestPrismaClient } from '../support/database.js'
 
 function extended(base: TestPrismaClient) {
@@ -24,6 +24,26 @@ export async function acceptedShapes(prisma: Cached) {
   await prisma.post.groupBy({ by: ['authorId'], _count: { _all: true }, cache: 5 })
   await prisma.user.findMany()
   await prisma.$cache.invalidate({ tags: ['User'] })
+}
+
+export async function healthShapes(tiered: Cached, base: TestPrismaClient) {
+  // A TieredCache tells each tier: no optional chaining needed.
+  const health = await tiered.$cache.health()
+  expectTypeOf(health.l2.circuit).toEqualTypeOf<CircuitState | undefined>()
+  expectTypeOf(health.l1.trusted).toEqualTypeOf<boolean>()
+  // A RedisCache alone is put behind a TieredCache: the same shape.
+  const redisOnly = base.$extends(cacheExtension({ cache: new RedisCache({ url: 'redis://127.0.0.1:1' }) }))
+  expectTypeOf((await redisOnly.$cache.health()).l2.pendingInvalidations).toEqualTypeOf<number>()
+  // A single in-process tier: only ok.
+  const memoryOnly = base.$extends(cacheExtension())
+  expectTypeOf(await memoryOnly.$cache.health()).toEqualTypeOf<{ ok: boolean }>()
+  // @ts-expect-error -- a MemoryCache has no l2
+  void (await memoryOnly.$cache.health()).l2
+  // A backend known only as CacheBackend (e.g. from cacheOptionsFromEnv): the parts may be there.
+  const fromEnv = base.$extends(cacheExtension(cacheOptionsFromEnv({})))
+  expectTypeOf((await fromEnv.$cache.health()).l2).toEqualTypeOf<TieredHealth['l2'] | undefined>()
+  await tiered.$cache.close()
+  await tiered.$cache.close({ clients: true })
 }
 
 export async function rejectedShapes(prisma: Cached) {
@@ -84,6 +104,7 @@ describe('types', () => {
   it('are checked by tsc (npm test runs it before vitest)', () => {
     expectTypeOf(acceptedShapes).toBeFunction()
     expectTypeOf(rejectedShapes).toBeFunction()
+    expectTypeOf(healthShapes).toBeFunction()
     expectTypeOf(resultTypesStayPrisma).toBeFunction()
     expectTypeOf(transactionClients).toBeFunction()
   })

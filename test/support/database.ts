@@ -37,13 +37,17 @@
  */
 import { createClient as createLibsqlClient, type Client as LibsqlClient } from '@libsql/client';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
+import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaPg } from '@prisma/adapter-pg';
+import * as mariadb from 'mariadb';
 import pg from 'pg';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaClient as PostgresPrismaClient, Prisma } from '../../prisma/generated/postgresql/client.js';
 import { PrismaClient as SqlitePrismaClient, type Prisma as SqlitePrisma } from '../../prisma/generated/sqlite/client.js';
+import { PrismaClient as MysqlPrismaClient, type Prisma as MysqlPrisma } from '../../prisma/generated/mysql/client.js';
+import { type MariaDbService, startMariaDb } from './mariadb.js';
 import { createDatabase, startPostgres, type PostgresService } from './postgres.js';
 import { makeTempDir, removeTempDir } from './processes.js';
 
@@ -60,16 +64,33 @@ export type {
 } from '../../prisma/generated/postgresql/client.js';
 
 /** The database kinds every Prisma scenario runs on. */
-export type Provider = 'sqlite' | 'postgresql';
+export type Provider = 'sqlite' | 'postgresql' | 'mysql';
 
-/** Both providers, for `describe.each(PROVIDERS)`. */
-export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql'];
+/** Every provider, for `describe.each(PROVIDERS)`. `mysql` runs on MariaDB (MySQL's protocol and SQL). */
+export const PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql', 'mysql'];
 
 /**
  * The client type tests use for both providers: the PostgreSQL client's
  * (see the module comment for why the SQLite client may wear it).
  */
 export type TestPrismaClient = PostgresPrismaClient;
+
+/**
+ * SQL written once for every provider, in PostgreSQL's quoting: `"identifier"` and `$1` placeholders. MySQL gets
+ * backticks and `?`; SQLite `?` (it reads double-quoted identifiers as they are). String literals must use single
+ * quotes. `db.query` applies it; tests pass it to `$executeRawUnsafe`, or use {@link sqlIn} for `$executeRaw`.
+ */
+export function portableSql(provider: Provider, sql: string): string {
+  if (provider === 'postgresql') return sql;
+  const placeholders = sql.replace(/\$\d+/g, '?');
+  return provider === 'mysql' ? placeholders.replace(/"((?:[^"]|"")+)"/g, (_, name: string) => `\`${name.replaceAll('""', '"')}\``) : placeholders;
+}
+
+/** A tagged template like `Prisma.sql`, written in PostgreSQL's quoting and translated by {@link portableSql}. */
+export function sqlIn(provider: Provider) {
+  return (strings: TemplateStringsArray, ...values: unknown[]): Prisma.Sql =>
+    Prisma.sql(strings.map((part) => portableSql(provider, part)), ...values);
+}
 
 /** PrismaClient options a test may pass; the driver adapter is ours. */
 export type TestClientOptions = Omit<Prisma.PrismaClientOptions, 'adapter' | 'accelerateUrl'>;
@@ -101,7 +122,8 @@ export interface TestDatabase {
   /**
    * Run SQL outside Prisma (another writer behind the cache's back, or a
    * check of what is really stored), through the admin connection.
-   * Placeholders are the driver's: `$1` on PostgreSQL, `?` on SQLite.
+   * Placeholders are the driver's: `$1` on PostgreSQL, `?` on SQLite and MySQL; on MySQL, double-quoted
+   * identifiers are read as backticked ones ({@link portableSql}), so one text serves every provider.
    * @returns the result rows as plain objects (none for statements without rows).
    */
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
@@ -148,6 +170,8 @@ export async function startDatabase(provider: Provider, options: DatabaseOptions
       return startSqlite(ddl);
     case 'postgresql':
       return startPostgresDatabase(ddl);
+    case 'mysql':
+      return startMysqlDatabase(ddl);
     default:
       throw new Error(`startDatabase: unknown provider ${String(provider satisfies never)}`);
   }
@@ -244,38 +268,48 @@ async function startSqlite(ddlPath: string): Promise<TestDatabase> {
 
 // --- PostgreSQL ---------------------------------------------------------------
 
-/** One server per process, shared by the PostgreSQL TestDatabases running at a time. */
-let sharedServer: { service: Promise<PostgresService>; users: number } | null = null;
+/**
+ * One server per process, shared by the TestDatabases of its kind running at a time: started by the first
+ * `acquire`, stopped by the last `release`.
+ */
+class SharedServer<S extends { stop(): Promise<void> }> {
+  #current: { service: Promise<S>; users: number } | null = null;
 
-async function acquireServer(): Promise<PostgresService> {
-  if (sharedServer === null) {
-    const service = startPostgres();
-    sharedServer = { service, users: 0 };
-    // A failed start must not be reused by the next caller.
-    service.catch(() => {
-      if (sharedServer?.service === service) sharedServer = null;
-    });
+  constructor(private readonly start: () => Promise<S>) {}
+
+  acquire(): Promise<S> {
+    if (this.#current === null) {
+      const service = this.start();
+      const current = { service, users: 0 };
+      this.#current = current;
+      // A failed start must not be reused by the next caller.
+      service.catch(() => {
+        if (this.#current === current) this.#current = null;
+      });
+    }
+    this.#current.users += 1;
+    return this.#current.service;
   }
-  sharedServer.users += 1;
-  return sharedServer.service;
+
+  async release(): Promise<void> {
+    const current = this.#current;
+    if (current === null) return;
+    current.users -= 1;
+    if (current.users > 0) return;
+    this.#current = null;
+    const service = await current.service.catch(() => null);
+    await service?.stop();
+  }
 }
 
-async function releaseServer(): Promise<void> {
-  const shared = sharedServer;
-  if (shared === null) return;
-  shared.users -= 1;
-  if (shared.users > 0) return;
-  sharedServer = null;
-  const service = await shared.service.catch(() => null);
-  await service?.stop();
-}
+const postgresServer = new SharedServer(startPostgres);
 
 async function startPostgresDatabase(ddlPath: string): Promise<TestDatabase> {
   let service: PostgresService;
   try {
-    service = await acquireServer();
+    service = await postgresServer.acquire();
   } catch (err) {
-    await releaseServer();
+    await postgresServer.release();
     throw err;
   }
 
@@ -302,7 +336,7 @@ async function startPostgresDatabase(ddlPath: string): Promise<TestDatabase> {
     return postgresDatabase(service, url, schema, ownsServer, admin);
   } catch (err) {
     await admin?.end().catch(() => undefined);
-    await releaseServer();
+    await postgresServer.release();
     throw err;
   }
 }
@@ -370,7 +404,90 @@ function postgresDatabase(
       } finally {
         await admin.end().catch(() => undefined);
         // Databases on our own server go with it (its data dir is deleted).
-        await releaseServer();
+        await postgresServer.release();
+      }
+    },
+  };
+}
+
+// --- MySQL / MariaDB ----------------------------------------------------------
+
+const mariaDbServer = new SharedServer<MariaDbService>(startMariaDb);
+
+/** A new database on the shared server (with MYSQL_URL too: a database of its own, dropped by stop()). */
+async function startMysqlDatabase(ddlPath: string): Promise<TestDatabase> {
+  let service: MariaDbService;
+  try {
+    service = await mariaDbServer.acquire();
+  } catch (err) {
+    await mariaDbServer.release();
+    throw err;
+  }
+  const name = uniqueName('tdb');
+  const server = new URL(service.url);
+  const config: mariadb.ConnectionConfig = {
+    host: server.hostname,
+    port: Number(server.port || 3306),
+    user: decodeURIComponent(server.username || 'root'),
+    ...(server.password === '' ? {} : { password: decodeURIComponent(server.password) }),
+    // BIGINT and DECIMAL as the driver's exact types (Prisma's adapter sets its own).
+    bigIntAsNumber: false,
+    decimalAsNumber: false,
+  };
+  let admin: mariadb.Connection | null = null;
+  try {
+    admin = await mariadb.createConnection({ ...config, multipleStatements: true });
+    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    await admin.query(`USE \`${name}\``);
+    await admin.query(await readFile(ddlPath, 'utf8'));
+  } catch (err) {
+    await admin?.end().catch(() => undefined);
+    await mariaDbServer.release();
+    throw err;
+  }
+  const conn = admin;
+  const clients = new ClientSet();
+  let stopped = false;
+  const url = `mysql://${server.username || 'root'}${server.password ? `:${server.password}` : ''}@${server.host}/${name}`;
+  const adapter = () => new PrismaMariaDb({ ...config, database: name, connectionLimit: 5 });
+  return {
+    provider: 'mysql',
+    url,
+    schema: undefined,
+    serverPid: service.pid,
+    createClient(options?: TestClientOptions): TestPrismaClient {
+      if (stopped) throw new Error('TestDatabase(mysql).createClient after stop()');
+      const mysqlOptions = options as Omit<MysqlPrisma.PrismaClientOptions, 'adapter' | 'accelerateUrl'> | undefined;
+      const client = new MysqlPrismaClient({ ...mysqlOptions, adapter: adapter() });
+      // Sound cast: same models, same result types; see the module comment.
+      return clients.add(client as unknown as TestPrismaClient);
+    },
+    adapter,
+    async query(sql, params = []) {
+      const result: unknown = await conn.query(portableSql('mysql', sql), params as unknown[]);
+      // Rows come as an array of objects (with a `meta` property); other statements as an OK packet.
+      return Array.isArray(result) ? result.map((row) => ({ ...(row as Record<string, unknown>) })) : [];
+    },
+    async reset() {
+      const tables = (await conn.query(
+        'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = ?',
+        [name, 'BASE TABLE'],
+      )) as { name: string }[];
+      if (tables.length === 0) return;
+      // TRUNCATE also restarts AUTO_INCREMENT; foreign keys are off for the duration on this connection only.
+      await conn.query(
+        ['SET FOREIGN_KEY_CHECKS = 0', ...tables.map((t) => `TRUNCATE TABLE \`${t.name}\``), 'SET FOREIGN_KEY_CHECKS = 1'].join(';\n'),
+      );
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await clients.disconnectAll();
+        await conn.query(`DROP DATABASE \`${name}\``);
+      } finally {
+        await conn.end().catch(() => undefined);
+        await mariaDbServer.release();
       }
     },
   };

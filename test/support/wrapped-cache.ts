@@ -3,7 +3,8 @@ import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../sr
 
 /**
  * A real backend behind a switch, for failure tests: while `broken`, every call throws (as a tier whose
- * server is unreachable would); `gate` holds reads after they have read, to order races deterministically;
+ * server is unreachable would); `gate` holds reads after they have read (the gate set when the read was called,
+ * however long the read takes), to order races deterministically;
  * `log` records the calls in order. Everything else is the wrapped backend's own behaviour.
  */
 export class WrappedCache extends BaseCache {
@@ -48,25 +49,28 @@ export class WrappedCache extends BaseCache {
   }
 
   get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
+    const gate = this.gate
     return this.#call('get', async () => {
       const entry = await this.inner.get<T>(key)
-      if (this.gate) await this.gate
+      if (gate) await gate
       return entry
     })
   }
 
   override lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
+    const gate = this.gate
     return this.#call('get', async () => {
       const found = await this.inner.lookup<T>(key, options)
-      if (this.gate) await this.gate
+      if (gate) await gate
       return found
     })
   }
 
   override getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
+    const gate = this.gate
     return this.#call('get', async () => {
       const entries = await this.inner.getMany<T>(keys)
-      if (this.gate) await this.gate
+      if (gate) await gate
       return entries
     })
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { ChainableCommander, Cluster, Redis } from 'ioredis'
+import { isClusterClient, type RedisClientLike, type RedisPipelineLike } from './client.js'
 
 /**
  * A Lua script run by EVALSHA, falling back to EVAL when the server does not have it yet (NOSCRIPT),
@@ -15,7 +15,7 @@ export class RedisScript {
     this.sha = createHash('sha1').update(lua).digest('hex')
   }
 
-  async run(client: Redis | Cluster, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  async run(client: RedisClientLike, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args)
     } catch (error) {
@@ -25,13 +25,13 @@ export class RedisScript {
   }
 
   /** Queues the script in a pipeline by its SHA; on NOSCRIPT the caller loads the scripts and runs the pipeline again. */
-  queue(pipeline: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]): void {
+  queue(pipeline: RedisPipelineLike, keys: readonly string[], args: readonly (string | number)[]): void {
     pipeline.evalsha(this.sha, keys.length, ...keys, ...args)
   }
 
   /** SCRIPT LOAD on the client, or on every master of a cluster. */
-  async load(client: Redis | Cluster): Promise<void> {
-    const targets = 'isCluster' in client && client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
+  async load(client: RedisClientLike): Promise<void> {
+    const targets = isClusterClient(client) ? client.nodes('master') : [client]
     await Promise.all(targets.map((node) => node.script('LOAD', this.lua)))
   }
 }
