@@ -1,5 +1,6 @@
 /**
- * `node --expose-gc --import tsx bench/data-model.ts`: what building the data model costs at start-up (once per extended client), for
+ * `node --expose-gc --import tsx bench/data-model.ts`: what building the data model costs at start-up (once per
+ * extended client), for
  * generated schemas of 100 and 300 models (test/prisma/schemas/generated-schema.ts: every relation shape, comments
  * and strings where a naive reader trips). The runtime data model and the schema text are what the prisma-client
  * generator embeds, made by Prisma's engine (prisma-schema-wasm) before timing starts. Prints the first (cold) build
@@ -20,8 +21,11 @@ for (const models of [100, 300]) {
   }
   const cold = time()
   const warm = Array.from({ length: 50 }, time).sort((a, b) => a - b)
-  const relations = Object.values(engine.runtime.models).flatMap((m) => m.fields.filter((f) => f.relationName)).length / 2
+  const relations =
+    Object.values(engine.runtime.models).flatMap((m) => m.fields.filter((f) => f.relationName)).length / 2
   const kib = (engine.inline.length / 1024).toFixed(0)
-  console.log(`${models} models, ${relations} relations, ${kib} KiB of schema text: first build ${cold.toFixed(1)} ms, ` +
-    `then median ${warm[25]!.toFixed(1)} ms, p95 ${warm[47]!.toFixed(1)} ms`)
+  console.log(
+    `${models} models, ${relations} relations, ${kib} KiB of schema text: first build ${cold.toFixed(1)} ms, ` +
+      `then median ${warm[25]!.toFixed(1)} ms, p95 ${warm[47]!.toFixed(1)} ms`,
+  )
 }

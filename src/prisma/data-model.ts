@@ -124,52 +124,97 @@ export function buildDataModel(source: DataModelSource, fingerprint: string): Da
   const parsed = parseSchema(source.schema)
   const provider = source.provider ?? parsed.datasource.provider ?? 'unknown'
   const mismatches: string[] = []
-  const blocks = new Map(parsed.blocks.filter((b) => b.keyword === 'model' || b.keyword === 'view').map((b) => [b.name, b]))
-  const runtime = source.runtime.models
+  const modelBlocks = parsed.blocks.filter((b) => b.keyword === 'model' || b.keyword === 'view')
+  const blocks = new Map(modelBlocks.map((b) => [b.name, b]))
   const sides: RelationSide[] = []
   const models = new Map<string, ModelInfo>()
-  for (const [name, model] of Object.entries(runtime)) {
+  for (const [name, model] of Object.entries(source.runtime.models)) {
     const block = blocks.get(name)
-    const known = block !== undefined && attribute(block.attributes, 'ignore') === undefined
-    if (!known) mismatches.push(`model ${name}: not found in the schema text`)
-    const parsedFields = new Map((known ? block.fields : []).map((f) => [f.name, f]))
-    const fields = new Map<string, FieldInfo>()
-    for (const field of model.fields) {
-      const parsedField = parsedFields.get(field.name)
-      if (known && parsedField === undefined) mismatches.push(`field ${name}.${field.name}: not found in the schema text`)
-      const info = fieldInfo(field, parsedField, runtime)
-      fields.set(field.name, info)
-      if (info.kind === 'object') sides.push({ model: name, field: info, parsed: parsedField })
+    const info = modelOf(name, model, block, source.runtime.models, mismatches)
+    for (const field of info.fields.values()) {
+      if (field.kind === 'object') sides.push({ model: name, field, parsed: parsedField(block, field.name) })
     }
-    const keys = known ? modelKeys(block, fields, mismatches) : { primaryKey: [], singleUniques: new Set<string>(), compoundUniques: new Map() }
-    const kind = !known ? 'unparsed' : block.keyword === 'view' ? 'view' : 'model'
-    models.set(name, { name, kind, dbName: model.dbName ?? name, schema: model.schema ?? undefined, fields, ...keys, dependents: [], viewReads: undefined })
+    models.set(name, info)
   }
   const relations = resolveRelations(sides, models, { provider, relationMode: parsed.datasource.relationMode })
   mismatches.push(...relations.mismatches)
   for (const [name, dependents] of relations.dependents) models.set(name, { ...models.get(name)!, dependents })
-  for (const [view, reads] of Object.entries(source.views ?? {})) models.set(view, { ...declaredView(models, view, reads), viewReads: [...reads] })
-  const tables = new Map<string, TableInfo[]>()
-  const addTable = (table: string, info: TableInfo) => tables.set(table.toLowerCase(), [...(tables.get(table.toLowerCase()) ?? []), info])
-  for (const model of models.values()) addTable(model.dbName, { schema: model.schema?.toLowerCase(), models: [model.name] })
-  for (const [table, joined] of relations.joinTables) addTable(table, { schema: undefined, models: joined })
-  return { models, provider, tables, fingerprint, mismatches }
+  for (const [view, reads] of Object.entries(source.views ?? {})) {
+    models.set(view, { ...declaredView(models, view, reads), viewReads: [...reads] })
+  }
+  return { models, provider, tables: tableIndex(models, relations.joinTables), fingerprint, mismatches }
 }
 
-/** A field as the runtime data model has it, with list-ness, optionality and relation keys from the text. */
-function fieldInfo(field: RuntimeField, parsed: ParsedField | undefined, runtime: RuntimeDataModel['models']): FieldInfo {
-  const kind = field.kind === 'object' ? (field.type in runtime ? 'object' : 'composite') : field.kind === 'enum' ? 'enum' : 'scalar'
+/** A block the text declares and does not `@@ignore`. */
+function usable(block: ParsedBlock | undefined): block is ParsedBlock {
+  return block !== undefined && attribute(block.attributes, 'ignore') === undefined
+}
+
+function parsedField(block: ParsedBlock | undefined, name: string): ParsedField | undefined {
+  return usable(block) ? block.fields.find((f) => f.name === name) : undefined
+}
+
+/** One model: the runtime data model's fields and table, with what its block in the text adds. */
+function modelOf(
+  name: string,
+  model: RuntimeModel,
+  block: ParsedBlock | undefined,
+  runtime: RuntimeDataModel['models'],
+  mismatches: string[],
+): ModelInfo {
+  const known = usable(block)
+  if (!known) mismatches.push(`model ${name}: not found in the schema text`)
+  const fields = new Map<string, FieldInfo>()
+  for (const field of model.fields) {
+    const parsed = parsedField(block, field.name)
+    if (known && parsed === undefined) mismatches.push(`field ${name}.${field.name}: not found in the schema text`)
+    fields.set(field.name, fieldInfo(field, parsed, runtime))
+  }
+  const noKeys = { primaryKey: [], singleUniques: new Set<string>(), compoundUniques: new Map() }
+  return {
+    name,
+    kind: !known ? 'unparsed' : block.keyword === 'view' ? 'view' : 'model',
+    dbName: model.dbName ?? name,
+    schema: model.schema ?? undefined,
+    fields,
+    ...(known ? modelKeys(block, fields, mismatches) : noKeys),
+    dependents: [],
+    viewReads: undefined,
+  }
+}
+
+/** Tables by lower-case name: each model's, and the implicit m-n tables. */
+function tableIndex(models: ReadonlyMap<string, ModelInfo>, joinTables: ReadonlyMap<string, string[]>) {
+  const tables = new Map<string, TableInfo[]>()
+  const add = (table: string, info: TableInfo) => {
+    tables.set(table.toLowerCase(), [...(tables.get(table.toLowerCase()) ?? []), info])
+  }
+  for (const model of models.values()) add(model.dbName, { schema: model.schema?.toLowerCase(), models: [model.name] })
+  for (const [table, joined] of joinTables) add(table, { schema: undefined, models: joined })
+  return tables
+}
+
+/** A field as the runtime data model has it, with list-ness and optionality from the text. */
+function fieldInfo(field: RuntimeField, parsed: ParsedField | undefined, runtime: RuntimeDataModel['models']) {
+  const relation = field.type in runtime ? 'object' : 'composite'
+  const kind: FieldInfo['kind'] = field.kind === 'object' ? relation : field.kind === 'enum' ? 'enum' : 'scalar'
   // Unknown list-ness: a list is the safer guess (`_count` then tags the related model).
   const isList = parsed?.isList ?? kind === 'object'
-  const info: FieldInfo = { name: field.name, kind, type: field.type, isList, isRequired: parsed !== undefined && !parsed.isOptional && !isList }
+  const isRequired = parsed !== undefined && !parsed.isOptional && !isList
+  const info: FieldInfo = { name: field.name, kind, type: field.type, isList, isRequired }
   if (field.relationName !== undefined) info.relationName = field.relationName
   return info
 }
 
 /** The id and uniques the text declares, keeping only those whose fields the client has. */
-function modelKeys(block: ParsedBlock, fields: ReadonlyMap<string, FieldInfo>, mismatches: string[]): Pick<ModelInfo, 'primaryKey' | 'singleUniques' | 'compoundUniques'> {
+function modelKeys(
+  block: ParsedBlock,
+  fields: ReadonlyMap<string, FieldInfo>,
+  mismatches: string[],
+): Pick<ModelInfo, 'primaryKey' | 'singleUniques' | 'compoundUniques'> {
   const exists = (names: readonly string[]) => {
-    const ok = names.length > 0 && names.every((n) => fields.get(n)?.kind === 'scalar' || fields.get(n)?.kind === 'enum')
+    const ok =
+      names.length > 0 && names.every((n) => fields.get(n)?.kind === 'scalar' || fields.get(n)?.kind === 'enum')
     if (!ok) mismatches.push(`model ${block.name}: key [${names.join(', ')}] names fields the client does not have`)
     return ok
   }
@@ -179,7 +224,8 @@ function modelKeys(block: ParsedBlock, fields: ReadonlyMap<string, FieldInfo>, m
   for (const field of block.fields) {
     if (!fields.has(field.name)) continue
     if (attribute(field.attributes, 'id') !== undefined) primaryKey = [field.name]
-    if (attribute(field.attributes, 'id') !== undefined || attribute(field.attributes, 'unique') !== undefined) singleUniques.add(field.name)
+    if (attribute(field.attributes, 'id') !== undefined || attribute(field.attributes, 'unique') !== undefined)
+      singleUniques.add(field.name)
   }
   for (const attr of block.attributes) {
     if (attr.name !== 'id' && attr.name !== 'unique') continue
@@ -189,7 +235,8 @@ function modelKeys(block: ParsedBlock, fields: ReadonlyMap<string, FieldInfo>, m
     const explicit = argument(attr, 'name')
     // One field: Prisma's where takes it by its own name; a compound is named by `name:` or its fields joined by `_`.
     if (names.length === 1) singleUniques.add(names[0]!)
-    if (names.length > 1 || explicit?.kind === 'string') compoundUniques.set(explicit?.kind === 'string' ? explicit.value : names.join('_'), names)
+    if (names.length > 1 || explicit?.kind === 'string')
+      compoundUniques.set(explicit?.kind === 'string' ? explicit.value : names.join('_'), names)
   }
   if (primaryKey.length > 0 && !exists(primaryKey)) primaryKey = []
   return { primaryKey, singleUniques, compoundUniques }
@@ -203,7 +250,8 @@ function declaredView(models: ReadonlyMap<string, ModelInfo>, view: string, read
     const views = [...models.values()].filter((m) => m.kind !== 'model').map((m) => m.name)
     throw new TypeError(`${at}: "${view}" is not a view of this schema (views: ${views.join(', ') || 'none'})`)
   }
-  if (!Array.isArray(reads) || reads.length === 0) throw new TypeError(`${at}: must be a non-empty array of model names`)
+  if (!Array.isArray(reads) || reads.length === 0)
+    throw new TypeError(`${at}: must be a non-empty array of model names`)
   for (const model of reads) {
     if (!models.has(model)) throw new TypeError(`${at}: "${String(model)}" is not a model of this schema`)
   }
@@ -213,6 +261,9 @@ function declaredView(models: ReadonlyMap<string, ModelInfo>, view: string, read
 /** The model, or a TypeError naming the unknown model. */
 export function modelInfo(dataModel: DataModel, name: string): ModelInfo {
   const model = dataModel.models.get(name)
-  if (!model) throw new TypeError(`prisma-tiered-cache: unknown model "${name}" (the schema has ${[...dataModel.models.keys()].join(', ')})`)
+  if (!model)
+    throw new TypeError(
+      `prisma-tiered-cache: unknown model "${name}" (the schema has ${[...dataModel.models.keys()].join(', ')})`,
+    )
   return model
 }

@@ -71,7 +71,8 @@ export interface ResolvedExtensionOptions {
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill', 'namespace', 'onError', 'onEvent'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill'])
+  for (const key of ['namespace', 'onError', 'onEvent']) known.add(key)
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
@@ -97,7 +98,9 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
     } else throw new TypeError(`${at(`models.${name}`)}: must be false or { ttl?, swr?, auto? }`)
   }
   const views = options.views ?? {}
-  if (typeof views !== 'object' || views === null || Array.isArray(views)) throw new TypeError(`${at('views')}: must be { View: ['Model', ...] }`)
+  if (typeof views !== 'object' || views === null || Array.isArray(views)) {
+    throw new TypeError(`${at('views')}: must be { View: ['Model', ...] }`)
+  }
   for (const [view, reads] of Object.entries(views)) {
     const names = Array.isArray(reads) && reads.length > 0 && reads.every((name) => typeof name === 'string')
     if (!names) throw new TypeError(`${at(`views.${view}`)}: must be a non-empty array of model names`)
@@ -117,5 +120,6 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
   }
   const backgroundFill = options.backgroundFill ?? true
   const auto = options.auto ?? false
-  return { cache, ttl, swr, auto, models, views, coalesce, backgroundFill, namespace, onError: options.onError, onEvent: options.onEvent }
+  const { onError, onEvent } = options
+  return { cache, ttl, swr, auto, models, views, coalesce, backgroundFill, namespace, onError, onEvent }
 }

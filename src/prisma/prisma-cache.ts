@@ -178,7 +178,8 @@ export class PrismaCache {
     if (info?.kind === 'view' && unknownView && option !== undefined && cacheArg !== undefined) {
       throw new TypeError(
         `prisma-tiered-cache: ${model}.${operation} passes \`cache\`, but ${model} is a view whose tables the cache ` +
-          `does not know: declare them, e.g. cacheExtension({ views: { ${model}: ['Model', ...] } }) (cache: false is allowed)`,
+          `does not know: declare them, e.g. cacheExtension({ views: { ${model}: ['Model', ...] } }) ` +
+          '(cache: false is allowed)',
       )
     }
     if (option === undefined || modelOptions === false || inTransaction || unknownView) {

@@ -38,7 +38,9 @@ function changesRows(statement: readonly SqlToken[]): boolean {
   const words = statement.filter((t) => t.kind === 'name' && !t.quoted).map((t) => t.text.toLowerCase())
   if (!NO_WRITE.has(words[0] ?? '')) return true
   // `FOR UPDATE`, `FOR NO KEY UPDATE`: a row lock, not a write.
-  return words.some((word, i) => WRITES.has(word) && !(word === 'update' && ['for', 'key'].includes(words[i - 1] ?? '')))
+  return words.some(
+    (word, i) => WRITES.has(word) && !(word === 'update' && ['for', 'key'].includes(words[i - 1] ?? '')),
+  )
 }
 
 /** The models whose tables the statement names (`t`, `s.t`, `db.s.t`, `"s"."t"`, `` `db`.`t` ``, `[s].[t]`). */
@@ -68,5 +70,6 @@ function namedModels(dataModel: DataModel, statement: readonly SqlToken[]): Set<
 function addWithDependents(dataModel: DataModel, model: string, tags: Set<string>): void {
   if (tags.has(modelTag(model))) return
   tags.add(modelTag(model))
-  for (const dependent of dataModel.models.get(model)?.dependents ?? []) addWithDependents(dataModel, dependent.model, tags)
+  const dependents = dataModel.models.get(model)?.dependents ?? []
+  for (const dependent of dependents) addWithDependents(dataModel, dependent.model, tags)
 }

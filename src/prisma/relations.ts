@@ -28,42 +28,67 @@ const ACTIONS = new Set<string>(['Cascade', 'Restrict', 'NoAction', 'SetNull', '
 export function resolveRelations(
   sides: readonly RelationSide[],
   models: ReadonlyMap<string, ModelInfo>,
-  datasource: { provider: string; relationMode: string | undefined },
+  datasource: Datasource,
 ): ResolvedRelations {
   const resolved: ResolvedRelations = { dependents: new Map(), joinTables: new Map(), mismatches: [] }
-  const depend = (target: string, dependent: Dependent) => resolved.dependents.set(target, [...(resolved.dependents.get(target) ?? []), dependent])
   const pairs = new Map<string, RelationSide[]>()
   for (const side of sides) {
     const key = `${side.field.relationName}\0${[side.model, side.field.type].sort().join('\0')}`
     pairs.set(key, [...(pairs.get(key) ?? []), side])
   }
   for (const pair of pairs.values()) {
-    const [a, b] = pair
     const problem = pairProblem(pair, models)
-    const name = a!.field.relationName
-    if (problem !== undefined) {
-      resolved.mismatches.push(`relation ${name} (${pair.map((s) => `${s.model}.${s.field.name}`).join(', ')}): ${problem}`)
-      const ends = [a!.model, a!.field.type]
-      for (const [from, to] of [ends, [...ends].reverse()] as const) {
-        const referenced = [...models.get(from!)!.fields.values()].filter((f) => f.kind === 'scalar' || f.kind === 'enum')
-        depend(from!, { model: to!, onDelete: 'Cascade', onUpdate: 'Cascade', referencedFields: referenced.map((f) => f.name) })
-      }
-      resolved.joinTables.set(`_${name}`, [...new Set(ends)].sort() as string[])
-      continue
-    }
-    const keyed = pair.filter((side) => keyOf(side).from.length > 0)
-    if (keyed.length === 0) resolved.joinTables.set(`_${name}`, [a!.model, b!.model].sort())
-    for (const side of keyed) {
-      const { from, to } = keyOf(side)
-      const fields = models.get(side.model)!.fields
-      const onDelete = action(side, 'onDelete') ?? defaultOnDelete(side, from.map((f) => fields.get(f)!), datasource)
-      const onUpdate = action(side, 'onUpdate') ?? 'Cascade'
-      Object.assign(side.field, { relationFromFields: from, relationToFields: to, onDelete, onUpdate })
-      depend(side.field.type, { model: side.model, onDelete, onUpdate, referencedFields: to })
-    }
-    for (const side of pair) if (!keyed.includes(side)) Object.assign(side.field, { relationFromFields: [], relationToFields: [] })
+    if (problem === undefined) resolvePair(pair, models, datasource, resolved)
+    else assumeTheWorst(pair, problem, models, resolved)
   }
   return resolved
+}
+
+interface Datasource {
+  provider: string
+  relationMode: string | undefined
+}
+
+function depend(resolved: ResolvedRelations, target: string, dependent: Dependent): void {
+  resolved.dependents.set(target, [...(resolved.dependents.get(target) ?? []), dependent])
+}
+
+/** A pair the text explains: the keyed side's foreign key and actions, or an implicit m-n table. */
+function resolvePair(
+  pair: RelationSide[],
+  models: ReadonlyMap<string, ModelInfo>,
+  datasource: Datasource,
+  resolved: ResolvedRelations,
+): void {
+  const keyed = pair.filter((side) => keyOf(side).from.length > 0)
+  if (keyed.length === 0) resolved.joinTables.set(`_${pair[0]!.field.relationName}`, pair.map((s) => s.model).sort())
+  for (const side of pair) Object.assign(side.field, { relationFromFields: [], relationToFields: [] })
+  for (const side of keyed) {
+    const { from, to } = keyOf(side)
+    const keys = from.map((f) => models.get(side.model)!.fields.get(f)!)
+    const onDelete = action(side, 'onDelete') ?? defaultOnDelete(side, keys, datasource)
+    const onUpdate = action(side, 'onUpdate') ?? 'Cascade'
+    Object.assign(side.field, { relationFromFields: from, relationToFields: to, onDelete, onUpdate })
+    depend(resolved, side.field.type, { model: side.model, onDelete, onUpdate, referencedFields: to })
+  }
+}
+
+/** A pair the text does not explain: each end cascades into the other, on delete and on any update. */
+function assumeTheWorst(
+  pair: RelationSide[],
+  problem: string,
+  models: ReadonlyMap<string, ModelInfo>,
+  resolved: ResolvedRelations,
+): void {
+  const name = pair[0]!.field.relationName
+  resolved.mismatches.push(`relation ${name} (${pair.map((s) => `${s.model}.${s.field.name}`).join(', ')}): ${problem}`)
+  const ends = [pair[0]!.model, pair[0]!.field.type] as const
+  for (const [from, to] of [ends, [ends[1], ends[0]]] as const) {
+    const referenced = [...models.get(from)!.fields.values()].filter((f) => f.kind === 'scalar' || f.kind === 'enum')
+    const referencedFields = referenced.map((f) => f.name)
+    depend(resolved, from, { model: to, onDelete: 'Cascade', onUpdate: 'Cascade', referencedFields })
+  }
+  resolved.joinTables.set(`_${name}`, [...ends].sort())
 }
 
 /** Why the text does not explain this pair of relation fields, or undefined when it does. */
@@ -77,7 +102,8 @@ function pairProblem(pair: readonly RelationSide[], models: ReadonlyMap<string, 
     if (name !== side.field.relationName) return `the text names it "${name}"`
     const { from, to } = keyOf(side)
     if (from.length !== to.length) return `${side.model}.${side.field.name}: fields and references differ in length`
-    const scalar = (model: string, field: string) => ['scalar', 'enum'].includes(models.get(model)?.fields.get(field)?.kind ?? '')
+    const scalar = (model: string, field: string) =>
+      ['scalar', 'enum'].includes(models.get(model)?.fields.get(field)?.kind ?? '')
     if (!from.every((f) => scalar(side.model, f)) || !to.every((f) => scalar(side.field.type, f))) {
       return `${side.model}.${side.field.name}: its keys name fields the client does not have`
     }
@@ -91,7 +117,10 @@ function pairProblem(pair: readonly RelationSide[], models: ReadonlyMap<string, 
 
 function keyOf(side: RelationSide): { from: string[]; to: string[] } {
   const relation = attribute(side.parsed?.attributes ?? [], 'relation')
-  return { from: fieldNames(argument(relation, 'fields')) ?? [], to: fieldNames(argument(relation, 'references')) ?? [] }
+  return {
+    from: fieldNames(argument(relation, 'fields')) ?? [],
+    to: fieldNames(argument(relation, 'references')) ?? [],
+  }
 }
 
 function action(side: RelationSide, name: 'onDelete' | 'onUpdate'): ReferentialAction | undefined {
@@ -104,8 +133,8 @@ function action(side: RelationSide, name: 'onDelete' | 'onUpdate'): ReferentialA
  * required — some foreign key field is required, or else the relation field is — (NoAction where the database
  * has no Restrict: SQL Server with foreign keys), else SetNull. onUpdate defaults to Cascade.
  */
-function defaultOnDelete(side: RelationSide, keys: readonly FieldInfo[], datasource: { provider: string; relationMode: string | undefined }): ReferentialAction {
-  const required = keys.some((f) => f.isRequired) || (side.field.isRequired && !side.field.isList)
+function defaultOnDelete(side: RelationSide, keys: readonly FieldInfo[], datasource: Datasource): ReferentialAction {
+  const required = keys.some((f) => f.isRequired) || side.field.isRequired
   if (!required) return 'SetNull'
   return datasource.provider === 'sqlserver' && datasource.relationMode !== 'prisma' ? 'NoAction' : 'Restrict'
 }

@@ -70,7 +70,8 @@ export function parseSchema(text: string): ParsedSchema {
     // Prisma ignores whatever follows `{` on its line (tested against the engine): so do we.
     const lines = reader.skipLine() ? [] : reader.blockLines()
     if (keyword.text === 'datasource') readDatasource(lines, schema.datasource)
-    else if (keyword.text !== 'generator') schema.blocks.push(readBlock(keyword.text as ParsedBlock['keyword'], name.text, lines))
+    else if (keyword.text !== 'generator')
+      schema.blocks.push(readBlock(keyword.text as ParsedBlock['keyword'], name.text, lines))
   }
   return schema
 }
@@ -98,7 +99,13 @@ function readBlock(keyword: ParsedBlock['keyword'], name: string, lines: SchemaT
     const fieldName = reader.next()
     if (fieldName.kind !== 'word') continue
     if (keyword === 'enum') {
-      block.fields.push({ name: fieldName.text, type: name, isList: false, isOptional: false, attributes: reader.attributes() })
+      block.fields.push({
+        name: fieldName.text,
+        type: name,
+        isList: false,
+        isOptional: false,
+        attributes: reader.attributes(),
+      })
       continue
     }
     const type = reader.value()

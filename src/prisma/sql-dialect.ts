@@ -70,8 +70,8 @@ export function sqlDialect(provider: string): SqlDialect {
   return SQL_DIALECTS[provider] ?? { ...SQL_DIALECTS['sqlite']!, identifierQuotes: { '"': '"', '`': '`', '[': ']' } }
 }
 
+/** A name (a keyword or identifier as written, or a quoted identifier unquoted), a string's text, or punctuation. */
 export type SqlToken =
-  /** A name: a keyword or identifier (`text` as written), or a quoted identifier (`text` unquoted). */
   | { kind: 'name'; text: string; quoted: boolean }
   | { kind: 'string'; text: string }
   | { kind: 'punct'; text: string }
@@ -91,7 +91,8 @@ export function sqlStatements(sql: string, dialect: SqlDialect): SqlToken[][] {
     else if (line !== undefined) i = lineEnd(sql, i)
     else if (sql.startsWith('/*!', i) && dialect.executableComments) i = skipVersion(sql, i + 3)
     else if (sql.startsWith('/*', i)) i = commentEnd(sql, i, dialect.nestedComments)
-    else if (sql.startsWith('*/', i) && dialect.executableComments) i += 2 // the end of a `/*! … */`
+    // The end of a `/*! … */`.
+    else if (sql.startsWith('*/', i) && dialect.executableComments) i += 2
     else if (c in dialect.identifierQuotes) {
       const [text, end] = quoted(sql, i, dialect.identifierQuotes[c]!, false)
       push({ kind: 'name', text, quoted: true })

@@ -13,10 +13,15 @@ import { generatedSchema } from './schemas/generated-schema.js'
  */
 const here = (path: string) => new URL(path, import.meta.url)
 const text = (path: string) => readFileSync(here(path), 'utf8')
-const folder = (path: string) => readdirSync(here(path)).map((name): [string, string] => [name, text(`${path}/${name}`)])
+const folder = (path: string) =>
+  readdirSync(here(path)).map((name): [string, string] => [name, text(`${path}/${name}`)])
 
 const CORPUS: { name: string; schema: string | [string, string][]; relationMode?: string; models: number }[] = [
-  { name: 'every construct of issue 14 (schemas/constructs.prisma)', schema: text('schemas/constructs.prisma'), models: 9 },
+  {
+    name: 'every construct of issue 14 (schemas/constructs.prisma)',
+    schema: text('schemas/constructs.prisma'),
+    models: 9,
+  },
   { name: 'the test schema (prisma/schema.prisma)', schema: text('../../prisma/schema.prisma'), models: 7 },
   { name: 'multiSchema (schemas/multi-schema.prisma)', schema: text('schemas/multi-schema.prisma'), models: 5 },
   { name: 'a schema folder (schemas/multi-file/)', schema: folder('schemas/multi-file'), models: 3 },
@@ -28,7 +33,7 @@ const CORPUS: { name: string; schema: string | [string, string][]; relationMode?
   { name: 'generated, 150 models, MySQL', schema: generatedSchema(150, 3, 'mysql'), models: 150 },
 ]
 
-describe('the data model equals Prisma engine\'s', () => {
+describe("the data model equals Prisma engine's", () => {
   it.each(CORPUS)('$name', ({ schema, relationMode, models }) => {
     const engine = engineView(schema)
     const expected = describeEngine(engine, relationMode)
@@ -47,8 +52,13 @@ describe('the data model equals Prisma engine\'s', () => {
     const { PrismaClient } = await import('../../prisma/generated/postgresql/client.js')
     const { PrismaPg } = await import('@prisma/adapter-pg')
     // Never connects: the constructor only keeps the adapter.
-    const client = new PrismaClient({ adapter: new PrismaPg({ connectionString: 'postgresql://nobody@127.0.0.1:1/none' }) })
-    const internals = client as unknown as { _runtimeDataModel: unknown; _engineConfig: { inlineSchema: string; activeProvider: string } }
+    const client = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: 'postgresql://nobody@127.0.0.1:1/none' }),
+    })
+    const internals = client as unknown as {
+      _runtimeDataModel: unknown
+      _engineConfig: { inlineSchema: string; activeProvider: string }
+    }
     const engine = engineView(text('../../prisma/schema.prisma'))
     expect(internals._runtimeDataModel).toEqual({ ...engine.runtime, enums: {}, types: {} })
     expect(internals._engineConfig.inlineSchema).toBe(engine.inline)
@@ -58,24 +68,52 @@ describe('the data model equals Prisma engine\'s', () => {
 
 /** The comparable description: per model its table, keys and fields; the implicit m-n tables. */
 interface Description {
-  models: Record<string, { table: string; schema: string | undefined; primaryKey: readonly string[]; uniques: string[]; fields: Record<string, unknown> }>
+  models: Record<
+    string,
+    {
+      table: string
+      schema: string | undefined
+      primaryKey: readonly string[]
+      uniques: string[]
+      fields: Record<string, unknown>
+    }
+  >
   joinTables: string[]
 }
 
 function describeOurs(dataModel: DataModel): Description {
   const models: Description['models'] = {}
   for (const model of dataModel.models.values()) {
-    const uniques = [...model.singleUniques, ...[...model.compoundUniques].map(([name, fields]) => `${name}=${fields.join(',')}`)]
+    const uniques = [
+      ...model.singleUniques,
+      ...[...model.compoundUniques].map(([name, fields]) => `${name}=${fields.join(',')}`),
+    ]
     const fields: Record<string, unknown> = {}
     for (const f of model.fields.values()) {
-      const relation = f.kind === 'object' ? { relationName: f.relationName, from: f.relationFromFields, to: f.relationToFields } : {}
+      const relation =
+        f.kind === 'object' ? { relationName: f.relationName, from: f.relationFromFields, to: f.relationToFields } : {}
       const actions = f.relationFromFields?.length ? { onDelete: f.onDelete, onUpdate: f.onUpdate } : {}
-      fields[f.name] = { kind: f.kind, type: f.type, isList: f.isList, isRequired: f.isRequired, ...relation, ...actions }
+      fields[f.name] = {
+        kind: f.kind,
+        type: f.type,
+        isList: f.isList,
+        isRequired: f.isRequired,
+        ...relation,
+        ...actions,
+      }
     }
-    models[model.name] = { table: model.dbName, schema: model.schema, primaryKey: model.primaryKey, uniques: uniques.sort(), fields }
+    models[model.name] = {
+      table: model.dbName,
+      schema: model.schema,
+      primaryKey: model.primaryKey,
+      uniques: uniques.sort(),
+      fields,
+    }
   }
   // A model's table holds one model; an implicit m-n table links two.
-  const linking = [...dataModel.tables].flatMap(([table, entries]) => entries.filter((e) => e.models.length === 2).map((e) => [table, e] as const))
+  const linking = [...dataModel.tables].flatMap(([table, entries]) =>
+    entries.filter((e) => e.models.length === 2).map((e) => [table, e] as const),
+  )
   const joinTables = linking.map(([table, entry]) => `${table}:${entry.models.join(',')}`)
   return { models, joinTables: joinTables.sort() }
 }
@@ -95,26 +133,50 @@ function describeEngine(engine: EngineView, relationMode: string | undefined): D
     if (primaryKey.length === 1) singles.push(primaryKey[0]!)
     const compounds = [...model.uniqueIndexes, ...(model.primaryKey ? [model.primaryKey] : [])]
     for (const index of compounds) if (index.fields.length === 1) singles.push(index.fields[0]!)
-    const named = compounds.filter((i) => i.fields.length > 1 || i.name !== null).map((i) => `${i.name ?? i.fields.join('_')}=${i.fields.join(',')}`)
+    const named = compounds
+      .filter((i) => i.fields.length > 1 || i.name !== null)
+      .map((i) => `${i.name ?? i.fields.join('_')}=${i.fields.join(',')}`)
     const fields: Record<string, unknown> = {}
     for (const f of model.fields) {
       const kind = f.kind === 'object' && !byName.has(f.type) ? 'composite' : f.kind
-      const relation = kind === 'object' ? { relationName: f.relationName, from: f.relationFromFields, to: f.relationToFields } : {}
+      const relation =
+        kind === 'object' ? { relationName: f.relationName, from: f.relationFromFields, to: f.relationToFields } : {}
       const actions = f.relationFromFields?.length ? engineActions(model, f, engine.provider, relationMode) : {}
-      fields[f.name] = { kind, type: f.type, isList: f.isList, isRequired: f.isRequired && !f.isList, ...relation, ...actions }
+      fields[f.name] = {
+        kind,
+        type: f.type,
+        isList: f.isList,
+        isRequired: f.isRequired && !f.isList,
+        ...relation,
+        ...actions,
+      }
       const back = byName.get(f.type)?.fields.find((o) => o.relationName === f.relationName && o !== f)
       if (kind === 'object' && f.isList && back?.isList && !f.relationFromFields?.length && model.name <= f.type) {
         joinTables.push(`_${f.relationName!.toLowerCase()}:${[model.name, f.type].sort().join(',')}`)
       }
     }
-    models[model.name] = { table: model.dbName ?? model.name, schema: model.schema ?? undefined, primaryKey, uniques: [...new Set(singles), ...named].sort(), fields }
+    models[model.name] = {
+      table: model.dbName ?? model.name,
+      schema: model.schema ?? undefined,
+      primaryKey,
+      uniques: [...new Set(singles), ...named].sort(),
+      fields,
+    }
   }
   return { models, joinTables: [...new Set(joinTables)].sort() }
 }
 
-function engineActions(model: DmmfModel, field: DmmfModel['fields'][number], provider: string, relationMode: string | undefined) {
+function engineActions(
+  model: DmmfModel,
+  field: DmmfModel['fields'][number],
+  provider: string,
+  relationMode: string | undefined,
+) {
   const keys = field.relationFromFields!.map((name) => model.fields.find((f) => f.name === name)!)
   const required = keys.some((f) => f.isRequired && !f.isList) || (field.isRequired && !field.isList)
   const restrict = provider === 'sqlserver' && relationMode !== 'prisma' ? 'NoAction' : 'Restrict'
-  return { onDelete: field.relationOnDelete ?? (required ? restrict : 'SetNull'), onUpdate: field.relationOnUpdate ?? 'Cascade' }
+  return {
+    onDelete: field.relationOnDelete ?? (required ? restrict : 'SetNull'),
+    onUpdate: field.relationOnUpdate ?? 'Cascade',
+  }
 }

@@ -41,12 +41,23 @@ export interface EngineView {
 /** The engine's view of a schema given as text, or as the files of a schema folder ([name, text] pairs). */
 export function engineView(schema: string | [string, string][]): EngineView {
   const files = typeof schema === 'string' ? [['schema.prisma', schema] as [string, string]] : schema
-  const dmmf = JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: files }))) as { datamodel: { models: DmmfModel[] } }
-  const config = JSON.parse(wasm.get_config(JSON.stringify({ prismaSchema: files, datasourceOverrides: {}, ignoreEnvVarErrors: true, env: {} }))) as {
+  const dmmf = JSON.parse(wasm.get_dmmf(JSON.stringify({ prismaSchema: files }))) as {
+    datamodel: { models: DmmfModel[] }
+  }
+  const config = JSON.parse(
+    wasm.get_config(
+      JSON.stringify({ prismaSchema: files, datasourceOverrides: {}, ignoreEnvVarErrors: true, env: {} }),
+    ),
+  ) as {
     config: { datasources: { activeProvider: string }[] }
   }
   const inline = wasm.merge_schemas(JSON.stringify({ schema: files }))
-  return { models: dmmf.datamodel.models, runtime: runtimeDataModel(dmmf.datamodel.models), inline, provider: config.config.datasources[0]!.activeProvider }
+  return {
+    models: dmmf.datamodel.models,
+    runtime: runtimeDataModel(dmmf.datamodel.models),
+    inline,
+    provider: config.config.datasources[0]!.activeProvider,
+  }
 }
 
 /**
@@ -56,7 +67,13 @@ export function engineView(schema: string | [string, string][]): EngineView {
  */
 function runtimeDataModel(models: readonly DmmfModel[]): RuntimeDataModel {
   const entries = models.map((model) => {
-    const fields = model.fields.map(({ name, kind, type, relationName, dbName }) => ({ name, kind, type, relationName, dbName }))
+    const fields = model.fields.map(({ name, kind, type, relationName, dbName }) => ({
+      name,
+      kind,
+      type,
+      relationName,
+      dbName,
+    }))
     return [model.name, { fields, dbName: model.dbName, schema: model.schema }] as const
   })
   return { models: Object.fromEntries(entries) }

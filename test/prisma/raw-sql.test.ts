@@ -50,7 +50,12 @@ const models = (provider: string) => {
   const engine = engineView(schema(provider))
   return buildDataModel({ runtime: engine.runtime, schema: engine.inline, provider: engine.provider }, 'test')
 }
-const DATA = { postgresql: models('postgresql'), sqlite: models('sqlite'), mysql: models('mysql'), sqlserver: models('sqlserver') }
+const DATA = {
+  postgresql: models('postgresql'),
+  sqlite: models('sqlite'),
+  mysql: models('mysql'),
+  sqlserver: models('sqlserver'),
+}
 type Dialect = keyof typeof DATA
 
 const NOTHING = undefined
@@ -79,9 +84,9 @@ const CASES: [Dialect, string, string[] | typeof ALL | typeof NOTHING][] = [
   ['postgresql', 'UPDATE public.users SET id = 2', ['Account']],
   ['postgresql', 'UPDATE users SET id = 2', ['Account', ...USER]],
   ['postgresql', 'UPDATE "Log" SET id = 1 -- ; DELETE FROM users', ['Log']],
-  ['postgresql', "UPDATE \"Log\" SET note = '--'; DELETE FROM auth.users", ['Log', ...USER]],
+  ['postgresql', 'UPDATE "Log" SET note = \'--\'; DELETE FROM auth.users', ['Log', ...USER]],
   ['postgresql', "UPDATE \"Log\" SET note = 'it''s; DELETE FROM users'", ['Log']],
-  ['postgresql', "UPDATE \"Log\" SET note = E'\\' -- '; DELETE FROM \"Tag\"", ['Log', 'Tag']],
+  ['postgresql', 'UPDATE "Log" SET note = E\'\\\' -- \'; DELETE FROM "Tag"', ['Log', 'Tag']],
   ['postgresql', 'UPDATE "Log" SET note = $tag$ -- ; $tag$; DELETE FROM "Tag"', ['Log', 'Tag']],
   ['postgresql', 'UPDATE "Log" /* a /* nested */ comment; DELETE FROM users */ SET id = 1', ['Log']],
   ['postgresql', 'INSERT INTO "_PostToTag" ("A", "B") VALUES (1, 2)', ['Post', 'Tag']],
@@ -93,7 +98,7 @@ const CASES: [Dialect, string, string[] | typeof ALL | typeof NOTHING][] = [
   ['sqlite', 'DELETE FROM `accounts`', ['Account']],
   ['sqlite', 'UPDATE main."Log" SET id = 1', ['Log']],
   ['sqlite', 'UPDATE "Log" /* a /* b */ SET id = 1; DELETE FROM "Tag"', ['Log', 'Tag']],
-  ['sqlite', "INSERT INTO \"Log\" VALUES ('[users]')", ['Log']],
+  ['sqlite', 'INSERT INTO "Log" VALUES (\'[users]\')', ['Log']],
   // MySQL: backticks, db.table, "strings", backslash escapes, # and -- comments, executable comments
   ['mysql', 'DELETE FROM `app`.`users`', USER],
   ['mysql', 'UPDATE Log SET note = "users"', ['Log']],

@@ -9,7 +9,15 @@ import { engineView } from './engine-data-model.js'
 describe('tokenizeSchema', () => {
   it('reads strings whole (escapes included) and drops //, /// and /* */ comments', () => {
     const tokens = tokenizeSchema('a "x \\" } // \\\\" // c "\n/// d }\nb /* e\n } */ c\n')
-    expect(tokens.map((t) => (t.kind === 'newline' ? '\\n' : t.text))).toEqual(['a', 'x " } // \\', '\\n', 'b', '\\n', 'c', '\\n'])
+    expect(tokens.map((t) => (t.kind === 'newline' ? '\\n' : t.text))).toEqual([
+      'a',
+      'x " } // \\',
+      '\\n',
+      'b',
+      '\\n',
+      'c',
+      '\\n',
+    ])
     expect(tokens[1]!.kind).toBe('string')
   })
 })
@@ -36,11 +44,13 @@ model A { // what follows { on its line is ignored, as by Prisma
     expect(parsed.datasource).toEqual({ provider: 'sqlserver', relationMode: 'prisma' })
     expect(parsed.blocks.map((b) => b.name)).toEqual(['A'])
     const [block] = parsed.blocks
-    expect(block!.fields.map((f) => [f.name, f.type, f.isList, f.isOptional, f.attributes.map((a) => a.name)])).toEqual([
-      ['id', 'Int', false, false, ['id']],
-      ['u', 'Unsupported', false, true, []],
-      ['b', 'B', true, false, ['relation']],
-    ])
+    expect(block!.fields.map((f) => [f.name, f.type, f.isList, f.isOptional, f.attributes.map((a) => a.name)])).toEqual(
+      [
+        ['id', 'Int', false, false, ['id']],
+        ['u', 'Unsupported', false, true, []],
+        ['b', 'B', true, false, ['relation']],
+      ],
+    )
     const relation = attribute(block!.fields[2]!.attributes, 'relation')!
     expect(relation.args.positional).toEqual([{ kind: 'string', value: 'x: fields: [u]' }])
     expect(relation.args.named.get('fields')).toBeUndefined()
@@ -94,10 +104,22 @@ describe('where the text and the runtime data model disagree', () => {
   })
 
   it('treats an unexplained relation as cascading both ways: writes and raw SQL over-invalidate, never under', () => {
-    expect([...writeTags(dataModel, 'Owner', 'delete', { where: { id: 1 } }, { id: 1 })].sort()).toEqual(['Owner', 'Owner:*', 'Owner:id=1', 'Pet', 'Toy'])
-    expect([...writeTags(dataModel, 'Pet', 'update', { where: { id: 1 }, data: { id: 2 } }, { id: 2 })].sort()).toEqual(['Owner', 'Pet', 'Pet:*', 'Pet:id=1', 'Pet:id=2', 'Toy'])
+    expect([...writeTags(dataModel, 'Owner', 'delete', { where: { id: 1 } }, { id: 1 })].sort()).toEqual([
+      'Owner',
+      'Owner:*',
+      'Owner:id=1',
+      'Pet',
+      'Toy',
+    ])
+    expect([...writeTags(dataModel, 'Pet', 'update', { where: { id: 1 }, data: { id: 2 } }, { id: 2 })].sort()).toEqual(
+      ['Owner', 'Pet', 'Pet:*', 'Pet:id=1', 'Pet:id=2', 'Toy'],
+    )
     expect([...(rawSqlTags(dataModel, 'DELETE FROM "Pet"') as Set<string>)].sort()).toEqual(['Owner', 'Pet', 'Toy'])
-    expect([...(rawSqlTags(dataModel, 'DELETE FROM "_PetToToy"') as Set<string>)].sort()).toEqual(['Owner', 'Pet', 'Toy'])
+    expect([...(rawSqlTags(dataModel, 'DELETE FROM "_PetToToy"') as Set<string>)].sort()).toEqual([
+      'Owner',
+      'Pet',
+      'Toy',
+    ])
   })
 
   it('gives a model the text lacks no keys, and treats it as a view (its reads bypass unless declared)', () => {
@@ -126,16 +148,22 @@ view BookingStatus {
   state String
 }
 `)
-  const build = (views: Record<string, readonly string[]>) => buildDataModel({ runtime: engine.runtime, schema: engine.inline, views }, 'test')
+  const build = (views: Record<string, readonly string[]>) =>
+    buildDataModel({ runtime: engine.runtime, schema: engine.inline, views }, 'test')
 
   it('marks views, and records the models a declared one reads', () => {
     expect(build({}).models.get('BookingStatus')).toMatchObject({ kind: 'view', viewReads: undefined })
-    expect(build({ BookingStatus: ['Booking'] }).models.get('BookingStatus')).toMatchObject({ kind: 'view', viewReads: ['Booking'] })
+    expect(build({ BookingStatus: ['Booking'] }).models.get('BookingStatus')).toMatchObject({
+      kind: 'view',
+      viewReads: ['Booking'],
+    })
     expect(build({}).models.get('Booking')).toMatchObject({ kind: 'model', viewReads: undefined })
   })
 
   it('rejects an entry that names no view, or models the schema lacks, naming it', () => {
-    expect(() => build({ Booking: ['Booking'] })).toThrow('views: { Booking } }): "Booking" is not a view of this schema (views: BookingStatus)')
+    expect(() => build({ Booking: ['Booking'] })).toThrow(
+      'views: { Booking } }): "Booking" is not a view of this schema (views: BookingStatus)',
+    )
     expect(() => build({ BookingStatus: ['Bookings'] })).toThrow('"Bookings" is not a model of this schema')
     expect(() => build({ BookingStatus: [] })).toThrow('must be a non-empty array of model names')
   })

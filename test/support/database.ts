@@ -140,7 +140,7 @@ const ddlFile = (provider: Provider, tables: string | undefined) =>
 
 /** Options of {@link startDatabase}. */
 export interface DatabaseOptions {
-  /** Tables of another schema: `edge-cases` creates prisma/sql/edge-cases-<provider>.sql (default: the test schema's). */
+  /** Tables of another schema: `edge-cases` runs prisma/sql/edge-cases-<provider>.sql (default: the test schema's). */
   tables?: string;
 }
 /** How long SQLite connections wait for another connection's lock (several clients share the file). */

@@ -48,11 +48,18 @@ export function generatedSchema(models: number, seed: number, provider = 'postgr
       const types = keys.map((key) => (key === 'b' ? 'String' : 'Int'))
       const unique = shape === 'oneToOne' || (shape === 'self' && random() < 0.5)
       const from = keys.map((key) => `${name}_${key}`)
-      from.forEach((field, n) => own.push(`  ${field} ${types[n]}${optional ? '?' : ''}${unique && n === 0 && keys.length === 1 ? ' @unique' : ''}`))
+      from.forEach((field, n) =>
+        own.push(
+          `  ${field} ${types[n]}${optional ? '?' : ''}${unique && n === 0 && keys.length === 1 ? ' @unique' : ''}`,
+        ),
+      )
       if (unique && keys.length > 1) attributes.get(i)!.push(`  @@unique([${from.join(', ')}])`)
-      const actions = [random() < 0.5 ? `, onDelete: ${pick(optional ? [...referential, 'SetNull'] : referential)}` : '']
+      const actions = [
+        random() < 0.5 ? `, onDelete: ${pick(optional ? [...referential, 'SetNull'] : referential)}` : '',
+      ]
       if (random() < 0.3) actions.push(`, onUpdate: ${pick(referential)}`)
-      const map = random() < 0.3 && provider !== 'sqlite' ? `, map: "fk_${name}: fields: [label] onDelete: Restrict"` : ''
+      const map =
+        random() < 0.3 && provider !== 'sqlite' ? `, map: "fk_${name}: fields: [label] onDelete: Restrict"` : ''
       const args = `"${name}", fields: [${from.join(', ')}], references: [${keys.join(', ')}]${actions.join('')}${map}`
       own.push(`  ${name}_one ${targetModel}${optional ? '?' : ''} @relation(${args})`)
       back.push(`  ${name}_many M${i}${unique ? '?' : '[]'} @relation("${name}")`)
@@ -60,7 +67,8 @@ export function generatedSchema(models: number, seed: number, provider = 'postgr
   }
   const blocks = [...lines.keys()].map((i) => {
     const comment = i % 11 === 0 ? `/* model Ghost${i} {\n  id Int @id\n} */\n` : ''
-    return `${comment}/// model ${i}, "quoted"\nmodel M${i} {\n${[...lines.get(i)!, '', ...attributes.get(i)!].join('\n')}\n}\n`
+    const body = [...lines.get(i)!, '', ...attributes.get(i)!].join('\n')
+    return `${comment}/// model ${i}, "quoted"\nmodel M${i} {\n${body}\n}\n`
   })
   const ignored = `model Ignored {\n  id Int @id\n\n  @@ignore\n}\n`
   return `datasource db {\n  provider = "${provider}"\n}\n\n${blocks.join('\n')}\n${ignored}`
