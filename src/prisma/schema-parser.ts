@@ -157,7 +157,7 @@ class Reader {
     return closed
   }
 
-  /** The lines of a block body up to its closing `}` (alone at the start of a line), which is consumed. */
+  /** The lines of a block body up to its closing `}` (first on its line), which is consumed. */
   blockLines(): SchemaToken[][] {
     const lines: SchemaToken[][] = []
     let line: SchemaToken[] = []
@@ -167,8 +167,7 @@ class Reader {
         if (line.length > 0) lines.push(line)
         line = []
       } else if (token.kind === 'punct' && token.text === '}' && line.length === 0) {
-        this.skipLine()
-        break
+        break // a block may follow on the same line (`}model B {`), as Prisma accepts
       } else line.push(token)
     }
     if (line.length > 0) lines.push(line)
