@@ -21,6 +21,12 @@ export interface CacheExtensionOptions<Backend extends CacheBackend = CacheBacke
   /** Per-model settings, by model name as in the schema (`User`, not `user`). */
   models?: Record<string, ModelCacheOptions>
   /**
+   * The models each view reads, e.g. `{ BookingStatus: ['Booking', 'User'] }`: a view's rows change when those
+   * tables do, which no write to the view itself tells. Reads of a view are cached only when it is listed here
+   * (then a write to any model listed invalidates them); other views' reads bypass the cache.
+   */
+  views?: Record<string, readonly string[]>
+  /**
    * Coalesce misses across instances: the first instance to miss a key takes a short lock in the shared tier and
    * queries; the others wait (up to waitMs) for its result to appear, then query themselves (the lock holder
    * may have died: the lock expires after lockTtlMs). Default false (misses coalesce within an instance only).
@@ -59,6 +65,7 @@ export interface ResolvedExtensionOptions {
   swr: number
   auto: boolean
   models: Map<string, ModelCacheOptions>
+  views: Record<string, readonly string[]>
   coalesce: { lockTtlMs: number; waitMs: number } | undefined
   backgroundFill: boolean
   namespace: string | undefined
@@ -71,7 +78,8 @@ export interface ResolvedExtensionOptions {
 export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'coalesceAcrossInstances', 'backgroundFill', 'namespace', 'onError', 'onEvent', 'changeFeed'])
+  const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill'])
+  for (const key of ['namespace', 'onError', 'onEvent', 'changeFeed']) known.add(key)
   for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
@@ -100,6 +108,14 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
       models.set(name, value)
     } else throw new TypeError(`${at(`models.${name}`)}: must be false or { ttl?, swr?, auto? }`)
   }
+  const views = options.views ?? {}
+  if (typeof views !== 'object' || views === null || Array.isArray(views)) {
+    throw new TypeError(`${at('views')}: must be { View: ['Model', ...] }`)
+  }
+  for (const [view, reads] of Object.entries(views)) {
+    const names = Array.isArray(reads) && reads.length > 0 && reads.every((name) => typeof name === 'string')
+    if (!names) throw new TypeError(`${at(`views.${view}`)}: must be a non-empty array of model names`)
+  }
   const across = options.coalesceAcrossInstances
   let coalesce: ResolvedExtensionOptions['coalesce']
   if (across === true) coalesce = { lockTtlMs: 5000, waitMs: 2000 }
@@ -114,5 +130,7 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
     throw new TypeError(`${at('namespace')}: must be 1 to 64 letters, digits, _, - or ., got ${JSON.stringify(namespace)}`)
   }
   const backgroundFill = options.backgroundFill ?? true
-  return { cache, ttl, swr, auto: options.auto ?? false, models, coalesce, backgroundFill, namespace, onError: options.onError, onEvent: options.onEvent, changeFeed: feed }
+  const auto = options.auto ?? false
+  const { onError, onEvent } = options
+  return { cache, ttl, swr, auto, models, views, coalesce, backgroundFill, namespace, onError, onEvent, changeFeed: feed }
 }

@@ -61,6 +61,8 @@ export type CacheEvent =
   | ({ type: 'hit' | 'miss'; model: string; operation: string } & CacheInfo)
   | { type: 'invalidate'; tags: readonly string[] | 'all'; transactionId: string | undefined }
   | { type: 'error'; model: string | undefined; operation: string; error: unknown }
+  /** Once at start-up: where the schema text and the client's runtime data model disagree (over-invalidated). */
+  | { type: 'data-model'; mismatches: readonly string[] }
 
 interface Filled<T> {
   value: T
@@ -122,6 +124,19 @@ export class PrismaCache {
       if (model !== false) checkMaxTtl(`models.${name}`, model.ttl ?? options.ttl, model.swr ?? options.swr, cache.maxTtl)
     }
     checkMaxTtl('ttl', options.ttl, options.swr, cache.maxTtl)
+    if (dataModel.mismatches.length > 0) this.#reportMismatches(dataModel.mismatches)
+  }
+
+  /** Reported once: the cache works on (over-invalidating where they are), but the user should know. */
+  #reportMismatches(mismatches: readonly string[]): void {
+    this.#options.onEvent?.({ type: 'data-model', mismatches })
+    const message = `prisma-tiered-cache: the schema text does not match the client's data model; writes to the models `
+      + `involved invalidate more than they would (never less):\n  ${mismatches.join('\n  ')}`
+    try {
+      this.#options.onError?.(new Error(message), { model: undefined, operation: 'data model' })
+    } catch {
+      // A throwing onError must not fail the client's creation.
+    }
   }
 
   /**
@@ -159,7 +174,18 @@ export class PrismaCache {
           `the cache's maxTtl of ${this.#maxTtl}s (raise maxTtl in the backend's options)`,
       )
     }
-    if (option === undefined || modelOptions === false || inTransaction) {
+    // A view nobody said the tables of (or a model the schema text lacks, which could be one): its rows change
+    // with no write the cache could see.
+    const info = this.dataModel.models.get(model)
+    const unknownView = info !== undefined && info.kind !== 'model' && info.viewReads === undefined
+    if (info?.kind === 'view' && unknownView && option !== undefined && cacheArg !== undefined) {
+      throw new TypeError(
+        `prisma-tiered-cache: ${model}.${operation} passes \`cache\`, but ${model} is a view whose tables the cache ` +
+          `does not know: declare them, e.g. cacheExtension({ views: { ${model}: ['Model', ...] } }) ` +
+          '(cache: false is allowed)',
+      )
+    }
+    if (option === undefined || modelOptions === false || inTransaction || unknownView) {
       this.#model(model).bypasses++
       return undefined
     }

@@ -30,6 +30,8 @@ export function planRead(dataModel: DataModel, modelName: string, operation: Rea
   const byUniqueKey = operation === 'findUnique' || operation === 'findUniqueOrThrow'
   const argumentTags = new Set<string>([modelTag(model.name)])
   walkArgs(dataModel, model, args, argumentTags)
+  // A view's rows change with the tables it reads: its reads carry their tags (as a relation's would).
+  for (const source of model.viewReads ?? []) addRelation(argumentTags, source)
   const selector = byUniqueKey ? uniqueSelector(model, args['where']) : undefined
   const identity = selector && CacheKey.fields(model.name, selector)
   const expectedTags = new Set(argumentTags).add(collectionTag(model.name))

@@ -4,9 +4,11 @@ import { buildDataModel } from '../../src/prisma/data-model.js'
 import { planRead, resultTags } from '../../src/prisma/read-plan.js'
 import { canonicalText } from '../../src/prisma/canonical.js'
 import { Prisma } from '../support/database.js'
+import { engineView } from './engine-data-model.js'
 
 const schema = readFileSync(new URL('../../prisma/schema.prisma', import.meta.url), 'utf8')
-const dataModel = buildDataModel(schema, 'test')
+const engine = engineView(schema)
+const dataModel = buildDataModel({ runtime: engine.runtime, schema: engine.inline, provider: engine.provider }, 'test')
 const key = (model: string, operation: Parameters<typeof planRead>[2], args: Record<string, unknown>) => planRead(dataModel, model, operation, args).key.toString()
 
 describe('read keys', () => {

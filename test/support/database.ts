@@ -115,6 +115,11 @@ export interface TestDatabase {
    */
   createClient(options?: TestClientOptions): TestPrismaClient;
   /**
+   * The driver adapter {@link createClient} gives its clients, for a client of another generated schema
+   * (`startDatabase(provider, { tables })`). Such clients are the caller's to disconnect.
+   */
+  adapter(): NonNullable<Prisma.PrismaClientOptions['adapter']>;
+  /**
    * Run SQL outside Prisma (another writer behind the cache's back, or a
    * check of what is really stored), through the admin connection.
    * Placeholders are the driver's: `$1` on PostgreSQL, `?` on SQLite and MySQL; on MySQL, double-quoted
@@ -129,11 +134,15 @@ export interface TestDatabase {
 }
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-const DDL_FILES: Record<Provider, string> = {
-  sqlite: join(ROOT, 'prisma', 'sql', 'sqlite.sql'),
-  postgresql: join(ROOT, 'prisma', 'sql', 'postgresql.sql'),
-  mysql: join(ROOT, 'prisma', 'sql', 'mysql.sql'),
-};
+/** The DDL: prisma/sql/<provider>.sql for the test schema, prisma/sql/<tables>-<provider>.sql for another. */
+const ddlFile = (provider: Provider, tables: string | undefined) =>
+  join(ROOT, 'prisma', 'sql', tables === undefined ? `${provider}.sql` : `${tables}-${provider}.sql`);
+
+/** Options of {@link startDatabase}. */
+export interface DatabaseOptions {
+  /** Tables of another schema: `edge-cases` runs prisma/sql/edge-cases-<provider>.sql (default: the test schema's). */
+  tables?: string;
+}
 /** How long SQLite connections wait for another connection's lock (several clients share the file). */
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
@@ -154,14 +163,15 @@ function uniqueName(prefix: string): string {
  *   With `DATABASE_URL` (a server the rig does not own, where it may not
  *   create databases) a new schema in that database instead.
  */
-export async function startDatabase(provider: Provider): Promise<TestDatabase> {
+export async function startDatabase(provider: Provider, options: DatabaseOptions = {}): Promise<TestDatabase> {
+  const ddl = ddlFile(provider, options.tables);
   switch (provider) {
     case 'sqlite':
-      return startSqlite();
+      return startSqlite(ddl);
     case 'postgresql':
-      return startPostgresDatabase();
+      return startPostgresDatabase(ddl);
     case 'mysql':
-      return startMysqlDatabase();
+      return startMysqlDatabase(ddl);
     default:
       throw new Error(`startDatabase: unknown provider ${String(provider satisfies never)}`);
   }
@@ -185,7 +195,7 @@ class ClientSet {
 
 // --- SQLite -------------------------------------------------------------------
 
-async function startSqlite(): Promise<TestDatabase> {
+async function startSqlite(ddlPath: string): Promise<TestDatabase> {
   const dir = await makeTempDir('sqlite-rig-');
   const url = `file:${join(dir, 'test.db')}`;
   // intMode 'bigint': BigInt columns beyond 2^53 would otherwise make the
@@ -196,7 +206,7 @@ async function startSqlite(): Promise<TestDatabase> {
   try {
     admin = createLibsqlClient(config);
     await admin.execute('PRAGMA journal_mode = WAL');
-    await admin.executeMultiple(await readFile(DDL_FILES.sqlite, 'utf8'));
+    await admin.executeMultiple(await readFile(ddlPath, 'utf8'));
   } catch (err) {
     admin?.close();
     await removeTempDir(dir);
@@ -220,6 +230,7 @@ async function startSqlite(): Promise<TestDatabase> {
       // Sound cast: same models, same result types; see the module comment.
       return clients.add(client as unknown as TestPrismaClient);
     },
+    adapter: () => new PrismaLibSql(config),
     async query(sql, params = []) {
       const result = await conn.execute({ sql, args: params as never });
       return result.rows.map((row) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])));
@@ -293,7 +304,7 @@ class SharedServer<S extends { stop(): Promise<void> }> {
 
 const postgresServer = new SharedServer(startPostgres);
 
-async function startPostgresDatabase(): Promise<TestDatabase> {
+async function startPostgresDatabase(ddlPath: string): Promise<TestDatabase> {
   let service: PostgresService;
   try {
     service = await postgresServer.acquire();
@@ -314,7 +325,7 @@ async function startPostgresDatabase(): Promise<TestDatabase> {
     // An idle admin connection cut by a server shutdown must not crash the test process.
     admin.on('error', () => undefined);
     await admin.connect();
-    const ddl = await readFile(DDL_FILES.postgresql, 'utf8');
+    const ddl = await readFile(ddlPath, 'utf8');
     if (ownsServer) {
       await admin.query(ddl);
     } else {
@@ -357,7 +368,10 @@ function postgresDatabase(
     serverPid: service.pid,
     createClient(options?: TestClientOptions): TestPrismaClient {
       if (stopped) throw new Error('TestDatabase(postgresql).createClient after stop()');
-      const adapter = new PrismaPg(
+      return clients.add(new PostgresPrismaClient({ ...options, adapter: this.adapter() }));
+    },
+    adapter() {
+      return new PrismaPg(
         { ...connectionConfig(url, schema), max: 5 },
         {
           ...(schema === 'public' ? {} : { schema }),
@@ -367,7 +381,6 @@ function postgresDatabase(
           onConnectionError: () => undefined,
         },
       );
-      return clients.add(new PostgresPrismaClient({ ...options, adapter }));
     },
     async query(sql, params = []) {
       const result = await admin.query(sql, params as unknown[]);
@@ -402,7 +415,7 @@ function postgresDatabase(
 const mariaDbServer = new SharedServer<MariaDbService>(startMariaDb);
 
 /** A new database on the shared server (with MYSQL_URL too: a database of its own, dropped by stop()). */
-async function startMysqlDatabase(): Promise<TestDatabase> {
+async function startMysqlDatabase(ddlPath: string): Promise<TestDatabase> {
   let service: MariaDbService;
   try {
     service = await mariaDbServer.acquire();
@@ -426,7 +439,7 @@ async function startMysqlDatabase(): Promise<TestDatabase> {
     admin = await mariadb.createConnection({ ...config, multipleStatements: true });
     await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
     await admin.query(`USE \`${name}\``);
-    await admin.query(await readFile(DDL_FILES.mysql, 'utf8'));
+    await admin.query(await readFile(ddlPath, 'utf8'));
   } catch (err) {
     await admin?.end().catch(() => undefined);
     await mariaDbServer.release();
@@ -436,6 +449,7 @@ async function startMysqlDatabase(): Promise<TestDatabase> {
   const clients = new ClientSet();
   let stopped = false;
   const url = `mysql://${server.username || 'root'}${server.password ? `:${server.password}` : ''}@${server.host}/${name}`;
+  const adapter = () => new PrismaMariaDb({ ...config, database: name, connectionLimit: 5 });
   return {
     provider: 'mysql',
     url,
@@ -444,11 +458,11 @@ async function startMysqlDatabase(): Promise<TestDatabase> {
     createClient(options?: TestClientOptions): TestPrismaClient {
       if (stopped) throw new Error('TestDatabase(mysql).createClient after stop()');
       const mysqlOptions = options as Omit<MysqlPrisma.PrismaClientOptions, 'adapter' | 'accelerateUrl'> | undefined;
-      const adapter = new PrismaMariaDb({ ...config, database: name, connectionLimit: 5 });
-      const client = new MysqlPrismaClient({ ...mysqlOptions, adapter });
+      const client = new MysqlPrismaClient({ ...mysqlOptions, adapter: adapter() });
       // Sound cast: same models, same result types; see the module comment.
       return clients.add(client as unknown as TestPrismaClient);
     },
+    adapter,
     async query(sql, params = []) {
       const result: unknown = await conn.query(portableSql('mysql', sql), params as unknown[]);
       // Rows come as an array of objects (with a `meta` property); other statements as an OK packet.

@@ -11,7 +11,7 @@ export type RowChange =
   | { kind: 'truncate'; tables: readonly string[] }
 
 /**
- * The tags a committed row change invalidates, the same scheme as a Prisma write (docs/design.md):
+ * The tags a committed row change on a table of `schema` (the feed's) invalidates, the same scheme as a Prisma write (docs/design.md):
  * - insert: the collection tag (like create);
  * - update: the collection tag and the record tag of the old key and of the new one (an update of the key);
  * - delete: the collection tag and the record tag;
@@ -23,17 +23,17 @@ export type RowChange =
  * A row without its whole primary key (a key column mapped to another name, an unsupported key type,
  * REPLICA IDENTITY NOTHING) falls back to the model tag.
  */
-export function changeTags(dataModel: DataModel, change: RowChange): Set<string> | 'all' {
+export function changeTags(dataModel: DataModel, change: RowChange, schema: string): Set<string> | 'all' {
   const tags = new Set<string>()
   if (change.kind === 'truncate') {
     for (const table of change.tables) {
-      const role = tableRole(dataModel, table)
+      const role = tableRole(dataModel, table, schema)
       if (role === undefined) return 'all'
       for (const name of 'model' in role ? [role.model.name] : role.joins) tags.add(modelTag(name))
     }
     return tags
   }
-  const role = tableRole(dataModel, change.table)
+  const role = tableRole(dataModel, change.table, schema)
   if (role === undefined) return 'all'
   if ('joins' in role) {
     for (const name of role.joins) tags.add(modelTag(name))

@@ -232,7 +232,7 @@ class PostgresChangeFeed implements ChangeFeed {
       await checkWalLevel(sql)
       const schema = this.#options.schema ?? String((await sql.query('SELECT current_schema() AS s')).rows[0]?.['s'])
       this.#schema = schema
-      await ensurePublication(sql, this.#options.publication, schema, schemaTableNames(this.#target!.dataModel), this.#options.createPublication)
+      await ensurePublication(sql, this.#options.publication, schema, schemaTableNames(this.#target!.dataModel, schema), this.#options.createPublication)
       slot = await ensureSlot(sql, this.#options.slot)
     } finally {
       await sql.end().catch(() => {})
@@ -321,7 +321,7 @@ class PostgresChangeFeed implements ChangeFeed {
   #add(change: RowChange): void {
     const transaction = (this.#transaction ??= { tags: new Set() })
     if (transaction.tags === 'all') return
-    const tags = changeTags(this.#target!.dataModel, change)
+    const tags = changeTags(this.#target!.dataModel, change, this.#schema!)
     if (tags === 'all') transaction.tags = 'all'
     else for (const tag of tags) transaction.tags.add(tag)
   }
