@@ -6,25 +6,8 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache } from '../../src/index.js'
-import { Prisma, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
-
-/** Soft delete as apps write it: reads never see inactive users. */
-const softDelete = Prisma.defineExtension({
-  name: 'soft-delete',
-  query: {
-    user: {
-      findMany: ({ args, query }) => query({ ...args, where: { ...args.where, active: true } }),
-      findFirst: ({ args, query }) => query({ ...args, where: { ...args.where, active: true } }),
-      count: ({ args, query }) => query({ ...args, where: { ...args.where, active: true } }),
-    },
-  },
-})
-
-/** A computed field. */
-const label = Prisma.defineExtension({
-  name: 'label',
-  result: { user: { label: { needs: { name: true, email: true }, compute: (user) => `${user.name ?? '?'} <${user.email}>` } } },
-})
+import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { label, softDelete } from './app-extensions.js'
 
 /**
  * Rows as data: Prisma's result-extension objects are proxies with an extra `util.inspect.custom` symbol key
