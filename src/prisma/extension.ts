@@ -32,28 +32,59 @@ export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
 type FluentRead = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'
 const FLUENT_READS: readonly ReadOperation[] = ['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow']
 
-type RelationNames<T> = T extends { [K: symbol]: { types: { payload: { objects: infer O } } } } ? keyof O : never
-type SelectArg<T, Op extends FluentRead, K> = NonNullable<Prisma.Args<T, Op>['select']> extends infer S ? (K extends keyof S ? S[K] : never) : never
+/** The payload (Prisma's type of a model's rows and relations) behind a model method's `this`. */
+type PayloadOf<T> = T extends { [K: symbol]: { types: { payload: infer P } } } ? P : never
+type ObjectsOf<P> = P extends { objects: infer O } ? O : never
+type SelectOf<T, Op extends FluentRead> = NonNullable<Prisma.Args<T, Op>['select']>
+type RelationArgs<Select, K> = K extends keyof Select ? Exclude<Select[K], boolean | null | undefined> : never
+/** A relation's value in the result of `{ select: { [K]: A } }` on rows of `P` (Prisma's `Path<GetResult, [K]>`). */
+type RelationResult<P, K extends PropertyKey, A, Op extends FluentRead> =
+  NonNullable<Prisma.Result<{ [S: symbol]: { types: { payload: P } } }, { select: { [F in K]: A } }, Op>> extends infer R
+    ? K extends keyof R
+      ? R[K]
+      : never
+    : never
 
 /**
- * Prisma's fluent API on a cached read, one relation deep: `user.findUnique({ where, cache: 60 }).posts(args)`
- * reads `findUnique({ where, select: { posts: args }, cache: 60 })` (cached the same way, keyed and tagged as
- * that read) and answers its `posts`: null when the row is not there.
+ * Prisma's fluent API on a cached read: `user.findUnique({ where, cache: 60 }).posts(args)` reads
+ * `findUnique({ where, select: { posts: args }, cache: 60 })` (cached the same way, keyed and tagged as that read)
+ * and answers its `posts`; a to-one relation chains on (`post.findFirst(...).author().profile()`), as Prisma's
+ * does. Typed as Prisma types it (DynamicModelExtensionFluentApi): the relation's rows, `| null` for findUnique and
+ * findFirst and after an optional relation. `P` is the rows' payload, `Select` their `select` argument type.
  */
-export type CachedFluentApi<T, Op extends FluentRead> = {
-  [K in RelationNames<T>]: <FA>(
-    args?: Prisma.Exact<FA, SelectArg<T, Op, K>>,
-  ) => CachedPrismaPromise<NonNullable<Prisma.Result<T, { select: { [P in K]: FA } }, Op>>[K & keyof NonNullable<Prisma.Result<T, { select: { [P in K]: FA } }, Op>>] | null>
+export type CachedFluentApi<P, Select, Op extends FluentRead, Null> = {
+  [K in keyof ObjectsOf<P> & keyof Select]: <FA>(
+    args?: Prisma.Exact<FA, RelationArgs<Select, K>>,
+  ) => CachedPrismaPromise<RelationResult<P, K, FA, Op> | Null> &
+    (ObjectsOf<P>[K] extends readonly unknown[]
+      ? unknown
+      : RelationArgs<Select, K> extends { select?: infer S }
+        ? CachedFluentApi<NonNullable<ObjectsOf<P>[K]>, NonNullable<S>, Op, Null | NullIn<ObjectsOf<P>[K]>>
+        : unknown)
 }
 
+/** The fluent API of a read method called on `T` (a model of the extended client). */
+export type FluentOf<T, Op extends FluentRead> =
+  CachedFluentApi<PayloadOf<T>, SelectOf<T, Op>, Op, Op extends 'findUnique' | 'findFirst' ? null : never>
+/** `null` when an optional relation's value can be null. */
+type NullIn<V> = null extends V ? null : never
+
 const BYPASS: CacheInfo = { source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined }
+
+/** A Prisma fluent promise: relation methods all the way down. */
+type Fluent = Record<string, (args: unknown) => Fluent>
+
+const contextOf = (call: { self: unknown }) => Prisma.getExtensionContext(call.self) as unknown as ModelContext
 
 /** Where a fluent relation method finds the read it continues. */
 const FLUENT_CALL = Symbol('prisma-tiered-cache fluent call')
 interface FluentCall {
   operation: ReadOperation
   self: unknown
+  /** The root read's arguments. */
   args: Record<string, unknown>
+  /** The relations read so far, from the root row, with their arguments. */
+  hops: ReadonlyArray<readonly [relation: string, args: unknown]>
 }
 
 /** One read for `prisma.$cache.warm()`. */
@@ -206,7 +237,8 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
       if (!FLUENT_READS.includes(operation)) return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
       const promise = lazyPrismaPromise(cached, query, fluentPrototype(ctx.$name))
-      return Object.assign(promise, { [FLUENT_CALL]: { operation, self, args: (args ?? {}) as Record<string, unknown> } }) as CachedPrismaPromise<unknown>
+      const call: FluentCall = { operation, self, args: (args ?? {}) as Record<string, unknown>, hops: [] }
+      return Object.assign(promise, { [FLUENT_CALL]: call }) as CachedPrismaPromise<unknown>
     }
 
     /** Per model, the fluent relation methods every fluent read's promise inherits (nothing built per call). */
@@ -227,19 +259,37 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       return prototype
     }
 
-    /** `read(...).relation(args)`: the same read selecting only that relation (Prisma's own fluent semantics). */
+    /**
+     * `read(...).relation(args)`: the same read selecting only that relation (Prisma's own fluent semantics), each
+     * further relation nested in the previous one's `select` (Prisma's applyFluent); the answer is read along them.
+     */
     function fluent(call: FluentCall, relation: string, relationArgs: unknown): CachedPrismaPromise<unknown> {
+      const hops = [...call.hops, [relation, relationArgs] as const]
       const { select: _select, include: _include, omit: _omit, ...base } = call.args
-      const inner = read(call.operation, call.self, { ...base, select: { [relation]: relationArgs ?? true } })
-      const pick = (row: unknown) => (row === null || row === undefined ? null : ((row as Record<string, unknown>)[relation] ?? null))
+      const selection = hops.reduce<Record<string, unknown>>((args, [, hopArgs], i) => {
+        const path = hops.slice(0, i + 1).flatMap(([name]) => ['select', name])
+        return deepSet(args, path, hopArgs ?? true)
+      }, base)
+      const whole = read(call.operation, call.self, selection)
+      // Prisma's unpacking (RequestHandler.unpack): null (or the missing row) stays null all the way.
+      const pick = (row: unknown) =>
+        hops.reduce<unknown>((value, [name]) => (value == null ? null : ((value as Record<string, unknown>)[name] ?? null)), row)
       // Inside a batch $transaction: Prisma's own fluent call on the client beneath.
       const query = () => {
-        const ctx = Prisma.getExtensionContext(call.self) as unknown as ModelContext
+        const { $parent, $name } = contextOf(call)
         const { cache: _cache, ...rest } = call.args
-        const delegate = ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Record<string, (args: unknown) => Record<string, (args: unknown) => PromiseLike<unknown>>>
-        return delegate[call.operation]!(rest)[relation]!(relationArgs)
+        const delegate = $parent[$name.charAt(0).toLowerCase() + $name.slice(1)] as Record<string, (args: unknown) => Fluent>
+        const root = delegate[call.operation]!(rest)
+        return hops.reduce<Fluent>((promise, [name, args]) => promise[name]!(args), root) as unknown as PromiseLike<unknown>
       }
-      return lazyPrismaPromise(() => inner.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info })), query) as CachedPrismaPromise<unknown>
+      const answer = () => whole.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info }))
+      const promise = lazyPrismaPromise(answer, query, fluentPrototype(relatedModel(contextOf(call).$name, hops)))
+      return Object.assign(promise, { [FLUENT_CALL]: { ...call, hops } }) as CachedPrismaPromise<unknown>
+    }
+
+    /** The model a chain of relations leads to from `model`. */
+    function relatedModel(model: string, hops: FluentCall['hops']): string {
+      return hops.reduce((from, [name]) => engine.dataModel.models.get(from)?.fields.get(name)?.type ?? from, model)
     }
 
     /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
@@ -344,17 +394,17 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       },
       model: {
         $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & CachedFluentApi<T, 'findUnique'> {
-            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & CachedFluentApi<T, 'findUnique'>
+          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'> {
+            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'>
           },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & CachedFluentApi<T, 'findUniqueOrThrow'> {
-            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & CachedFluentApi<T, 'findUniqueOrThrow'>
+          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & FluentOf<T, 'findUniqueOrThrow'> {
+            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & FluentOf<T, 'findUniqueOrThrow'>
           },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & CachedFluentApi<T, 'findFirst'> {
-            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & CachedFluentApi<T, 'findFirst'>
+          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & FluentOf<T, 'findFirst'> {
+            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & FluentOf<T, 'findFirst'>
           },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & CachedFluentApi<T, 'findFirstOrThrow'> {
-            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & CachedFluentApi<T, 'findFirstOrThrow'>
+          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & FluentOf<T, 'findFirstOrThrow'> {
+            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & FluentOf<T, 'findFirstOrThrow'>
           },
           findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
             return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
@@ -390,6 +440,14 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
     })
     return withCache(client)
   })
+}
+
+/** A copy of `object` with `value` at `path`, merged into the objects on the way (Prisma's deepSet). */
+function deepSet(object: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
+  const [head, ...tail] = path as [string, ...string[]]
+  const inner = object[head]
+  const child = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {}
+  return { ...object, [head]: tail.length === 0 ? value : deepSet(child, tail, value) }
 }
 
 /**

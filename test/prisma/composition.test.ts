@@ -7,24 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache } from '../../src/index.js'
 import { Prisma, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
-
-/** Soft delete as apps write it: reads never see inactive users. */
-const softDelete = Prisma.defineExtension({
-  name: 'soft-delete',
-  query: {
-    user: {
-      findMany: ({ args, query }) => query({ ...args, where: { ...args.where, active: true } }),
-      findFirst: ({ args, query }) => query({ ...args, where: { ...args.where, active: true } }),
-      count: ({ args, query }) => query({ ...args, where: { ...args.where, active: true } }),
-    },
-  },
-})
-
-/** A computed field. */
-const label = Prisma.defineExtension({
-  name: 'label',
-  result: { user: { label: { needs: { name: true, email: true }, compute: (user) => `${user.name ?? '?'} <${user.email}>` } } },
-})
+import { label, softDelete } from './app-extensions.js'
 
 /**
  * Rows as data: Prisma's result-extension objects are proxies with an extra `util.inspect.custom` symbol key
@@ -47,6 +30,7 @@ describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Pro
   const orders = {
     'cache, then soft delete and a computed field': () => db.createClient().$extends(cacheExtension({ cache: new MemoryCache() })).$extends(softDelete).$extends(label),
     'soft delete and a computed field, then cache': () => db.createClient().$extends(softDelete).$extends(label).$extends(cacheExtension({ cache: new MemoryCache() })),
+    'soft delete, cache, computed field': () => db.createClient().$extends(softDelete).$extends(cacheExtension({ cache: new MemoryCache() })).$extends(label),
   }
 
   for (const [order, build] of Object.entries(orders)) {
@@ -83,4 +67,25 @@ describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Pro
       expect(await cached.user.count({ cache: 60 })).toBe(1)
     })
   }
+
+  it('an extension given as a callback (defineExtension((client) => ...)) and composed after the cache runs on cached reads', async () => {
+    const seen: string[] = []
+    const logging = Prisma.defineExtension((client) =>
+      client.$extends({
+        query: {
+          $allModels: {
+            $allOperations: ({ model, operation, args, query }) => {
+              seen.push(`${model}.${operation}`)
+              return query(args)
+            },
+          },
+        },
+      }),
+    )
+    const cached = db.createClient().$extends(cacheExtension({ cache: new MemoryCache() })).$extends(logging).$extends(softDelete)
+    expect(await cached.user.count({ cache: 60 })).toBe(3)
+    expect(await cached.user.count({ cache: 60 })).toBe(3)
+    // The first read missed and ran through the logging extension; the second was a hit.
+    expect(seen).toEqual(['User.count'])
+  })
 })
