@@ -63,7 +63,15 @@ const registered = new Map<number, unknown>()
 export const msgpackSerializer: MsgpackSerializer = {
   format: 'msgpack',
   binary: true,
-  serialize: (value) => packr.pack(needsGuard(value) ? guardValue(value) : value),
+  serialize(value) {
+    try {
+      return packr.pack(needsGuard(value) ? guardValue(value) : value)
+    } catch (error) {
+      // The guard walk and msgpackr both recurse: a cycle ends in a stack overflow, which says nothing useful.
+      if (!(error instanceof RangeError)) throw error
+      throw new TypeError('msgpackSerializer: cannot pack this value (a cycle, or nesting too deep); use superjsonSerializer for values with cycles', { cause: error })
+    }
+  },
   deserialize: (bytes) => packr.unpack(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
   register<T>(definition: MsgpackClass<T>) {
     const { Class, type } = definition

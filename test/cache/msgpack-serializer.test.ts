@@ -7,12 +7,24 @@ const roundTrip = (value: unknown) => msgpackSerializer.deserialize(msgpackSeria
 
 /** Keys that decoders are known to mishandle, mixed into ordinary ones. */
 const key = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toJSON', 'valueOf', ''))
+const leaf = [
+  fc.boolean(),
+  fc.integer(),
+  fc.double(),
+  fc.string(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }),
+  fc.date({ noInvalidDate: true }),
+]
 
 describe('msgpackSerializer', () => {
   it('gives back every value as it was: types, -0, NaN, BigInts of any size, keys such as __proto__ and constructor', () => {
     fc.assert(
       fc.property(
-        fc.anything({ key, withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, maxDepth: 4 }),
+        // Leaves: every primitive, BigInts of any size, valid Dates (Node's deep equality finds two invalid Dates unequal:
+        // they are checked below).
+        fc.anything({ key, values: leaf, withMap: true, withSet: true, withTypedArray: true, maxDepth: 4 }),
         // Node's strict deep equality: prototypes, -0 against 0, own keys (vitest's reads an own `constructor` key as the class).
         (value) => isDeepStrictEqual(roundTrip(value), value),
       ),
@@ -31,8 +43,10 @@ describe('msgpackSerializer', () => {
     expect(Object.keys(json)).toEqual(['__proto__', 'constructor', 'toJSON'])
   })
 
-  it('-0 and the classes of byte arrays survive, and decoded bytes never share the input buffer', () => {
-    const back = roundTrip({ z: -0, list: [-0, 0], u8: new Uint8Array([1]), buf: Buffer.from([2]) }) as { z: number; list: number[]; u8: Uint8Array; buf: Buffer }
+  it('-0, invalid Dates and the classes of byte arrays survive, and decoded bytes never share the input buffer', () => {
+    const back = roundTrip({ z: -0, list: [-0, 0], u8: new Uint8Array([1]), buf: Buffer.from([2]), bad: new Date(Number.NaN) }) as { z: number; list: number[]; u8: Uint8Array; buf: Buffer; bad: Date }
+    expect(back.bad).toBeInstanceOf(Date)
+    expect(back.bad.getTime()).toBeNaN()
     expect(Object.is(back.z, -0)).toBe(true)
     expect(Object.is(back.list[0], -0) && Object.is(back.list[1], 0)).toBe(true)
     expect(back.u8.constructor).toBe(Uint8Array)
@@ -50,6 +64,12 @@ describe('msgpackSerializer', () => {
     expect(Buffer.from(first).toString('latin1').split('createdAt')).toHaveLength(2)
     expect(msgpackSerializer.deserialize(second)).toEqual([{ id: 9, title: 'other', createdAt: new Date(9) }])
     expect(msgpackSerializer.deserialize(first)).toEqual(posts)
+  })
+
+  it('refuses a value with a cycle with an error that says so', () => {
+    const cyclic: Record<string, unknown> = { a: 1 }
+    cyclic.self = { back: cyclic }
+    expect(() => msgpackSerializer.serialize(cyclic)).toThrow(/cannot pack this value \(a cycle/)
   })
 
   it('learns classes by registration, and refuses types in use', () => {
