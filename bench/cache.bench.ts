@@ -18,7 +18,7 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import { Bench } from 'tinybench'
 import { GET_CHECKED } from '../src/cache/redis/scripts.js'
-import { cloneValue, MemoryCache, type MemoryValueMode, msgpackSerializer, RedisCache, type Serializer, superjsonSerializer, TieredCache } from '../src/index.js'
+import { cloneValue, MemoryCache, type MemoryValueMode, msgpackSerializer, RedisBus, RedisCache, type Serializer, superjsonSerializer, TieredCache } from '../src/index.js'
 import { removeKeys } from './cleanup.js'
 import { type BenchUser, makeUser, userTags } from './payload.js'
 import { type BenchContext, type Copies, fromSamples, fromTask, num, type Result, type RowMeta, type SuiteOutput } from './report.js'
@@ -94,14 +94,27 @@ function makeBento(client: Redis, prefix: string, variant: BentoVariant): BentoU
   }
 }
 
-/** Ours with the default serializer (MessagePack), or `serializer` for both tiers (superjson, to compare). */
-function makeOurs(client: Redis, prefix: string, values: MemoryValueMode, serializer?: Serializer): TieredCache<MemoryCache, RedisCache> {
+/**
+ * Ours with the default serializer (MessagePack), or `serializer` for both tiers (superjson, to compare); with a
+ * `RedisBus` when `bus` (an L2 hit is then a plain GET judged from the invalidations heard: localTagCheck).
+ */
+function makeOurs(client: Redis, prefix: string, values: MemoryValueMode, serializer?: Serializer, bus = false): TieredCache<MemoryCache, RedisCache> {
   const chosen = serializer === undefined ? {} : { serializer }
-  return new TieredCache(new MemoryCache({ values, max: L1_MAX_ITEMS, ...chosen }), new RedisCache({ client, prefix, ...chosen }))
+  return new TieredCache(new MemoryCache({ values, max: L1_MAX_ITEMS, ...chosen }), new RedisCache({ client, prefix, ...chosen }), bus ? { bus: new RedisBus({ client, prefix }) } : {})
+}
+
+async function busUp(cache: TieredCache): Promise<void> {
+  const deadline = performance.now() + 5000
+  while (cache.stats().bus?.connected !== true) {
+    if (performance.now() > deadline) throw new Error('the bus did not come up')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
 }
 
 /** The rows of ours with superjson instead of the default MessagePack in Redis (the previous default). */
 const SUPERJSON_SUFFIX = ', superjson'
+/** The row of ours with a RedisBus: the L2 hit judged in process after a plain GET, like bentocache's. */
+const BUS_SUFFIX = ', bus (localTagCheck)'
 
 /**
  * Writes a fresh copy of the payload, reads it, mutates the result, reads again: did the mutation reach the
@@ -151,6 +164,8 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   const floorRows: Result[] = []
   const notes: string[] = []
   const timing = { timeMs: ctx.timeMs, warmupMs: ctx.warmupMs }
+  /** Caches with a bus: their subscriber connections, closed at the end. */
+  const closers: Array<() => Promise<void>> = []
 
   const ourModes: MemoryValueMode[] = ['clone', 'serialize', 'reference']
   const bentoVariants: BentoVariant[] = ['json', 'superjson', 'noserialize']
@@ -214,9 +229,19 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     ctx.log(scenario)
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
-    for (const [mode, serializer] of [['clone', undefined], ['reference', undefined], ['clone', superjsonSerializer]] as const) {
-      const suffix = serializer === undefined ? '' : SUPERJSON_SUFFIX
-      const cache = makeOurs(oursClient, prefix(`ptc-l2-${mode}${suffix ? '-sj' : ''}:`), mode, serializer)
+    const variants = [
+      { mode: 'clone', serializer: undefined, bus: false },
+      { mode: 'reference', serializer: undefined, bus: false },
+      { mode: 'clone', serializer: superjsonSerializer, bus: false },
+      { mode: 'clone', serializer: undefined, bus: true },
+    ] as const
+    for (const { mode, serializer, bus } of variants) {
+      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (bus ? BUS_SUFFIX : '')
+      const cache = makeOurs(oursClient, prefix(`ptc-l2-${mode}${serializer ? '-sj' : ''}${bus ? '-bus' : ''}:`), mode, serializer, bus)
+      if (bus) {
+        closers.push(() => cache.close())
+        await busUp(cache)
+      }
       await fillOurs(cache)
       const dropL1 = async () => {
         await cache.l1.delete(KEY)
@@ -474,6 +499,7 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   }
 
   // ---- cleanup: this run's keys only -----------------------------------------------------------------
+  await Promise.allSettled(closers.map((close) => close()))
   const removed = await removeKeys(rawClient, [`bench:${ctx.runId}:*`])
   ctx.log(`removed ${removed} keys under bench:${ctx.runId}:`)
   return { results, notes }
