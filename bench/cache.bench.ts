@@ -113,6 +113,8 @@ async function busUp(cache: TieredCache): Promise<void> {
 
 /** The rows of ours with superjson instead of the default MessagePack in Redis (the previous default). */
 const SUPERJSON_SUFFIX = ', superjson'
+/** The row of ours writing under a snapshot, as every read-through fill does (a plain SET, no script). */
+const SNAPSHOT_SUFFIX = ', with a snapshot (a fill)'
 /** The row of ours with a RedisBus: the L2 hit judged in process after a plain GET, like bentocache's. */
 const BUS_SUFFIX = ', bus (localTagCheck)'
 
@@ -337,9 +339,18 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
     const keys = Array.from({ length: 1000 }, (_, i) => `User:id=${i}`)
-    for (const [mode, serializer] of [['clone', undefined], ['reference', undefined], ['clone', superjsonSerializer]] as const) {
-      const suffix = serializer === undefined ? '' : SUPERJSON_SUFFIX
-      const cache = makeOurs(oursClient, prefix(`ptc-set-${mode}${suffix ? '-sj' : ''}:`), mode, serializer)
+    const variants = [
+      { mode: 'clone', serializer: undefined, snapshot: false },
+      { mode: 'reference', serializer: undefined, snapshot: false },
+      { mode: 'clone', serializer: superjsonSerializer, snapshot: false },
+      { mode: 'clone', serializer: undefined, snapshot: true },
+    ] as const
+    for (const { mode, serializer, snapshot } of variants) {
+      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (snapshot ? SNAPSHOT_SUFFIX : '')
+      const cache = makeOurs(oursClient, prefix(`ptc-set-${mode}${serializer ? '-sj' : ''}${snapshot ? '-snap' : ''}:`), mode, serializer)
+      // A read-through fill writes under the snapshot its lookup took: a plain SET. Without one, `set` means "as
+      // of now", which RedisCache writes with a script that reads the epoch (SET_NOW).
+      const taken = snapshot ? await cache.snapshot() : undefined
       let i = 0
       const name = oursName('set', mode) + suffix
       const compareWith = serializer === undefined ? pairs[mode].map((v) => bentoName('set', v)) : [bentoName('set', 'superjson')]
@@ -347,7 +358,7 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
       tasks.push({
         name,
         fn: async () => {
-          await cache.set(keys[i++ % keys.length]!, payload, { ttl: TTL_SECONDS, tags })
+          await cache.set(keys[i++ % keys.length]!, payload, { ttl: TTL_SECONDS, tags, ...(taken ? { snapshot: taken } : {}) })
         },
       })
     }

@@ -212,7 +212,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
     // Validate and serialize everything before writing anything.
-    // Each entry's header is `[epoch,[tags...],expiresAt]`; `rest` is what follows the epoch.
+    // Each entry's header is `[epoch,[tags...],expiresAt,format]`; `rest` is what follows the epoch.
     const writes: Array<{ key: string; ttlMs: number; rest: string; payload: string | Buffer; epoch: string | undefined }> = []
     const stale: string[] = []
     for (const item of items) {
