@@ -5,6 +5,10 @@ import { defineConfig } from 'tsdown'
  * with its own declarations (`.d.mts`, `.d.cts`), so TypeScript sees the format Node will load. Bundled per entry
  * (shared code in common chunks, so one class has one identity inside each format). Dependencies and peers stay
  * external: the user's copies are used. No source maps: the package ships no sources for them to point at.
+ *
+ * msgpackr (a devDependency) is bundled, from its pure-JavaScript entry: as a dependency it would bring its
+ * optional native part (msgpackr-extract), whose install script npm asks every user to approve, and its table of
+ * registered classes would be shared with the application's own msgpackr. Its licence is in LICENSE.
  */
 export default defineConfig({
   entry: {
@@ -22,4 +26,5 @@ export default defineConfig({
   sourcemap: false,
   clean: true,
   outDir: 'dist',
+  deps: { onlyBundle: ['msgpackr'] },
 })

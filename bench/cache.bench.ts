@@ -18,7 +18,7 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import { Bench } from 'tinybench'
 import { GET_CHECKED } from '../src/cache/redis/scripts.js'
-import { cloneValue, defaultSerializer, MemoryCache, type MemoryValueMode, RedisCache, TieredCache } from '../src/index.js'
+import { cloneValue, MemoryCache, type MemoryValueMode, msgpackSerializer, RedisBus, RedisCache, type Serializer, superjsonSerializer, TieredCache } from '../src/index.js'
 import { removeKeys } from './cleanup.js'
 import { type BenchUser, makeUser, userTags } from './payload.js'
 import { type BenchContext, type Copies, fromSamples, fromTask, num, type Result, type RowMeta, type SuiteOutput } from './report.js'
@@ -52,14 +52,14 @@ function largeUser(bytes: number): BenchUser {
   }
   const user = makeUser(2)
   user.posts = []
-  for (let i = 0; Buffer.byteLength(defaultSerializer.serialize(user)) < bytes; i++) user.posts.push(...makeUser(100 + i).posts.map((post) => ({ ...post, authorId: user.id, body: prose() })))
+  for (let i = 0; Buffer.byteLength(superjsonSerializer.serialize(user)) < bytes; i++) user.posts.push(...makeUser(100 + i).posts.map((post) => ({ ...post, authorId: user.id, body: prose() })))
   return user
 }
 
 /** bentocache with our superjson instance as its serializer: the same value fidelity (Dates) as ours. */
 const superjsonForBento = {
-  serialize: (value: unknown) => defaultSerializer.serialize(value),
-  deserialize: (value: unknown) => defaultSerializer.deserialize(String(value)),
+  serialize: (value: unknown) => superjsonSerializer.serialize(value),
+  deserialize: (value: unknown) => superjsonSerializer.deserialize(String(value)),
 }
 
 type BentoVariant = 'json' | 'superjson' | 'noserialize'
@@ -94,9 +94,29 @@ function makeBento(client: Redis, prefix: string, variant: BentoVariant): BentoU
   }
 }
 
-function makeOurs(client: Redis, prefix: string, values: MemoryValueMode): TieredCache<MemoryCache, RedisCache> {
-  return new TieredCache(new MemoryCache({ values, max: L1_MAX_ITEMS }), new RedisCache({ client, prefix }))
+/**
+ * Ours with the default serializer (MessagePack), or `serializer` for both tiers (superjson, to compare); with a
+ * `RedisBus` when `bus` (an L2 hit is then a plain GET judged from the invalidations heard: localTagCheck).
+ */
+function makeOurs(client: Redis, prefix: string, values: MemoryValueMode, serializer?: Serializer, bus = false): TieredCache<MemoryCache, RedisCache> {
+  const chosen = serializer === undefined ? {} : { serializer }
+  return new TieredCache(new MemoryCache({ values, max: L1_MAX_ITEMS, ...chosen }), new RedisCache({ client, prefix, ...chosen }), bus ? { bus: new RedisBus({ client, prefix }) } : {})
 }
+
+async function busUp(cache: TieredCache): Promise<void> {
+  const deadline = performance.now() + 5000
+  while (cache.stats().bus?.connected !== true) {
+    if (performance.now() > deadline) throw new Error('the bus did not come up')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** The rows of ours with superjson instead of the default MessagePack in Redis (the previous default). */
+const SUPERJSON_SUFFIX = ', superjson'
+/** The row of ours writing under a snapshot, as every read-through fill does (a plain SET, no script). */
+const SNAPSHOT_SUFFIX = ', with a snapshot (a fill)'
+/** The row of ours with a RedisBus: the L2 hit judged in process after a plain GET, like bentocache's. */
+const BUS_SUFFIX = ', bus (localTagCheck)'
 
 /**
  * Writes a fresh copy of the payload, reads it, mutates the result, reads again: did the mutation reach the
@@ -146,6 +166,8 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   const floorRows: Result[] = []
   const notes: string[] = []
   const timing = { timeMs: ctx.timeMs, warmupMs: ctx.warmupMs }
+  /** Caches with a bus: their subscriber connections, closed at the end. */
+  const closers: Array<() => Promise<void>> = []
 
   const ourModes: MemoryValueMode[] = ['clone', 'serialize', 'reference']
   const bentoVariants: BentoVariant[] = ['json', 'superjson', 'noserialize']
@@ -209,16 +231,28 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     ctx.log(scenario)
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
-    for (const mode of ['clone', 'reference'] as const) {
-      const cache = makeOurs(oursClient, prefix(`ptc-l2-${mode}:`), mode)
+    const variants = [
+      { mode: 'clone', serializer: undefined, bus: false },
+      { mode: 'reference', serializer: undefined, bus: false },
+      { mode: 'clone', serializer: superjsonSerializer, bus: false },
+      { mode: 'clone', serializer: undefined, bus: true },
+    ] as const
+    for (const { mode, serializer, bus } of variants) {
+      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (bus ? BUS_SUFFIX : '')
+      const cache = makeOurs(oursClient, prefix(`ptc-l2-${mode}${serializer ? '-sj' : ''}${bus ? '-bus' : ''}:`), mode, serializer, bus)
+      if (bus) {
+        closers.push(() => cache.close())
+        await busUp(cache)
+      }
       await fillOurs(cache)
       const dropL1 = async () => {
         await cache.l1.delete(KEY)
       }
       const seen = await inspect((value) => cache.set(KEY, value, { ttl: TTL_SECONDS, tags }), async () => (await cache.get<BenchUser>(KEY))?.value, dropL1)
       await cache.set(KEY, payload, { ttl: TTL_SECONDS, tags })
-      const name = oursName('L2', mode)
-      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), note: seen.note, compareWith: pairs[mode].map((v) => bentoName('L2', v)) })
+      const name = oursName('L2', mode) + suffix
+      const compareWith = serializer === undefined ? pairs[mode].map((v) => bentoName('L2', v)) : [bentoName('L2', 'superjson')]
+      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), note: seen.note, compareWith })
       tasks.push({
         name,
         beforeEach: dropL1,
@@ -250,11 +284,14 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     // Floors: the same reads without a cache library around them.
     const floorScenario = '5a. L2 floor (no cache library)'
     const floorMeta = new Map<string, RowMeta>()
-    const text = defaultSerializer.serialize(payload)
+    const text = superjsonSerializer.serialize(payload)
+    const packed = Buffer.from(msgpackSerializer.serialize(payload))
     const json = JSON.stringify(payload)
     const rawSuperjsonKey = prefix('raw:superjson')
+    const rawMsgpackKey = prefix('raw:msgpack')
     const rawJsonKey = prefix('raw:json')
     await rawClient.set(rawSuperjsonKey, text, 'PX', TTL_SECONDS * 1000)
+    await rawClient.set(rawMsgpackKey, packed, 'PX', TTL_SECONDS * 1000)
     await rawClient.set(rawJsonKey, json, 'PX', TTL_SECONDS * 1000)
     // Our L2 read script on an entry written by RedisCache, called directly (no TieredCache/RedisCache around it).
     const scripted = new RedisCache({ client: rawClient, prefix: prefix('raw-ptc:') })
@@ -262,15 +299,24 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const scriptKeys = [scripted.keyspace.data(KEY)]
     const scriptArgs = [scripted.keyspace.tagPrefix, scripted.keyspace.all]
     await GET_CHECKED.load(rawClient)
-    notes.push(`Payload: a user with a profile and 5 posts (6 Dates); superjson text ${Buffer.byteLength(text)} bytes, JSON ${Buffer.byteLength(json)} bytes; 3 tags per entry (${tags.join(', ')}).`)
+    // Bytes per entry in Redis (STRLEN: the header line with 3 tags, then the payload), with each serializer.
+    const superjsonEntry = new RedisCache({ client: rawClient, prefix: prefix('raw-sj:'), serializer: superjsonSerializer })
+    await superjsonEntry.set(KEY, payload, { ttl: TTL_SECONDS, tags })
+    const entryBytes = { msgpack: await rawClient.strlen(scripted.keyspace.data(KEY)), superjson: await rawClient.strlen(superjsonEntry.keyspace.data(KEY)) }
+    notes.push(
+      `Payload: a user with a profile and 5 posts (6 Dates); MessagePack ${packed.length} bytes, superjson text ${Buffer.byteLength(text)} bytes, JSON ${Buffer.byteLength(json)} bytes; 3 tags per entry (${tags.join(', ')}). ` +
+        `Redis bytes per entry (STRLEN, header line included): ${entryBytes.msgpack} with MessagePack (the default), ${entryBytes.superjson} with superjson (${(entryBytes.msgpack / entryBytes.superjson).toFixed(2)}×).`,
+    )
     const floors: Array<[string, string, () => Promise<unknown>]> = [
-      ['floor · ioredis GET + superjson.parse', 'the least an L2 hit stored with superjson can cost', async () => defaultSerializer.deserialize((await rawClient.get(rawSuperjsonKey))!)],
+      ['floor · ioredis GET + superjson.parse', 'the least an L2 hit stored with superjson can cost', async () => superjsonSerializer.deserialize((await rawClient.get(rawSuperjsonKey))!)],
+      ['floor · ioredis GET (bytes) + MessagePack unpack', 'the least an L2 hit stored with our MessagePack serializer can cost', async () => msgpackSerializer.deserialize((await rawClient.getBuffer(rawMsgpackKey))!)],
       [
-        'floor · ioredis EVALSHA get-checked + superjson.parse',
+        'floor · ioredis EVALSHA get-checked (bytes) + MessagePack unpack',
         'our L2 read script (GET + tag epochs + PTTL, one round trip) without TieredCache/RedisCache around it',
         async () => {
-          const reply = (await rawClient.evalsha(GET_CHECKED.sha, 1, ...scriptKeys, ...scriptArgs)) as [string, number]
-          return defaultSerializer.deserialize(reply[0].slice(reply[0].indexOf('\n') + 1))
+          const reply = (await rawClient.callBuffer('evalsha', GET_CHECKED.sha, 1, ...scriptKeys, ...scriptArgs)) as [Buffer, number]
+          // The payload after the header's newline and the bytes marker.
+          return msgpackSerializer.deserialize(reply[0].subarray(reply[0].indexOf(10) + 2))
         },
       ],
       ['floor · ioredis GET + JSON.parse', "bentocache's default L2 format (Dates come back as strings)", async () => JSON.parse((await rawClient.get(rawJsonKey))!)],
@@ -293,15 +339,26 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
     const keys = Array.from({ length: 1000 }, (_, i) => `User:id=${i}`)
-    for (const mode of ['clone', 'reference'] as const) {
-      const cache = makeOurs(oursClient, prefix(`ptc-set-${mode}:`), mode)
+    const variants = [
+      { mode: 'clone', serializer: undefined, snapshot: false },
+      { mode: 'reference', serializer: undefined, snapshot: false },
+      { mode: 'clone', serializer: superjsonSerializer, snapshot: false },
+      { mode: 'clone', serializer: undefined, snapshot: true },
+    ] as const
+    for (const { mode, serializer, snapshot } of variants) {
+      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (snapshot ? SNAPSHOT_SUFFIX : '')
+      const cache = makeOurs(oursClient, prefix(`ptc-set-${mode}${serializer ? '-sj' : ''}${snapshot ? '-snap' : ''}:`), mode, serializer)
+      // A read-through fill writes under the snapshot its lookup took: a plain SET. Without one, `set` means "as
+      // of now", which RedisCache writes with a script that reads the epoch (SET_NOW).
+      const taken = snapshot ? await cache.snapshot() : undefined
       let i = 0
-      const name = oursName('set', mode)
-      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), compareWith: pairs[mode].map((v) => bentoName('set', v)) })
+      const name = oursName('set', mode) + suffix
+      const compareWith = serializer === undefined ? pairs[mode].map((v) => bentoName('set', v)) : [bentoName('set', 'superjson')]
+      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), compareWith })
       tasks.push({
         name,
         fn: async () => {
-          await cache.set(keys[i++ % keys.length]!, payload, { ttl: TTL_SECONDS, tags })
+          await cache.set(keys[i++ % keys.length]!, payload, { ttl: TTL_SECONDS, tags, ...(taken ? { snapshot: taken } : {}) })
         },
       })
     }
@@ -382,14 +439,18 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const scenario = '5b. per-read copy cost (CPU only)'
     ctx.log(scenario)
     const bench = new Bench({ name: scenario, time: ctx.timeMs, warmupTime: ctx.warmupMs, timestampProvider: 'hrtimeNow', throws: true })
-    const text = defaultSerializer.serialize(payload)
+    const text = superjsonSerializer.serialize(payload)
+    const packed = msgpackSerializer.serialize(payload)
     // What bentocache keeps per entry (serialize:true) and parses on every L1 hit.
     const bentoEntry = JSON.stringify({ value: payload, createdAt: Date.now(), logicalExpiration: Date.now() + 3_600_000, tags })
     const rows: Array<[string, string, () => unknown]> = [
       ['copy · cloneValue(payload)', "what values:'clone' pays per L1 read (and per write)", () => cloneValue(payload)],
-      ['copy · superjson.parse(text)', "what values:'serialize' pays per L1 read (and every L2 hit)", () => defaultSerializer.deserialize(text)],
-      ['copy · superjson.stringify(payload)', 'what every set pays for L2 (and values:serialize for L1)', () => defaultSerializer.serialize(payload)],
-      ['copy · superjson stringify + parse', 'a full serializer round trip of the same value', () => defaultSerializer.deserialize(defaultSerializer.serialize(payload))],
+      ['copy · MessagePack unpack(bytes)', "what every L2 hit pays (and values:'serialize' per L1 read), default serializer", () => msgpackSerializer.deserialize(packed)],
+      ['copy · MessagePack pack(payload)', "what every set pays for L2 (and values:'serialize' for L1), default serializer", () => msgpackSerializer.serialize(payload)],
+      ['copy · MessagePack pack + unpack', 'a full serializer round trip of the same value', () => msgpackSerializer.deserialize(msgpackSerializer.serialize(payload))],
+      ['copy · superjson.parse(text)', 'the same with serializer: superjsonSerializer (the default before MessagePack)', () => superjsonSerializer.deserialize(text)],
+      ['copy · superjson.stringify(payload)', 'the same with serializer: superjsonSerializer', () => superjsonSerializer.serialize(payload)],
+      ['copy · superjson stringify + parse', 'a full serializer round trip of the same value', () => superjsonSerializer.deserialize(superjsonSerializer.serialize(payload))],
       ['copy · JSON.parse(bentocache entry)', 'what bentocache serialize:true pays per L1 read', () => JSON.parse(bentoEntry)],
       ['copy · JSON.stringify(payload)', "what bentocache's default serializer pays per set", () => JSON.stringify(payload)],
       ['copy · structuredClone(payload)', 'for reference (drops class prototypes such as Prisma.Decimal)', () => structuredClone(payload)],
@@ -409,7 +470,7 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const scenario = `6. compression: RedisCache set / get of a ~${Math.round(COMPRESSION_TARGET_BYTES / 1000)} KB value`
     ctx.log(scenario)
     const big = largeUser(COMPRESSION_TARGET_BYTES)
-    const text = defaultSerializer.serialize(big)
+    const packed = msgpackSerializer.serialize(big)
     const variants = [
       { id: 'deflate', label: `compressAbove: ${COMPRESS_ABOVE}`, cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-deflate:'), compressAbove: COMPRESS_ABOVE }) },
       { id: 'plain', label: 'no compression (default)', cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-plain:') }) },
@@ -426,8 +487,8 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
       stored.set(v.id, bytes)
       const setName = `compress · set · ${v.label}`
       const getName = `compress · get · ${v.label}`
-      meta.set(setName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `superjson.stringify${v.id === 'deflate' ? ' + deflate + base64' : ''} + one Redis write; ${bytes.toLocaleString('en-US')} bytes stored` })
-      meta.set(getName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `one Redis read (get-checked)${v.id === 'deflate' ? ' + base64 + inflate' : ''} + superjson.parse` })
+      meta.set(setName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `MessagePack pack${v.id === 'deflate' ? ' + deflate' : ''} + one Redis write; ${bytes.toLocaleString('en-US')} bytes stored` })
+      meta.set(getName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `one Redis read (get-checked)${v.id === 'deflate' ? ' + inflate' : ''} + MessagePack unpack` })
       tasks.push({ name: setName, fn: () => v.cache.set('Big:set', big, { ttl: TTL_SECONDS, tags }) })
       tasks.push({
         name: getName,
@@ -444,11 +505,12 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const zTotal = mean(`compress · set · ${z.label}`) + mean(`compress · get · ${z.label}`)
     const pTotal = mean(`compress · set · ${p.label}`) + mean(`compress · get · ${p.label}`)
     notes.push(
-      `Compression: a user with ${big.posts.length} posts (bodies: seeded random words, compressible like prose), superjson text ${Buffer.byteLength(text).toLocaleString('en-US')} bytes. Stored in Redis (STRLEN of the entry, header line included): ${stored.get('deflate')!.toLocaleString('en-US')} bytes with compressAbove: ${COMPRESS_ABOVE} (deflate level 6, base64) vs ${stored.get('plain')!.toLocaleString('en-US')} bytes without (${(stored.get('plain')! / stored.get('deflate')!).toFixed(1)}× smaller). Mean set + get: ${num(zTotal)} µs compressed vs ${num(pTotal)} µs plain (${(zTotal / pTotal).toFixed(2)}×); both values read back deep-equal to the one written.`,
+      `Compression: a user with ${big.posts.length} posts (bodies: seeded random words, compressible like prose), MessagePack ${packed.byteLength.toLocaleString('en-US')} bytes. Stored in Redis (STRLEN of the entry, header line included): ${stored.get('deflate')!.toLocaleString('en-US')} bytes with compressAbove: ${COMPRESS_ABOVE} (deflate level 6, raw bytes) vs ${stored.get('plain')!.toLocaleString('en-US')} bytes without (${(stored.get('plain')! / stored.get('deflate')!).toFixed(1)}× smaller). Mean set + get: ${num(zTotal)} µs compressed vs ${num(pTotal)} µs plain (${(zTotal / pTotal).toFixed(2)}×); both values read back deep-equal to the one written.`,
     )
   }
 
   // ---- cleanup: this run's keys only -----------------------------------------------------------------
+  await Promise.allSettled(closers.map((close) => close()))
   const removed = await removeKeys(rawClient, [`bench:${ctx.runId}:*`])
   ctx.log(`removed ${removed} keys under bench:${ctx.runId}:`)
   return { results, notes }

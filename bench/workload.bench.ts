@@ -28,7 +28,7 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
-import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
+import { cacheExtension, MemoryCache, msgpackSerializer, RedisBus, RedisCache, registerPrismaTypes, superjsonSerializer, TieredCache } from '../src/index.js'
 import { startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
 import { removeKeys } from './cleanup.js'
 import { envNumber } from './env.js'
@@ -140,7 +140,7 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
   const durationMs = envNumber('BENCH_WORKLOAD_MS', 5000)
   const warmupMs = envNumber('BENCH_WORKLOAD_WARMUP_MS', 1000)
   const concurrency = Math.round(envNumber('BENCH_WORKLOAD_CONCURRENCY', 16))
-  registerPrismaTypes(defaultSerializer)
+  registerPrismaTypes()
   const oursRedis = await ctx.client('workload-ours')
   const perRedis = await ctx.client('workload-prisma-extension-redis')
   const rawRedis = await ctx.client('workload-cleanup')
@@ -209,7 +209,7 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
         ...(withBus ? { close: () => tiered.close() } : {}),
       })
     }
-    const superjson = { serialize: (value: unknown) => defaultSerializer.serialize(value), deserialize: (value: unknown) => defaultSerializer.deserialize(String(value)) }
+    const superjson = { serialize: (value: unknown) => superjsonSerializer.serialize(value), deserialize: (value: unknown) => superjsonSerializer.deserialize(String(value)) }
     const perErrors: unknown[] = []
     for (const [id, label, auto] of [
       ['per-invalidate', 'prisma-extension-redis auto: { invalidateOnWrite: true }', { invalidateOnWrite: true, ttl: TTL_SECONDS, stale: 0 }],
@@ -394,7 +394,7 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
     const hottest = zipf.p(0)
     const top10 = Array.from({ length: 10 }, (_, k) => zipf.p(k)).reduce((a, b) => a + b, 0)
     notes.unshift(
-      `${USERS} users with ${POSTS_PER_USER} posts each (a read returns ~${Math.round(Buffer.byteLength(defaultSerializer.serialize(await base.user.findUnique(readArgs(ids[0]!)))) / 100) / 10} KB as superjson); ids drawn from Zipf s=${ZIPF_S} (rank 1: ${(hottest * 100).toFixed(1)}% of operations, top 10: ${(top10 * 100).toFixed(1)}%), rank k = the k-th user by id; the same seeded sequence of operations for every variant. Writes draw their id from the same distribution (another id while one write to it is in flight).`,
+      `${USERS} users with ${POSTS_PER_USER} posts each (a read returns ~${Math.round(msgpackSerializer.serialize(await base.user.findUnique(readArgs(ids[0]!))).byteLength / 100) / 10} KB as MessagePack); ids drawn from Zipf s=${ZIPF_S} (rank 1: ${(hottest * 100).toFixed(1)}% of operations, top 10: ${(top10 * 100).toFixed(1)}%), rank k = the k-th user by id; the same seeded sequence of operations for every variant. Writes draw their id from the same distribution (another id while one write to it is in flight).`,
       `prisma-extension-redis invalidation (its v5 type docs for \`auto.invalidateOnWrite\`, and the README): "Purge a model's auto-cached entries whenever a write operation ... on that model succeeds. Only auto-cache keys are removed — custom keys are untouched, and cached results of other models that embed this model via include/select are not detected." It is off unless \`auto\` is an object with \`invalidateOnWrite: true\` (\`auto: true\`, as in bench/prisma.bench.ts, never invalidates: entries live for their TTL). The purge is model-wide — every User write SCANs the keyspace for all of User's auto-cache keys and UNLINKs them — and happens after the write's query returns. Here the reads are User reads (with posts) and the writes are User writes, so they are purged; a write to Post would not purge them.`,
     )
     for (const m of measured) {

@@ -1,5 +1,5 @@
 import type { KeyLike } from './key.js'
-import type { Serializer } from './serializer.js'
+import type { Serialized, Serializer } from './serializer.js'
 import type { KeyPattern } from './pattern.js'
 import type { CacheStats } from './stats.js'
 import type { TagLike } from './tag.js'
@@ -13,13 +13,13 @@ export interface CacheEntry<T = unknown> {
   tags: readonly string[]
   /** Which tier of a TieredCache answered (absent from a single backend). */
   tier?: 'l1' | 'l2'
-  /** The value as the tier stored it, when it stores text (RedisCache): lets TieredCache fill L1 without copying. */
+  /** The value as the tier stored it, when it stores it serialized (RedisCache): lets TieredCache fill L1 without copying. */
   encoded?: EncodedValue
 }
 
-/** A value in serialized form, with the serializer that reads it back. */
+/** A value in serialized form (text or bytes, as its serializer produces), with the serializer that reads it back. */
 export interface EncodedValue {
-  readonly text: string
+  readonly data: Serialized
   readonly serializer: Serializer
 }
 
@@ -77,7 +77,7 @@ export interface SetOptions {
    */
   l2Write?: 'sync' | 'async'
   /**
-   * The same value, serialized (from an L2 hit). A tier that keeps private copies may keep this text instead of
+   * The same value, serialized (from an L2 hit). A tier that keeps private copies may keep this instead of
    * copying `value` now, and decode it when the entry is first read (MemoryCache does).
    */
   encoded?: EncodedValue

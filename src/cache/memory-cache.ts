@@ -4,7 +4,8 @@ import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue, estimateSize } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
-import { defaultSerializer, type Serializer } from './serializer.js'
+import { defaultSerializer } from './msgpack-serializer.js'
+import { deserializeWith, type Serialized, type Serializer } from './serializer.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
 import { type TagLike, tagTexts } from './tag.js'
 import { TagEpochs } from './tag-epochs.js'
@@ -12,9 +13,10 @@ import { TagEpochs } from './tag-epochs.js'
 /**
  * How MemoryCache keeps values so that callers cannot change what the next caller gets:
  * - `clone` (default): a deep copy on write and on read (keeps prototypes: Dates, Decimals, Buffers); a value
- *   written with its serialized text (`encoded`, an L2 hit filling L1) is kept as that text and decoded on its
+ *   written with its serialized form (`encoded`, an L2 hit filling L1) is kept in that form and decoded on its
  *   first read, so the fill costs no copy;
- * - `serialize`: the serializer's text, parsed on every read (slower reads, exact byte sizes);
+ * - `serialize`: the serializer's output (default: MessagePack bytes), decoded on every read (slower reads,
+ *   exact byte sizes);
  * - `reference`: the object itself, for callers that never mutate results (fastest, unsafe otherwise).
  */
 export type MemoryValueMode = 'clone' | 'serialize' | 'reference'
@@ -24,26 +26,26 @@ export interface MemoryCacheOptions {
   max?: number
   /** Most bytes kept, as measured by sizeCalculation (default: an estimate of the value's size). */
   maxSize?: number
-  /** Size of one entry in the units of maxSize (given the stored form: the copy, or the text of an entry filled from L2 or kept serialized). */
+  /** Size of one entry in the units of maxSize (given the stored form: the copy, or the text or bytes of an entry filled from L2 or kept serialized). */
   sizeCalculation?: (value: unknown, key: string) => number
   /** Largest value stored, in maxSize units; larger values are skipped and counted. Default maxSize / 4 when maxSize is set. */
   maxEntrySize?: number
   /** Upper bound of any entry's TTL in seconds (bounds how long tag records are kept). Default 86,400. */
   maxTtl?: number
   values?: MemoryValueMode
-  /** For `values: 'serialize'`. */
+  /** For `values: 'serialize'`. Default: the MessagePack serializer. */
   serializer?: Serializer
   /** Name in stats. Default `memory`. */
   name?: string
 }
 
-/** An entry kept as text until first read (clone mode, filled with `encoded`). */
+/** An entry kept serialized until first read (clone mode, filled with `encoded`). */
 class Encoded {
   constructor(readonly encoded: EncodedValue) {}
 }
 
 interface MemoryEntry {
-  /** The clone, serialized text, or reference, per the value mode; or Encoded (clone mode, not read yet). */
+  /** The clone, serialized form, or reference, per the value mode; or Encoded (clone mode, not read yet). */
   stored: unknown
   tags: readonly string[]
   epoch: number
@@ -87,7 +89,7 @@ export class MemoryCache extends BaseCache {
       if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) throw new RangeError(`MemoryCache: ${field} must be a positive integer, got ${value}`)
     }
     const maxSize = options.maxSize
-    this.#sizeOf = maxSize === undefined ? undefined : (options.sizeCalculation ?? ((value) => (typeof value === 'string' ? 2 * value.length : estimateSize(value))))
+    this.#sizeOf = maxSize === undefined ? undefined : (options.sizeCalculation ?? defaultSize)
     this.#maxEntrySize = options.maxEntrySize ?? (maxSize === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxSize / 4))
     this.#epochs = new TagEpochs(2 * this.maxTtl * 1000)
     this.#stats = new StatsRecorder(this.name)
@@ -164,7 +166,7 @@ export class MemoryCache extends BaseCache {
       return
     }
     const stored = this.#mode === 'clone' && options.owned === true && options.encoded === undefined ? value : this.#pack(value, options.encoded)
-    const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.text : stored, text)
+    const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.data : stored, text)
     if (size > this.#maxEntrySize) {
       // The old value (if any) is out of date too: drop it rather than keep serving it.
       this.#lru.delete(text)
@@ -247,7 +249,12 @@ export class MemoryCache extends BaseCache {
 
   #pack(value: unknown, encoded: EncodedValue | undefined): unknown {
     if (this.#mode === 'clone') return encoded ? new Encoded(encoded) : cloneValue(value)
-    if (this.#mode === 'serialize') return encoded?.serializer === this.#serializer ? encoded.text : this.#serializer.serialize(value)
+    if (this.#mode === 'serialize') {
+      if (encoded?.serializer === this.#serializer) return encoded.data
+      const data = this.#serializer.serialize(value)
+      // Bytes may be a view of a larger buffer the serializer reuses (msgpackr's): keep only this entry's.
+      return typeof data === 'string' ? data : new Uint8Array(data)
+    }
     return value
   }
 
@@ -255,11 +262,17 @@ export class MemoryCache extends BaseCache {
     if (this.#mode === 'clone') {
       if (entry.stored instanceof Encoded) {
         // First read of a lazily filled entry: the decoded value becomes the kept copy; the caller gets its own.
-        entry.stored = entry.stored.encoded.serializer.deserialize(entry.stored.encoded.text)
+        entry.stored = deserializeWith(entry.stored.encoded.serializer, entry.stored.encoded.data)
       }
       return cloneValue(entry.stored)
     }
-    if (this.#mode === 'serialize') return this.#serializer.deserialize(entry.stored as string)
+    if (this.#mode === 'serialize') return deserializeWith(this.#serializer, entry.stored as Serialized)
     return entry.stored
   }
+}
+
+/** Text counts 2 bytes per UTF-16 unit (how V8 may hold it), bytes their length, values an estimate. */
+function defaultSize(value: unknown): number {
+  if (typeof value === 'string') return 2 * value.length
+  return value instanceof Uint8Array ? value.byteLength : estimateSize(value)
 }

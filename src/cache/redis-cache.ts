@@ -2,16 +2,17 @@ import slotOf from 'cluster-key-slot'
 import { randomBytes } from 'node:crypto'
 import type { CacheEntry, CacheLock, CacheSnapshot, CloseOptions, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
-import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { asRedisClient, closeClient, isClusterClient, type RedisClientLike, type RedisNodeLike, type RedisPipelineLike } from './redis/client.js'
 import { connectRedis } from './redis/connect.js'
-import { headerPrefix, isStale, parseHeader } from './redis/entry.js'
+import { type EntryHeader, headerPrefix, isStale, parseHeader } from './redis/entry.js'
+import { EntryCodec } from './redis/entry-codec.js'
 import { RedisKeyspace } from './redis/keyspace.js'
 import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, RELEASE_LOCK, type RedisScript, SET_NOW } from './redis/scripts.js'
-import { defaultSerializer, type Serializer } from './serializer.js'
+import { defaultSerializer } from './msgpack-serializer.js'
+import type { Serializer } from './serializer.js'
 import { type CacheStats, type LatencyHistogram, StatsRecorder } from './stats.js'
 import { type TagLike, tagTexts } from './tag.js'
 
@@ -33,8 +34,13 @@ export interface RedisCacheOptions {
   maxTtl?: number
   /** Largest serialized entry stored, in bytes; larger values are skipped and counted. Default 4 MiB. */
   maxEntryBytes?: number
+  /**
+   * How values are encoded. Default: MessagePack (`msgpackSerializer`, bytes); `superjsonSerializer` (text),
+   * or your own. Entries name their format, so any RedisCache reads entries written in the built-in formats
+   * and its own, and takes others as misses (a rolling deploy that changes serializer never reads garbage).
+   */
   serializer?: Serializer
-  /** Compress serialized values larger than this many characters (deflate). Default: never (compressed values are read either way). */
+  /** Compress serialized values larger than this many bytes (deflate). Default: never (compressed values are read either way). */
   compressAbove?: number
   /** SCAN COUNT hint for pattern invalidation, clear and size. Default 1,000. */
   scanCount?: number
@@ -68,10 +74,10 @@ class RedisSnapshot implements CacheSnapshot {
   }
 }
 
-/** One entry as read from Redis, before the tag check (cluster) and decoding. */
+/** One entry as read from Redis (bytes: the payload need not be text), before the tag check (cluster) and decoding. */
 interface RawEntry {
   key: string
-  text: string
+  data: Buffer
   pttl: number
 }
 
@@ -85,7 +91,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly keyspace: RedisKeyspace
   readonly #owned: boolean
   readonly #cluster: boolean
-  readonly #serializer: Serializer
+  readonly #codec: EntryCodec
   readonly #timeoutMs: number
   readonly maxTtl: number
   readonly #maxEntryBytes: number
@@ -104,9 +110,10 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     this.#maxEntryBytes = positive(options.maxEntryBytes ?? 4 * 1024 * 1024, 'maxEntryBytes')
     this.#scanCount = positive(options.scanCount ?? 1000, 'scanCount')
     this.#batchSize = positive(options.batchSize ?? 500, 'batchSize')
-    const serializer = options.serializer ?? defaultSerializer
+    const compressAbove = options.compressAbove ?? Number.POSITIVE_INFINITY
+    if (Number.isNaN(compressAbove) || compressAbove < 0) throw new RangeError(`RedisCache: compressAbove must be a number of bytes >= 0, got ${compressAbove}`)
     // Always able to read compressed values (another instance may compress); writes compress only when asked.
-    this.#serializer = compressingSerializer(serializer, { above: options.compressAbove ?? Number.POSITIVE_INFINITY })
+    this.#codec = new EntryCodec(options.serializer ?? defaultSerializer, compressAbove)
     this.#stats = new StatsRecorder(this.name)
     const connectTimeoutMs = positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs')
     this.client = options.client !== undefined ? asRedisClient(options.client, 'RedisCache') : connectRedis(options.url as string, 'RedisCache', connectTimeoutMs)
@@ -146,7 +153,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       return entry !== undefined ? { entry } : { snapshot }
     }
     const reply = await this.#timed(this.#stats.read, () =>
-      this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch])),
+      this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch], 'bytes')),
     )
     const raw = this.#checkedReply(text, reply)
     const entry = raw === undefined ? this.#miss() : this.#decode<T>(raw)
@@ -167,26 +174,27 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const data = this.keyspace.data(text)
     const keys = [this.keyspace.all, this.keyspace.epoch]
     for (const tag of expected) keys.push(this.keyspace.tag(tag))
-    const read = this.#cluster
-      ? Promise.all([this.client.get(data), this.client.mget(keys)]).then(([entry, epochs]) => [entry, ...epochs])
-      : this.client.mget([data, ...keys])
-    const reply = await this.#timed(this.#stats.read, () => this.#withTimeout('get', read))
-    const [stored, everything, epoch] = reply
+    // The entry as bytes; the epochs as text (Number() of a Buffer is NaN, which would pass every staleness test).
+    const read: Promise<[Buffer | null, (string | null)[]]> = this.#cluster
+      ? Promise.all([this.client.getBuffer(data), this.client.mget(keys)])
+      : this.client.mgetBuffer([data, ...keys]).then(([entry, ...epochs]) => [entry ?? null, epochs.map((e) => (e === null ? null : e.toString()))])
+    const [stored, epochs] = await this.#timed(this.#stats.read, () => this.#withTimeout('get', read))
+    const [everything, epoch] = epochs
     const miss = () => ({ snapshot: this.snapshotAt(Number(epoch ?? 0)) })
-    if (stored === null || stored === undefined) {
+    if (stored === null) {
       this.#miss()
       return miss()
     }
     const header = parseHeader(stored)
     if (header?.expiresAt === undefined || !header.tags.every((tag) => expected.includes(tag))) return undefined
-    if (isStale(header, everything, (tag) => reply[3 + expected.indexOf(tag)])) {
+    if (isStale(header, everything, (tag) => epochs[2 + expected.indexOf(tag)])) {
       this.#stats.count('staleByTag')
       this.#miss()
       // As the script would: remove it, unless a newer write replaced it meanwhile (another header).
       DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(stored)]).catch(() => {})
       return miss()
     }
-    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() }, header)
+    const entry = this.#decode<T>({ key: text, data: stored, pttl: header.expiresAt - Date.now() }, header)
     return entry === undefined ? miss() : { entry }
   }
 
@@ -204,21 +212,21 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
     // Validate and serialize everything before writing anything.
-    // Each entry's header is `[epoch,[tags...],expiresAt]`; `rest` is what follows the epoch.
-    const writes: Array<{ key: string; ttlMs: number; rest: string; payload: string; epoch: string | undefined }> = []
+    // Each entry's header is `[epoch,[tags...],expiresAt,format]`; `rest` is what follows the epoch.
+    const writes: Array<{ key: string; ttlMs: number; rest: string; payload: string | Buffer; epoch: string | undefined }> = []
     const stale: string[] = []
     for (const item of items) {
       const key = keyText(item.key)
       const ttlMs = validateTtl(item.options.ttl, `RedisCache.set(${key})`, this.maxTtl)
       // expiresAt (wall clock, ms) lets a plain GET tell the entry's TTL (see peek); instances' clocks only need to
       // agree to a few ms for the L1 TTL and the swr window it feeds.
-      const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}`
       const epoch = this.#snapshotEpoch(item.options.snapshot)
       if (epoch === null) {
         stale.push(key)
         continue
       }
-      const payload = this.#serializer.serialize(item.value)
+      const { format, payload } = this.#codec.encode(item.value)
+      const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}${format === undefined ? '' : `,${JSON.stringify(format)}`}`
       if (Buffer.byteLength(payload) > this.#maxEntryBytes) {
         this.#stats.count('rejectedTooLarge')
         stale.push(key)
@@ -241,7 +249,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
           'set',
           epoch === undefined
             ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.rest, single.payload])
-            : this.client.set(data, `[${epoch},${single.rest}]\n${single.payload}`, 'PX', single.ttlMs),
+            : this.client.set(data, entryValue(epoch, single.rest, single.payload), 'PX', single.ttlMs),
         )
       } else {
         await this.#pipelined(
@@ -251,7 +259,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
             const data = this.keyspace.data(w.key)
             const epoch = w.epoch ?? current
             if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
-            else pipeline.set(data, `[${epoch},${w.rest}]\n${w.payload}`, 'PX', w.ttlMs)
+            else pipeline.set(data, entryValue(epoch, w.rest, w.payload), 'PX', w.ttlMs)
           },
         )
       }
@@ -297,14 +305,14 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
    */
   async peek<T = unknown>(key: KeyLike): Promise<Peeked<T>> {
     const text = keyText(key)
-    const stored = await this.#timed(this.#stats.read, () => this.#withTimeout('get', this.client.get(this.keyspace.data(text))))
+    const stored = await this.#timed(this.#stats.read, () => this.#withTimeout('get', this.client.getBuffer(this.keyspace.data(text))))
     if (stored === null) {
       this.#miss()
       return 'miss'
     }
     const header = parseHeader(stored)
     if (header?.expiresAt === undefined) return 'unknown'
-    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() }, header)
+    const entry = this.#decode<T>({ key: text, data: stored, pttl: header.expiresAt - Date.now() }, header)
     return entry === undefined ? 'miss' : { epoch: header.epoch, entry }
   }
 
@@ -378,7 +386,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   async #readStandalone(keys: string[]): Promise<Array<RawEntry | undefined>> {
     const replies = await this.#pipelined(keys, (pipeline, index) =>
-      GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch]),
+      GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch], 'bytes'),
     )
     return replies.map((reply, index) => this.#checkedReply(keys[index]!, reply))
   }
@@ -386,7 +394,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   /** A GET_CHECKED reply: the entry, or undefined (counting the stale and corrupt entries the script removed). */
   #checkedReply(key: string, reply: unknown): RawEntry | undefined {
     if (!Array.isArray(reply)) return undefined
-    if (typeof reply[0] === 'string') return { key, text: reply[0], pttl: Number(reply[1]) }
+    if (Buffer.isBuffer(reply[0])) return { key, data: reply[0], pttl: Number(reply[1]) }
     if (reply[0] === 1) this.#stats.count('staleByTag')
     else if (reply[0] === 2) this.#stats.count('errors')
     return undefined
@@ -394,9 +402,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   /** Cluster: the entries (one pipeline per node), then every tag epoch they need in one MGET (one slot). */
   async #readCluster(keys: string[]): Promise<Array<RawEntry | undefined>> {
-    const replies = await this.#pipelined(keys, (pipeline, index) => GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], []))
-    const found = replies.map((reply, index) => (Array.isArray(reply) ? { key: keys[index]!, text: String(reply[0]), pttl: Number(reply[1]) } : undefined))
-    const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.text)))
+    const replies = await this.#pipelined(keys, (pipeline, index) => GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], [], 'bytes'))
+    const found = replies.map((reply, index) => (Array.isArray(reply) && Buffer.isBuffer(reply[0]) ? { key: keys[index]!, data: reply[0], pttl: Number(reply[1]) } : undefined))
+    const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.data)))
     const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
     const epochs = await this.#withTimeout('mget tags', this.client.mget([this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))]))
     const epochOf = new Map(tags.map((tag, i) => [tag, epochs[i + 1]]))
@@ -407,7 +415,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       if (header === undefined || isStale(header, epochs[0], (tag) => epochOf.get(tag))) {
         this.#stats.count(header === undefined ? 'errors' : 'staleByTag')
         const data = this.keyspace.data(raw.key)
-        cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.text)]))
+        cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.data)]))
         return undefined
       }
       return raw
@@ -416,14 +424,14 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return result
   }
 
-  #decode<T>(raw: RawEntry, header = parseHeader(raw.text)): CacheEntry<T> | undefined {
-    const newline = raw.text.indexOf('\n')
+  #decode<T>(raw: RawEntry, header: EntryHeader | undefined = parseHeader(raw.data)): CacheEntry<T> | undefined {
     try {
       if (header === undefined) throw new Error('corrupt header')
-      const text = raw.text.slice(newline + 1)
-      const value = this.#serializer.deserialize(text) as T
+      const decoded = this.#codec.decode(header, raw.data)
+      // A format this cache does not read (another instance's serializer): a miss, left for those that read it.
+      if (decoded === undefined) return this.#miss()
       this.#stats.count('hits')
-      return { value, remainingTtlMs: Math.max(0, raw.pttl), tags: header.tags, encoded: { text, serializer: this.#serializer } }
+      return { value: decoded.value as T, remainingTtlMs: Math.max(0, raw.pttl), tags: header.tags, encoded: decoded.encoded }
     } catch {
       // Undecodable data is a miss, and is removed so the next read can fill it again.
       this.#stats.count('errors')
@@ -580,6 +588,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     })
   }
 
+}
+
+/** The stored entry: `[epoch,rest]\n` and the payload; text stays text (one string), bytes make one Buffer. */
+function entryValue(epoch: string, rest: string, payload: string | Buffer): string | Buffer {
+  const header = `[${epoch},${rest}]\n`
+  return typeof payload === 'string' ? header + payload : Buffer.concat([Buffer.from(header), payload])
 }
 
 function chunk<T>(items: readonly T[], size: number): T[][] {

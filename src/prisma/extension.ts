@@ -5,7 +5,6 @@ import type { CacheKey } from '../cache/key.js'
 import { MemoryCache } from '../cache/memory-cache.js'
 import { NoopCache } from '../cache/noop-cache.js'
 import type { KeyPattern } from '../cache/pattern.js'
-import { defaultSerializer } from '../cache/serializer.js'
 import type { TagLike } from '../cache/tag.js'
 import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
 import type { CacheOption } from './cache-option.js'
@@ -194,7 +193,7 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       )
     }
     const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
-    registerPrismaTypes(defaultSerializer)
+    registerPrismaTypes()
     // Without `cache` the backend is a MemoryCache, which is what Backend defaults to.
     const backend = (resolved.cache ?? new MemoryCache()) as Backend
     const cache = tolerant(backend)

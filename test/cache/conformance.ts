@@ -28,6 +28,12 @@ export function richValue() {
     missing: undefined,
     list: [undefined, null, 0, '', false],
     nested: { posts: [{ id: 1, title: 'x', at: new Date(0) }] },
+    // Every byte value: entries are bytes, not UTF-8 text (a newline, invalid sequences).
+    allBytes: Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+    numbers: [-0, Number.NaN, -Infinity, 2 ** 53, 2 ** 32 + 1, 0.1, -(2 ** 31) - 1],
+    bigints: [-5n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, -(2n ** 100n)],
+    // JSON data with keys a decoder must not take for the prototype or the class (a Prisma Json column may hold them).
+    json: JSON.parse('{"__proto__": {"a": 1}, "constructor": {"toJSON": 2}, "prototype": 3, "list": [{"__proto__": null}]}') as unknown,
   }
 }
 
@@ -67,6 +73,12 @@ export function describeConformance(label: string, create: () => Promise<Conform
       expect('missing' in value).toBe(true)
       expect(value.missing).toBeUndefined()
       expect(value.nothing).toBeNull()
+      expect(Object.is(value.numbers[0], -0)).toBe(true)
+      expect(value.bigints.every((b) => typeof b === 'bigint')).toBe(true)
+      const json = value.json as Record<string, unknown>
+      expect(Object.keys(json)).toEqual(['__proto__', 'constructor', 'prototype', 'list'])
+      expect(Object.getPrototypeOf(json)).toBe(Object.prototype)
+      expect(Object.getOwnPropertyDescriptor(json, '__proto__')?.value).toEqual({ a: 1 })
     })
 
     it('hands out values the caller can mutate without changing what the next caller gets', async () => {

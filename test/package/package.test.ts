@@ -210,6 +210,9 @@ describe('npm package', () => {
       expect(consumer.installed.ioredis).toBe(await lockedVersion(major === 6 ? 'ioredis' : 'ioredis5'))
       expect(consumer.installed.prisma).toBe(await lockedVersion('prisma'))
       expect(consumer.installOutput).not.toMatch(/prisma-tiered-cache@[^\s]+ \((preinstall|install|postinstall|prepare)/)
+      // MessagePack is bundled: neither msgpackr nor its native part (msgpackr-extract, an install script) comes with us.
+      expect(consumer.installOutput).not.toMatch(/msgpackr/)
+      expect((await readdir(join(consumer.dir, 'node_modules'))).filter((name) => name.includes('msgpackr'))).toEqual([])
       // One ioredis only: the user's (no nested copy of ours).
       const nested = await listFiles(join(consumer.dir, 'node_modules', 'prisma-tiered-cache')).catch(() => [])
       expect(nested.filter((p) => /^node_modules\/(ioredis|iovalkey)\//.test(p))).toEqual([])

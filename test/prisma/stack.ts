@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
-import { type CacheBackend, type CacheExtensionOptions, cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import { type CacheBackend, type CacheExtensionOptions, cacheExtension, MemoryCache, msgpackSerializer, RedisCache, type Serializer, superjsonSerializer, TieredCache } from '../../src/index.js'
 import type { TestDatabase } from '../support/database.js'
 import { type RedisService, startRedis } from '../support/redis.js'
 
@@ -28,10 +28,16 @@ export function countingClient(db: TestDatabase) {
   return { base, counter }
 }
 
-export function buildCache(tiers: Tiers, redis: Redis | undefined): CacheBackend {
+/** The built-in serializers of the Redis tier: suites about values run with each. */
+export const SERIALIZERS: ReadonlyArray<readonly [string, Serializer]> = [
+  ['MessagePack', msgpackSerializer],
+  ['superjson', superjsonSerializer],
+]
+
+export function buildCache(tiers: Tiers, redis: Redis | undefined, serializer?: Serializer): CacheBackend {
   if (tiers === 'memory') return new MemoryCache()
   if (!redis) throw new Error('memory+redis needs a Redis client')
-  return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix() }))
+  return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix(), ...(serializer ? { serializer } : {}) }))
 }
 
 export type CountingClient = ReturnType<typeof countingClient>

@@ -1,11 +1,12 @@
 /**
  * Property test: for rows with arbitrary values of every scalar type of the test schema, a cached result
- * (L1 hit, and L2 hit on another instance) deep-equals the uncached one, with the same types.
+ * (L1 hit, and L2 hit on another instance) deep-equals the uncached one, with the same types; with each built-in
+ * serializer of the Redis tier.
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PROVIDERS, Prisma, type Provider, Role, startDatabase, type TestDatabase } from '../support/database.js'
-import { buildCache, cachedClient, secondInstance, useRedis } from './stack.js'
+import { buildCache, cachedClient, SERIALIZERS, secondInstance, useRedis } from './stack.js'
 
 const RUNS = 25
 
@@ -44,7 +45,7 @@ const row = fc.record({
 
 const redisClient = useRedis()
 
-describe.each(PROVIDERS)('cached values equal uncached values on %s', (provider: Provider) => {
+describe.each(PROVIDERS.flatMap((provider) => SERIALIZERS.map(([name, serializer]) => [provider, name, serializer] as const)))('cached values equal uncached values on %s, Redis tier in %s', (provider: Provider, _name, serializer) => {
   let db: TestDatabase
   beforeAll(async () => {
     db = await startDatabase(provider)
@@ -53,7 +54,7 @@ describe.each(PROVIDERS)('cached values equal uncached values on %s', (provider:
 
   it(`for ${RUNS} random rows of every scalar type, through L1 and L2`, async () => {
     const plain = db.createClient()
-    const first = cachedClient(db, buildCache('memory+redis', redisClient()))
+    const first = cachedClient(db, buildCache('memory+redis', redisClient(), serializer))
     let n = 0
     await fc.assert(
       fc.asyncProperty(row, async (data) => {

@@ -14,8 +14,10 @@ type Listener = (...args: any[]) => void
 
 /** A pipeline (or a node's pipeline on a cluster): commands queued, sent together by `exec`. */
 export interface RedisPipelineLike {
-  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): unknown
-  set(key: string, value: string, px: 'PX', ms: number): unknown
+  evalsha(sha: string, numKeys: number, ...args: (string | number | Buffer)[]): unknown
+  /** Any command, with bulk replies as Buffers (entries may hold bytes that are not UTF-8). */
+  callBuffer(command: string, ...args: (string | number | Buffer)[]): unknown
+  set(key: string, value: string | Buffer, px: 'PX', ms: number): unknown
   unlink(key: string): unknown
   exec(): Promise<[Error | null, unknown][] | null>
 }
@@ -24,13 +26,18 @@ export interface RedisPipelineLike {
 export interface RedisCommandsLike {
   readonly status: string
   get(key: string): Promise<string | null>
-  set(key: string, value: string, px: 'PX', ms: number): Promise<unknown>
+  /** The `*Buffer` variants answer bulk replies as Buffers: entries may hold bytes that are not UTF-8. */
+  getBuffer(key: string): Promise<Buffer | null>
+  set(key: string, value: string | Buffer, px: 'PX', ms: number): Promise<unknown>
   set(key: string, value: string, px: 'PX', ms: number, nx: 'NX'): Promise<unknown>
   mget(keys: string[]): Promise<(string | null)[]>
+  mgetBuffer(keys: string[]): Promise<(Buffer | null)[]>
   del(key: string): Promise<number>
   unlink(...keys: string[]): Promise<number>
-  evalsha(sha: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
+  evalsha(sha: string, numKeys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
+  eval(script: string, numKeys: number, ...args: (string | number | Buffer)[]): Promise<unknown>
+  /** Any command, with bulk replies as Buffers (EVALSHA of a script that returns an entry). */
+  callBuffer(command: string, ...args: (string | number | Buffer)[]): Promise<unknown>
   script(subcommand: 'LOAD', script: string): Promise<unknown>
   ping(): Promise<unknown>
   scan(cursor: string, match: 'MATCH', pattern: string, count: 'COUNT', n: number): Promise<[string, string[]]>
@@ -66,12 +73,15 @@ export type RedisClientLike = RedisNodeLike | RedisClusterLike
 
 const COMMANDS = [
   'get',
+  'getBuffer',
   'set',
   'mget',
+  'mgetBuffer',
   'del',
   'unlink',
   'evalsha',
   'eval',
+  'callBuffer',
   'script',
   'ping',
   'scan',
