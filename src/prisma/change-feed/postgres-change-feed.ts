@@ -293,12 +293,16 @@ class PostgresChangeFeed implements ChangeFeed {
   }
 
   async #onMessage(lsn: string, message: StreamMessage): Promise<void> {
+    // Received but not yet applied is lag too: a consumer whose invalidations cannot keep up falls behind here.
+    const position = lsnValue(lsn)
+    if (position > this.#serverLsn) this.#serverLsn = position
     switch (message.tag) {
       case 'begin':
         this.#transaction = { tags: new Set() }
         return
       case 'commit':
-        await this.#commit(lsnValue(lsn))
+        this.#noteLag()
+        await this.#commit(position)
         return
       case 'insert':
         return this.#add({ kind: 'insert', table: this.#table(message.relation), new: message.new })

@@ -209,3 +209,39 @@ describe('change feed: continuity and setup', () => {
     await client.prisma.$cache.close()
   })
 })
+
+describe('change feed: a consumer that cannot keep up', () => {
+  it('warns once it is lagWarningBytes behind, reports the lag, and is back to 0 once it has caught up', async () => {
+    /** A memory tier whose invalidations wait until released: the consumer receives commits it cannot apply. */
+    class GatedCache extends MemoryCache {
+      release = () => {}
+      #gate: Promise<void> | undefined
+      hold() {
+        this.#gate = new Promise<void>((resolve) => (this.release = resolve))
+      }
+      override async invalidateTags(tags: Parameters<MemoryCache['invalidateTags']>[0]): Promise<void> {
+        await this.#gate
+        return super.invalidateTags(tags)
+      }
+    }
+    const cache = new GatedCache()
+    const warnings: string[] = []
+    const slow = testFeed(db, { lagWarningBytes: 1, onWarning: (message) => warnings.push(message) })
+    const gated = cachedClient(db, cache, { auto: true, ttl: 300, changeFeed: slow })
+    try {
+      await slow.ready()
+      cache.hold()
+      await db.query(`UPDATE "User" SET name = 'Lagging' WHERE id = 1`)
+      await eventually(() => warnings.length > 0, 'a lag warning while invalidations are held')
+      expect(warnings[0]).toMatch(/change feed is \d+ bytes of WAL behind \(slot "ptc_/)
+      expect(gated.prisma.$cache.stats().changeFeed?.lagBytes).toBeGreaterThan(0)
+      cache.release()
+      await slow.waitFor(await walPosition(db))
+      expect(gated.prisma.$cache.stats().changeFeed).toMatchObject({ lagBytes: 0, lagSeconds: 0 })
+      expect(warnings).toHaveLength(1)
+    } finally {
+      cache.release()
+      await gated.prisma.$cache.close()
+    }
+  })
+})
