@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
+import type { CacheCapabilities, CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue, estimateSize } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
@@ -75,6 +75,7 @@ export class MemoryCache extends BaseCache {
   readonly #sizeOf: ((value: unknown, key: string) => number) | undefined
   readonly #maxEntrySize: number
   readonly maxTtl: number
+  readonly capabilities: CacheCapabilities = { remote: false, snapshots: true, patterns: true, batch: true, numbered: false }
 
   constructor(options: MemoryCacheOptions = {}) {
     super()

@@ -1,6 +1,6 @@
 import slotOf from 'cluster-key-slot'
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry, CacheLock, CacheSnapshot, CloseOptions, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
+import type { CacheCapabilities, CacheEntry, CacheLock, CacheSnapshot, CloseOptions, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
@@ -94,6 +94,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly #codec: EntryCodec
   readonly #timeoutMs: number
   readonly maxTtl: number
+  readonly capabilities: CacheCapabilities = { remote: true, snapshots: true, patterns: true, batch: true, numbered: true }
   readonly #maxEntryBytes: number
   readonly #scanCount: number
   readonly #batchSize: number

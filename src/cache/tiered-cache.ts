@@ -1,5 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type CloseOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
+import { type CacheBackend, type CacheCapabilities, type CacheEntry, type CacheLock, type CacheSnapshot, type CloseOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
@@ -116,6 +116,11 @@ class TieredSnapshot implements CacheSnapshot {
  */
 export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends CacheBackend = CacheBackend> extends BaseCache {
   readonly name: string
+  /** Tolerates its tiers' failures itself (not `remote`); snapshots and patterns only if both tiers have them. */
+  get capabilities(): CacheCapabilities {
+    const [a, b] = [this.l1.capabilities, this.l2.capabilities]
+    return { remote: false, snapshots: a.snapshots && b.snapshots, patterns: a.patterns && b.patterns, batch: true, numbered: false }
+  }
   readonly l1: L1
   readonly l2: L2
   readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus' | 'l2CircuitBreaker'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>

@@ -338,7 +338,9 @@ export class PrismaCache {
     const tags = tagTexts(what.tags)
     if (tags.length > 0) await this.cache.invalidateTags(tags)
     // Every client shape's scope: `<namespace><shape>/`, the shape part matched by `*` (it holds no `/`).
-    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
+    // A backend that cannot match keys is cleared instead: never less removed than asked.
+    if ((what.patterns ?? []).length > 0 && !this.cache.capabilities.patterns) await this.cache.clear()
+    else for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
     // Keys: in the scopes this instance stores under (another instance's client shapes: use tags or patterns).
     for (const key of what.keys ?? []) for (const scope of this.#scopes) await this.cache.delete(scope + String(key))
   }

@@ -37,6 +37,11 @@ export class WrappedCache extends BaseCache {
     return `wrapped(${this.inner.name})`
   }
 
+  /** The inner tier's, and it may fail (that is what the switch is for). */
+  get capabilities() {
+    return { ...this.inner.capabilities, remote: true }
+  }
+
   get maxTtl() {
     return this.inner.maxTtl
   }
