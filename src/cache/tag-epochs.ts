@@ -1,3 +1,5 @@
+import { isStale } from './staleness.js'
+
 /**
  * Versioned tag invalidation for an in-process tier (the Redis tier keeps the same state in Redis).
  *
@@ -46,12 +48,7 @@ export class TagEpochs {
 
   /** Whether an entry written under `epoch` with these tags may be served. */
   isFresh(epoch: number, tags: readonly string[]): boolean {
-    if (this.#all > epoch) return false
-    for (const tag of tags) {
-      const record = this.#tags.get(tag)
-      if (record !== undefined && record.epoch > epoch) return false
-    }
-    return true
+    return !isStale(epoch, tags, (tag) => this.#tags.get(tag)?.epoch, this.#all)
   }
 
   /** How many tag records are held (for tests of the memory bound). */
