@@ -1,5 +1,5 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/index.js'
-import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/index.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/cache/index.js'
+import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/cache/index.js'
 
 /**
  * A real backend behind a switch, for failure tests: while `broken`, every call throws (as a tier whose
