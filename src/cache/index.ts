@@ -22,6 +22,7 @@ export {
   type SetOptions,
 } from './backend.js'
 export { BaseCache, validateSetOptions, validateTtl } from './base-cache.js'
+export type { Clock } from './clock.js'
 export { cloneValue } from './clone.js'
 export { CacheTierError, CacheTimeoutError, type TierName } from './errors.js'
 export { CacheKey, type KeyFieldValue, type KeyLike, keyText } from './key.js'
@@ -40,7 +41,6 @@ export { EntityTag, type TagLike, tagTexts } from './tag.js'
 export {
   type BusStats,
   TieredCache,
-  TieredCacheBuilder,
   type TieredCacheEvent,
   type TieredCacheOptions,
   type TieredCacheStats,

@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js'
 import { isStale } from './staleness.js'
 
 /**
@@ -19,9 +20,11 @@ export class TagEpochs {
   #all = 0
   readonly #tags = new Map<string, { epoch: number; expiresAt: number }>()
   readonly #retainMs: number
+  readonly #clock: Clock
 
-  constructor(retainMs: number) {
+  constructor(retainMs: number, clock: Clock = performance) {
     this.#retainMs = retainMs
+    this.#clock = clock
   }
 
   /** The epoch a value computed from now on is written under. */
@@ -32,7 +35,7 @@ export class TagEpochs {
   /** Invalidates tags: every entry written under an earlier snapshot and carrying one of them is stale. */
   bump(tags: readonly string[]): void {
     const epoch = ++this.#epoch
-    const expiresAt = performance.now() + this.#retainMs
+    const expiresAt = this.#clock.now() + this.#retainMs
     for (const tag of tags) {
       // delete + set keeps the Map in expiry order, so pruning can stop at the first live record.
       this.#tags.delete(tag)
@@ -58,7 +61,7 @@ export class TagEpochs {
 
   /** Amortized O(1): records are in expiry order and each is deleted once. */
   #prune(): void {
-    const now = performance.now()
+    const now = this.#clock.now()
     for (const [tag, record] of this.#tags) {
       if (record.expiresAt > now) break
       this.#tags.delete(tag)

@@ -7,7 +7,6 @@ import { CacheTierError, type TierName } from './errors.js'
 import { BusLink, type BusStats } from './bus-link.js'
 import { LocalTagCheck } from './local-tag-check.js'
 import { type OwedInvalidation, OwedInvalidations } from './owed-invalidations.js'
-import { TieredCacheBuilder } from './tiered-cache-builder.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
@@ -191,11 +190,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   /** Whether L1 may be used: always without a bus; with one, only while it is up (see BusLink). */
   get #l1Trusted(): boolean {
     return this.#link?.trusted ?? true
-  }
-
-  /** A fluent way to build the same thing: `TieredCache.builder().l1(m).l2(r).l1Ttl(30).build()`. */
-  static builder(): TieredCacheBuilder {
-    return new TieredCacheBuilder((l1, l2, options) => new TieredCache(l1, l2, options))
   }
 
   get maxTtl(): number {
@@ -582,5 +576,3 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 function isBackend(value: unknown): value is CacheBackend {
   return typeof value === 'object' && value !== null && ['get', 'set', 'snapshot', 'invalidateTags'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
 }
-
-export { TieredCacheBuilder }

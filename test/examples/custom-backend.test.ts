@@ -6,14 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache, TieredCache } from 'prisma-tiered-cache'
 import { backendTestSuite } from 'prisma-tiered-cache/test-suite'
 import { MapCache } from '../../examples/custom-backend/map-cache.js'
+import { manualClock } from '../support/clock.js'
 
 const test = { describe, it, expect, beforeEach, afterEach }
-
-/** A clock the TTL test moves, so it does not sleep. */
-function manualClock() {
-  let now = 1_000_000
-  return { now: () => now, advance: (ms: number) => void (now += ms) }
-}
 
 backendTestSuite({
   name: 'MapCache (examples/custom-backend)',
@@ -24,4 +19,11 @@ backendTestSuite({
   test,
 })
 
-backendTestSuite({ name: 'TieredCache<MemoryCache, MapCache>', create: () => ({ cache: new TieredCache(new MemoryCache(), new MapCache()) }), test })
+backendTestSuite({
+  name: 'TieredCache<MemoryCache, MapCache>',
+  create: () => {
+    const clock = manualClock()
+    return { cache: new TieredCache(new MemoryCache({ clock }), new MapCache(clock.now)), advance: clock.advance }
+  },
+  test,
+})
