@@ -29,7 +29,8 @@ function importGraph(): Map<string, Edge[]> {
   for (const file of sourceFiles(SRC)) {
     const text = readFileSync(file, 'utf8')
     const edges: Edge[] = []
-    const statement = /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g
+    const statement =
+      /(?:^|\n)\s*(import|export)\s+(type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)/g
     for (const match of text.matchAll(statement)) {
       const specifier = match[3] ?? match[4]!
       const target = resolve(dirname(file), specifier.replace(/\.js$/, '.ts'))

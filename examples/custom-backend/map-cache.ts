@@ -37,7 +37,13 @@ interface Stored {
 export class MapCache extends BaseCache {
   readonly name = 'map'
   readonly maxTtl = 86_400
-  readonly capabilities: CacheCapabilities = { remote: false, snapshots: true, patterns: true, batch: false, numbered: false }
+  readonly capabilities: CacheCapabilities = {
+    remote: false,
+    snapshots: true,
+    patterns: true,
+    batch: false,
+    numbered: false,
+  }
   readonly #entries = new Map<string, Stored>()
   readonly #invalidatedAt = new Map<string, number>()
   /** The snapshots this cache handed out, and their epochs (a foreign one is refused). */
@@ -99,7 +105,8 @@ export class MapCache extends BaseCache {
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
     const matcher = KeyPattern.from(pattern)
     let removed = 0
-    for (const key of [...this.#entries.keys()]) if (matcher.matches(key) && this.#live(key) && this.#entries.delete(key)) removed++
+    for (const key of [...this.#entries.keys()])
+      if (matcher.matches(key) && this.#live(key) && this.#entries.delete(key)) removed++
     return removed
   }
 
@@ -124,7 +131,10 @@ export class MapCache extends BaseCache {
   #live(key: string): Stored | undefined {
     const stored = this.#entries.get(key)
     if (stored === undefined) return undefined
-    if (stored.expiresAt <= this.now() || isStale(stored.epoch, stored.tags, (tag) => this.#invalidatedAt.get(tag), this.#clearedAt)) {
+    if (
+      stored.expiresAt <= this.now() ||
+      isStale(stored.epoch, stored.tags, (tag) => this.#invalidatedAt.get(tag), this.#clearedAt)
+    ) {
       this.#entries.delete(key)
       return undefined
     }

@@ -86,7 +86,9 @@ export function richValue() {
     numbers: [-0, Number.NaN, -Infinity, 2 ** 53, 2 ** 32 + 1, 0.1, -(2 ** 31) - 1],
     bigints: [-5n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, -(2n ** 100n)],
     // JSON data with keys a decoder must not take for the prototype or the class (a Prisma Json column may hold them).
-    json: JSON.parse('{"__proto__": {"a": 1}, "constructor": {"toJSON": 2}, "prototype": 3, "list": [{"__proto__": null}]}') as unknown,
+    json: JSON.parse(
+      '{"__proto__": {"a": 1}, "constructor": {"toJSON": 2}, "prototype": 3, "list": [{"__proto__": null}]}',
+    ) as unknown,
   }
 }
 
@@ -108,7 +110,8 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
     describe('core', () => {
       it('declares its capabilities', async () => {
         const c = cache.capabilities
-        for (const flag of ['remote', 'snapshots', 'patterns', 'batch', 'numbered'] as const) expect(typeof c[flag]).toBe('boolean')
+        for (const flag of ['remote', 'snapshots', 'patterns', 'batch', 'numbered'] as const)
+          expect(typeof c[flag]).toBe('boolean')
         expect(typeof cache.name).toBe('string')
         expect(cache.maxTtl).toBeGreaterThan(0)
       })
@@ -194,9 +197,20 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
       })
 
       it('lookup with expectedTags answers as without, whether the guess is right, too wide, too narrow or wrong', async () => {
-        const guesses = [undefined, ['User', 'User:id=1'], ['User', 'User:id=1', 'Post', 'Post:*'], ['User'], ['Comment'], []]
+        const guesses = [
+          undefined,
+          ['User', 'User:id=1'],
+          ['User', 'User:id=1', 'Post', 'Post:*'],
+          ['User'],
+          ['Comment'],
+          [],
+        ]
         const answers = async (key: string) =>
-          Promise.all(guesses.map(async (expectedTags) => (await cache.lookup(key, expectedTags ? { expectedTags } : {})).entry?.value))
+          Promise.all(
+            guesses.map(
+              async (expectedTags) => (await cache.lookup(key, expectedTags ? { expectedTags } : {})).entry?.value,
+            ),
+          )
         await cache.set('User:id=1', 'row 1', { ttl: 60, tags: ['User', 'User:id=1'] })
         await cache.set('User:id=2', 'row 2', { ttl: 60, tags: ['User', 'User:id=2'] })
         await cache.set('list', 'list', { ttl: 60, tags: ['User:*'] })
@@ -239,7 +253,9 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
           await sleep(50)
           return { rows: [1, 2, 3] }
         }
-        const results = await Promise.all(Array.from({ length: 10 }, () => cache.getOrSet('gos', compute, { ttl: 60, tags: ['G'] })))
+        const results = await Promise.all(
+          Array.from({ length: 10 }, () => cache.getOrSet('gos', compute, { ttl: 60, tags: ['G'] })),
+        )
         expect(calls).toBe(1)
         for (const r of results) expect(r).toEqual({ rows: [1, 2, 3] })
         results[0]!.rows.push(4)
@@ -255,7 +271,9 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
           await sleep(30)
           throw new Error('database down')
         }
-        const settled = await Promise.allSettled(Array.from({ length: 5 }, () => cache.getOrSet('fail', failing, { ttl: 60 })))
+        const settled = await Promise.allSettled(
+          Array.from({ length: 5 }, () => cache.getOrSet('fail', failing, { ttl: 60 })),
+        )
         expect(calls).toBe(1)
         for (const s of settled) expect(s.status === 'rejected' && (s.reason as Error).message).toBe('database down')
         expect(await cache.get('fail')).toBeUndefined()
@@ -267,7 +285,9 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
           await expect(cache.set('bad', 1, { ttl })).rejects.toThrow(/ttl must be a finite number of seconds > 0/)
         }
         await expect(cache.set('bad', 1, { ttl: 60, tags: [''] })).rejects.toThrow(/Invalid tag/)
-        await expect(cache.set('bad', 1, { ttl: 60, tags: 'User' as unknown as string[] })).rejects.toThrow(/tags must be an array/)
+        await expect(cache.set('bad', 1, { ttl: 60, tags: 'User' as unknown as string[] })).rejects.toThrow(
+          /tags must be an array/,
+        )
         await expect(cache.get(42 as unknown as string)).rejects.toThrow(/must be a string or a CacheKey/)
         await expect(
           cache.setMany([
@@ -276,7 +296,8 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
           ]),
         ).rejects.toThrow(/ttl/)
         expect(await cache.get('good')).toBeUndefined()
-        if (Number.isFinite(cache.maxTtl)) await expect(cache.set('huge-ttl', 1, { ttl: cache.maxTtl * 2 })).rejects.toThrow(/maxTtl/)
+        if (Number.isFinite(cache.maxTtl))
+          await expect(cache.set('huge-ttl', 1, { ttl: cache.maxTtl * 2 })).rejects.toThrow(/maxTtl/)
       })
 
       it('counts hits, misses and writes', async () => {
@@ -324,7 +345,11 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
           expect(miss.entry).toBeUndefined()
           expect(miss.snapshot).toBeDefined()
           await cache.invalidateTags(['User'])
-          await cache.set('User:id=9', 'computed before the invalidation', { ttl: 60, tags: ['User'], snapshot: miss.snapshot })
+          await cache.set('User:id=9', 'computed before the invalidation', {
+            ttl: 60,
+            tags: ['User'],
+            snapshot: miss.snapshot,
+          })
           expect(await cache.get('User:id=9')).toBeUndefined()
           const fresh = await cache.lookup('User:id=9')
           await cache.set('User:id=9', 'computed after', { ttl: 60, tags: ['User'], snapshot: fresh.snapshot })
@@ -332,7 +357,11 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
           // With expectedTags too.
           const guessed = await cache.lookup('User:id=1', { expectedTags: ['User', 'User:id=1'] })
           await cache.invalidateTags(['User:id=1'])
-          await cache.set('User:id=1', 'computed before', { ttl: 60, tags: ['User', 'User:id=1'], snapshot: guessed.snapshot })
+          await cache.set('User:id=1', 'computed before', {
+            ttl: 60,
+            tags: ['User', 'User:id=1'],
+            snapshot: guessed.snapshot,
+          })
           expect((await cache.lookup('User:id=1', { expectedTags: ['User', 'User:id=1'] })).entry).toBeUndefined()
           expect(await cache.get('User:id=1')).toBeUndefined()
         }),
@@ -369,7 +398,9 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
         when(async () => {
           if (target.other === undefined) return
           const foreign = await target.other.snapshot()
-          await expect(cache.set('k', 1, { ttl: 60, snapshot: foreign })).rejects.toThrow(/snapshot was not taken from this cache/)
+          await expect(cache.set('k', 1, { ttl: 60, snapshot: foreign })).rejects.toThrow(
+            /snapshot was not taken from this cache/,
+          )
         }),
       )
     })
@@ -395,7 +426,11 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
     describe('capability: batch', () => {
       it('a batch of 500 (repeated keys, misses, tags) answers as 500 single calls', async () => {
         if (!cache.capabilities.batch) return
-        const items = Array.from({ length: 500 }, (_, i) => ({ key: `b:${i}`, value: { i }, options: { ttl: 60, tags: [`T${i % 7}`] } }))
+        const items = Array.from({ length: 500 }, (_, i) => ({
+          key: `b:${i}`,
+          value: { i },
+          options: { ttl: 60, tags: [`T${i % 7}`] },
+        }))
         await cache.setMany(items)
         await cache.invalidateTags(['T3'])
         const keys = [...items.map((item) => item.key), 'b:0', 'absent', 'b:3']

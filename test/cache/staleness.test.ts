@@ -27,14 +27,32 @@ const CASES: Case[] = [
   { name: 'nothing invalidated', entry: 0, tags: ['A'], invalidated: {}, stale: false },
   { name: 'no tags, nothing cleared', entry: 3, tags: [], invalidated: { A: 5 }, stale: false },
   { name: 'its tag invalidated after it was computed', entry: 2, tags: ['A'], invalidated: { A: 3 }, stale: true },
-  { name: 'its tag invalidated at its own epoch (before it was computed)', entry: 3, tags: ['A'], invalidated: { A: 3 }, stale: false },
+  {
+    name: 'its tag invalidated at its own epoch (before it was computed)',
+    entry: 3,
+    tags: ['A'],
+    invalidated: { A: 3 },
+    stale: false,
+  },
   { name: 'its tag invalidated before', entry: 4, tags: ['A'], invalidated: { A: 2 }, stale: false },
   { name: 'another tag invalidated after', entry: 1, tags: ['A'], invalidated: { B: 4 }, stale: false },
-  { name: 'one of several tags invalidated after', entry: 2, tags: ['A', 'B', 'C'], invalidated: { A: 1, C: 3 }, stale: true },
+  {
+    name: 'one of several tags invalidated after',
+    entry: 2,
+    tags: ['A', 'B', 'C'],
+    invalidated: { A: 1, C: 3 },
+    stale: true,
+  },
   { name: 'cleared after', entry: 2, tags: [], invalidated: { '*': 3 }, stale: true },
   { name: 'cleared at its own epoch', entry: 3, tags: ['A'], invalidated: { '*': 3 }, stale: false },
   { name: 'cleared before, its tag after', entry: 3, tags: ['A'], invalidated: { '*': 1, A: 5 }, stale: true },
-  { name: 'written under epoch 0, its tag invalidated at 1', entry: 0, tags: ['A'], invalidated: { A: 1 }, stale: true },
+  {
+    name: 'written under epoch 0, its tag invalidated at 1',
+    entry: 0,
+    tags: ['A'],
+    invalidated: { A: 1 },
+    stale: true,
+  },
 ]
 
 /** The invalidations of a case in epoch order, one per epoch (fillers where the case names none), as a counter numbers them. */
@@ -86,9 +104,14 @@ describe('the staleness rule, one table', () => {
 
     it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async (c) => {
       const keyspace = new RedisKeyspace(`stale${process.pid}x${c.i}:`)
-      for (const [tag, epoch] of Object.entries(c.invalidated)) await client.set(tag === '*' ? keyspace.all : keyspace.tag(tag), epoch)
+      for (const [tag, epoch] of Object.entries(c.invalidated))
+        await client.set(tag === '*' ? keyspace.all : keyspace.tag(tag), epoch)
       await client.set(keyspace.data('k'), `${JSON.stringify([c.entry, c.tags, Date.now() + 60_000])}\npayload`)
-      const reply = (await GET_CHECKED.run(client, [keyspace.data('k')], [keyspace.tagPrefix, keyspace.all, keyspace.epoch])) as [unknown, unknown]
+      const reply = (await GET_CHECKED.run(
+        client,
+        [keyspace.data('k')],
+        [keyspace.tagPrefix, keyspace.all, keyspace.epoch],
+      )) as [unknown, unknown]
       // A hit replies the entry's text; a stale entry replies status 1 (and is deleted).
       expect(reply[0] === 1).toBe(c.stale)
       if (!c.stale) expect(String(reply[0])).toMatch(/\npayload$/)

@@ -177,10 +177,11 @@ describe('the public surface', () => {
   it('prisma-tiered-cache: what an application writes (no helpers)', async () => {
     expect(Object.keys(root).sort()).toEqual(sorted(ROOT_VALUES))
     expect(await declared('../../src/index.ts')).toEqual(sorted([...ROOT_VALUES, ...ROOT_TYPES]))
-    for (const helper of ['cloneValue', 'NO_LOCK', 'isNumbered', 'BaseCache', 'CircuitBreaker', 'isStale']) expect(Object.keys(root)).not.toContain(helper)
+    for (const helper of ['cloneValue', 'NO_LOCK', 'isNumbered', 'BaseCache', 'CircuitBreaker', 'isStale'])
+      expect(Object.keys(root)).not.toContain(helper)
   })
 
-  it('prisma-tiered-cache/cache: the generic cache and a backend author\'s kit (RedisBus included)', async () => {
+  it("prisma-tiered-cache/cache: the generic cache and a backend author's kit (RedisBus included)", async () => {
     expect(Object.keys(cache).sort()).toEqual(sorted(CACHE_VALUES))
     expect(await declared('../../src/cache/index.ts')).toEqual(sorted([...CACHE_VALUES, ...CACHE_TYPES]))
   })
@@ -191,6 +192,7 @@ describe('the public surface', () => {
   })
 
   it('the root is a subset of /cache for everything they share (one class per name)', () => {
-    for (const [name, value] of Object.entries(root)) if (name in cache) expect(value).toBe((cache as Record<string, unknown>)[name])
+    for (const [name, value] of Object.entries(root))
+      if (name in cache) expect(value).toBe((cache as Record<string, unknown>)[name])
   })
 })
