@@ -16,15 +16,7 @@ export type { CacheBackend, CacheEntry, CloseOptions, GetOrSetOptions, SetOption
 export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './cache/memory-cache.js'
 export { RedisCache, type RedisCacheOptions, type RedisHealth } from './cache/redis-cache.js'
 export type { RedisClientLike } from './cache/redis/client.js'
-export {
-  type BusStats,
-  TieredCache,
-  type TieredCacheEvent,
-  type TieredCacheOptions,
-  type TieredCacheStats,
-  type TieredHealth,
-  type TierHealth,
-} from './cache/tiered-cache.js'
+export { type BusStats, TieredCache, type TieredCacheEvent, type TieredCacheOptions, type TieredHealth } from './cache/tiered-cache.js'
 export { NoopCache } from './cache/noop-cache.js'
 export { type InvalidationBus, RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'
 export { CacheKey, type KeyLike } from './cache/key.js'

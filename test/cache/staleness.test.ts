@@ -3,15 +3,14 @@
  * the rule itself, MemoryCache's TagEpochs, RedisCache's in-process check of a header, KnownInvalidations'
  * verdict, and the Lua read script inside a real Redis (which keeps its own copy of the rule).
  */
-import { Redis } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { KnownInvalidations, EVERYTHING } from '../../src/cache/known-invalidations.js'
 import { isStaleEntry, parseHeader } from '../../src/cache/redis/entry.js'
 import { RedisKeyspace } from '../../src/cache/redis/keyspace.js'
 import { GET_CHECKED } from '../../src/cache/redis/scripts.js'
 import { isStale } from '../../src/cache/staleness.js'
 import { TagEpochs } from '../../src/cache/tag-epochs.js'
-import { type RedisService, startRedis } from '../support/redis.js'
+import { useRedis } from '../support/use-redis.js'
 
 interface Case {
   name: string
@@ -91,24 +90,15 @@ describe('the staleness rule, one table', () => {
   })
 
   describe('the Lua read script (GET_CHECKED) in a real Redis', () => {
-    let redis: RedisService
-    let client: Redis
-    beforeAll(async () => {
-      redis = await startRedis()
-      client = new Redis(redis.url)
-    })
-    afterAll(async () => {
-      client?.disconnect()
-      await redis?.stop()
-    })
+    const redis = useRedis()
 
     it.each(CASES.map((c, i) => ({ ...c, i })))('$name', async (c) => {
       const keyspace = new RedisKeyspace(`stale${process.pid}x${c.i}:`)
       for (const [tag, epoch] of Object.entries(c.invalidated))
-        await client.set(tag === '*' ? keyspace.all : keyspace.tag(tag), epoch)
-      await client.set(keyspace.data('k'), `${JSON.stringify([c.entry, c.tags, Date.now() + 60_000])}\npayload`)
+        await redis().set(tag === '*' ? keyspace.all : keyspace.tag(tag), epoch)
+      await redis().set(keyspace.data('k'), `${JSON.stringify([c.entry, c.tags, Date.now() + 60_000])}\npayload`)
       const reply = (await GET_CHECKED.run(
-        client,
+        redis(),
         [keyspace.data('k')],
         [keyspace.tagPrefix, keyspace.all, keyspace.epoch],
       )) as [unknown, unknown]

@@ -74,10 +74,8 @@ const ROOT_TYPES = [
   'SetOptions',
   'SuperjsonSerializer',
   'TagLike',
-  'TierHealth',
   'TieredCacheEvent',
   'TieredCacheOptions',
-  'TieredCacheStats',
   'TieredHealth',
   'WarmRead',
 ]
