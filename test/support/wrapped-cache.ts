@@ -19,9 +19,8 @@ export class WrappedCache extends BaseCache {
   ) {
     super()
     // A numbered inner tier (RedisCache) stays numbered behind the wrapper, its calls switched like the others.
-    const numbered = inner as Partial<NumberedInvalidations>
-    if (typeof numbered.peek === 'function') {
-      const n = numbered as NumberedInvalidations
+    if (inner.capabilities.numbered) {
+      const n = inner as CacheBackend & NumberedInvalidations
       const own: NumberedInvalidations = {
         peek: (key) => this.#call('get', () => n.peek(key)),
         snapshotAt: (epoch) => n.snapshotAt(epoch),
