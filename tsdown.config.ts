@@ -15,6 +15,8 @@ export default defineConfig({
     index: 'src/index.ts',
     cache: 'src/cache/index.ts',
     prometheus: 'src/metrics/prometheus.ts',
+    // The backend contract, for authors of a backend (runs in their tests, with their test framework).
+    'test-suite': 'src/test-suite/index.ts',
   },
   format: ['esm', 'cjs'],
   platform: 'node',

@@ -111,6 +111,9 @@ export interface CacheBackend {
   /** A short name for stats and errors, e.g. `memory`, `redis`, `tiered`. */
   readonly name: string
 
+  /** What this backend can do; the rest of the library asks this, never the object's shape or class. */
+  readonly capabilities: CacheCapabilities
+
   /** The longest TTL (seconds) this backend accepts; TieredCache caps each tier's TTL by it. */
   readonly maxTtl: number
 
@@ -168,11 +171,39 @@ export interface CacheBackend {
 
   stats(): CacheStats
 
+  /** Resolves once background work this backend started (write-behind to a slower tier) has landed. */
+  flush?(): Promise<void>
+
   /**
    * Releases what this backend created: timers, and connections it opened itself (from a URL). Connections you
    * passed in stay open, yours to close, unless `clients: true`.
    */
   close(options?: CloseOptions): Promise<void>
+}
+
+/**
+ * What a backend declares it can do. Each flag has a section in the published conformance suite
+ * (`prisma-tiered-cache/test-suite`), which runs it when the flag is set (and checks the promise of an unset one).
+ */
+export interface CacheCapabilities {
+  /**
+   * Operations may reject because something outside this process failed (a server, the network). The Prisma
+   * extension puts such a backend behind a TieredCache (a NoopCache L1), which counts and skips failures and owes
+   * the invalidations that did not reach it. False for in-process tiers and for TieredCache, which already does so.
+   */
+  readonly remote: boolean
+  /**
+   * `snapshot()` and `SetOptions.snapshot` make fills race-safe: a value written under a snapshot taken before an
+   * invalidation of one of its tags (or a clear) reads as a miss, however late the write lands. The Prisma
+   * extension requires it.
+   */
+  readonly snapshots: boolean
+  /** `invalidatePattern` removes the matching keys. Without it, invalidatePattern rejects (the extension clears instead). */
+  readonly patterns: boolean
+  /** `getMany` / `setMany` are one batch (one round trip), not a loop over `get` / `set`. */
+  readonly batch: boolean
+  /** The backend implements {@link NumberedInvalidations} (a shared counter numbers every invalidation). */
+  readonly numbered: boolean
 }
 
 export interface CloseOptions {
@@ -202,7 +233,7 @@ export interface NumberedInvalidations {
   clearNumbered(): Promise<number>
 }
 
+/** Whether a backend declares {@link CacheCapabilities.numbered} (and so implements NumberedInvalidations). */
 export function isNumbered(backend: CacheBackend): backend is CacheBackend & NumberedInvalidations {
-  const b = backend as Partial<NumberedInvalidations>
-  return typeof b.peek === 'function' && typeof b.snapshotAt === 'function' && typeof b.invalidateTagsNumbered === 'function' && typeof b.clearNumbered === 'function' && typeof b.currentEpoch === 'function'
+  return backend.capabilities.numbered
 }

@@ -1,4 +1,4 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, CloseOptions, GetOrSetOptions, Lookup, LookupOptions, SetManyItem, SetOptions } from './backend.js'
+import type { CacheBackend, CacheCapabilities, CacheEntry, CacheSnapshot, CloseOptions, GetOrSetOptions, Lookup, LookupOptions, SetManyItem, SetOptions } from './backend.js'
 import { cloneValue } from './clone.js'
 import { Coalescer } from './coalescer.js'
 import { type KeyLike, keyText } from './key.js'
@@ -13,6 +13,7 @@ import { type TagLike, tagTexts } from './tag.js'
 export abstract class BaseCache implements CacheBackend {
   abstract readonly name: string
   abstract readonly maxTtl: number
+  abstract readonly capabilities: CacheCapabilities
   readonly #coalescer = new Coalescer()
 
   abstract get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined>

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
-import type { CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
+import type { CacheCapabilities, CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
+import type { Clock } from './clock.js'
 import { cloneValue, estimateSize } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -37,6 +38,8 @@ export interface MemoryCacheOptions {
   serializer?: Serializer
   /** Name in stats. Default `memory`. */
   name?: string
+  /** Where TTLs, snapshot ages and tag retention read the time (ms). Default `performance`; tests pass one they move. */
+  clock?: Clock
 }
 
 /** An entry kept serialized until first read (clone mode, filled with `encoded`). */
@@ -74,7 +77,9 @@ export class MemoryCache extends BaseCache {
   readonly #serializer: Serializer
   readonly #sizeOf: ((value: unknown, key: string) => number) | undefined
   readonly #maxEntrySize: number
+  readonly #clock: Clock
   readonly maxTtl: number
+  readonly capabilities: CacheCapabilities = { remote: false, snapshots: true, patterns: true, batch: true, numbered: false }
 
   constructor(options: MemoryCacheOptions = {}) {
     super()
@@ -91,9 +96,12 @@ export class MemoryCache extends BaseCache {
     const maxSize = options.maxSize
     this.#sizeOf = maxSize === undefined ? undefined : (options.sizeCalculation ?? defaultSize)
     this.#maxEntrySize = options.maxEntrySize ?? (maxSize === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxSize / 4))
-    this.#epochs = new TagEpochs(2 * this.maxTtl * 1000)
+    this.#clock = options.clock ?? performance
+    this.#epochs = new TagEpochs(2 * this.maxTtl * 1000, this.#clock)
     this.#stats = new StatsRecorder(this.name)
     const common: LRUCache.OptionsBase<string, MemoryEntry, unknown> = {
+      // A clock of the caller's: read it on every check (lru-cache otherwise caches "now" for 1 ms of real time).
+      ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
       allowStale: false,
       updateAgeOnGet: false,
       dispose: (_entry, _key, reason) => {
@@ -112,7 +120,7 @@ export class MemoryCache extends BaseCache {
 
   override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
     const entry = this.getSync<T>(key)
-    return entry !== undefined ? { entry } : { snapshot: new MemorySnapshot(this, this.#epochs.current(), performance.now()) }
+    return entry !== undefined ? { entry } : { snapshot: new MemorySnapshot(this, this.#epochs.current(), this.#clock.now()) }
   }
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
@@ -191,7 +199,7 @@ export class MemoryCache extends BaseCache {
   }
 
   async snapshot(): Promise<CacheSnapshot> {
-    return new MemorySnapshot(this, this.#epochs.current(), performance.now())
+    return new MemorySnapshot(this, this.#epochs.current(), this.#clock.now())
   }
 
   async invalidateTags(tags: readonly TagLike[]): Promise<void> {
@@ -244,7 +252,7 @@ export class MemoryCache extends BaseCache {
     if (!(snapshot instanceof MemorySnapshot) || snapshot.owner !== this) {
       throw new TypeError(`MemoryCache.set: the snapshot was not taken from this cache (${this.name})`)
     }
-    return performance.now() - snapshot.takenAt > this.maxTtl * 1000 ? undefined : snapshot.epoch
+    return this.#clock.now() - snapshot.takenAt > this.maxTtl * 1000 ? undefined : snapshot.epoch
   }
 
   #pack(value: unknown, encoded: EncodedValue | undefined): unknown {

@@ -1,13 +1,13 @@
 import slotOf from 'cluster-key-slot'
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry, CacheLock, CacheSnapshot, CloseOptions, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
+import type { CacheCapabilities, CacheEntry, CacheLock, CacheSnapshot, CloseOptions, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CacheTimeoutError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { asRedisClient, closeClient, isClusterClient, type RedisClientLike, type RedisNodeLike, type RedisPipelineLike } from './redis/client.js'
 import { connectRedis } from './redis/connect.js'
-import { type EntryHeader, headerPrefix, isStale, parseHeader } from './redis/entry.js'
+import { type EntryHeader, headerPrefix, isStaleEntry, parseHeader } from './redis/entry.js'
 import { EntryCodec } from './redis/entry-codec.js'
 import { RedisKeyspace } from './redis/keyspace.js'
 import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, RELEASE_LOCK, type RedisScript, SET_NOW } from './redis/scripts.js'
@@ -94,6 +94,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly #codec: EntryCodec
   readonly #timeoutMs: number
   readonly maxTtl: number
+  readonly capabilities: CacheCapabilities = { remote: true, snapshots: true, patterns: true, batch: true, numbered: true }
   readonly #maxEntryBytes: number
   readonly #scanCount: number
   readonly #batchSize: number
@@ -187,7 +188,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     }
     const header = parseHeader(stored)
     if (header?.expiresAt === undefined || !header.tags.every((tag) => expected.includes(tag))) return undefined
-    if (isStale(header, everything, (tag) => epochs[2 + expected.indexOf(tag)])) {
+    if (isStaleEntry(header, everything, (tag) => epochs[2 + expected.indexOf(tag)])) {
       this.#stats.count('staleByTag')
       this.#miss()
       // As the script would: remove it, unless a newer write replaced it meanwhile (another header).
@@ -412,7 +413,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const result = found.map((raw, index) => {
       if (raw === undefined) return undefined
       const header = headers[index]
-      if (header === undefined || isStale(header, epochs[0], (tag) => epochOf.get(tag))) {
+      if (header === undefined || isStaleEntry(header, epochs[0], (tag) => epochOf.get(tag))) {
         this.#stats.count(header === undefined ? 'errors' : 'staleByTag')
         const data = this.keyspace.data(raw.key)
         cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.data)]))

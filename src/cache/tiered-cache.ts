@@ -1,5 +1,5 @@
 import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type CloseOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
+import { type CacheBackend, type CacheCapabilities, type CacheEntry, type CacheLock, type CacheSnapshot, type CloseOptions, isNumbered, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
@@ -7,7 +7,6 @@ import { CacheTierError, type TierName } from './errors.js'
 import { BusLink, type BusStats } from './bus-link.js'
 import { LocalTagCheck } from './local-tag-check.js'
 import { type OwedInvalidation, OwedInvalidations } from './owed-invalidations.js'
-import { TieredCacheBuilder } from './tiered-cache-builder.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
@@ -116,6 +115,11 @@ class TieredSnapshot implements CacheSnapshot {
  */
 export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends CacheBackend = CacheBackend> extends BaseCache {
   readonly name: string
+  /** Tolerates its tiers' failures itself (not `remote`); snapshots and patterns only if both tiers have them. */
+  get capabilities(): CacheCapabilities {
+    const [a, b] = [this.l1.capabilities, this.l2.capabilities]
+    return { remote: false, snapshots: a.snapshots && b.snapshots, patterns: a.patterns && b.patterns, batch: true, numbered: false }
+  }
   readonly l1: L1
   readonly l2: L2
   readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus' | 'l2CircuitBreaker'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>
@@ -186,11 +190,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   /** Whether L1 may be used: always without a bus; with one, only while it is up (see BusLink). */
   get #l1Trusted(): boolean {
     return this.#link?.trusted ?? true
-  }
-
-  /** A fluent way to build the same thing: `TieredCache.builder().l1(m).l2(r).l1Ttl(30).build()`. */
-  static builder(): TieredCacheBuilder {
-    return new TieredCacheBuilder((l1, l2, options) => new TieredCache(l1, l2, options))
   }
 
   get maxTtl(): number {
@@ -577,5 +576,3 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 function isBackend(value: unknown): value is CacheBackend {
   return typeof value === 'object' && value !== null && ['get', 'set', 'snapshot', 'invalidateTags'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
 }
-
-export { TieredCacheBuilder }

@@ -55,7 +55,7 @@ export function resolveCacheOption(option: unknown, defaults: { ttl: number | un
   try {
     tags = tagTexts(record['tags'] as readonly TagLike[] | undefined)
   } catch (error) {
-    throw new TypeError(`${at('cache.tags')}: ${(error as Error).message}`)
+    throw new TypeError(`${at('cache.tags')}: ${(error as Error).message}`, { cause: error })
   }
   const key = record['key']
   if (key !== undefined && (typeof key !== 'string' || key.length === 0)) throw new TypeError(`${at('cache.key')} must be a non-empty string, got ${describe(key)}`)

@@ -197,6 +197,9 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
     // Without `cache` the backend is a MemoryCache, which is what Backend defaults to.
     const backend = (resolved.cache ?? new MemoryCache()) as Backend
     const cache = tolerant(backend)
+    if (!cache.capabilities.snapshots) {
+      throw new TypeError(`prisma-tiered-cache: the cache backend ${cache.name} does not declare snapshots: reads filled after a write could be served stale`)
+    }
     const onError = resolved.onError
     // Failures TieredCache tolerates never reach the engine; report them all the same.
     if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
@@ -323,8 +326,7 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
       clear: () => engine.cache.clear(),
       stats: () => (feed ? { ...engine.stats(), changeFeed: feed.status() } : engine.stats()),
       flush: async () => {
-        const flush = (cache as { flush?: () => Promise<void> }).flush
-        if (typeof flush === 'function') await flush.call(cache)
+        await cache.flush?.()
       },
       // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
       health: async () => withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
@@ -455,7 +457,7 @@ function deepSet(object: Record<string, unknown>, path: readonly string[], value
  * a write must not fail, nor leave stale entries behind, because Redis was down when it invalidated.
  */
 function tolerant(backend: CacheBackend): CacheBackend {
-  return backend instanceof TieredCache || backend instanceof MemoryCache || backend instanceof NoopCache ? backend : new TieredCache(new NoopCache(), backend)
+  return backend.capabilities.remote ? new TieredCache(new NoopCache(), backend) : backend
 }
 
 /** health() with the change feed's status; not ok while the feed has failed or is reconnecting. */

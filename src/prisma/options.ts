@@ -1,6 +1,6 @@
 import type { CacheBackend } from '../cache/backend.js'
 import type { ChangeFeed } from './change-feed/change-feed.js'
-import type { CacheEvent } from './prisma-cache.js'
+import type { CacheEvent } from './types.js'
 import { seconds } from './cache-option.js'
 
 /** Per-model defaults: `false` never caches the model; an object sets its TTL and whether its reads are cached without a `cache` argument. */

@@ -10,10 +10,11 @@ import type { CacheStats } from '../cache/stats.js'
 import { type TagLike, tagTexts } from '../cache/tag.js'
 import { type ResolvedCacheOption, resolveCacheOption } from './cache-option.js'
 import type { DataModel } from './data-model.js'
+import type { CacheInfo } from './types.js'
 import type { ResolvedExtensionOptions } from './options.js'
 import { rawSqlTags } from './raw-sql.js'
 import { planRead, type ReadOperation, type ReadPlan, resultTags } from './read-plan.js'
-import { annotateActiveSpan } from '../metrics/otel.js'
+import { annotateActiveSpan } from './otel.js'
 import { modelTag } from './tags.js'
 import { PendingInvalidations } from './transactions.js'
 import { type WriteOperation, writeTags } from './write-tags.js'
@@ -45,24 +46,7 @@ export interface PrismaCacheStats {
   invalidationsByOperation: Record<string, number>
 }
 
-/** Where one read's answer came from (`withCacheInfo()`). */
-export interface CacheInfo {
-  /** l1 / l2: a cache hit in that tier; stale: served within its swr window; db: a miss, queried; coalesced: another caller's query; bypass: the cache was not used. */
-  source: 'l1' | 'l2' | 'stale' | 'db' | 'coalesced' | 'bypass'
-  /** The key (without the schema namespace); undefined for a bypass. */
-  key: string | undefined
-  tags: readonly string[]
-  /** How long the entry has left, in ms (ttl + swr for a fresh fill); undefined for a bypass. */
-  ttlLeftMs: number | undefined
-}
-
-/** Reported to `onEvent`. */
-export type CacheEvent =
-  | ({ type: 'hit' | 'miss'; model: string; operation: string } & CacheInfo)
-  | { type: 'invalidate'; tags: readonly string[] | 'all'; transactionId: string | undefined }
-  | { type: 'error'; model: string | undefined; operation: string; error: unknown }
-  /** Once at start-up: where the schema text and the client's runtime data model disagree (over-invalidated). */
-  | { type: 'data-model'; mismatches: readonly string[] }
+export type { CacheEvent, CacheInfo } from './types.js'
 
 interface Filled<T> {
   value: T
@@ -338,7 +322,9 @@ export class PrismaCache {
     const tags = tagTexts(what.tags)
     if (tags.length > 0) await this.cache.invalidateTags(tags)
     // Every client shape's scope: `<namespace><shape>/`, the shape part matched by `*` (it holds no `/`).
-    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
+    // A backend that cannot match keys is cleared instead: never less removed than asked.
+    if ((what.patterns ?? []).length > 0 && !this.cache.capabilities.patterns) await this.cache.clear()
+    else for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
     // Keys: in the scopes this instance stores under (another instance's client shapes: use tags or patterns).
     for (const key of what.keys ?? []) for (const scope of this.#scopes) await this.cache.delete(scope + String(key))
   }

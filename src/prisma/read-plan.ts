@@ -126,13 +126,14 @@ function walkSelection(dataModel: DataModel, model: ModelInfo, selection: unknow
 
 const RELATION_FILTERS = ['some', 'every', 'none', 'is', 'isNot']
 
+/** The entries of an object, or of every object in a list (lists in lists too); none for anything else. */
+function entriesOf(value: unknown): Array<[string, unknown]> {
+  if (Array.isArray(value)) return value.flatMap(entriesOf)
+  return typeof value === 'object' && value !== null ? Object.entries(value) : []
+}
+
 function walkWhere(dataModel: DataModel, model: ModelInfo, where: unknown, tags: Set<string>): void {
-  if (Array.isArray(where)) {
-    for (const item of where) walkWhere(dataModel, model, item, tags)
-    return
-  }
-  if (typeof where !== 'object' || where === null) return
-  for (const [name, value] of Object.entries(where as Record<string, unknown>)) {
+  for (const [name, value] of entriesOf(where)) {
     if (name === 'AND' || name === 'OR' || name === 'NOT') {
       walkWhere(dataModel, model, value, tags)
       continue
@@ -150,12 +151,7 @@ function walkWhere(dataModel: DataModel, model: ModelInfo, where: unknown, tags:
 }
 
 function walkOrderBy(dataModel: DataModel, model: ModelInfo, orderBy: unknown, tags: Set<string>): void {
-  if (Array.isArray(orderBy)) {
-    for (const item of orderBy) walkOrderBy(dataModel, model, item, tags)
-    return
-  }
-  if (typeof orderBy !== 'object' || orderBy === null) return
-  for (const [name, value] of Object.entries(orderBy as Record<string, unknown>)) {
+  for (const [name, value] of entriesOf(orderBy)) {
     const field = model.fields.get(name)
     if (field?.kind !== 'object') continue
     addRelation(tags, field.type)

@@ -1,4 +1,4 @@
-import type { Dependent, FieldInfo, ModelInfo, ReferentialAction } from './data-model.js'
+import type { Dependent, FieldInfo, ModelInfo, ReferentialAction } from './types.js'
 import { argument, attribute, fieldNames, nameValue, type ParsedField, stringValue } from './schema-parser.js'
 
 /** One relation field, as the runtime data model has it, with its line in the schema text (if found). */

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryCache, msgpackSerializer, type Serializer, superjsonSerializer } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
 import { describeConformance, richValue } from './conformance.js'
 
-describeConformance('MemoryCache (clone)', async () => ({ cache: new MemoryCache(), other: new MemoryCache() }))
-describeConformance('MemoryCache (serialize)', async () => ({ cache: new MemoryCache({ values: 'serialize', maxSize: 1_000_000 }), other: new MemoryCache() }))
+describeConformance('MemoryCache (clone)', () => {
+  const clock = manualClock()
+  return { cache: new MemoryCache({ clock }), other: new MemoryCache(), advance: clock.advance }
+})
+describeConformance('MemoryCache (serialize)', () => {
+  const clock = manualClock()
+  return { cache: new MemoryCache({ values: 'serialize', maxSize: 1_000_000, clock }), other: new MemoryCache(), advance: clock.advance }
+})
+describeConformance('MemoryCache (the system clock: TTLs measured by performance.now())', () => ({ cache: new MemoryCache(), other: new MemoryCache() }))
 
 describe('MemoryCache bounds', () => {
   it('evicts the least recently used entry past max entries, and counts it', async () => {
@@ -58,17 +66,19 @@ describe('MemoryCache bounds', () => {
   })
 
   it('forgets invalidated tags after 2 x maxTtl, so tag records do not grow without bound', async () => {
-    const cache = new MemoryCache({ maxTtl: 0.05 })
+    const clock = manualClock()
+    const cache = new MemoryCache({ maxTtl: 0.05, clock })
     for (let i = 0; i < 5000; i++) await cache.invalidateTags([`User:id=${i}`])
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    clock.advance(101)
     for (let i = 0; i < 2000; i++) await cache.invalidateTags([`Post:id=${i}`])
     expect(cache.trackedTags).toBeLessThanOrEqual(2000)
   })
 
   it('refuses a snapshot older than maxTtl (its tag records may be gone)', async () => {
-    const cache = new MemoryCache({ maxTtl: 0.05 })
+    const clock = manualClock()
+    const cache = new MemoryCache({ maxTtl: 0.05, clock })
     const old = await cache.snapshot()
-    await new Promise((resolve) => setTimeout(resolve, 80))
+    clock.advance(51)
     await cache.set('k', 1, { ttl: 0.05, snapshot: old })
     expect(await cache.get('k')).toBeUndefined()
   })

@@ -1,17 +1,22 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CacheTierError, MemoryCache, msgpackSerializer, NoopCache, RedisCache, TieredCache, type TieredCacheEvent, type TieredCacheOptions } from '../../src/index.js'
+import { CacheTierError, MemoryCache, msgpackSerializer, RedisCache, TieredCache, type TieredCacheEvent, type TieredCacheOptions } from '../../src/index.js'
 import { type RedisService, startRedis, startRedisServer } from '../support/redis.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
+import { manualClock } from '../support/clock.js'
 import { describeConformance } from './conformance.js'
 
 let prefixes = 0
 const uniquePrefix = () => `tier${process.pid}x${++prefixes}:`
 
-describeConformance('TieredCache<Memory, Memory>', async () => ({
-  cache: new TieredCache(new MemoryCache(), new MemoryCache()),
-  other: new TieredCache(new MemoryCache(), new MemoryCache()),
-}))
+describeConformance('TieredCache<Memory, Memory>', () => {
+  const clock = manualClock()
+  return {
+    cache: new TieredCache(new MemoryCache({ clock }), new MemoryCache({ clock })),
+    other: new TieredCache(new MemoryCache(), new MemoryCache()),
+    advance: clock.advance,
+  }
+})
 
 describe('TieredCache over a real Redis', () => {
   let redis: RedisService
@@ -340,13 +345,6 @@ describe('TieredCache write-behind ordering', () => {
 })
 
 describe('TieredCache construction', () => {
-  it('has a builder with the same flags', async () => {
-    const cache = TieredCache.builder().l1(new MemoryCache()).l2(new NoopCache()).l1Ttl(5).l2Required().writeThroughL1(false).build()
-    expect(cache.options).toMatchObject({ l1Ttl: 5, l2Required: true, writeThroughL1: false, writeThroughL2: true, l2Write: 'sync' })
-    expect(cache.l1).toBeInstanceOf(MemoryCache)
-    expect(() => TieredCache.builder().l1(new MemoryCache()).build()).toThrow(/call \.l2\(backend\)/)
-  })
-
   it('rejects bad options naming them', () => {
     expect(() => new TieredCache(new MemoryCache(), {} as MemoryCache)).toThrow(/l2 must be a CacheBackend/)
     expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l1Ttl: -1 })).toThrow(/l1Ttl/)

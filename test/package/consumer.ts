@@ -166,9 +166,9 @@ export class Consumer {
   }
 
   /** The plain `require()` script: prints what the CommonJS entry points export. */
-  async requireEntries(): Promise<{ root: string[]; cache: string[]; sameClass: boolean }> {
+  async requireEntries(): Promise<{ root: string[]; cache: string[]; testSuite: string[]; sameClass: boolean }> {
     const ran = await runOk(process.execPath, [join(this.dir, 'cjs', 'entries.cjs')], this.dir)
-    return JSON.parse(ran.stdout.trim()) as { root: string[]; cache: string[]; sameClass: boolean }
+    return JSON.parse(ran.stdout.trim()) as { root: string[]; cache: string[]; testSuite: string[]; sameClass: boolean }
   }
 
   async #writeSources(): Promise<void> {
@@ -216,7 +216,8 @@ model User {
       'cjs/entries.cjs',
       `const root = require('prisma-tiered-cache')
 const cache = require('prisma-tiered-cache/cache')
-console.log(JSON.stringify({ root: Object.keys(root).sort(), cache: Object.keys(cache).sort(), sameClass: root.TieredCache === cache.TieredCache }))
+const testSuite = require('prisma-tiered-cache/test-suite')
+console.log(JSON.stringify({ root: Object.keys(root).sort(), cache: Object.keys(cache).sort(), testSuite: Object.keys(testSuite).sort(), sameClass: root.TieredCache === cache.TieredCache }))
 `,
     )
   }
@@ -267,7 +268,12 @@ main().catch((error: unknown) => {
 const TYPES = `import { Redis } from 'ioredis'
 import { cacheExtension, MemoryCache, RedisCache, TieredCache } from 'prisma-tiered-cache'
 import { MemoryCache as L2 } from 'prisma-tiered-cache/cache'
+import { backendTestSuite, type SuiteTestApi } from 'prisma-tiered-cache/test-suite'
 import { PrismaClient } from './generated/client.js'
+
+declare const testApi: SuiteTestApi
+// A backend author's test: the published contract, typed, with any framework's functions.
+backendTestSuite({ name: 'L2', create: () => ({ cache: new L2(), other: new L2() }), test: testApi })
 
 declare const client: PrismaClient
 declare const redis: Redis

@@ -3,10 +3,8 @@
  * counter of the queries that really reach the database (a query extension *below* the cache extension).
  */
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll } from 'vitest'
 import { type CacheBackend, type CacheExtensionOptions, cacheExtension, MemoryCache, msgpackSerializer, RedisCache, type Serializer, superjsonSerializer, TieredCache } from '../../src/index.js'
 import type { TestDatabase } from '../support/database.js'
-import { type RedisService, startRedis } from '../support/redis.js'
 
 export type Tiers = 'memory' | 'memory+redis'
 export const TIERS: readonly Tiers[] = ['memory', 'memory+redis']
@@ -60,21 +58,5 @@ export function secondInstance(first: CacheBackend): CacheBackend {
 
 export { Redis }
 
-/** A real Redis and a client on it for the enclosing suite (started in beforeAll, stopped in afterAll). */
-export function useRedis(): () => Redis {
-  let service: RedisService | undefined
-  let client: Redis | undefined
-  beforeAll(async () => {
-    service = await startRedis()
-    client = new Redis(service.url)
-  })
-  afterAll(async () => {
-    client?.disconnect()
-    await service?.stop()
-  })
-  return () => {
-    if (!client) throw new Error('useRedis(): the suite has not started yet')
-    return client
-  }
-}
+export { useRedis } from '../support/use-redis.js'
 

@@ -1,5 +1,5 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/index.js'
-import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/index.js'
+import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/cache/index.js'
+import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/cache/index.js'
 
 /**
  * A real backend behind a switch, for failure tests: while `broken`, every call throws (as a tier whose
@@ -19,9 +19,8 @@ export class WrappedCache extends BaseCache {
   ) {
     super()
     // A numbered inner tier (RedisCache) stays numbered behind the wrapper, its calls switched like the others.
-    const numbered = inner as Partial<NumberedInvalidations>
-    if (typeof numbered.peek === 'function') {
-      const n = numbered as NumberedInvalidations
+    if (inner.capabilities.numbered) {
+      const n = inner as CacheBackend & NumberedInvalidations
       const own: NumberedInvalidations = {
         peek: (key) => this.#call('get', () => n.peek(key)),
         snapshotAt: (epoch) => n.snapshotAt(epoch),
@@ -35,6 +34,11 @@ export class WrappedCache extends BaseCache {
 
   get name() {
     return `wrapped(${this.inner.name})`
+  }
+
+  /** The inner tier's, and it may fail (that is what the switch is for). */
+  get capabilities() {
+    return { ...this.inner.capabilities, remote: true }
   }
 
   get maxTtl() {

@@ -7,6 +7,8 @@
  * GET judged by localTagCheck).
  */
 
+import { isStale } from '../staleness.js'
+
 export interface EntryHeader {
   /** The invalidation epoch the entry was written under (its snapshot). */
   epoch: number
@@ -46,11 +48,14 @@ export function headerPrefix(data: Buffer): Buffer {
 }
 
 /**
- * Whether an invalidation newer than the entry reached it: the everything-tag's epoch or any of its tags'
+ * Whether an invalidation newer than the entry reached it (the rule in staleness.ts): the everything-tag's epoch or any of its tags'
  * epochs (as read from Redis, as text: null or undefined when never invalidated, or expired) above the entry's own.
  */
-export function isStale(header: EntryHeader, everything: string | null | undefined, epochOf: (tag: string) => string | null | undefined): boolean {
-  if (Number(everything ?? 0) > header.epoch) return true
-  for (const tag of header.tags) if (Number(epochOf(tag) ?? 0) > header.epoch) return true
-  return false
+export function isStaleEntry(header: EntryHeader, everything: string | null | undefined, epochOf: (tag: string) => string | null | undefined): boolean {
+  return isStale(header.epoch, header.tags, (tag) => epochNumber(epochOf(tag)), epochNumber(everything))
+}
+
+/** An epoch as Redis returned it (text; null when the key is absent or expired). */
+function epochNumber(text: string | null | undefined): number | undefined {
+  return text === null || text === undefined ? undefined : Number(text)
 }
