@@ -69,6 +69,18 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
       ]
       for (const read of reads) expect((await read().withAccelerateInfo()).info.cacheStatus).toBe('miss')
       for (const read of reads) expect((await read().withAccelerateInfo()).info.cacheStatus).toBe('ttl')
+      // The fluent API: the same read selecting the relation, cached as that read.
+      const fluent = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).posts({ orderBy: { id: 'asc' } })
+      expect((await fluent().withAccelerateInfo()).info.cacheStatus).toBe('miss')
+      const fluentHit = await fluent().withAccelerateInfo()
+      expect(fluentHit.info.cacheStatus).toBe('ttl')
+      expect(fluentHit.data?.map((post) => post.title)).toEqual(['First', 'Second'])
+      // In a batch transaction: Prisma's own queries, in the batch.
+      const [count, found] = await prisma.$transaction([
+        prisma.post.count({ cacheStrategy: { ttl: 60 } }),
+        prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }),
+      ])
+      expect([count, found?.name]).toEqual([2, 'Ada'])
       // No strategy, or one with neither ttl nor swr: not cached, a query each time.
       for (const cacheStrategy of [undefined, {}, { tags: ['posts'] }, { ttl: 0, swr: 0 }]) {
         const before = counter.queries
