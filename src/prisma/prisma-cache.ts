@@ -244,7 +244,8 @@ export class PrismaCache {
     if (hit !== undefined) {
       // Stale-while-revalidate: entries live ttl + swr; in the last swr seconds they are served at once while
       // one background refresh runs. An invalidated entry never gets here (the tag check comes first).
-      const stale = read.option.swr > 0 && hit.remainingTtlMs <= read.option.swr * 1000
+      // ttl 0 (Accelerate's `swr` alone): always stale, whatever a tier's clock rounding says is left.
+      const stale = read.option.swr > 0 && (read.option.ttl === 0 || hit.remainingTtlMs <= read.option.swr * 1000)
       if (stale) {
         stats.staleHits++
         this.#refresh(read, query)

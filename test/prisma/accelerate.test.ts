@@ -132,6 +132,9 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
         latest = await read()
       }
       expect(latest).toMatchObject({ data: { name: 'Ada v2' }, info: { cacheStatus: 'swr' } })
+      // Back to back, within the same millisecond as the fill: stale all the same.
+      const count = () => prisma.post.count({ cacheStrategy: { swr: 60 } }).withAccelerateInfo()
+      expect([(await count()).info.cacheStatus, (await count()).info.cacheStatus]).toEqual(['miss', 'swr'])
     })
 
     it('writes invalidate what they changed (Accelerate did not): the next read is a miss with the new row', async () => {
