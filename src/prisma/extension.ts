@@ -24,7 +24,7 @@ export type CacheArgs = { cache?: CacheOption }
 
 /** What every read method returns: Prisma's promise, plus `withCacheInfo()` (like Accelerate's `withAccelerateInfo()`). */
 export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
-  /** The result and where it came from: `{ data, info: { source, key, tags, ttlLeftMs } }`. */
+  /** The result and where it came from: `{ data, info: { source, key, tags, ttlLeftMs, ageMs } }`. */
   withCacheInfo(): Promise<{ data: R; info: CacheInfo }>
 }
 
