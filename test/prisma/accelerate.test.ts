@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { withAccelerate, type WithAccelerateOptions } from '../../src/prisma/accelerate.js'
 import { type CacheBackend, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
-import { portableSql, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { portableSql, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
 import { buildCache, countingClient, type CountingClient, TIERS, type Tiers, uniquePrefix, useRedis } from './stack.js'
 
 const redisClient = useRedis()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const ACCELERATE_PROVIDERS: readonly Provider[] = ['sqlite', 'postgresql']
+// SQLite, PostgreSQL and MariaDB, as the other Prisma-layer suites.
+const ACCELERATE_PROVIDERS: readonly Provider[] = PROVIDERS
 
 describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider) => {
   let db: TestDatabase
