@@ -24,7 +24,9 @@ const url = `file:${file}`
 const redis = process.env['REDIS_URL'] ? await connectRedisOrExit('npx tsx examples/accelerate/main.ts') : undefined
 const prefix = 'example-accelerate:'
 const cache = redis
-  ? new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix }), { bus: new RedisBus({ client: redis, prefix }) })
+  ? new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix }), {
+      bus: new RedisBus({ client: redis, prefix }),
+    })
   : new MemoryCache()
 const prisma = new PrismaClient({ adapter: new PrismaLibSql({ url }) }).$extends(withAccelerate({ cache }))
 // The database was just created: whatever an earlier run left in Redis describes other rows.
@@ -49,7 +51,8 @@ async function latestPosts(label: string) {
     .withAccelerateInfo()
   const ms = (performance.now() - started).toFixed(2)
   const newest = JSON.stringify(data[0]?.title)
-  console.log(`${label.padEnd(44)} ${data.length} posts, newest ${newest.padEnd(27)} cacheStatus ${info.cacheStatus.padEnd(4)} ${ms.padStart(7)} ms`)
+  const status = `cacheStatus ${info.cacheStatus.padEnd(4)} ${ms.padStart(7)} ms`
+  console.log(`${label.padEnd(44)} ${data.length} posts, newest ${newest.padEnd(27)} ${status}`)
   return info
 }
 
@@ -60,7 +63,10 @@ await latestPosts('2nd read')
 
 // A write made outside this client (another service, a migration): no cache can see it...
 const sqlite = createClient({ url })
-await sqlite.execute({ sql: 'UPDATE "Post" SET "title" = ? WHERE "slug" = ?', args: ['Post 3 (edited elsewhere)', 'post-3'] })
+await sqlite.execute({
+  sql: 'UPDATE "Post" SET "title" = ? WHERE "slug" = ?',
+  args: ['Post 3 (edited elsewhere)', 'post-3'],
+})
 sqlite.close()
 await latestPosts('after a write outside Prisma (still cached)')
 // ...so the app invalidates by tag, as Accelerate apps do after their writes. Every instance drops it.

@@ -24,7 +24,10 @@ import type { CacheInfo, PrismaCache } from './prisma-cache.js'
 /** Accelerate's per-query argument (the same type as `@prisma/extension-accelerate`'s `PrismaCacheStrategy`). */
 export interface PrismaCacheStrategy {
   readonly cacheStrategy?: {
-    /** Seconds after `ttl` during which the cached result is served at once (`cacheStatus: 'swr'`) while one background refresh runs. */
+    /**
+     * Seconds after `ttl` during which the cached result is served at once (`cacheStatus: 'swr'`) while one
+     * background refresh runs.
+     */
     readonly swr?: number
     /** Seconds the cached result is fresh (`cacheStatus: 'ttl'`): no query runs. */
     readonly ttl?: number
@@ -130,7 +133,8 @@ function resolveStrategy(
   where: { model: string; operation: string },
 ): ResolvedCacheOption | undefined {
   if (value === undefined) return resolveCacheOption(undefined, defaults, where)
-  const at = (field: string) => `prisma-tiered-cache: invalid \`cacheStrategy\` on ${where.model}.${where.operation}: ${field}`
+  const at = (field: string) =>
+    `prisma-tiered-cache: invalid \`cacheStrategy\` on ${where.model}.${where.operation}: ${field}`
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`${at('cacheStrategy')} must be { ttl?, swr?, tags? }, got ${describe(value)}`)
   }
@@ -191,7 +195,8 @@ const ACCELERATE_SURFACE: ReadSurface = {
 }
 
 /** The fluent API of a read method called on `T`, each step's promise with `withAccelerateInfo()`. */
-type AccelerateFluentOf<T, Op extends 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'> = FluentOf<T, Op, 'accelerate'>
+type AccelerateFluentOf<T, Op extends 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'> =
+  FluentOf<T, Op, 'accelerate'>
 
 /**
  * Accelerate's cache API on this library's engine: change `import { withAccelerate } from
@@ -205,7 +210,9 @@ type AccelerateFluentOf<T, Op extends 'findUnique' | 'findUniqueOrThrow' | 'find
  * ```
  */
 export function withAccelerate<Backend extends CacheBackend = MemoryCache>(options: WithAccelerateOptions<Backend> = {}) {
-  if (typeof options !== 'object' || options === null) throw new TypeError('prisma-tiered-cache: withAccelerate(options): options must be an object')
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('prisma-tiered-cache: withAccelerate(options): options must be an object')
+  }
   const { invalidateOnWrite = true, ...rest } = options
   if (typeof invalidateOnWrite !== 'boolean') {
     throw new TypeError('prisma-tiered-cache: withAccelerate({ invalidateOnWrite }): must be a boolean')
@@ -222,7 +229,8 @@ export function withAccelerate<Backend extends CacheBackend = MemoryCache>(optio
     const accelerate: AccelerateApi = {
       invalidate: async (input) => {
         if (typeof input !== 'object' || input === null) {
-          throw new TypeError(`prisma-tiered-cache: $accelerate.invalidate(input): input must be { tags: [...] }, got ${describe(input)}`)
+          const got = describe(input)
+          throw new TypeError(`prisma-tiered-cache: $accelerate.invalidate(input): must be { tags: [...] }, got ${got}`)
         }
         const tags = checkTags(input.tags, 'prisma-tiered-cache: $accelerate.invalidate({ tags })')
         if (tags.length > 0) await engine.applyNow(new Set(tags.map(accelerateTag)))

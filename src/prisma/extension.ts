@@ -52,7 +52,7 @@ type RelationResult<P, K extends PropertyKey, A, Op extends FluentRead> =
  * does. Typed as Prisma types it (DynamicModelExtensionFluentApi): the relation's rows, `| null` for findUnique and
  * findFirst and after an optional relation. `P` is the rows' payload, `Select` their `select` argument type.
  */
-export type CachedFluentApi<P, Select, Op extends FluentRead, Null, Surface extends keyof SurfacePromises<unknown> = 'cache'> = {
+export type CachedFluentApi<P, Select, Op extends FluentRead, Null, Surface extends SurfaceName = 'cache'> = {
   [K in keyof ObjectsOf<P> & keyof Select]: <FA>(
     args?: Prisma.Exact<FA, RelationArgs<Select, K>>,
   ) => SurfacePromises<RelationResult<P, K, FA, Op> | Null>[Surface] &
@@ -63,6 +63,9 @@ export type CachedFluentApi<P, Select, Op extends FluentRead, Null, Surface exte
         : unknown)
 }
 
+/** The front ends: cacheExtension's (`cache`), withAccelerate's (`cacheStrategy`). */
+export type SurfaceName = keyof SurfacePromises<unknown>
+
 /** The promise each front end's read methods return: cacheExtension's, withAccelerate's. */
 export interface SurfacePromises<R> {
   cache: CachedPrismaPromise<R>
@@ -70,7 +73,7 @@ export interface SurfacePromises<R> {
 }
 
 /** The fluent API of a read method called on `T` (a model of the extended client). */
-export type FluentOf<T, Op extends FluentRead, Surface extends keyof SurfacePromises<unknown> = 'cache'> =
+export type FluentOf<T, Op extends FluentRead, Surface extends SurfaceName = 'cache'> =
   CachedFluentApi<PayloadOf<T>, SelectOf<T, Op>, Op, Op extends 'findUnique' | 'findFirst' ? null : never, Surface>
 /** `null` when an optional relation's value can be null. */
 type NullIn<V> = null extends V ? null : never
@@ -211,7 +214,7 @@ export interface CachedClientParts<Backend extends CacheBackend> {
   read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown>
   /** `prisma.$cache` of the cached client built on `target`. */
   apiFor(target: object): CacheApi<Backend>
-  /** `$transaction` (typed) and `$extends` (runtime only: Prisma's own type stays), re-applying the cache with `rebuild`. */
+  /** `$transaction` (typed) and `$extends` (runtime only: Prisma's own type stays), re-applying the cache by `rebuild`. */
   members(rebuild: (target: object) => unknown): { $transaction: CachedTransaction }
   /** The query hook: invalidation after writes and raw statements. */
   onOperation(params: OperationParams): Promise<unknown>
@@ -271,7 +274,11 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
 }
 
 /** Builds the {@link CachedClientParts} for `client` (the client the extension is applied to). */
-export function cachedClientParts<Backend extends CacheBackend>(client: unknown, resolved: ResolvedExtensionOptions, surface: ReadSurface): CachedClientParts<Backend> {
+export function cachedClientParts<Backend extends CacheBackend>(
+  client: unknown,
+  resolved: ResolvedExtensionOptions,
+  surface: ReadSurface,
+): CachedClientParts<Backend> {
   const argument = surface.resolver.argument
   const internals = client as unknown as PrismaInternals
   const schema = internals._engineConfig?.inlineSchema
@@ -322,19 +329,27 @@ export function cachedClientParts<Backend extends CacheBackend>(client: unknown,
       planned = engine.planRead(ctx.$name, operation, cacheArg, rest, inTransaction, scope, surface.resolver)
     } catch (error) {
       // Invalid `cache` argument: reject before anything touches the database or the cache.
-      const rejected = lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error)) as CachedPrismaPromise<unknown>
-      return decorate(rejected, ctx.$name, operation, rest)
+      const rejected = () => Promise.reject(error)
+      return decorate(lazyPrismaPromise(rejected, rejected) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
     }
     const plan = planned
     const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
-    if (!FLUENT_READS.includes(operation)) return decorate(lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
+    if (!FLUENT_READS.includes(operation)) {
+      return decorate(lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
+    }
     const promise = lazyPrismaPromise(cached, query, fluentPrototype(ctx.$name))
     const call: FluentCall = { operation, self, args: (args ?? {}) as Record<string, unknown>, hops: [] }
-    return decorate(Object.assign(promise, { [FLUENT_CALL]: call }) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
+    const fluentPromise = Object.assign(promise, { [FLUENT_CALL]: call }) as CachedPrismaPromise<unknown>
+    return decorate(fluentPromise, ctx.$name, operation, rest)
   }
 
   /** The surface's own promise methods (withAccelerateInfo), if it has any. */
-  function decorate(promise: CachedPrismaPromise<unknown>, model: string, operation: ReadOperation, args: Record<string, unknown>) {
+  function decorate(
+    promise: CachedPrismaPromise<unknown>,
+    model: string,
+    operation: ReadOperation,
+    args: Record<string, unknown>,
+  ): CachedPrismaPromise<unknown> {
     surface.decorate?.(promise, { model, operation, args }, engine)
     return promise
   }

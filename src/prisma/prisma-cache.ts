@@ -251,7 +251,8 @@ export class PrismaCache {
         this.#refresh(read, query)
       } else stats.hits++
       const ageMs = Math.max(0, (read.option.ttl + read.option.swr) * 1000 - hit.remainingTtlMs)
-      const info: CacheInfo = { source: stale ? 'stale' : (hit.tier ?? 'l1'), key, tags: hit.tags, ttlLeftMs: hit.remainingTtlMs, ageMs }
+      const source = stale ? 'stale' : (hit.tier ?? 'l1')
+      const info: CacheInfo = { source, key, tags: hit.tags, ttlLeftMs: hit.remainingTtlMs, ageMs }
       this.#observe(model, read.plan.operation, info)
       return { data: hit.value, info }
     }
@@ -260,7 +261,8 @@ export class PrismaCache {
     const filled = await promise
     if (!joined && filled.stored) this.#recentFills.set(flight, performance.now())
     const source = joined || filled.coalesced ? 'coalesced' : 'db'
-    const info: CacheInfo = { source, key, tags: filled.tags, ttlLeftMs: (read.option.ttl + read.option.swr) * 1000, ageMs: 0 }
+    const ttlLeftMs = (read.option.ttl + read.option.swr) * 1000
+    const info: CacheInfo = { source, key, tags: filled.tags, ttlLeftMs, ageMs: 0 }
     this.#observe(model, read.plan.operation, info)
     return { data: joined ? cloneValue(filled.value) : filled.value, info }
   }

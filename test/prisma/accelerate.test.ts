@@ -230,7 +230,7 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
       const invalidate = prisma.$accelerate.invalidate as (input: unknown) => Promise<unknown>
       await expect(invalidate({ tags: ['ok', 'not-ok'] })).rejects.toThrow(/\$accelerate\.invalidate\(\{ tags \}\)\[1\] "not-ok" is not a valid tag/)
       await expect(invalidate({ tags: ['a', 'b', 'c', 'd', 'e', 'f'] })).rejects.toThrow(/at most 5 tags, got 6/)
-      await expect(invalidate(undefined)).rejects.toThrow(/input must be \{ tags: \[\.\.\.\] \}/)
+      await expect(invalidate(undefined)).rejects.toThrow(/invalidate\(input\): must be \{ tags: \[\.\.\.\] \}/)
       expect(counter.queries).toBe(before)
     })
   })
