@@ -35,7 +35,7 @@ export default tseslint.config(
   },
   {
     // Type-level tests: values declared only for their types, expressions checked by @ts-expect-error, Prisma's `{}` args.
-    files: ['test/**/types.test.ts'],
+    files: ['test/**/types.test.ts', 'test/**/*-types.test.ts'],
     rules: {
       '@typescript-eslint/no-unused-vars': 'off',
       '@typescript-eslint/no-unused-expressions': 'off',

@@ -14,6 +14,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     cache: 'src/cache/index.ts',
+    accelerate: 'src/prisma/accelerate.ts',
     prometheus: 'src/metrics/prometheus.ts',
     // The backend contract, for authors of a backend (runs in their tests, with their test framework).
     'test-suite': 'src/test-suite/index.ts',

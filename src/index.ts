@@ -3,7 +3,8 @@
  * tags and patterns, serializers, errors, the change feed. Building a backend of your own: `prisma-tiered-cache/cache`
  * and `prisma-tiered-cache/test-suite`.
  */
-export { type CacheApi, type CacheArgs, type CacheHealthOf, type CachedPrismaPromise, cacheExtension, type WarmRead } from './prisma/extension.js'
+export { type CacheApi, type CacheArgs, type CacheHealthOf, cacheExtension, type WarmRead } from './prisma/extension.js'
+export type { CachedPrismaPromise } from './prisma/prisma-promise.js'
 export type { CacheOption } from './prisma/cache-option.js'
 export type { CacheExtensionOptions, ModelCacheOptions } from './prisma/options.js'
 export type { CacheEvent, CacheInfo, ModelStats, PrismaCacheStats } from './prisma/prisma-cache.js'

@@ -25,6 +25,21 @@ export interface ResolvedCacheOption {
   key: string | undefined
 }
 
+/**
+ * How a front end's per-query argument becomes the engine's option: `cache` (cacheExtension) or Accelerate's
+ * `cacheStrategy` (withAccelerate). `resolve` validates (throwing before the database is touched) and answers
+ * undefined for a read that bypasses the cache; `defaults.ttl` is undefined when the read is not cached by default.
+ */
+export interface OptionResolver {
+  /** The argument's name on the read methods, taken off before Prisma sees the arguments. */
+  argument: string
+  /** The function the options were given to, for error messages. */
+  extension: string
+  resolve(option: unknown, defaults: { ttl: number | undefined; swr: number }, where: { model: string; operation: string }): ResolvedCacheOption | undefined
+  /** Appended to errors that refuse the argument: how to bypass instead. */
+  bypassHint: string
+}
+
 const OBJECT_FIELDS = new Set(['ttl', 'swr', 'tags', 'key'])
 
 /**

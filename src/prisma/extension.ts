@@ -7,13 +7,14 @@ import { NoopCache } from '../cache/noop-cache.js'
 import type { KeyPattern } from '../cache/pattern.js'
 import type { TagLike } from '../cache/tag.js'
 import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
-import type { CacheOption } from './cache-option.js'
+import type { AcceleratePromise } from './accelerate-types.js'
+import type { CacheOption, OptionResolver } from './cache-option.js'
 import { clientShapeFingerprint } from './client-shape.js'
 import type { ChangeFeed } from './change-feed/change-feed.js'
 import { buildDataModel, type RuntimeDataModel } from './data-model.js'
-import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
-import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
-import { lazyPrismaPromise } from './prisma-promise.js'
+import { type CacheExtensionOptions, type ResolvedExtensionOptions, resolveExtensionOptions } from './options.js'
+import { CACHE_ARGUMENT, type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
+import { type CachedPrismaPromise, lazyPrismaPromise } from './prisma-promise.js'
 import type { ReadOperation } from './read-plan.js'
 import { registerPrismaTypes } from './serializer.js'
 import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
@@ -21,11 +22,6 @@ import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
 /** The `cache` argument every cached read method accepts. */
 export type CacheArgs = { cache?: CacheOption }
 
-/** What every read method returns: Prisma's promise, plus `withCacheInfo()` (like Accelerate's `withAccelerateInfo()`). */
-export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
-  /** The result and where it came from: `{ data, info: { source, key, tags, ttlLeftMs } }`. */
-  withCacheInfo(): Promise<{ data: R; info: CacheInfo }>
-}
 
 /** The reads that have Prisma's fluent API (`findUnique(...).posts()`). */
 type FluentRead = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'
@@ -51,20 +47,29 @@ type RelationResult<P, K extends PropertyKey, A, Op extends FluentRead> =
  * does. Typed as Prisma types it (DynamicModelExtensionFluentApi): the relation's rows, `| null` for findUnique and
  * findFirst and after an optional relation. `P` is the rows' payload, `Select` their `select` argument type.
  */
-export type CachedFluentApi<P, Select, Op extends FluentRead, Null> = {
+export type CachedFluentApi<P, Select, Op extends FluentRead, Null, Surface extends SurfaceName = 'cache'> = {
   [K in keyof ObjectsOf<P> & keyof Select]: <FA>(
     args?: Prisma.Exact<FA, RelationArgs<Select, K>>,
-  ) => CachedPrismaPromise<RelationResult<P, K, FA, Op> | Null> &
+  ) => SurfacePromises<RelationResult<P, K, FA, Op> | Null>[Surface] &
     (ObjectsOf<P>[K] extends readonly unknown[]
       ? unknown
       : RelationArgs<Select, K> extends { select?: infer S }
-        ? CachedFluentApi<NonNullable<ObjectsOf<P>[K]>, NonNullable<S>, Op, Null | NullIn<ObjectsOf<P>[K]>>
+        ? CachedFluentApi<NonNullable<ObjectsOf<P>[K]>, NonNullable<S>, Op, Null | NullIn<ObjectsOf<P>[K]>, Surface>
         : unknown)
 }
 
+/** The front ends: cacheExtension's (`cache`), withAccelerate's (`cacheStrategy`). */
+export type SurfaceName = keyof SurfacePromises<unknown>
+
+/** The promise each front end's read methods return: cacheExtension's, withAccelerate's. */
+export interface SurfacePromises<R> {
+  cache: CachedPrismaPromise<R>
+  accelerate: AcceleratePromise<R>
+}
+
 /** The fluent API of a read method called on `T` (a model of the extended client). */
-export type FluentOf<T, Op extends FluentRead> =
-  CachedFluentApi<PayloadOf<T>, SelectOf<T, Op>, Op, Op extends 'findUnique' | 'findFirst' ? null : never>
+export type FluentOf<T, Op extends FluentRead, Surface extends SurfaceName = 'cache'> =
+  CachedFluentApi<PayloadOf<T>, SelectOf<T, Op>, Op, Op extends 'findUnique' | 'findFirst' ? null : never, Surface>
 /** `null` when an optional relation's value can be null. */
 type NullIn<V> = null extends V ? null : never
 
@@ -169,6 +174,49 @@ interface ModelContext {
 }
 
 type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
+/** What a front end adds to the shared machinery: its per-query argument, and what its read promises carry. */
+export interface ReadSurface {
+  /** The per-query argument (`cache`, or Accelerate's `cacheStrategy`): its name and how it is validated. */
+  resolver: OptionResolver
+  /** Adds the front end's own methods to a read's promise (Accelerate's `withAccelerateInfo()`). */
+  decorate?(promise: CachedPrismaPromise<unknown>, read: SurfaceRead, engine: PrismaCache): void
+}
+
+/** One read as a front end sees it: the model, the operation and the arguments Prisma gets. */
+export interface SurfaceRead {
+  model: string
+  operation: ReadOperation
+  args: Record<string, unknown>
+}
+
+/** What the query hook receives (the fields the cache uses). */
+interface OperationParams {
+  model?: string
+  operation: string
+  args: unknown
+  query: (args: never) => PromiseLike<unknown>
+}
+
+/**
+ * The machinery every cached client is built from, whatever its surface (cacheExtension, withAccelerate): the
+ * engine, one read implementation, `$cache`, the client members every cached client has (`$transaction`, and
+ * `$extends` applying new extensions beneath), and the query hook that invalidates after writes. A front end puts
+ * them into one `$extends` call with its own typed read methods.
+ */
+export interface CachedClientParts<Backend extends CacheBackend> {
+  engine: PrismaCache
+  /** One implementation for every cached read method. */
+  read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown>
+  /** `prisma.$cache` of the cached client built on `target`. */
+  apiFor(target: object): CacheApi<Backend>
+  /** `$transaction` (typed) and `$extends` (runtime only: Prisma's own type stays), re-applying the cache by `rebuild`. */
+  members(rebuild: (target: object) => unknown): { $transaction: CachedTransaction }
+  /** The query hook: invalidation after writes and raw statements. */
+  onOperation(params: OperationParams): Promise<unknown>
+}
+
+/** Every cached client's extension name. */
+export const EXTENSION_NAME = 'prisma-tiered-cache'
 
 /**
  * The Prisma extension: typed `cache` arguments on reads, results served from the cache before Prisma's
@@ -182,217 +230,10 @@ type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
 export function cacheExtension<Backend extends CacheBackend = MemoryCache>(options: CacheExtensionOptions<Backend> = {}) {
   const resolved = resolveExtensionOptions(options)
   return Prisma.defineExtension((client) => {
-    const internals = client as unknown as PrismaInternals
-    const schema = internals._engineConfig?.inlineSchema
-    const runtime = internals._runtimeDataModel
-    if (typeof schema !== 'string' || typeof runtime?.models !== 'object' || runtime.models === null) {
-      throw new Error(
-        'prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema) and data ' +
-          'model (_runtimeDataModel), from which the cache learns what each write invalidates: a client generated by ' +
-          'Prisma 7 is required (generator `prisma-client` or `prisma-client-js`), extended with $extends',
-      )
-    }
-    const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
-    registerPrismaTypes()
-    // Without `cache` the backend is a MemoryCache, which is what Backend defaults to.
-    const backend = (resolved.cache ?? new MemoryCache()) as Backend
-    const cache = tolerant(backend)
-    if (!cache.capabilities.snapshots) {
-      throw new TypeError(`prisma-tiered-cache: the cache backend ${cache.name} does not declare snapshots: reads filled after a write could be served stale`)
-    }
-    const onError = resolved.onError
-    // Failures TieredCache tolerates never reach the engine; report them all the same.
-    if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
-    const source = { runtime, schema, provider: internals._engineConfig?.activeProvider, views: resolved.views }
-    const engine = new PrismaCache(cache, buildDataModel(source, fingerprint), resolved)
-    const feed = resolved.changeFeed
-    // Changes from the stream take the path Prisma writes take (L2 epochs, then L1 and the bus).
-    feed?.start({
-      dataModel: engine.dataModel,
-      invalidate: (tags) => engine.applyNow(tags),
-      onError: (error) => onError?.(error, { model: undefined, operation: 'changeFeed' }),
-    })
-
-    /** Per client the reads run on (the one beneath this extension): the key scope of its shape. */
-    const scopes = new WeakMap<object, string>()
-    const scopeOf = (parent: object) => {
-      let scope = scopes.get(parent)
-      if (scope === undefined) scopes.set(parent, (scope = engine.scope(clientShapeFingerprint(parent))))
-      return scope
-    }
-
-    /** One implementation for every cached read method; the typed signatures are below. */
-    function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
-      const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
-      const { cache: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown> & CacheArgs
-      // The parent client's delegate is looked up only when the query runs: a hit never needs it.
-      const query = () => (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
-      let planned
-      try {
-        const inTransaction = ctx.$parent[TRANSACTION_SCOPE] !== undefined
-        planned = engine.planRead(ctx.$name, operation, cacheArg, rest, inTransaction, inTransaction ? '' : scopeOf(ctx.$parent))
-      } catch (error) {
-        // Invalid `cache` argument: reject before anything touches the database or the cache.
-        return lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error)) as CachedPrismaPromise<unknown>
-      }
-      const plan = planned
-      const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
-      if (!FLUENT_READS.includes(operation)) return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
-      const promise = lazyPrismaPromise(cached, query, fluentPrototype(ctx.$name))
-      const call: FluentCall = { operation, self, args: (args ?? {}) as Record<string, unknown>, hops: [] }
-      return Object.assign(promise, { [FLUENT_CALL]: call }) as CachedPrismaPromise<unknown>
-    }
-
-    /** Per model, the fluent relation methods every fluent read's promise inherits (nothing built per call). */
-    const fluentPrototypes = new Map<string, object>()
-    function fluentPrototype(model: string): object {
-      let prototype = fluentPrototypes.get(model)
-      if (prototype !== undefined) return prototype
-      prototype = {}
-      for (const [name, field] of engine.dataModel.models.get(model)?.fields ?? []) {
-        if (field.kind !== 'object') continue
-        Object.defineProperty(prototype, name, {
-          value: function (this: { [FLUENT_CALL]: FluentCall }, relationArgs?: unknown) {
-            return fluent(this[FLUENT_CALL], name, relationArgs)
-          },
-        })
-      }
-      fluentPrototypes.set(model, prototype)
-      return prototype
-    }
-
-    /**
-     * `read(...).relation(args)`: the same read selecting only that relation (Prisma's own fluent semantics), each
-     * further relation nested in the previous one's `select` (Prisma's applyFluent); the answer is read along them.
-     */
-    function fluent(call: FluentCall, relation: string, relationArgs: unknown): CachedPrismaPromise<unknown> {
-      const hops = [...call.hops, [relation, relationArgs] as const]
-      const { select: _select, include: _include, omit: _omit, ...base } = call.args
-      const selection = hops.reduce<Record<string, unknown>>((args, [, hopArgs], i) => {
-        const path = hops.slice(0, i + 1).flatMap(([name]) => ['select', name])
-        return deepSet(args, path, hopArgs ?? true)
-      }, base)
-      const whole = read(call.operation, call.self, selection)
-      // Prisma's unpacking (RequestHandler.unpack): null (or the missing row) stays null all the way.
-      const pick = (row: unknown) =>
-        hops.reduce<unknown>((value, [name]) => (value == null ? null : ((value as Record<string, unknown>)[name] ?? null)), row)
-      // Inside a batch $transaction: Prisma's own fluent call on the client beneath.
-      const query = () => {
-        const { $parent, $name } = contextOf(call)
-        const { cache: _cache, ...rest } = call.args
-        const delegate = $parent[$name.charAt(0).toLowerCase() + $name.slice(1)] as Record<string, (args: unknown) => Fluent>
-        const root = delegate[call.operation]!(rest)
-        return hops.reduce<Fluent>((promise, [name, args]) => promise[name]!(args), root) as unknown as PromiseLike<unknown>
-      }
-      const answer = () => whole.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info }))
-      const promise = lazyPrismaPromise(answer, query, fluentPrototype(relatedModel(contextOf(call).$name, hops)))
-      return Object.assign(promise, { [FLUENT_CALL]: { ...call, hops } }) as CachedPrismaPromise<unknown>
-    }
-
-    /** The model a chain of relations leads to from `model`. */
-    function relatedModel(model: string, hops: FluentCall['hops']): string {
-      return hops.reduce((from, [name]) => engine.dataModel.models.get(from)?.fields.get(name)?.type ?? from, model)
-    }
-
-    /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
-    const apiFor = (target: typeof client): CacheApi<Backend> => ({ ...api, warm: (reads, options) => warm(target, reads, options), namespace: scopeOf(target) })
-    const warm = async (target: typeof client, reads: readonly WarmRead[], warmOptions: { concurrency?: number } = {}) => {
-      const concurrency = warmOptions.concurrency ?? 4
-      if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
-      const failed: Array<{ read: WarmRead; error: unknown }> = []
-      let warmed = 0
-      let next = 0
-      const worker = async () => {
-        while (next < reads.length) {
-          const item = reads[next++]!
-          try {
-            const delegate = (target as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
-            if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
-            const args = item.args ?? {}
-            const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false, scopeOf(target))
-            if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
-            warmed++
-          } catch (error) {
-            failed.push({ read: item, error })
-          }
-        }
-      }
-      await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
-      await api.flush()
-      return { warmed, failed }
-    }
-    const api: Omit<CacheApi<Backend>, 'warm' | 'namespace'> = {
-      invalidate: (what) => engine.invalidate(what),
-      clear: () => engine.cache.clear(),
-      stats: () => (feed ? { ...engine.stats(), changeFeed: feed.status() } : engine.stats()),
-      flush: async () => {
-        await cache.flush?.()
-      },
-      // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
-      health: async () => withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
-      close: async (closeOptions) => {
-        await feed?.close()
-        await api.flush()
-        await cache.close(closeOptions)
-      },
-      keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
-      backend,
-    }
-
-    /**
-     * This extension stays the outermost one, whatever order the user composes in: `$extends` on a cached client
-     * applies the new extension beneath this one (to the client this one extends) and this one on top again,
-     * with the same engine. A read served here before Prisma's pipeline, or passed on to `ctx.$parent`, then goes
-     * through every other extension: query extensions (soft delete, row-level filters) and result extensions
-     * (computed fields) composed after it included. The type is Prisma's own `$extends` (hidden below), and the
-     * resulting client has the same extensions as the user asked for, in the one order that keeps them all.
-     */
-    const composeBeneath = {
-      $extends: function (this: unknown, extension: unknown): unknown {
-        const parent = (Prisma.getExtensionContext(this) as unknown as { $parent: { $extends(extension: unknown): unknown } }).$parent
-        return withCache(parent.$extends(extension) as typeof client)
-      },
-    }
+    const { read, ...parts } = cachedClientParts<Backend>(client, resolved, { resolver: CACHE_ARGUMENT })
     const withCache = (target: typeof client) => target.$extends({
-      name: 'prisma-tiered-cache',
-      client: {
-        // Runtime only: typed as Prisma's own $extends (see composeBeneath).
-        ...(composeBeneath as object),
-        $cache: apiFor(target),
-        /**
-         * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
-         * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction
-         * client keeps this extension (typed `cache` arguments, write tracking).
-         */
-        $transaction: function (this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
-          const self = this as Record<string | symbol, unknown>
-          const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
-          const original = ctx.$parent['$transaction'] as (this: unknown, arg: unknown, options?: unknown) => Promise<unknown>
-          // Batch transactions: writes invalidate in the query hook, after the batch has committed.
-          // Nested interactive transactions: the outermost one owns the invalidations.
-          if (typeof arg !== 'function' || self[TRANSACTION_SCOPE] !== undefined) return original.call(this, arg, transactionOptions)
-          const callback = arg as (tx: unknown) => Promise<unknown>
-          let id: string | undefined
-          return (async () => {
-            try {
-              const result = await original.call(
-                this,
-                (tx: Record<string | symbol, unknown>) => {
-                  id = (tx[TRANSACTION_SCOPE] as { txId?: string } | undefined)?.txId
-                  if (id !== undefined) engine.pending.open(id)
-                  return callback(tx)
-                },
-                transactionOptions,
-              )
-              if (id !== undefined) await engine.applyNow(engine.pending.take(id))
-              return result
-            } catch (error) {
-              if (id !== undefined) engine.pending.take(id)
-              throw error
-            }
-          })()
-        } as CachedTransaction,
-      },
+      name: EXTENSION_NAME,
+      client: { ...parts.members((next): unknown => withCache(next as typeof client)), $cache: parts.apiFor(target) },
       model: {
         $allModels: {
           findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'> {
@@ -421,26 +262,262 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(optio
           },
         },
       },
-      query: {
-        async $allOperations({ model, operation, args, query, ...rest }) {
-          const transaction = (rest as { __internalParams?: { transaction?: { kind?: string; id?: unknown } } }).__internalParams?.transaction
-          const transactionId = transaction?.kind === 'itx' ? String(transaction.id) : undefined
-          if (model !== undefined && (WRITE_OPERATIONS as readonly string[]).includes(operation)) {
-            const result = await query(args)
-            await engine.afterWrite(model, operation as WriteOperation, args as Record<string, unknown>, result, transactionId)
-            return result
-          }
-          if (model === undefined && /^\$(execute|query)Raw(Unsafe)?$/.test(operation)) {
-            const result = await query(args)
-            await engine.afterRaw(sqlText(args), transactionId)
-            return result
-          }
-          return query(args)
-        },
-      },
+      query: { $allOperations: (params) => parts.onOperation(params) },
     })
     return withCache(client)
   })
+}
+
+/** Builds the {@link CachedClientParts} for `client` (the client the extension is applied to). */
+export function cachedClientParts<Backend extends CacheBackend>(
+  client: unknown,
+  resolved: ResolvedExtensionOptions,
+  surface: ReadSurface,
+): CachedClientParts<Backend> {
+  const argument = surface.resolver.argument
+  const internals = client as unknown as PrismaInternals
+  const schema = internals._engineConfig?.inlineSchema
+  const runtime = internals._runtimeDataModel
+  if (typeof schema !== 'string' || typeof runtime?.models !== 'object' || runtime.models === null) {
+    throw new Error(
+      'prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema) and data ' +
+        'model (_runtimeDataModel), from which the cache learns what each write invalidates: a client generated by ' +
+        'Prisma 7 is required (generator `prisma-client` or `prisma-client-js`), extended with $extends',
+    )
+  }
+  const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
+  registerPrismaTypes()
+  // Without `cache` the backend is a MemoryCache, which is what Backend defaults to.
+  const backend = (resolved.cache ?? new MemoryCache()) as Backend
+  const cache = tolerant(backend)
+  if (!cache.capabilities.snapshots) {
+    throw new TypeError(`prisma-tiered-cache: the cache backend ${cache.name} does not declare snapshots: reads filled after a write could be served stale`)
+  }
+  const onError = resolved.onError
+  // Failures TieredCache tolerates never reach the engine; report them all the same.
+  if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
+  const source = { runtime, schema, provider: internals._engineConfig?.activeProvider, views: resolved.views }
+  const engine = new PrismaCache(cache, buildDataModel(source, fingerprint), resolved)
+  const feed = resolved.changeFeed
+  // Changes from the stream take the path Prisma writes take (L2 epochs, then L1 and the bus).
+  feed?.start({
+    dataModel: engine.dataModel,
+    invalidate: (tags) => engine.applyNow(tags),
+    onError: (error) => onError?.(error, { model: undefined, operation: 'changeFeed' }),
+  })
+
+  /** Per client the reads run on (the one beneath this extension): the key scope of its shape. */
+  const scopes = new WeakMap<object, string>()
+  const scopeOf = (parent: object) => {
+    let scope = scopes.get(parent)
+    if (scope === undefined) scopes.set(parent, (scope = engine.scope(clientShapeFingerprint(parent))))
+    return scope
+  }
+
+  /** One implementation for every cached read method; the typed signatures are below. */
+  function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
+    const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
+    const { [argument]: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown>
+    // The parent client's delegate is looked up only when the query runs: a hit never needs it.
+    const query = () => (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
+    let planned
+    try {
+      const inTransaction = ctx.$parent[TRANSACTION_SCOPE] !== undefined
+      const scope = inTransaction ? '' : scopeOf(ctx.$parent)
+      planned = engine.planRead(ctx.$name, operation, cacheArg, rest, inTransaction, scope, surface.resolver)
+    } catch (error) {
+      // Invalid `cache` argument: reject before anything touches the database or the cache.
+      const rejected = () => Promise.reject(error)
+      return decorate(lazyPrismaPromise(rejected, rejected) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
+    }
+    const plan = planned
+    const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
+    if (!FLUENT_READS.includes(operation)) {
+      return decorate(lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
+    }
+    const promise = lazyPrismaPromise(cached, query, fluentPrototype(ctx.$name))
+    const call: FluentCall = { operation, self, args: (args ?? {}) as Record<string, unknown>, hops: [] }
+    const fluentPromise = Object.assign(promise, { [FLUENT_CALL]: call }) as CachedPrismaPromise<unknown>
+    return decorate(fluentPromise, ctx.$name, operation, rest)
+  }
+
+  /** The surface's own promise methods (withAccelerateInfo), if it has any. */
+  function decorate(
+    promise: CachedPrismaPromise<unknown>,
+    model: string,
+    operation: ReadOperation,
+    args: Record<string, unknown>,
+  ): CachedPrismaPromise<unknown> {
+    surface.decorate?.(promise, { model, operation, args }, engine)
+    return promise
+  }
+
+  /** Per model, the fluent relation methods every fluent read's promise inherits (nothing built per call). */
+  const fluentPrototypes = new Map<string, object>()
+  function fluentPrototype(model: string): object {
+    let prototype = fluentPrototypes.get(model)
+    if (prototype !== undefined) return prototype
+    prototype = {}
+    for (const [name, field] of engine.dataModel.models.get(model)?.fields ?? []) {
+      if (field.kind !== 'object') continue
+      Object.defineProperty(prototype, name, {
+        value: function (this: { [FLUENT_CALL]: FluentCall }, relationArgs?: unknown) {
+          return fluent(this[FLUENT_CALL], name, relationArgs)
+        },
+      })
+    }
+    fluentPrototypes.set(model, prototype)
+    return prototype
+  }
+
+  /**
+   * `read(...).relation(args)`: the same read selecting only that relation (Prisma's own fluent semantics), each
+   * further relation nested in the previous one's `select` (Prisma's applyFluent); the answer is read along them.
+   */
+  function fluent(call: FluentCall, relation: string, relationArgs: unknown): CachedPrismaPromise<unknown> {
+    const hops = [...call.hops, [relation, relationArgs] as const]
+    const { select: _select, include: _include, omit: _omit, ...base } = call.args
+    const selection = hops.reduce<Record<string, unknown>>((args, [, hopArgs], i) => {
+      const path = hops.slice(0, i + 1).flatMap(([name]) => ['select', name])
+      return deepSet(args, path, hopArgs ?? true)
+    }, base)
+    const whole = read(call.operation, call.self, selection)
+    // Prisma's unpacking (RequestHandler.unpack): null (or the missing row) stays null all the way.
+    const pick = (row: unknown) =>
+      hops.reduce<unknown>((value, [name]) => (value == null ? null : ((value as Record<string, unknown>)[name] ?? null)), row)
+    // Inside a batch $transaction: Prisma's own fluent call on the client beneath.
+    const query = () => {
+      const { $parent, $name } = contextOf(call)
+      const { [argument]: _argument, ...rest } = call.args
+      const delegate = $parent[$name.charAt(0).toLowerCase() + $name.slice(1)] as Record<string, (args: unknown) => Fluent>
+      const root = delegate[call.operation]!(rest)
+      return hops.reduce<Fluent>((promise, [name, args]) => promise[name]!(args), root) as unknown as PromiseLike<unknown>
+    }
+    const answer = () => whole.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info }))
+    const promise = lazyPrismaPromise(answer, query, fluentPrototype(relatedModel(contextOf(call).$name, hops)))
+    const { [argument]: _argument, ...readArgs } = selection
+    const fluentPromise = Object.assign(promise, { [FLUENT_CALL]: { ...call, hops } }) as CachedPrismaPromise<unknown>
+    return decorate(fluentPromise, contextOf(call).$name, call.operation, readArgs)
+  }
+
+  /** The model a chain of relations leads to from `model`. */
+  function relatedModel(model: string, hops: FluentCall['hops']): string {
+    return hops.reduce((from, [name]) => engine.dataModel.models.get(from)?.fields.get(name)?.type ?? from, model)
+  }
+
+  /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
+  const apiFor = (target: object): CacheApi<Backend> => ({ ...api, warm: (reads, options) => warm(target, reads, options), namespace: scopeOf(target) })
+  const warm = async (target: object, reads: readonly WarmRead[], warmOptions: { concurrency?: number } = {}) => {
+    const concurrency = warmOptions.concurrency ?? 4
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
+    const failed: Array<{ read: WarmRead; error: unknown }> = []
+    let warmed = 0
+    let next = 0
+    const worker = async () => {
+      while (next < reads.length) {
+        const item = reads[next++]!
+        try {
+          const delegate = (target as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
+          if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
+          const args = item.args ?? {}
+          const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false, scopeOf(target))
+          if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
+          warmed++
+        } catch (error) {
+          failed.push({ read: item, error })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
+    await api.flush()
+    return { warmed, failed }
+  }
+  const api: Omit<CacheApi<Backend>, 'warm' | 'namespace'> = {
+    invalidate: (what) => engine.invalidate(what),
+    clear: () => engine.cache.clear(),
+    stats: () => (feed ? { ...engine.stats(), changeFeed: feed.status() } : engine.stats()),
+    flush: async () => {
+      await cache.flush?.()
+    },
+    // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
+    health: async () => withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
+    close: async (closeOptions) => {
+      await feed?.close()
+      await api.flush()
+      await cache.close(closeOptions)
+    },
+    keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
+    backend,
+  }
+
+  /**
+   * This extension stays the outermost one, whatever order the user composes in: `$extends` on a cached client
+   * applies the new extension beneath this one (to the client this one extends) and this one on top again,
+   * with the same engine. A read served here before Prisma's pipeline, or passed on to `ctx.$parent`, then goes
+   * through every other extension: query extensions (soft delete, row-level filters) and result extensions
+   * (computed fields) composed after it included. The type is Prisma's own `$extends` (hidden below), and the
+   * resulting client has the same extensions as the user asked for, in the one order that keeps them all.
+   */
+  const members = (rebuild: (target: object) => unknown) => ({
+    // Runtime only: typed as Prisma's own $extends.
+    ...({
+      $extends: function (this: unknown, extension: unknown): unknown {
+        const parent = (Prisma.getExtensionContext(this) as unknown as { $parent: { $extends(extension: unknown): unknown } }).$parent
+        return rebuild(parent.$extends(extension) as object)
+      },
+    } as object),
+    /**
+     * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
+     * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction
+     * client keeps this extension (typed `cache` arguments, write tracking).
+     */
+    $transaction: function (this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
+      const self = this as Record<string | symbol, unknown>
+      const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
+      const original = ctx.$parent['$transaction'] as (this: unknown, arg: unknown, options?: unknown) => Promise<unknown>
+      // Batch transactions: writes invalidate in the query hook, after the batch has committed.
+      // Nested interactive transactions: the outermost one owns the invalidations.
+      if (typeof arg !== 'function' || self[TRANSACTION_SCOPE] !== undefined) return original.call(this, arg, transactionOptions)
+      const callback = arg as (tx: unknown) => Promise<unknown>
+      let id: string | undefined
+      return (async () => {
+        try {
+          const result = await original.call(
+            this,
+            (tx: Record<string | symbol, unknown>) => {
+              id = (tx[TRANSACTION_SCOPE] as { txId?: string } | undefined)?.txId
+              if (id !== undefined) engine.pending.open(id)
+              return callback(tx)
+            },
+            transactionOptions,
+          )
+          if (id !== undefined) await engine.applyNow(engine.pending.take(id))
+          return result
+        } catch (error) {
+          if (id !== undefined) engine.pending.take(id)
+          throw error
+        }
+      })()
+    } as CachedTransaction,
+  })
+
+  const onOperation = async ({ model, operation, args, query, ...rest }: OperationParams): Promise<unknown> => {
+    const run = query as (args: unknown) => PromiseLike<unknown>
+    const transaction = (rest as { __internalParams?: { transaction?: { kind?: string; id?: unknown } } }).__internalParams?.transaction
+    const transactionId = transaction?.kind === 'itx' ? String(transaction.id) : undefined
+    if (model !== undefined && (WRITE_OPERATIONS as readonly string[]).includes(operation)) {
+      const result = await run(args)
+      await engine.afterWrite(model, operation as WriteOperation, args as Record<string, unknown>, result, transactionId)
+      return result
+    }
+    if (model === undefined && /^\$(execute|query)Raw(Unsafe)?$/.test(operation)) {
+      const result = await run(args)
+      await engine.afterRaw(sqlText(args), transactionId)
+      return result
+    }
+    return run(args)
+  }
+  return { engine, read, apiFor, members, onOperation }
 }
 
 /** A copy of `object` with `value` at `path`, merged into the objects on the way (Prisma's deepSet). */

@@ -72,11 +72,13 @@ export interface ResolvedExtensionOptions {
   onError: CacheExtensionOptions['onError']
   onEvent: CacheExtensionOptions['onEvent']
   changeFeed: ChangeFeed | undefined
+  /** Writes invalidate what they changed (true for cacheExtension; withAccelerate's `invalidateOnWrite`). */
+  invalidateOnWrite: boolean
 }
 
 /** Validates the options given to cacheExtension(), naming the bad field. Model names are checked later, against the schema. */
-export function resolveExtensionOptions(options: CacheExtensionOptions): ResolvedExtensionOptions {
-  const at = (field: string) => `prisma-tiered-cache: cacheExtension({ ${field} })`
+export function resolveExtensionOptions(options: CacheExtensionOptions, extension = 'cacheExtension'): ResolvedExtensionOptions {
+  const at = (field: string) => `prisma-tiered-cache: ${extension}({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
   const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill'])
   for (const key of ['namespace', 'onError', 'onEvent', 'changeFeed']) known.add(key)
@@ -132,5 +134,5 @@ export function resolveExtensionOptions(options: CacheExtensionOptions): Resolve
   const backgroundFill = options.backgroundFill ?? true
   const auto = options.auto ?? false
   const { onError, onEvent } = options
-  return { cache, ttl, swr, auto, models, views, coalesce, backgroundFill, namespace, onError, onEvent, changeFeed: feed }
+  return { cache, ttl, swr, auto, models, views, coalesce, backgroundFill, namespace, onError, onEvent, changeFeed: feed, invalidateOnWrite: true }
 }

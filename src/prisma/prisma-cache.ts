@@ -8,7 +8,7 @@ import { CacheKey } from '../cache/key.js'
 import { escapeGlob, KeyPattern } from '../cache/pattern.js'
 import type { CacheStats } from '../cache/stats.js'
 import { type TagLike, tagTexts } from '../cache/tag.js'
-import { type ResolvedCacheOption, resolveCacheOption } from './cache-option.js'
+import { type OptionResolver, type ResolvedCacheOption, resolveCacheOption } from './cache-option.js'
 import type { DataModel } from './data-model.js'
 import type { CacheInfo } from './types.js'
 import type { ResolvedExtensionOptions } from './options.js'
@@ -18,6 +18,14 @@ import { annotateActiveSpan } from './otel.js'
 import { modelTag } from './tags.js'
 import { PendingInvalidations } from './transactions.js'
 import { type WriteOperation, writeTags } from './write-tags.js'
+
+/** The `cache` argument of cacheExtension's read methods. */
+export const CACHE_ARGUMENT: OptionResolver = {
+  argument: 'cache',
+  extension: 'cacheExtension',
+  resolve: resolveCacheOption,
+  bypassHint: ' (cache: false is allowed)',
+}
 
 /** Counters per model, next to the backend's own stats. */
 export interface ModelStats {
@@ -137,19 +145,27 @@ export class PrismaCache {
     return scope
   }
 
-  planRead(model: string, operation: ReadOperation, cacheArg: unknown, args: Record<string, unknown>, inTransaction: boolean, scope = ''): PlannedRead | undefined {
+  planRead(
+    model: string,
+    operation: ReadOperation,
+    cacheArg: unknown,
+    args: Record<string, unknown>,
+    inTransaction: boolean,
+    scope = '',
+    resolver: OptionResolver = CACHE_ARGUMENT,
+  ): PlannedRead | undefined {
     const modelOptions = this.#options.models.get(model)
     const auto = modelOptions === undefined ? this.#options.auto : modelOptions !== false && (modelOptions.auto ?? true)
     const defaults = {
       ttl: cacheArg === undefined && !auto ? undefined : (modelOptions || undefined)?.ttl ?? this.#options.ttl,
       swr: (modelOptions || undefined)?.swr ?? this.#options.swr,
     }
-    const option = resolveCacheOption(cacheArg, defaults, { model, operation })
+    const option = resolver.resolve(cacheArg, defaults, { model, operation })
     if (modelOptions === false && option !== undefined && cacheArg !== undefined) {
       // An explicit request to cache a model configured never to be cached: say so rather than bypass silently.
       throw new TypeError(
-        `prisma-tiered-cache: ${model}.${operation} passes \`cache\`, but cacheExtension({ models: { ${model}: false } }) ` +
-          'says this model is never cached: remove one of the two (cache: false is allowed)',
+        `prisma-tiered-cache: ${model}.${operation} passes \`${resolver.argument}\`, but ${resolver.extension}({ models: ` +
+          `{ ${model}: false } }) says this model is never cached: remove one of the two${resolver.bypassHint}`,
       )
     }
     if (option !== undefined && option.ttl + option.swr > this.#maxTtl) {
@@ -164,9 +180,9 @@ export class PrismaCache {
     const unknownView = info !== undefined && info.kind !== 'model' && info.viewReads === undefined
     if (info?.kind === 'view' && unknownView && option !== undefined && cacheArg !== undefined) {
       throw new TypeError(
-        `prisma-tiered-cache: ${model}.${operation} passes \`cache\`, but ${model} is a view whose tables the cache ` +
-          `does not know: declare them, e.g. cacheExtension({ views: { ${model}: ['Model', ...] } }) ` +
-          '(cache: false is allowed)',
+        `prisma-tiered-cache: ${model}.${operation} passes \`${resolver.argument}\`, but ${model} is a view whose ` +
+          `tables the cache does not know: declare them, e.g. ${resolver.extension}({ views: { ${model}: ['Model', ...] } })` +
+          resolver.bypassHint,
       )
     }
     if (option === undefined || modelOptions === false || inTransaction || unknownView) {
@@ -207,12 +223,15 @@ export class PrismaCache {
     if (hit !== undefined) {
       // Stale-while-revalidate: entries live ttl + swr; in the last swr seconds they are served at once while
       // one background refresh runs. An invalidated entry never gets here (the tag check comes first).
-      const stale = read.option.swr > 0 && hit.remainingTtlMs <= read.option.swr * 1000
+      // ttl 0 (Accelerate's `swr` alone): always stale, whatever a tier's clock rounding says is left.
+      const stale = read.option.swr > 0 && (read.option.ttl === 0 || hit.remainingTtlMs <= read.option.swr * 1000)
       if (stale) {
         stats.staleHits++
         this.#refresh(read, query)
       } else stats.hits++
-      const info: CacheInfo = { source: stale ? 'stale' : (hit.tier ?? 'l1'), key, tags: hit.tags, ttlLeftMs: hit.remainingTtlMs }
+      const ageMs = Math.max(0, (read.option.ttl + read.option.swr) * 1000 - hit.remainingTtlMs)
+      const source = stale ? 'stale' : (hit.tier ?? 'l1')
+      const info: CacheInfo = { source, key, tags: hit.tags, ttlLeftMs: hit.remainingTtlMs, ageMs }
       this.#observe(model, read.plan.operation, info)
       return { data: hit.value, info }
     }
@@ -220,7 +239,9 @@ export class PrismaCache {
     const { promise, joined } = this.#coalescer.run(flight, () => this.#fill(read, query, snapshot))
     const filled = await promise
     if (!joined && filled.stored) this.#recentFills.set(flight, performance.now())
-    const info: CacheInfo = { source: joined || filled.coalesced ? 'coalesced' : 'db', key, tags: filled.tags, ttlLeftMs: (read.option.ttl + read.option.swr) * 1000 }
+    const source = joined || filled.coalesced ? 'coalesced' : 'db'
+    const ttlLeftMs = (read.option.ttl + read.option.swr) * 1000
+    const info: CacheInfo = { source, key, tags: filled.tags, ttlLeftMs, ageMs: 0 }
     this.#observe(model, read.plan.operation, info)
     return { data: joined ? cloneValue(filled.value) : filled.value, info }
   }
@@ -287,12 +308,15 @@ export class PrismaCache {
 
   /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
   async afterWrite(model: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown, transactionId: string | undefined): Promise<void> {
+    // TTL-only (withAccelerate({ invalidateOnWrite: false })): entries live out their TTL whatever is written.
+    if (!this.#options.invalidateOnWrite) return
     this.#countWrite(operation)
     await this.#apply(writeTags(this.dataModel, model, operation, args, result), transactionId)
   }
 
   /** Invalidates what a raw statement may have changed. */
   async afterRaw(sql: string, transactionId: string | undefined): Promise<void> {
+    if (!this.#options.invalidateOnWrite) return
     const tags = rawSqlTags(this.dataModel, sql)
     if (tags === undefined) return
     this.#countWrite(tags === 'all' ? 'raw (everything)' : 'raw')
@@ -315,6 +339,11 @@ export class PrismaCache {
     // Not tolerated: a write whose invalidation fails would leave stale entries behind. TieredCache already
     // tolerates an optional failing L2 (and remembers what it missed); what reaches here is a real failure.
     await this.cache.invalidateTags(list)
+  }
+
+  /** Every entry this engine's schema can have written (every model tag: each cached read carries its model's). */
+  async invalidateAll(): Promise<void> {
+    await this.applyNow('all')
   }
 
   /** `prisma.$cache.invalidate(...)`. */

@@ -1,3 +1,12 @@
+import type { Prisma } from '@prisma/client/extension'
+import type { CacheInfo } from './types.js'
+
+/** What every read method returns: Prisma's promise, plus `withCacheInfo()` (like Accelerate's `withAccelerateInfo()`). */
+export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
+  /** The result and where it came from: `{ data, info: { source, key, tags, ttlLeftMs, ageMs } }`. */
+  withCacheInfo(): Promise<{ data: R; info: CacheInfo }>
+}
+
 /** What Prisma's batch `$transaction([...])` calls on each item it is given. */
 interface TransactionCapable<T> extends PromiseLike<T> {
   requestTransaction?(batch: unknown, lock?: unknown): PromiseLike<unknown>

@@ -106,6 +106,11 @@ export interface CacheInfo {
   tags: readonly string[]
   /** How long the entry has left, in ms (ttl + swr for a fresh fill); undefined for a bypass. */
   ttlLeftMs: number | undefined
+  /**
+   * How long ago the entry was filled, in ms: 0 for a miss, (ttl + swr) − ttlLeftMs for a hit (the read's own
+   * ttl + swr: the rule that also decides when it is stale); undefined for a bypass.
+   */
+  ageMs?: number | undefined
 }
 
 /** Reported to `onEvent`. */

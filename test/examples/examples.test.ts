@@ -105,6 +105,28 @@ describe('examples', () => {
 
   for (const mode of ['L1 only', 'L1 + Redis + bus'] as const) {
     it(
+      `accelerate (${mode}): an Accelerate app on the one-line import: miss, ttl, invalidate by tag, writes invalidate`,
+      async () => {
+        const db = join(dir, mode === 'L1 only' ? 'accelerate-l1.db' : 'accelerate-redis.db')
+        const result = await run('examples/accelerate/main.ts', mode === 'L1 only' ? { DB_FILE: db } : { REDIS_URL: redis.url, DB_FILE: db })
+        expect(result.code, describeRun(result)).toBe(0)
+        expect(result.stdout).toContain(`cache: ${mode}`)
+        expect(result.stdout).toMatch(/1st read\s+3 posts, newest "Post 3"\s+cacheStatus miss/)
+        expect(result.stdout).toMatch(/info: region local, requestId [0-9a-f-]{36}, lastModified \d{4}-/)
+        expect(result.stdout).toMatch(/2nd read\s+3 posts, newest "Post 3"\s+cacheStatus ttl/)
+        expect(result.stdout).toMatch(/after a write outside Prisma \(still cached\)\s+3 posts, newest "Post 3"\s+cacheStatus ttl/)
+        expect(result.stdout).toMatch(/after \$accelerate\.invalidate\s+3 posts, newest "Post 3 \(edited elsewhere\)"\s+cacheStatus miss/)
+        expect(result.stdout).toMatch(/after prisma\.post\.create \(no invalidate call\)\s+4 posts, newest "Post 4"\s+cacheStatus miss/)
+        expect(result.stdout).toMatch(/user count \(swr: 60\), 2nd read\s+1 user\s+cacheStatus swr/)
+        expect(result.stdout).toMatch(/users, no cacheStrategy\s+cacheStatus none/)
+        expect(result.stdout).toContain('closed: the process exits by itself')
+      },
+      TEST_TIMEOUT_MS,
+    )
+  }
+
+  for (const mode of ['L1 only', 'L1 + Redis + bus'] as const) {
+    it(
       `http-api --self-test (${mode}): every route answers; the second GET is a hit; /metrics has prisma_cache_reads_total`,
       async () => {
         const env = mode === 'L1 only' ? { DB_FILE: join(dir, 'api-l1.db') } : { REDIS_URL: redis.url, DB_FILE: join(dir, 'api-redis.db') }

@@ -95,6 +95,8 @@ export interface ConsumerResult {
   first: string
   second: string
   row: unknown
+  /** withAccelerate (`prisma-tiered-cache/accelerate`): cacheStatus of a read, the same read, the read after invalidate. */
+  accelerate: string[]
   /** ms from `close()` to the process's exit (measured by the parent). */
   exitAfterCloseMs: number
 }
@@ -162,13 +164,13 @@ export class Consumer {
     const exitedAt = Date.now()
     if (ran.code !== 0) throw new Error(`${app} app (ioredis ${this.major}) exited ${ran.code}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`)
     const seen = JSON.parse(ran.stdout.trim().split('\n').at(-1)!) as Omit<ConsumerResult, 'exitAfterCloseMs'> & { closedAt: number }
-    return { first: seen.first, second: seen.second, row: seen.row, exitAfterCloseMs: exitedAt - seen.closedAt }
+    return { first: seen.first, second: seen.second, row: seen.row, accelerate: seen.accelerate, exitAfterCloseMs: exitedAt - seen.closedAt }
   }
 
   /** The plain `require()` script: prints what the CommonJS entry points export. */
-  async requireEntries(): Promise<{ root: string[]; cache: string[]; testSuite: string[]; sameClass: boolean }> {
+  async requireEntries(): Promise<{ root: string[]; cache: string[]; accelerate: string[]; testSuite: string[]; sameClass: boolean }> {
     const ran = await runOk(process.execPath, [join(this.dir, 'cjs', 'entries.cjs')], this.dir)
-    return JSON.parse(ran.stdout.trim()) as { root: string[]; cache: string[]; testSuite: string[]; sameClass: boolean }
+    return JSON.parse(ran.stdout.trim()) as { root: string[]; cache: string[]; accelerate: string[]; testSuite: string[]; sameClass: boolean }
   }
 
   async #writeSources(): Promise<void> {
@@ -216,8 +218,15 @@ model User {
       'cjs/entries.cjs',
       `const root = require('prisma-tiered-cache')
 const cache = require('prisma-tiered-cache/cache')
+const accelerate = require('prisma-tiered-cache/accelerate')
 const testSuite = require('prisma-tiered-cache/test-suite')
-console.log(JSON.stringify({ root: Object.keys(root).sort(), cache: Object.keys(cache).sort(), testSuite: Object.keys(testSuite).sort(), sameClass: root.TieredCache === cache.TieredCache }))
+console.log(JSON.stringify({
+  root: Object.keys(root).sort(),
+  cache: Object.keys(cache).sort(),
+  accelerate: Object.keys(accelerate).sort(),
+  testSuite: Object.keys(testSuite).sort(),
+  sameClass: root.TieredCache === cache.TieredCache,
+}))
 `,
     )
   }
@@ -231,6 +240,7 @@ const MAIN = `import { createClient } from '@libsql/client'
 import { PrismaLibSql } from '@prisma/adapter-libsql'
 import { Redis } from 'ioredis'
 import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from 'prisma-tiered-cache'
+import { withAccelerate } from 'prisma-tiered-cache/accelerate'
 import { PrismaClient } from './generated/client.js'
 
 async function main(): Promise<void> {
@@ -252,10 +262,18 @@ async function main(): Promise<void> {
   const first = await a.user.findUnique({ where: { id: created.id }, cache: 60 }).withCacheInfo()
   await a.$cache.flush()
   const second = await b.user.findUnique({ where: { id: created.id }, cache: 60 }).withCacheInfo()
-  await Promise.all([a.$disconnect(), b.$disconnect()])
+  // Accelerate's API from the subpath, over the same Redis.
+  const accelerateCache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: prefix + 'accelerate:' }))
+  const c = new PrismaClient({ adapter: new PrismaLibSql({ url }) }).$extends(withAccelerate({ cache: accelerateCache }))
+  const users = () => c.user.findMany({ cacheStrategy: { ttl: 60, tags: ['users'] } }).withAccelerateInfo()
+  const accelerate = [(await users()).info.cacheStatus, (await users()).info.cacheStatus]
+  await c.$accelerate.invalidate({ tags: ['users'] })
+  accelerate.push((await users()).info.cacheStatus)
+  await Promise.all([a.$disconnect(), b.$disconnect(), c.$disconnect()])
   await a.$cache.close()
+  await c.$cache.close()
   await b.$cache.close({ clients: true })
-  console.log(JSON.stringify({ first: first.info.source, second: second.info.source, row: second.data, closedAt: Date.now() }))
+  console.log(JSON.stringify({ first: first.info.source, second: second.info.source, row: second.data, accelerate, closedAt: Date.now() }))
 }
 
 main().catch((error: unknown) => {
@@ -268,6 +286,7 @@ main().catch((error: unknown) => {
 const TYPES = `import { Redis } from 'ioredis'
 import { cacheExtension, MemoryCache, RedisCache, TieredCache } from 'prisma-tiered-cache'
 import { MemoryCache as L2 } from 'prisma-tiered-cache/cache'
+import { type AccelerateInfo, withAccelerate } from 'prisma-tiered-cache/accelerate'
 import { backendTestSuite, type SuiteTestApi } from 'prisma-tiered-cache/test-suite'
 import { PrismaClient } from './generated/client.js'
 
@@ -295,5 +314,20 @@ export async function typed(): Promise<string | undefined> {
   // @ts-expect-error -- the query args stay Prisma's: unknown field in where
   await prisma.user.findUnique({ where: { nope: 1 }, cache: 60 })
   return email
+}
+
+export async function accelerated(): Promise<string> {
+  const prisma = client.$extends(withAccelerate())
+  const { data, info } = await prisma.user.findMany({ select: { email: true }, cacheStrategy: { ttl: 60, swr: 30, tags: ['users'] } }).withAccelerateInfo()
+  const status: AccelerateInfo['cacheStatus'] = info.cacheStatus
+  const modified: Date = info.lastModified
+  void modified
+  const { requestId } = await prisma.$accelerate.invalidate({ tags: ['users'] })
+  await prisma.$accelerate.invalidateAll()
+  // @ts-expect-error -- cacheStrategy is typed: a string is no TTL
+  await prisma.user.findMany({ cacheStrategy: { ttl: 'sixty' } })
+  // @ts-expect-error -- not a field of the selection: the result keeps Prisma's type
+  void data[0]?.name
+  return status + requestId
 }
 `

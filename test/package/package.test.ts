@@ -143,7 +143,7 @@ describe('npm package', () => {
     // Each module in each format, with the declarations TypeScript reads for that format.
     const modules = paths.filter((p) => /\.(mjs|cjs)$/.test(p))
     expect(modules.filter((p) => p.endsWith('.mjs')).length).toBe(modules.filter((p) => p.endsWith('.cjs')).length)
-    for (const entry of ['index', 'cache', 'prometheus', 'test-suite']) {
+    for (const entry of ['index', 'cache', 'prometheus', 'test-suite', 'accelerate']) {
       for (const file of [`${entry}.mjs`, `${entry}.cjs`, `${entry}.d.mts`, `${entry}.d.cts`]) expect(paths).toContain(`dist/${file}`)
     }
   })
@@ -155,7 +155,7 @@ describe('npm package', () => {
       expect(text, file).not.toMatch(/sourceMappingURL/)
     }
     // Node's require() of the ESM build fails on a top-level await (ERR_REQUIRE_ASYNC_MODULE): load each that way.
-    for (const entry of ['index', 'cache', 'test-suite']) {
+    for (const entry of ['index', 'cache', 'test-suite', 'accelerate']) {
       const ran = await run(process.execPath, ['-e', `require(${JSON.stringify(join(unpacked, 'package', 'dist', `${entry}.mjs`))})`], work)
       expect(ran.stderr, entry).not.toContain('ERR_REQUIRE_ASYNC_MODULE')
     }
@@ -225,6 +225,8 @@ describe('npm package', () => {
         expect(result.first).toBe('db')
         // The other instance (its own L1) found the row in Redis.
         expect(result.second).toBe('l2')
+        // prisma-tiered-cache/accelerate: Accelerate's API, miss then ttl, and a miss again after invalidate.
+        expect(result.accelerate).toEqual(['miss', 'ttl', 'miss'])
         expect(result.exitAfterCloseMs).toBeLessThan(2_000)
       }, 90_000)
     }
@@ -233,6 +235,7 @@ describe('npm package', () => {
       const entries = await consumer.requireEntries()
       expect(entries.root).toEqual(expect.arrayContaining(['cacheExtension', 'TieredCache', 'RedisCache', 'RedisBus', 'MemoryCache']))
       expect(entries.cache).toEqual(expect.arrayContaining(['TieredCache', 'RedisCache', 'MemoryCache']))
+      expect(entries.accelerate).toEqual(expect.arrayContaining(['withAccelerate']))
       expect(entries.sameClass).toBe(true)
       expect(entries.testSuite).toEqual(['backendTestSuite', 'richValue'])
     })
