@@ -27,12 +27,17 @@ try {
     const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
     client.on('error', () => {})
     clients.push(client)
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: 'outage:', operationTimeoutMs: OPERATION_TIMEOUT_MS }), { bus: new RedisBus({ client, prefix: 'outage:', publishTimeoutMs: OPERATION_TIMEOUT_MS }), l1Ttl: 30 })
+    const cache = new TieredCache(
+      new MemoryCache(),
+      new RedisCache({ client, prefix: 'outage:', operationTimeoutMs: OPERATION_TIMEOUT_MS }),
+      { bus: new RedisBus({ client, prefix: 'outage:', publishTimeoutMs: OPERATION_TIMEOUT_MS }), l1Ttl: 30 },
+    )
     return { cache, prisma: db.createClient().$extends(cacheExtension({ cache, ttl: 60 })) }
   })
   for (const { cache } of instances) {
     const deadline = Date.now() + 10_000
-    while (!cache.stats().bus?.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    while (!cache.stats().bus?.connected && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10))
   }
   // Warm the caches.
   for (const { prisma } of instances) for (const id of ids) await prisma.user.findUnique({ where: { id }, cache: 60 })
@@ -59,7 +64,9 @@ try {
         const id = ids[Math.floor(Math.random() * ids.length)]!
         const write = Math.random() < 0.05
         const t0 = performance.now()
-        const run = write ? instance.prisma.user.update({ where: { id }, data: { name: `w${sent}` } }) : instance.prisma.user.findUnique({ where: { id }, cache: 60 })
+        const run = write
+          ? instance.prisma.user.update({ where: { id }, data: { name: `w${sent}` } })
+          : instance.prisma.user.findUnique({ where: { id }, cache: 60 })
         inFlight.push(
           Promise.resolve(run).then(
             () => void samples.push({ at: t0 - started, ms: performance.now() - t0, ok: true, write }),
@@ -80,18 +87,35 @@ try {
   let stale = 0
   for (const id of ids) {
     const truth = (await plain.user.findUnique({ where: { id } }))?.name
-    for (const { prisma } of instances) if ((await prisma.user.findUnique({ where: { id }, cache: 60 }))?.name !== truth) stale++
+    for (const { prisma } of instances)
+      if ((await prisma.user.findUnique({ where: { id }, cache: 60 }))?.name !== truth) stale++
   }
   const rows = (['before', 'during', 'after'] as const).map((name) => {
     const inPhase = samples.filter((s) => phase(s.at) === name)
     const ms = inPhase.map((s) => s.ms).sort((a, b) => a - b)
     const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))] ?? 0
-    return { phase: name, queries: inPhase.length, failed: inPhase.filter((s) => !s.ok).length, p50: q(0.5).toFixed(2), p99: q(0.99).toFixed(2), max: (ms.at(-1) ?? 0).toFixed(2) }
+    return {
+      phase: name,
+      queries: inPhase.length,
+      failed: inPhase.filter((s) => !s.ok).length,
+      p50: q(0.5).toFixed(2),
+      p99: q(0.99).toFixed(2),
+      max: (ms.at(-1) ?? 0).toFixed(2),
+    }
   })
-  console.log(`\n${RATE} queries/s over 2 instances (95% cached reads, 5% writes), PostgreSQL, Redis stopped for ${OUTAGE_MS / 1000} s; operationTimeoutMs ${OPERATION_TIMEOUT_MS}`)
+  console.log(
+    `\n${RATE} queries/s over 2 instances (95% cached reads, 5% writes), PostgreSQL, Redis stopped for ${OUTAGE_MS / 1000} s; operationTimeoutMs ${OPERATION_TIMEOUT_MS}`,
+  )
   console.table(rows)
-  console.log(`failed queries: ${samples.filter((s) => !s.ok).length} of ${samples.length}; reads disagreeing with the database after the outage: ${stale} of ${ids.length * 2}`)
-  console.log('L2 circuit:', instances.map(({ cache }) => cache.stats().l2Circuit), 'bus:', instances.map(({ cache }) => cache.stats().bus?.connected))
+  console.log(
+    `failed queries: ${samples.filter((s) => !s.ok).length} of ${samples.length}; reads disagreeing with the database after the outage: ${stale} of ${ids.length * 2}`,
+  )
+  console.log(
+    'L2 circuit:',
+    instances.map(({ cache }) => cache.stats().l2Circuit),
+    'bus:',
+    instances.map(({ cache }) => cache.stats().bus?.connected),
+  )
   await Promise.allSettled(instances.map(({ cache }) => cache.close()))
 } finally {
   for (const client of clients) client.disconnect()

@@ -83,13 +83,16 @@ export class RedisBus implements InvalidationBus {
     if (!options?.client) throw new TypeError('RedisBus: `client` (your Redis client) is required')
     this.#publisher = asRedisClient(options.client, 'RedisBus')
     this.channel = options.channel ?? `${options.prefix ?? 'ptc:'}bus`
-    if (typeof this.channel !== 'string' || this.channel.length === 0) throw new TypeError('RedisBus: `channel` must be a non-empty string')
+    if (typeof this.channel !== 'string' || this.channel.length === 0)
+      throw new TypeError('RedisBus: `channel` must be a non-empty string')
     this.instanceId = options.instanceId ?? randomBytes(6).toString('base64url')
     if (/\s/.test(this.instanceId)) throw new TypeError('RedisBus: `instanceId` cannot contain whitespace')
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 500
-    if (!Number.isFinite(this.#publishTimeoutMs) || this.#publishTimeoutMs <= 0) throw new RangeError('RedisBus: `publishTimeoutMs` must be a positive number')
+    if (!Number.isFinite(this.#publishTimeoutMs) || this.#publishTimeoutMs <= 0)
+      throw new RangeError('RedisBus: `publishTimeoutMs` must be a positive number')
     this.#heartbeatMs = options.heartbeatMs ?? 1000
-    if (this.#heartbeatMs !== false && (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0)) throw new RangeError('RedisBus: `heartbeatMs` must be a positive number or false')
+    if (this.#heartbeatMs !== false && (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0))
+      throw new RangeError('RedisBus: `heartbeatMs` must be a positive number or false')
   }
 
   get connected(): boolean {
@@ -104,7 +107,9 @@ export class RedisBus implements InvalidationBus {
     // unhandled rejection that ends a Node process by default; #resubscribe does it with the failure handled.
     // (A Cluster's subscriber connection never reconnects by itself; its re-subscription is handled.)
     const publisher = this.#publisher
-    const subscriber = isClusterClient(publisher) ? publisher.duplicate() : publisher.duplicate({ autoResubscribe: false })
+    const subscriber = isClusterClient(publisher)
+      ? publisher.duplicate()
+      : publisher.duplicate({ autoResubscribe: false })
     this.#subscriber = subscriber
     subscriber.on('error', () => {})
     // After a reconnect, subscribe again and wait for Redis to confirm before reporting "up": only from then on
@@ -143,7 +148,10 @@ export class RedisBus implements InvalidationBus {
     sent.catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`RedisBus: publish did not complete within ${this.#publishTimeoutMs} ms`)), this.#publishTimeoutMs)
+      timer = setTimeout(
+        () => reject(new Error(`RedisBus: publish did not complete within ${this.#publishTimeoutMs} ms`)),
+        this.#publishTimeoutMs,
+      )
     })
     try {
       await Promise.race([sent, timeout])
@@ -196,9 +204,17 @@ export class RedisBus implements InvalidationBus {
 export function encode(instanceId: string, message: InvalidationMessage): string {
   // Numbered invalidations use their own kinds (T, C) so that a decoder that predates them ignores them
   // whole rather than misreading them.
-  if (message.kind === 'tags' && message.epochs !== undefined) return `${instanceId} T ${JSON.stringify({ t: message.tags, e: message.epochs })}`
+  if (message.kind === 'tags' && message.epochs !== undefined)
+    return `${instanceId} T ${JSON.stringify({ t: message.tags, e: message.epochs })}`
   if (message.kind === 'clear' && message.epoch !== undefined) return `${instanceId} C ${JSON.stringify(message.epoch)}`
-  const payload = message.kind === 'tags' ? message.tags : message.kind === 'keys' ? message.keys : message.kind === 'pattern' ? message.pattern : 0
+  const payload =
+    message.kind === 'tags'
+      ? message.tags
+      : message.kind === 'keys'
+        ? message.keys
+        : message.kind === 'pattern'
+          ? message.pattern
+          : 0
   return `${instanceId} ${KINDS[message.kind]} ${JSON.stringify(payload)}`
 }
 
@@ -214,7 +230,8 @@ export function decode(text: string): { from: string; message: InvalidationMessa
         return Array.isArray(payload) ? { from, message: { kind: 'tags', tags: payload.map(String) } } : undefined
       case 'T': {
         const { t, e } = (payload ?? {}) as { t?: unknown; e?: unknown }
-        if (!Array.isArray(t) || !Array.isArray(e) || e.length !== t.length || !e.every((n) => Number.isSafeInteger(n))) return undefined
+        if (!Array.isArray(t) || !Array.isArray(e) || e.length !== t.length || !e.every((n) => Number.isSafeInteger(n)))
+          return undefined
         return { from, message: { kind: 'tags', tags: t.map(String), epochs: e as number[] } }
       }
       case 'k':
@@ -224,7 +241,9 @@ export function decode(text: string): { from: string; message: InvalidationMessa
       case 'c':
         return { from, message: { kind: 'clear' } }
       case 'C':
-        return Number.isSafeInteger(payload) ? { from, message: { kind: 'clear', epoch: payload as number } } : undefined
+        return Number.isSafeInteger(payload)
+          ? { from, message: { kind: 'clear', epoch: payload as number } }
+          : undefined
       case 'h':
         return undefined // heartbeat: only proves the subscription is alive
       default:

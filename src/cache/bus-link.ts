@@ -63,7 +63,11 @@ export class BusLink {
           const downs = this.#downs
           // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
           await host.settleOwed()
-          await host.callL1('clear (bus reconnected)', () => host.l1.clear(), () => undefined)
+          await host.callL1(
+            'clear (bus reconnected)',
+            () => host.l1.clear(),
+            () => undefined,
+          )
           // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
           await host.local?.busUp()
           // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
@@ -83,7 +87,13 @@ export class BusLink {
    */
   lost(): void {
     this.stats.lostInvalidations++
-    this.#host.callL1('clear (invalidations lost)', () => this.#host.l1.clear(), () => undefined).catch(() => undefined)
+    this.#host
+      .callL1(
+        'clear (invalidations lost)',
+        () => this.#host.l1.clear(),
+        () => undefined,
+      )
+      .catch(() => undefined)
   }
 
   /** What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is published. */
