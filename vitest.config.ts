@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url'
+import { defineConfig } from 'vitest/config'
 
 // The package's own names, resolved to the sources (as tsconfig.json's `paths` do for tsc and tsx).
-const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
 
 export default defineConfig({
   resolve: {
@@ -24,4 +24,4 @@ export default defineConfig({
     // Type checking runs separately (`tsc --noEmit` in `npm test`).
     typecheck: { enabled: false },
   },
-});
+})

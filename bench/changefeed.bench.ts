@@ -43,11 +43,17 @@ export async function changeFeedScenarios(ctx: BenchContext): Promise<SuiteOutpu
     const l1b = new ObservedMemoryCache()
     const a = await instance('a', l1a)
     const b = await instance('b', l1b)
-    const feed = postgresChangeFeed({ connectionString: db.url, slot: `bench_${process.pid}`, publication: `bench_${process.pid}`, retryMs: 100 })
+    const feed = postgresChangeFeed({
+      connectionString: db.url,
+      slot: `bench_${process.pid}`,
+      publication: `bench_${process.pid}`,
+      retryMs: 100,
+    })
     const prismaA = db.createClient().$extends(cacheExtension({ cache: a, changeFeed: feed }))
     await feed.ready()
     const deadline = Date.now() + 5000
-    while (!(a.stats().bus?.connected && b.stats().bus?.connected) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    while (!(a.stats().bus?.connected && b.stats().bus?.connected) && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10))
 
     let nextRow = 1
     for (const { perSecond, seconds } of RATES) {
@@ -63,7 +69,11 @@ export async function changeFeedScenarios(ctx: BenchContext): Promise<SuiteOutpu
           const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * perSecond))
           for (; index < due; index++) {
             const id = nextRow++
-            inFlight.push(pool.query(`UPDATE "User" SET name = 'v1' WHERE id = $1`, [id]).then(() => committed.set(`User:id=${id}`, performance.now())))
+            inFlight.push(
+              pool
+                .query(`UPDATE "User" SET name = 'v1' WHERE id = $1`, [id])
+                .then(() => committed.set(`User:id=${id}`, performance.now())),
+            )
           }
           if (index >= total) {
             clearInterval(timer)
@@ -76,11 +86,15 @@ export async function changeFeedScenarios(ctx: BenchContext): Promise<SuiteOutpu
       await feed.waitFor(String(position?.['lsn']), 30_000)
       const settle = Date.now() + 3000
       const arrived = (tag: string) => Math.max(l1a.seen.get(tag) ?? Infinity, l1b.seen.get(tag) ?? Infinity)
-      while ([...committed.keys()].some((tag) => arrived(tag) === Infinity) && Date.now() < settle) await new Promise((resolve) => setTimeout(resolve, 20))
+      while ([...committed.keys()].some((tag) => arrived(tag) === Infinity) && Date.now() < settle)
+        await new Promise((resolve) => setTimeout(resolve, 20))
       const cpu = process.cpuUsage(cpuBefore)
       const elapsed = (performance.now() - started) / 1000
       // A write's tag can reach the L1s before its own client saw the COMMIT return: that counts as 0.
-      const latencies = [...committed].map(([tag, at]) => Math.max(0, arrived(tag) - at) * 1000).filter(Number.isFinite).sort((x, y) => x - y)
+      const latencies = [...committed]
+        .map(([tag, at]) => Math.max(0, arrived(tag) - at) * 1000)
+        .filter(Number.isFinite)
+        .sort((x, y) => x - y)
       const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
       const lost = total - latencies.length
       results.push({
@@ -95,7 +109,9 @@ export async function changeFeedScenarios(ctx: BenchContext): Promise<SuiteOutpu
         samples: latencies.length,
         note: `${latencies.length} of ${total} invalidated in both L1s${lost > 0 ? ` (${lost} missing)` : ''}; CPU of this whole process (writer, consumer, both instances) ${(((cpu.user + cpu.system) / 1e6 / elapsed) * 100).toFixed(0)}% of a core`,
       })
-      notes.push(`change feed at ${perSecond} writes/s: p50 ${(pick(0.5) / 1000).toFixed(1)} ms, p99 ${(pick(0.99) / 1000).toFixed(1)} ms from the COMMIT returning to both instances' L1 dropping the row (${lost} missing).`)
+      notes.push(
+        `change feed at ${perSecond} writes/s: p50 ${(pick(0.5) / 1000).toFixed(1)} ms, p99 ${(pick(0.99) / 1000).toFixed(1)} ms from the COMMIT returning to both instances' L1 dropping the row (${lost} missing).`,
+      )
     }
     await prismaA.$cache.close()
     await b.close()

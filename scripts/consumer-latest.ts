@@ -19,10 +19,23 @@ const broken: string[] = []
 try {
   const staging = join(work, 'staging')
   await mkdir(staging)
-  await runOk(process.execPath, [join(root, 'node_modules', 'tsdown', 'dist', 'run.mjs'), '--out-dir', join(staging, 'dist'), '--log-level', 'warn'], root)
+  await runOk(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'tsdown', 'dist', 'run.mjs'),
+      '--out-dir',
+      join(staging, 'dist'),
+      '--log-level',
+      'warn',
+    ],
+    root,
+  )
   for (const file of ['package.json', 'README.md', 'LICENSE']) await copyFile(join(root, file), join(staging, file))
   await runOk('npm', ['pack', '--ignore-scripts', '--pack-destination', work], staging)
-  const tarball = join(work, (await readdir(work)).find((name) => name.endsWith('.tgz'))!)
+  const tarball = join(
+    work,
+    (await readdir(work)).find((name) => name.endsWith('.tgz'))!,
+  )
 
   for (const major of [6, 5] as IoredisMajor[]) {
     const step = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
@@ -36,15 +49,24 @@ try {
         return undefined
       }
     }
-    const consumer = await step('install', () => Consumer.install(join(work, `ioredis${major}`), tarball, major, 'latest'))
+    const consumer = await step('install', () =>
+      Consumer.install(join(work, `ioredis${major}`), tarball, major, 'latest'),
+    )
     if (consumer === undefined) continue
-    console.log(`      versions: ${Object.entries(consumer.installed).map(([name, version]) => `${name}@${version}`).join(' ')}`)
-    const compiled = await step('prisma generate + tsc (ESM and CommonJS, skipLibCheck: false)', () => consumer.compile().then(() => true))
+    console.log(
+      `      versions: ${Object.entries(consumer.installed)
+        .map(([name, version]) => `${name}@${version}`)
+        .join(' ')}`,
+    )
+    const compiled = await step('prisma generate + tsc (ESM and CommonJS, skipLibCheck: false)', () =>
+      consumer.compile().then(() => true),
+    )
     if (compiled === undefined) continue
     for (const app of ['esm', 'cjs'] as const) {
       await step(`${app} app: cached query through Redis, exits after close()`, async () => {
         const result = await consumer.run(app, redis.url, `latest-${major}-${app}:`)
-        if (result.first !== 'db' || result.second !== 'l2') throw new Error(`sources ${result.first}, ${result.second} (expected db, l2)`)
+        if (result.first !== 'db' || result.second !== 'l2')
+          throw new Error(`sources ${result.first}, ${result.second} (expected db, l2)`)
         if (result.exitAfterCloseMs >= 2000) throw new Error(`exited ${result.exitAfterCloseMs} ms after close()`)
       })
     }

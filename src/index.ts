@@ -17,7 +17,13 @@ export type { CacheBackend, CacheEntry, CloseOptions, GetOrSetOptions, SetOption
 export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './cache/memory-cache.js'
 export { RedisCache, type RedisCacheOptions, type RedisHealth } from './cache/redis-cache.js'
 export type { RedisClientLike } from './cache/redis/client.js'
-export { type HealthStatus, TieredCache, type TieredCacheEvent, type TieredCacheOptions, type TieredHealth } from './cache/tiered-cache.js'
+export {
+  type HealthStatus,
+  TieredCache,
+  type TieredCacheEvent,
+  type TieredCacheOptions,
+  type TieredHealth,
+} from './cache/tiered-cache.js'
 export type { BusStats } from './cache/coherence/bus-link.js'
 export { NoopCache } from './cache/noop-cache.js'
 export { RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'
@@ -27,8 +33,17 @@ export { EntityTag, type TagLike } from './cache/tag.js'
 export { KeyPattern } from './cache/pattern.js'
 export type { CacheStats, LatencySummary } from './cache/stats.js'
 export { compressingSerializer } from './cache/compression.js'
-export { defaultSerializer, type MsgpackClass, type MsgpackSerializer, msgpackSerializer } from './cache/msgpack-serializer.js'
+export {
+  defaultSerializer,
+  type MsgpackClass,
+  type MsgpackSerializer,
+  msgpackSerializer,
+} from './cache/msgpack-serializer.js'
 export type { Serializer } from './cache/serializer.js'
-export { createSuperjsonSerializer, type SuperjsonSerializer, superjsonSerializer } from './cache/superjson-serializer.js'
+export {
+  createSuperjsonSerializer,
+  type SuperjsonSerializer,
+  superjsonSerializer,
+} from './cache/superjson-serializer.js'
 export { CacheTierError, CacheTimeoutError, CacheUnavailableError } from './cache/errors.js'
 export { CircuitOpenError, type CircuitState } from './cache/circuit-breaker.js'

@@ -57,7 +57,9 @@ async function latestPosts(label: string) {
 }
 
 const info = await latestPosts('1st read')
-console.log(`  info: region ${info.region}, requestId ${info.requestId}, lastModified ${info.lastModified.toISOString()}`)
+console.log(
+  `  info: region ${info.region}, requestId ${info.requestId}, lastModified ${info.lastModified.toISOString()}`,
+)
 console.log(`        signature ${info.signature}`)
 await latestPosts('2nd read')
 

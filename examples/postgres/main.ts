@@ -19,7 +19,9 @@ import { connectRedisOrExit } from '../support.js'
 const command = 'npx tsx examples/postgres/main.ts'
 const connectionString = process.env['DATABASE_URL']
 if (!connectionString?.startsWith('postgres')) {
-  console.error(`DATABASE_URL must name a PostgreSQL database (postgresql://...):\n  DATABASE_URL=postgresql://... ${command}`)
+  console.error(
+    `DATABASE_URL must name a PostgreSQL database (postgresql://...):\n  DATABASE_URL=postgresql://... ${command}`,
+  )
   process.exit(1)
 }
 const redis = await connectRedisOrExit(command)
@@ -34,10 +36,16 @@ await admin.query(await readFile(new URL('../../prisma/sql/postgresql.sql', impo
 const prefix = 'example-postgres:'
 /** One application instance: its own L1 and bus subscription, the shared Redis. */
 function instance() {
-  const cache = new TieredCache(new MemoryCache({ maxSize: 32 * 1024 * 1024 }), new RedisCache({ client: redis, prefix }), {
-    bus: new RedisBus({ client: redis, prefix }),
-  })
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }, { schema }) }).$extends(cacheExtension({ cache }))
+  const cache = new TieredCache(
+    new MemoryCache({ maxSize: 32 * 1024 * 1024 }),
+    new RedisCache({ client: redis, prefix }),
+    {
+      bus: new RedisBus({ client: redis, prefix }),
+    },
+  )
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }, { schema }) }).$extends(
+    cacheExtension({ cache }),
+  )
   return { prisma, cache }
 }
 const a = instance()
@@ -45,12 +53,13 @@ const b = instance()
 // The tables were just created: whatever an earlier run left under this prefix describes other rows.
 await a.prisma.$cache.clear()
 for (const { cache } of [a, b]) {
-  for (const deadline = Date.now() + 5000; !cache.stats().bus?.connected && Date.now() < deadline; ) {
+  for (const deadline = Date.now() + 5000; !cache.stats().bus?.connected && Date.now() < deadline;) {
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
 }
 
-const show = (label: string, info: { source: string }, name: unknown) => console.log(`${label.padEnd(40)} name ${JSON.stringify(name).padEnd(16)} source ${info.source}`)
+const show = (label: string, info: { source: string }, name: unknown) =>
+  console.log(`${label.padEnd(40)} name ${JSON.stringify(name).padEnd(16)} source ${info.source}`)
 const ada = await a.prisma.user.create({ data: { email: 'ada@example.com', name: 'Ada' } })
 const read = async (who: typeof a, label: string) => {
   const { data, info } = await who.prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }).withCacheInfo()
@@ -63,8 +72,9 @@ await read(b, 'B reads User 1 (its L1 is empty)')
 await read(b, 'B reads User 1 again')
 await a.prisma.user.update({ where: { id: ada.id }, data: { name: 'Ada Lovelace' } })
 // The bus tells B's L1 (within a millisecond or so on one machine): wait until B no longer holds the old row.
-const storedKey = b.prisma.$cache.namespace + b.prisma.$cache.keyFor('User', 'findUnique', { where: { id: ada.id } }).toString()
-for (const deadline = Date.now() + 5000; Date.now() < deadline && (await b.cache.l1.has(storedKey)); ) {
+const storedKey =
+  b.prisma.$cache.namespace + b.prisma.$cache.keyFor('User', 'findUnique', { where: { id: ada.id } }).toString()
+for (const deadline = Date.now() + 5000; Date.now() < deadline && (await b.cache.l1.has(storedKey));) {
   await new Promise((resolve) => setTimeout(resolve, 5))
 }
 await read(b, 'B reads User 1 after A wrote')

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { CloseOptions } from '../cache/backend.js'
-import type { BusHandlers, BusMessage, BusOrigin, InvalidationBus, InvalidationMessage } from '../cache/coherence/bus-port.js'
+import type {
+  BusHandlers,
+  BusMessage,
+  BusOrigin,
+  InvalidationBus,
+  InvalidationMessage,
+} from '../cache/coherence/bus-port.js'
 import { asRedisClient, closeClient, isClusterClient, type RedisClientLike } from '../cache/redis/client.js'
 
 export interface RedisBusOptions {
@@ -61,13 +67,16 @@ export class RedisBus implements InvalidationBus {
     if (!options?.client) throw new TypeError('RedisBus: `client` (your Redis client) is required')
     this.#publisher = asRedisClient(options.client, 'RedisBus')
     this.channel = options.channel ?? `${options.prefix ?? 'ptc:'}bus`
-    if (typeof this.channel !== 'string' || this.channel.length === 0) throw new TypeError('RedisBus: `channel` must be a non-empty string')
+    if (typeof this.channel !== 'string' || this.channel.length === 0)
+      throw new TypeError('RedisBus: `channel` must be a non-empty string')
     this.instanceId = options.instanceId ?? randomBytes(6).toString('base64url')
     if (/[\s/]/.test(this.instanceId)) throw new TypeError('RedisBus: `instanceId` cannot contain whitespace or `/`')
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 500
-    if (!Number.isFinite(this.#publishTimeoutMs) || this.#publishTimeoutMs <= 0) throw new RangeError('RedisBus: `publishTimeoutMs` must be a positive number')
+    if (!Number.isFinite(this.#publishTimeoutMs) || this.#publishTimeoutMs <= 0)
+      throw new RangeError('RedisBus: `publishTimeoutMs` must be a positive number')
     this.#heartbeatMs = options.heartbeatMs ?? 500
-    if (this.#heartbeatMs !== false && (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0)) throw new RangeError('RedisBus: `heartbeatMs` must be a positive number or false')
+    if (this.#heartbeatMs !== false && (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0))
+      throw new RangeError('RedisBus: `heartbeatMs` must be a positive number or false')
   }
 
   get connected(): boolean {
@@ -86,7 +95,9 @@ export class RedisBus implements InvalidationBus {
     // unhandled rejection that ends a Node process by default; #resubscribe does it with the failure handled.
     // (A Cluster's subscriber connection never reconnects by itself; its re-subscription is handled.)
     const publisher = this.#publisher
-    const subscriber = isClusterClient(publisher) ? publisher.duplicate() : publisher.duplicate({ autoResubscribe: false })
+    const subscriber = isClusterClient(publisher)
+      ? publisher.duplicate()
+      : publisher.duplicate({ autoResubscribe: false })
     this.#subscriber = subscriber
     subscriber.on('error', () => {})
     // After a reconnect, subscribe again and wait for Redis to confirm before reporting "up": only from then on
@@ -130,11 +141,17 @@ export class RedisBus implements InvalidationBus {
   }
 
   async publish(message: BusMessage, seq?: number): Promise<void> {
-    const sent = this.#publisher.publish(this.channel, encode(seq === undefined ? this.instanceId : `${this.instanceId}/${seq}`, message))
+    const sent = this.#publisher.publish(
+      this.channel,
+      encode(seq === undefined ? this.instanceId : `${this.instanceId}/${seq}`, message),
+    )
     sent.catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`RedisBus: publish did not complete within ${this.#publishTimeoutMs} ms`)), this.#publishTimeoutMs)
+      timer = setTimeout(
+        () => reject(new Error(`RedisBus: publish did not complete within ${this.#publishTimeoutMs} ms`)),
+        this.#publishTimeoutMs,
+      )
     })
     try {
       await Promise.race([sent, timeout])
@@ -200,9 +217,17 @@ export function encode(sender: string, message: BusMessage): string {
 function encodeInvalidation(instanceId: string, message: InvalidationMessage): string {
   // Numbered invalidations use their own kinds (T, C) so that a decoder that predates them ignores them
   // whole rather than misreading them.
-  if (message.kind === 'tags' && message.epochs !== undefined) return `${instanceId} T ${JSON.stringify({ t: message.tags, e: message.epochs })}`
+  if (message.kind === 'tags' && message.epochs !== undefined)
+    return `${instanceId} T ${JSON.stringify({ t: message.tags, e: message.epochs })}`
   if (message.kind === 'clear' && message.epoch !== undefined) return `${instanceId} C ${JSON.stringify(message.epoch)}`
-  const payload = message.kind === 'tags' ? message.tags : message.kind === 'keys' ? message.keys : message.kind === 'pattern' ? message.pattern : 0
+  const payload =
+    message.kind === 'tags'
+      ? message.tags
+      : message.kind === 'keys'
+        ? message.keys
+        : message.kind === 'pattern'
+          ? message.pattern
+          : 0
   return `${instanceId} ${KINDS[message.kind]} ${JSON.stringify(payload)}`
 }
 
@@ -230,7 +255,8 @@ function decodeMessage(kind: string, text: string): BusMessage | 'beat' | undefi
         return Array.isArray(payload) ? { kind: 'tags', tags: payload.map(String) } : undefined
       case 'T': {
         const { t, e } = (payload ?? {}) as { t?: unknown; e?: unknown }
-        if (!Array.isArray(t) || !Array.isArray(e) || e.length !== t.length || !e.every((n) => Number.isSafeInteger(n))) return undefined
+        if (!Array.isArray(t) || !Array.isArray(e) || e.length !== t.length || !e.every((n) => Number.isSafeInteger(n)))
+          return undefined
         return { kind: 'tags', tags: t.map(String), epochs: e as number[] }
       }
       case 'k':

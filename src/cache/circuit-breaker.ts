@@ -1,7 +1,9 @@
 /** Thrown instead of calling a tier whose circuit is open. */
 export class CircuitOpenError extends Error {
   constructor(what: string, retryInMs: number) {
-    super(`${what} is not called for ${Math.max(0, Math.round(retryInMs))} ms more: it failed repeatedly (circuit open)`)
+    super(
+      `${what} is not called for ${Math.max(0, Math.round(retryInMs))} ms more: it failed repeatedly (circuit open)`,
+    )
     this.name = 'CircuitOpenError'
   }
 }
@@ -24,8 +26,10 @@ export class CircuitBreaker {
   constructor(options: { threshold?: number; breakMs?: number } = {}) {
     this.threshold = options.threshold ?? 3
     this.breakMs = options.breakMs ?? 2000
-    if (!Number.isSafeInteger(this.threshold) || this.threshold < 1) throw new RangeError(`circuit breaker threshold must be an integer >= 1, got ${this.threshold}`)
-    if (!Number.isFinite(this.breakMs) || this.breakMs <= 0) throw new RangeError(`circuit breaker breakMs must be > 0, got ${this.breakMs}`)
+    if (!Number.isSafeInteger(this.threshold) || this.threshold < 1)
+      throw new RangeError(`circuit breaker threshold must be an integer >= 1, got ${this.threshold}`)
+    if (!Number.isFinite(this.breakMs) || this.breakMs <= 0)
+      throw new RangeError(`circuit breaker breakMs must be > 0, got ${this.breakMs}`)
   }
 
   get state(): CircuitState {

@@ -8,9 +8,13 @@ import type { TextSerializer } from './serializer.js'
  * serializer without a `format` (and reads those written so before formats were named); a named format is
  * compressed as raw bytes, with `+deflate` in the entry's header (redis/entry-codec.ts).
  */
-export function compressingSerializer(inner: TextSerializer, options: { above: number; level?: number }): TextSerializer {
+export function compressingSerializer(
+  inner: TextSerializer,
+  options: { above: number; level?: number },
+): TextSerializer {
   const above = options.above
-  if (Number.isNaN(above) || above < 0) throw new RangeError(`compressingSerializer: above must be a number of bytes >= 0, got ${above}`)
+  if (Number.isNaN(above) || above < 0)
+    throw new RangeError(`compressingSerializer: above must be a number of bytes >= 0, got ${above}`)
   const level = options.level ?? 6
   return {
     serialize(value) {
@@ -19,7 +23,9 @@ export function compressingSerializer(inner: TextSerializer, options: { above: n
       return `z:${deflateRawSync(text, { level }).toString('base64')}`
     },
     deserialize(text) {
-      return inner.deserialize(text.startsWith('z:') ? inflateRawSync(Buffer.from(text.slice(2), 'base64')).toString() : text)
+      return inner.deserialize(
+        text.startsWith('z:') ? inflateRawSync(Buffer.from(text.slice(2), 'base64')).toString() : text,
+      )
     },
   }
 }

@@ -32,7 +32,12 @@ export { KeyPattern } from './pattern.js'
 export { RedisCache, type RedisCacheOptions, type RedisHealth } from './redis-cache.js'
 export type { RedisClientLike, RedisClusterLike, RedisNodeLike } from './redis/client.js'
 export { compressingSerializer } from './compression.js'
-export { defaultSerializer, type MsgpackClass, type MsgpackSerializer, msgpackSerializer } from './msgpack-serializer.js'
+export {
+  defaultSerializer,
+  type MsgpackClass,
+  type MsgpackSerializer,
+  msgpackSerializer,
+} from './msgpack-serializer.js'
 export type { BinarySerializer, Serialized, Serializer, TextSerializer } from './serializer.js'
 export { createSuperjsonSerializer, type SuperjsonSerializer, superjsonSerializer } from './superjson-serializer.js'
 export { isStale } from './staleness.js'
@@ -49,5 +54,13 @@ export {
 } from './tiered-cache.js'
 export { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 export type { BusStats } from './coherence/bus-link.js'
-export type { AckMessage, Beat, BusHandlers, BusMessage, BusOrigin, InvalidationBus, InvalidationMessage } from './coherence/bus-port.js'
+export type {
+  AckMessage,
+  Beat,
+  BusHandlers,
+  BusMessage,
+  BusOrigin,
+  InvalidationBus,
+  InvalidationMessage,
+} from './coherence/bus-port.js'
 export { RedisBus, type RedisBusOptions } from '../bus/invalidation-bus.js'

@@ -79,23 +79,34 @@ export class MemoryCache extends BaseCache {
   readonly #maxEntrySize: number
   readonly #clock: Clock
   readonly maxTtl: number
-  readonly capabilities: CacheCapabilities = { remote: false, snapshots: true, patterns: true, batch: true, numbered: false }
+  readonly capabilities: CacheCapabilities = {
+    remote: false,
+    snapshots: true,
+    patterns: true,
+    batch: true,
+    numbered: false,
+  }
 
   constructor(options: MemoryCacheOptions = {}) {
     super()
     this.name = options.name ?? 'memory'
     this.#mode = options.values ?? 'clone'
-    if (!['clone', 'serialize', 'reference'].includes(this.#mode)) throw new TypeError(`MemoryCache: values must be 'clone', 'serialize' or 'reference', got ${String(options.values)}`)
+    if (!['clone', 'serialize', 'reference'].includes(this.#mode))
+      throw new TypeError(
+        `MemoryCache: values must be 'clone', 'serialize' or 'reference', got ${String(options.values)}`,
+      )
     this.#serializer = options.serializer ?? defaultSerializer
     this.maxTtl = options.maxTtl ?? 86_400
     validateTtl(this.maxTtl, 'MemoryCache maxTtl')
     for (const field of ['max', 'maxSize', 'maxEntrySize'] as const) {
       const value = options[field]
-      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) throw new RangeError(`MemoryCache: ${field} must be a positive integer, got ${value}`)
+      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0))
+        throw new RangeError(`MemoryCache: ${field} must be a positive integer, got ${value}`)
     }
     const maxSize = options.maxSize
     this.#sizeOf = maxSize === undefined ? undefined : (options.sizeCalculation ?? defaultSize)
-    this.#maxEntrySize = options.maxEntrySize ?? (maxSize === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxSize / 4))
+    this.#maxEntrySize =
+      options.maxEntrySize ?? (maxSize === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxSize / 4))
     this.#clock = options.clock ?? performance
     this.#epochs = new TagEpochs(2 * this.maxTtl * 1000, this.#clock)
     this.#stats = new StatsRecorder(this.name)
@@ -111,7 +122,12 @@ export class MemoryCache extends BaseCache {
     this.#lru =
       maxSize === undefined
         ? new LRUCache<string, MemoryEntry>({ ...common, max: options.max ?? 10_000 })
-        : new LRUCache<string, MemoryEntry>({ ...common, ...(options.max === undefined ? {} : { max: options.max }), maxSize, sizeCalculation: (entry) => Math.max(1, entry.size) })
+        : new LRUCache<string, MemoryEntry>({
+            ...common,
+            ...(options.max === undefined ? {} : { max: options.max }),
+            maxSize,
+            sizeCalculation: (entry) => Math.max(1, entry.size),
+          })
   }
 
   async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
@@ -120,7 +136,9 @@ export class MemoryCache extends BaseCache {
 
   override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
     const entry = this.getSync<T>(key)
-    return entry !== undefined ? { entry } : { snapshot: new MemorySnapshot(this, this.#epochs.current(), this.#clock.now()) }
+    return entry !== undefined
+      ? { entry }
+      : { snapshot: new MemorySnapshot(this, this.#epochs.current(), this.#clock.now()) }
   }
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
@@ -173,8 +191,12 @@ export class MemoryCache extends BaseCache {
       this.#lru.delete(text)
       return
     }
-    const stored = this.#mode === 'clone' && options.owned === true && options.encoded === undefined ? value : this.#pack(value, options.encoded)
-    const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.data : stored, text)
+    const stored =
+      this.#mode === 'clone' && options.owned === true && options.encoded === undefined
+        ? value
+        : this.#pack(value, options.encoded)
+    const size =
+      this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.data : stored, text)
     if (size > this.#maxEntrySize) {
       // The old value (if any) is out of date too: drop it rather than keep serving it.
       this.#lru.delete(text)

@@ -50,7 +50,8 @@ export function guardValue(value: unknown): unknown {
   const proto = Object.getPrototypeOf(value) as unknown
   if (proto === Object.prototype || proto === null) {
     const record = value as Record<string, unknown>
-    if (hasGuardedKey(record)) return new GuardedObject(Object.keys(record).map((key) => [key, guardValue(record[key])]))
+    if (hasGuardedKey(record))
+      return new GuardedObject(Object.keys(record).map((key) => [key, guardValue(record[key])]))
     const copy: Record<string, unknown> = {}
     for (const key of Object.keys(record)) copy[key] = guardValue(record[key])
     return copy

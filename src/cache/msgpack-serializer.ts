@@ -27,7 +27,21 @@ export interface MsgpackSerializer extends BinarySerializer {
 const GUARDED_OBJECT = 0x01
 const NEGATIVE_ZERO = 0x02
 /** Extension types in use: this library's (guards; 0x44 is Prisma's Decimal, registered by src/prisma), msgpackr's own. */
-export const RESERVED_TYPES: readonly number[] = [0, GUARDED_OBJECT, NEGATIVE_ZERO, 0x10, 0x11, 0x42, 0x62, 0x65, 0x69, 0x70, 0x73, 0x74, 0x78]
+export const RESERVED_TYPES: readonly number[] = [
+  0,
+  GUARDED_OBJECT,
+  NEGATIVE_ZERO,
+  0x10,
+  0x11,
+  0x42,
+  0x62,
+  0x65,
+  0x69,
+  0x70,
+  0x73,
+  0x74,
+  0x78,
+]
 
 /**
  * Options chosen for exact round trips of independent entries:
@@ -41,14 +55,26 @@ export const RESERVED_TYPES: readonly number[] = [0, GUARDED_OBJECT, NEGATIVE_ZE
  * - `copyBuffers`: bytes read back are copies, never views of the reply (which ioredis shares with its socket
  *   reads, and which L1 would otherwise keep alive).
  */
-const packr = new Packr({ useRecords: true, mapsAsObjects: false, moreTypes: true, int64AsType: 'bigint', copyBuffers: true })
+const packr = new Packr({
+  useRecords: true,
+  mapsAsObjects: false,
+  moreTypes: true,
+  int64AsType: 'bigint',
+  copyBuffers: true,
+})
 
-addExtension({ Class: GuardedObject, type: GUARDED_OBJECT, write: (value: GuardedObject) => value.entries, read: rebuildObject })
+addExtension({
+  Class: GuardedObject,
+  type: GUARDED_OBJECT,
+  write: (value: GuardedObject) => value.entries,
+  read: rebuildObject,
+})
 addExtension({ Class: NegativeZero, type: NEGATIVE_ZERO, write: () => null, read: () => -0 })
 
 function rebuildObject(entries: Array<[string, unknown]>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
-  for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  for (const [key, value] of entries)
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
   return out
 }
 
@@ -69,18 +95,25 @@ export const msgpackSerializer: MsgpackSerializer = {
     } catch (error) {
       // The guard walk and msgpackr both recurse: a cycle ends in a stack overflow, which says nothing useful.
       if (!(error instanceof RangeError)) throw error
-      throw new TypeError('msgpackSerializer: cannot pack this value (a cycle, or nesting too deep); use superjsonSerializer for values with cycles', { cause: error })
+      throw new TypeError(
+        'msgpackSerializer: cannot pack this value (a cycle, or nesting too deep); use superjsonSerializer for values with cycles',
+        { cause: error },
+      )
     }
   },
-  deserialize: (bytes) => packr.unpack(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
+  deserialize: (bytes) =>
+    packr.unpack(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
   register<T>(definition: MsgpackClass<T>) {
     const { Class, type } = definition
     if (!Number.isInteger(type) || type < 1 || type > 127 || RESERVED_TYPES.includes(type)) {
-      throw new RangeError(`msgpackSerializer.register: type must be an integer from 1 to 127 not in use (${RESERVED_TYPES.join(', ')}), got ${type}`)
+      throw new RangeError(
+        `msgpackSerializer.register: type must be an integer from 1 to 127 not in use (${RESERVED_TYPES.join(', ')}), got ${type}`,
+      )
     }
     const existing = registered.get(type)
     if (existing === Class) return
-    if (existing !== undefined) throw new Error(`msgpackSerializer.register: type ${type} is already registered for another class`)
+    if (existing !== undefined)
+      throw new Error(`msgpackSerializer.register: type ${type} is already registered for another class`)
     registered.set(type, Class)
     addExtension({ Class, type, write: definition.write, read: definition.read })
   },

@@ -10,7 +10,13 @@ export class NoopCache extends BaseCache {
   readonly name: string
   readonly maxTtl = Number.POSITIVE_INFINITY
   /** Nothing is ever stored, so every promise holds trivially. */
-  readonly capabilities: CacheCapabilities = { remote: false, snapshots: true, patterns: true, batch: true, numbered: false }
+  readonly capabilities: CacheCapabilities = {
+    remote: false,
+    snapshots: true,
+    patterns: true,
+    batch: true,
+    numbered: false,
+  }
   readonly #stats: StatsRecorder
 
   constructor(options: { name?: string } = {}) {

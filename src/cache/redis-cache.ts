@@ -1,16 +1,44 @@
 import slotOf from 'cluster-key-slot'
 import { randomBytes } from 'node:crypto'
-import type { CacheCapabilities, CacheEntry, CacheLock, CacheSnapshot, CloseOptions, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
+import type {
+  CacheCapabilities,
+  CacheEntry,
+  CacheLock,
+  CacheSnapshot,
+  CloseOptions,
+  Lookup,
+  LookupOptions,
+  NumberedInvalidations,
+  Peeked,
+  SetManyItem,
+  SetOptions,
+} from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { CacheTimeoutError, CacheUnavailableError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
-import { asRedisClient, closeClient, isClusterClient, type RedisClientLike, type RedisNodeLike, type RedisPipelineLike } from './redis/client.js'
+import {
+  asRedisClient,
+  closeClient,
+  isClusterClient,
+  type RedisClientLike,
+  type RedisNodeLike,
+  type RedisPipelineLike,
+} from './redis/client.js'
 import { connectRedis } from './redis/connect.js'
 import { type EntryHeader, headerPrefix, isStaleEntry, parseHeader } from './redis/entry.js'
 import { EntryCodec } from './redis/entry-codec.js'
 import { RedisKeyspace } from './redis/keyspace.js'
-import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, RELEASE_LOCK, type RedisScript, SET_NOW } from './redis/scripts.js'
+import {
+  BUMP_TAGS,
+  DELETE_IF_HEADER,
+  GET_CHECKED,
+  GET_RAW,
+  isNoScript,
+  RELEASE_LOCK,
+  type RedisScript,
+  SET_NOW,
+} from './redis/scripts.js'
 import { defaultSerializer } from './msgpack-serializer.js'
 import type { Serializer } from './serializer.js'
 import { type CacheStats, type LatencyHistogram, StatsRecorder } from './stats.js'
@@ -94,7 +122,13 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly #codec: EntryCodec
   readonly #timeoutMs: number
   readonly maxTtl: number
-  readonly capabilities: CacheCapabilities = { remote: true, snapshots: true, patterns: true, batch: true, numbered: true }
+  readonly capabilities: CacheCapabilities = {
+    remote: true,
+    snapshots: true,
+    patterns: true,
+    batch: true,
+    numbered: true,
+  }
   readonly #maxEntryBytes: number
   readonly #scanCount: number
   readonly #batchSize: number
@@ -102,7 +136,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   constructor(options: RedisCacheOptions) {
     super()
-    if ((options.client === undefined) === (options.url === undefined)) throw new TypeError('RedisCache: pass exactly one of `client` (your Redis client) or `url`')
+    if ((options.client === undefined) === (options.url === undefined))
+      throw new TypeError('RedisCache: pass exactly one of `client` (your Redis client) or `url`')
     this.name = options.name ?? 'redis'
     this.keyspace = new RedisKeyspace(options.prefix ?? 'ptc:')
     this.#timeoutMs = positive(options.operationTimeoutMs ?? 500, 'operationTimeoutMs')
@@ -112,12 +147,16 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     this.#scanCount = positive(options.scanCount ?? 1000, 'scanCount')
     this.#batchSize = positive(options.batchSize ?? 500, 'batchSize')
     const compressAbove = options.compressAbove ?? Number.POSITIVE_INFINITY
-    if (Number.isNaN(compressAbove) || compressAbove < 0) throw new RangeError(`RedisCache: compressAbove must be a number of bytes >= 0, got ${compressAbove}`)
+    if (Number.isNaN(compressAbove) || compressAbove < 0)
+      throw new RangeError(`RedisCache: compressAbove must be a number of bytes >= 0, got ${compressAbove}`)
     // Always able to read compressed values (another instance may compress); writes compress only when asked.
     this.#codec = new EntryCodec(options.serializer ?? defaultSerializer, compressAbove)
     this.#stats = new StatsRecorder(this.name)
     const connectTimeoutMs = positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs')
-    this.client = options.client !== undefined ? asRedisClient(options.client, 'RedisCache') : connectRedis(options.url as string, 'RedisCache', connectTimeoutMs)
+    this.client =
+      options.client !== undefined
+        ? asRedisClient(options.client, 'RedisCache')
+        : connectRedis(options.url as string, 'RedisCache', connectTimeoutMs)
     this.#owned = options.client === undefined
     this.#cluster = isClusterClient(this.client)
     // A replica answers reads before it has applied what its master acknowledged: an invalidation that completed
@@ -154,7 +193,15 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       return entry !== undefined ? { entry } : { snapshot }
     }
     const reply = await this.#timed(this.#stats.read, () =>
-      this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch], 'bytes')),
+      this.#withTimeout(
+        'get',
+        GET_CHECKED.run(
+          this.client,
+          [this.keyspace.data(text)],
+          [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch],
+          'bytes',
+        ),
+      ),
     )
     const raw = this.#checkedReply(text, reply)
     const entry = raw === undefined ? this.#miss() : this.#decode<T>(raw)
@@ -178,7 +225,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     // The entry as bytes; the epochs as text (Number() of a Buffer is NaN, which would pass every staleness test).
     const read: Promise<[Buffer | null, (string | null)[]]> = this.#cluster
       ? Promise.all([this.client.getBuffer(data), this.client.mget(keys)])
-      : this.client.mgetBuffer([data, ...keys]).then(([entry, ...epochs]) => [entry ?? null, epochs.map((e) => (e === null ? null : e.toString()))])
+      : this.client
+          .mgetBuffer([data, ...keys])
+          .then(([entry, ...epochs]) => [entry ?? null, epochs.map((e) => (e === null ? null : e.toString()))])
     const [stored, epochs] = await this.#timed(this.#stats.read, () => this.#withTimeout('get', read))
     const [everything, epoch] = epochs
     const miss = () => ({ snapshot: this.snapshotAt(Number(epoch ?? 0)) })
@@ -214,7 +263,13 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
     // Validate and serialize everything before writing anything.
     // Each entry's header is `[epoch,[tags...],expiresAt,format]`; `rest` is what follows the epoch.
-    const writes: Array<{ key: string; ttlMs: number; rest: string; payload: string | Buffer; epoch: string | undefined }> = []
+    const writes: Array<{
+      key: string
+      ttlMs: number
+      rest: string
+      payload: string | Buffer
+      epoch: string | undefined
+    }> = []
     const stale: string[] = []
     for (const item of items) {
       const key = keyText(item.key)
@@ -237,10 +292,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     }
     await this.#timed(this.#stats.write, async () => {
       // A value we refuse to store must not leave the previous (older) value behind.
-      if (stale.length > 0) await this.#withTimeout('delete', this.#deleteKeys(stale.map((key) => this.keyspace.data(key))))
+      if (stale.length > 0)
+        await this.#withTimeout('delete', this.#deleteKeys(stale.map((key) => this.keyspace.data(key))))
       if (writes.length === 0) return
       let current: string | undefined
-      if (this.#cluster && writes.some((w) => w.epoch === undefined)) current = (await this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
+      if (this.#cluster && writes.some((w) => w.epoch === undefined))
+        current = (await this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
       const single = writes.length === 1 ? writes[0]! : undefined
       if (single !== undefined) {
         // One entry (every read-through fill): a plain command, without a pipeline's bookkeeping.
@@ -274,11 +331,16 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const token = randomBytes(9).toString('base64url')
     const taken = await this.#withTimeout('lock', this.client.set(lockKey, token, 'PX', Math.round(ttlMs), 'NX'))
     if (taken !== 'OK') return undefined
-    return { release: () => this.#withTimeout('unlock', RELEASE_LOCK.run(this.client, [lockKey], [token])).then(() => undefined) }
+    return {
+      release: () =>
+        this.#withTimeout('unlock', RELEASE_LOCK.run(this.client, [lockKey], [token])).then(() => undefined),
+    }
   }
 
   async delete(key: KeyLike): Promise<boolean> {
-    const removed = await this.#timed(this.#stats.write, () => this.#withTimeout('delete', this.client.del(this.keyspace.data(keyText(key)))))
+    const removed = await this.#timed(this.#stats.write, () =>
+      this.#withTimeout('delete', this.client.del(this.keyspace.data(keyText(key)))),
+    )
     this.#stats.count('deletes')
     return removed > 0
   }
@@ -296,7 +358,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   async currentEpoch(): Promise<number> {
-    const epoch = await this.#timed(this.#stats.read, () => this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch)))
+    const epoch = await this.#timed(this.#stats.read, () =>
+      this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch)),
+    )
     return Number(epoch ?? 0)
   }
 
@@ -306,7 +370,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
    */
   async peek<T = unknown>(key: KeyLike): Promise<Peeked<T>> {
     const text = keyText(key)
-    const stored = await this.#timed(this.#stats.read, () => this.#withTimeout('get', this.client.getBuffer(this.keyspace.data(text))))
+    const stored = await this.#timed(this.#stats.read, () =>
+      this.#withTimeout('get', this.client.getBuffer(this.keyspace.data(text))),
+    )
     if (stored === null) {
       this.#miss()
       return 'miss'
@@ -329,7 +395,14 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     await this.#timed(this.#stats.write, async () => {
       for (let i = 0; i < texts.length; i += this.#batchSize) {
         const batch = texts.slice(i, i + this.#batchSize)
-        const epoch = await this.#withTimeout('invalidateTags', BUMP_TAGS.run(this.client, [this.keyspace.epoch, ...batch.map((tag) => this.keyspace.tag(tag))], [this.#retainMs()]))
+        const epoch = await this.#withTimeout(
+          'invalidateTags',
+          BUMP_TAGS.run(
+            this.client,
+            [this.keyspace.epoch, ...batch.map((tag) => this.keyspace.tag(tag))],
+            [this.#retainMs()],
+          ),
+        )
         for (const _ of batch) epochs.push(Number(epoch))
       }
     })
@@ -349,7 +422,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   async clearNumbered(): Promise<number> {
     this.#stats.count('invalidations')
     // The everything-tag first: entries written later from older snapshots then read as stale.
-    const epoch = await this.#timed(this.#stats.write, () => this.#withTimeout('clear', BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()])))
+    const epoch = await this.#timed(this.#stats.write, () =>
+      this.#withTimeout(
+        'clear',
+        BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()]),
+      ),
+    )
     await this.#scanDelete(this.keyspace.dataMatch('*'))
     return Number(epoch)
   }
@@ -374,7 +452,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       await this.#withTimeout('healthCheck', Promise.all(this.#masters().map((node) => node.ping())))
       return { ok: true, mode, status: this.client.status, latencyMs: performance.now() - started }
     } catch (error) {
-      return { ok: false, mode, status: this.client.status, error: error instanceof Error ? error.message : String(error) }
+      return {
+        ok: false,
+        mode,
+        status: this.client.status,
+        error: error instanceof Error ? error.message : String(error),
+      }
     }
   }
 
@@ -387,7 +470,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   async #readStandalone(keys: string[]): Promise<Array<RawEntry | undefined>> {
     const replies = await this.#pipelined(keys, (pipeline, index) =>
-      GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch], 'bytes'),
+      GET_CHECKED.queue(
+        pipeline,
+        [this.keyspace.data(keys[index]!)],
+        [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch],
+        'bytes',
+      ),
     )
     return replies.map((reply, index) => this.#checkedReply(keys[index]!, reply))
   }
@@ -403,11 +491,20 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   /** Cluster: the entries (one pipeline per node), then every tag epoch they need in one MGET (one slot). */
   async #readCluster(keys: string[]): Promise<Array<RawEntry | undefined>> {
-    const replies = await this.#pipelined(keys, (pipeline, index) => GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], [], 'bytes'))
-    const found = replies.map((reply, index) => (Array.isArray(reply) && Buffer.isBuffer(reply[0]) ? { key: keys[index]!, data: reply[0], pttl: Number(reply[1]) } : undefined))
+    const replies = await this.#pipelined(keys, (pipeline, index) =>
+      GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], [], 'bytes'),
+    )
+    const found = replies.map((reply, index) =>
+      Array.isArray(reply) && Buffer.isBuffer(reply[0])
+        ? { key: keys[index]!, data: reply[0], pttl: Number(reply[1]) }
+        : undefined,
+    )
     const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.data)))
     const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
-    const epochs = await this.#withTimeout('mget tags', this.client.mget([this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))]))
+    const epochs = await this.#withTimeout(
+      'mget tags',
+      this.client.mget([this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))]),
+    )
     const epochOf = new Map(tags.map((tag, i) => [tag, epochs[i + 1]]))
     const cleanups: Array<Promise<unknown>> = []
     const result = found.map((raw, index) => {
@@ -416,7 +513,11 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       if (header === undefined || isStaleEntry(header, epochs[0], (tag) => epochOf.get(tag))) {
         this.#stats.count(header === undefined ? 'errors' : 'staleByTag')
         const data = this.keyspace.data(raw.key)
-        cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.data)]))
+        cleanups.push(
+          header === undefined
+            ? this.client.del(data)
+            : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.data)]),
+        )
         return undefined
       }
       return raw
@@ -432,7 +533,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       // A format this cache does not read (another instance's serializer): a miss, left for those that read it.
       if (decoded === undefined) return this.#miss()
       this.#stats.count('hits')
-      return { value: decoded.value as T, remainingTtlMs: Math.max(0, raw.pttl), tags: header.tags, encoded: decoded.encoded }
+      return {
+        value: decoded.value as T,
+        remainingTtlMs: Math.max(0, raw.pttl),
+        tags: header.tags,
+        encoded: decoded.encoded,
+      }
     } catch {
       // Undecodable data is a miss, and is removed so the next read can fill it again.
       this.#stats.count('errors')
@@ -453,7 +559,10 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
    * cluster (keys grouped by the node that serves their slot). Loads the scripts and retries once on
    * NOSCRIPT. Resolves to the replies in key order; throws the first command error.
    */
-  async #pipelined(keys: readonly string[], queue: (pipeline: RedisPipelineLike, index: number) => void): Promise<unknown[]> {
+  async #pipelined(
+    keys: readonly string[],
+    queue: (pipeline: RedisPipelineLike, index: number) => void,
+  ): Promise<unknown[]> {
     const replies: unknown[] = new Array(keys.length)
     const runChunk = async (indexes: number[]) => {
       const run = async () => {
@@ -505,7 +614,10 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       this.#masters().map(async (node) => {
         let cursor = '0'
         do {
-          const [next, keys] = await this.#withTimeout('scan', node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount))
+          const [next, keys] = await this.#withTimeout(
+            'scan',
+            node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount),
+          )
           cursor = next
           if (keys.length > 0) await onKeys(node, keys)
         } while (cursor !== '0')
@@ -549,7 +661,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   #snapshotEpoch(snapshot: CacheSnapshot | undefined): string | undefined | null {
     if (snapshot === undefined) return undefined
-    if (!(snapshot instanceof RedisSnapshot) || snapshot.owner !== this) throw new TypeError(`RedisCache.set: the snapshot was not taken from this cache (${this.name})`)
+    if (!(snapshot instanceof RedisSnapshot) || snapshot.owner !== this)
+      throw new TypeError(`RedisCache.set: the snapshot was not taken from this cache (${this.name})`)
     // Older than maxTtl: the tag epochs it must be compared with may have expired (null = refuse the write).
     return performance.now() - snapshot.takenAt > this.maxTtl * 1000 ? null : snapshot.epoch
   }
@@ -581,7 +694,10 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     // One promise and one timer per round trip (this is on every cache read): settles with the operation,
     // or rejects at the deadline; a late outcome of the operation is then ignored (no unhandled rejection).
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)), this.#timeoutMs)
+      const timer = setTimeout(
+        () => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)),
+        this.#timeoutMs,
+      )
       promise.then(
         (value) => {
           clearTimeout(timer)
@@ -594,7 +710,6 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       )
     })
   }
-
 }
 
 /** The stored entry: `[epoch,rest]\n` and the payload; text stays text (one string), bytes make one Buffer. */
@@ -616,10 +731,10 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`RedisCache: ${name} must be a positive number, got ${value}`)
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`RedisCache: ${name} must be a positive number, got ${value}`)
   return value
 }
-
 
 /** Where the client's reads go: `master` (ioredis's default), or a description of the replica setting. */
 function readsFrom(client: RedisClientLike): string {

@@ -35,5 +35,7 @@ export type Serialized = string | Uint8Array
 /** Calls the serializer with the form it reads (text or bytes), converting when it was handed the other. */
 export function deserializeWith(serializer: Serializer, data: Serialized): unknown {
   if (serializer.binary === true) return serializer.deserialize(typeof data === 'string' ? Buffer.from(data) : data)
-  return serializer.deserialize(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString())
+  return serializer.deserialize(
+    typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(),
+  )
 }

@@ -43,13 +43,15 @@ export function createSuperjsonSerializer(configure?: (superjson: SuperJSON) => 
   )
   superjson.registerCustom<Record<string, unknown>, Array<[string, Json]>>(
     {
-      isApplicable: (v): v is Record<string, unknown> => isPlainObject(v) && GUARDED_KEYS.some((key) => Object.prototype.hasOwnProperty.call(v, key)),
+      isApplicable: (v): v is Record<string, unknown> =>
+        isPlainObject(v) && GUARDED_KEYS.some((key) => Object.prototype.hasOwnProperty.call(v, key)),
       // Values need not be JSON yet: superjson walks the returned entries (transforming Dates etc.) and
       // rebuilds children before calling deserialize.
       serialize: (v) => Object.keys(v).map((key): [string, Json] => [key, v[key] as Json]),
       deserialize: (entries) => {
         const out: Record<string, unknown> = {}
-        for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+        for (const [key, value] of entries)
+          Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
         return out
       },
     },

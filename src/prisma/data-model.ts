@@ -1,8 +1,26 @@
 import { type RelationSide, resolveRelations } from './relations.js'
 import { argument, attribute, fieldNames, type ParsedBlock, type ParsedField, parseSchema } from './schema-parser.js'
-import type { DataModel, FieldInfo, ModelInfo, RuntimeDataModel, RuntimeField, RuntimeModel, TableInfo } from './types.js'
+import type {
+  DataModel,
+  FieldInfo,
+  ModelInfo,
+  RuntimeDataModel,
+  RuntimeField,
+  RuntimeModel,
+  TableInfo,
+} from './types.js'
 
-export type { DataModel, Dependent, FieldInfo, ModelInfo, ReferentialAction, RuntimeDataModel, RuntimeField, RuntimeModel, TableInfo } from './types.js'
+export type {
+  DataModel,
+  Dependent,
+  FieldInfo,
+  ModelInfo,
+  ReferentialAction,
+  RuntimeDataModel,
+  RuntimeField,
+  RuntimeModel,
+  TableInfo,
+} from './types.js'
 
 export interface DataModelSource {
   /** `client._runtimeDataModel`: the models, fields, relation names, table names and schemas the client has. */

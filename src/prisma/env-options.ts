@@ -20,7 +20,8 @@ export const CACHE_ENV = {
   PRISMA_CACHE_L1_TTL: 'cap on L1 TTLs, seconds (default none)',
   PRISMA_CACHE_OPERATION_TIMEOUT_MS: 'longest wait for one Redis round trip (default 500)',
   PRISMA_CACHE_BUS: 'true | false — the cross-instance invalidation bus when Redis is set (default true)',
-  PRISMA_CACHE_BACKGROUND_FILL: 'true | false — write a miss\'s result to Redis after answering the caller (default true)',
+  PRISMA_CACHE_BACKGROUND_FILL:
+    "true | false — write a miss's result to Redis after answering the caller (default true)",
 } as const
 
 /**
@@ -28,9 +29,16 @@ export const CACHE_ENV = {
  * point it elsewhere without a deploy: `cacheExtension(cacheOptionsFromEnv())`. Throws one error listing every
  * invalid variable, at start-up. Options passed in `overrides` win.
  */
-export function cacheOptionsFromEnv(env: Record<string, string | undefined> = process.env, overrides: CacheExtensionOptions = {}): CacheExtensionOptions {
+export function cacheOptionsFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: CacheExtensionOptions = {},
+): CacheExtensionOptions {
   const problems: string[] = []
-  const read = <T>(name: keyof typeof CACHE_ENV, parse: (raw: string) => T | undefined, expected: string): T | undefined => {
+  const read = <T>(
+    name: keyof typeof CACHE_ENV,
+    parse: (raw: string) => T | undefined,
+    expected: string,
+  ): T | undefined => {
     const raw = env[name]
     if (raw === undefined || raw.trim() === '') return undefined
     const value = parse(raw.trim())
@@ -51,16 +59,25 @@ export function cacheOptionsFromEnv(env: Record<string, string | undefined> = pr
 
   const enabled = read('PRISMA_CACHE_ENABLED', bool, 'true, false, 1 or 0')
   const redisUrl = read('PRISMA_CACHE_REDIS_URL', url, 'a redis:// or rediss:// URL')
-  const prefix = read('PRISMA_CACHE_PREFIX', (raw) => (/[{}\s]/.test(raw) ? undefined : raw), 'a prefix without braces or spaces')
+  const prefix = read(
+    'PRISMA_CACHE_PREFIX',
+    (raw) => (/[{}\s]/.test(raw) ? undefined : raw),
+    'a prefix without braces or spaces',
+  )
   const ttl = read('PRISMA_CACHE_TTL', positive, 'a number of seconds > 0')
   const swr = read('PRISMA_CACHE_SWR', nonNegative, 'a number of seconds >= 0')
   const auto = read('PRISMA_CACHE_AUTO', bool, 'true, false, 1 or 0')
-  const l1MaxBytes = read('PRISMA_CACHE_L1_MAX_BYTES', (raw) => (Number.isSafeInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : undefined), 'a positive integer')
+  const l1MaxBytes = read(
+    'PRISMA_CACHE_L1_MAX_BYTES',
+    (raw) => (Number.isSafeInteger(Number(raw)) && Number(raw) > 0 ? Number(raw) : undefined),
+    'a positive integer',
+  )
   const l1Ttl = read('PRISMA_CACHE_L1_TTL', positive, 'a number of seconds > 0')
   const timeout = read('PRISMA_CACHE_OPERATION_TIMEOUT_MS', positive, 'a number of milliseconds > 0')
   const bus = read('PRISMA_CACHE_BUS', bool, 'true, false, 1 or 0')
   const backgroundFill = read('PRISMA_CACHE_BACKGROUND_FILL', bool, 'true, false, 1 or 0')
-  if (problems.length > 0) throw new Error(`prisma-tiered-cache: invalid cache configuration in the environment:\n  ${problems.join('\n  ')}`)
+  if (problems.length > 0)
+    throw new Error(`prisma-tiered-cache: invalid cache configuration in the environment:\n  ${problems.join('\n  ')}`)
 
   let cache: CacheBackend
   if (enabled === false) cache = new NoopCache()
@@ -69,11 +86,23 @@ export function cacheOptionsFromEnv(env: Record<string, string | undefined> = pr
     if (redisUrl === undefined) cache = l1
     else {
       // RedisCache opens (and on close, quits) its own connection; the bus subscribes on a duplicate of it.
-      const l2 = new RedisCache({ url: redisUrl, prefix: prefix ?? 'ptc:', ...(timeout === undefined ? {} : { operationTimeoutMs: timeout }) })
+      const l2 = new RedisCache({
+        url: redisUrl,
+        prefix: prefix ?? 'ptc:',
+        ...(timeout === undefined ? {} : { operationTimeoutMs: timeout }),
+      })
       const client = l2.client
       cache = new TieredCache(l1, l2, {
         ...(l1Ttl === undefined ? {} : { l1Ttl }),
-        ...(bus === false ? {} : { bus: new RedisBus({ client, prefix: prefix ?? 'ptc:', ...(timeout === undefined ? {} : { publishTimeoutMs: timeout }) }) }),
+        ...(bus === false
+          ? {}
+          : {
+              bus: new RedisBus({
+                client,
+                prefix: prefix ?? 'ptc:',
+                ...(timeout === undefined ? {} : { publishTimeoutMs: timeout }),
+              }),
+            }),
       })
     }
   }

@@ -22,7 +22,6 @@ import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
 /** The `cache` argument every cached read method accepts. */
 export type CacheArgs = { cache?: CacheOption }
 
-
 /** The reads that have Prisma's fluent API (`findUnique(...).posts()`). */
 type FluentRead = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'
 const FLUENT_READS: readonly ReadOperation[] = ['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow']
@@ -34,7 +33,9 @@ type SelectOf<T, Op extends FluentRead> = NonNullable<Prisma.Args<T, Op>['select
 type RelationArgs<Select, K> = K extends keyof Select ? Exclude<Select[K], boolean | null | undefined> : never
 /** A relation's value in the result of `{ select: { [K]: A } }` on rows of `P` (Prisma's `Path<GetResult, [K]>`). */
 type RelationResult<P, K extends PropertyKey, A, Op extends FluentRead> =
-  NonNullable<Prisma.Result<{ [S: symbol]: { types: { payload: P } } }, { select: { [F in K]: A } }, Op>> extends infer R
+  NonNullable<
+    Prisma.Result<{ [S: symbol]: { types: { payload: P } } }, { select: { [F in K]: A } }, Op>
+  > extends infer R
     ? K extends keyof R
       ? R[K]
       : never
@@ -68,8 +69,13 @@ export interface SurfacePromises<R> {
 }
 
 /** The fluent API of a read method called on `T` (a model of the extended client). */
-export type FluentOf<T, Op extends FluentRead, Surface extends SurfaceName = 'cache'> =
-  CachedFluentApi<PayloadOf<T>, SelectOf<T, Op>, Op, Op extends 'findUnique' | 'findFirst' ? null : never, Surface>
+export type FluentOf<T, Op extends FluentRead, Surface extends SurfaceName = 'cache'> = CachedFluentApi<
+  PayloadOf<T>,
+  SelectOf<T, Op>,
+  Op,
+  Op extends 'findUnique' | 'findFirst' ? null : never,
+  Surface
+>
 /** `null` when an optional relation's value can be null. */
 type NullIn<V> = null extends V ? null : never
 
@@ -113,7 +119,11 @@ export type CacheHealthOf<Backend extends CacheBackend> = Backend extends Memory
 /** `prisma.$cache`. */
 export interface CacheApi<Backend extends CacheBackend = CacheBackend> {
   /** Invalidates by tags (`'User'`, `'User:id=1'`, EntityTag), by key patterns (`'User:*'`, KeyPattern), and by keys. */
-  invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void>
+  invalidate(what: {
+    tags?: readonly TagLike[]
+    patterns?: readonly (KeyPattern | string)[]
+    keys?: readonly (CacheKey | string)[]
+  }): Promise<void>
   /** Empties the cache backend (every entry in it, this extension's or not). */
   clear(): Promise<void>
   /** The backend's stats (per tier for a TieredCache) and per-model counters. */
@@ -122,7 +132,10 @@ export interface CacheApi<Backend extends CacheBackend = CacheBackend> {
    * Runs reads and stores their results (skipping those already cached), at most `concurrency` at a time.
    * A read that fails is reported in `failed`, never thrown.
    */
-  warm(reads: readonly WarmRead[], options?: { concurrency?: number }): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
+  warm(
+    reads: readonly WarmRead[],
+    options?: { concurrency?: number },
+  ): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
   /** Resolves when the background writes of earlier misses (`backgroundFill`) have reached the shared tier. */
   flush(): Promise<void>
   /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a single in-process tier). Never throws. */
@@ -155,7 +168,11 @@ interface TransactionOptions {
  * transaction client keeps this extension's types (the typed `cache` argument).
  */
 export interface CachedTransaction {
-  <T, P extends Prisma.PrismaPromise<unknown>[]>(this: T, arg: [...P], options?: TransactionOptions): Promise<{ [K in keyof P]: Awaited<P[K]> }>
+  <T, P extends Prisma.PrismaPromise<unknown>[]>(
+    this: T,
+    arg: [...P],
+    options?: TransactionOptions,
+  ): Promise<{ [K in keyof P]: Awaited<P[K]> }>
   <T, R>(this: T, fn: (client: Omit<T, TransactionDenyList>) => Promise<R>, options?: TransactionOptions): Promise<R>
 }
 
@@ -227,43 +244,78 @@ export const EXTENSION_NAME = 'prisma-tiered-cache'
  * await prisma.user.findUnique({ where: { id: 1 }, cache: { ttl: 60 } })
  * ```
  */
-export function cacheExtension<Backend extends CacheBackend = MemoryCache>(options: CacheExtensionOptions<Backend> = {}) {
+export function cacheExtension<Backend extends CacheBackend = MemoryCache>(
+  options: CacheExtensionOptions<Backend> = {},
+) {
   const resolved = resolveExtensionOptions(options)
   return Prisma.defineExtension((client) => {
     const { read, ...parts } = cachedClientParts<Backend>(client, resolved, { resolver: CACHE_ARGUMENT })
-    const withCache = (target: typeof client) => target.$extends({
-      name: EXTENSION_NAME,
-      client: { ...parts.members((next): unknown => withCache(next as typeof client)), $cache: parts.apiFor(target) },
-      model: {
-        $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'> {
-            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'>
-          },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & FluentOf<T, 'findUniqueOrThrow'> {
-            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & FluentOf<T, 'findUniqueOrThrow'>
-          },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & FluentOf<T, 'findFirst'> {
-            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & FluentOf<T, 'findFirst'>
-          },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & FluentOf<T, 'findFirstOrThrow'> {
-            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & FluentOf<T, 'findFirstOrThrow'>
-          },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
-            return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
-          },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'count'>> {
-            return read('count', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'count'>>
-          },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
-            return read('aggregate', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>>
-          },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
-            return read('groupBy', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+    const withCache = (target: typeof client) =>
+      target.$extends({
+        name: EXTENSION_NAME,
+        client: { ...parts.members((next): unknown => withCache(next as typeof client)), $cache: parts.apiFor(target) },
+        model: {
+          $allModels: {
+            findUnique<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'> {
+              return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> &
+                FluentOf<T, 'findUnique'>
+            },
+            findUniqueOrThrow<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & FluentOf<T, 'findUniqueOrThrow'> {
+              return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<
+                Prisma.Result<T, A, 'findUniqueOrThrow'>
+              > &
+                FluentOf<T, 'findUniqueOrThrow'>
+            },
+            findFirst<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & FluentOf<T, 'findFirst'> {
+              return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> &
+                FluentOf<T, 'findFirst'>
+            },
+            findFirstOrThrow<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & FluentOf<T, 'findFirstOrThrow'> {
+              return read('findFirstOrThrow', this, args) as CachedPrismaPromise<
+                Prisma.Result<T, A, 'findFirstOrThrow'>
+              > &
+                FluentOf<T, 'findFirstOrThrow'>
+            },
+            findMany<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
+              return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
+            },
+            count<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'count'>> {
+              return read('count', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'count'>>
+            },
+            aggregate<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
+              return read('aggregate', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+            },
+            groupBy<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
+              return read('groupBy', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+            },
           },
         },
-      },
-      query: { $allOperations: (params) => parts.onOperation(params) },
-    })
+        query: { $allOperations: (params) => parts.onOperation(params) },
+      })
     return withCache(client)
   })
 }
@@ -291,11 +343,17 @@ export function cachedClientParts<Backend extends CacheBackend>(
   const backend = (resolved.cache ?? new MemoryCache()) as Backend
   const cache = tolerant(backend)
   if (!cache.capabilities.snapshots) {
-    throw new TypeError(`prisma-tiered-cache: the cache backend ${cache.name} does not declare snapshots: reads filled after a write could be served stale`)
+    throw new TypeError(
+      `prisma-tiered-cache: the cache backend ${cache.name} does not declare snapshots: reads filled after a write could be served stale`,
+    )
   }
   const onError = resolved.onError
   // Failures TieredCache tolerates never reach the engine; report them all the same.
-  if (onError && cache instanceof TieredCache) cache.on((event) => event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
+  if (onError && cache instanceof TieredCache)
+    cache.on(
+      (event) =>
+        event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }),
+    )
   const source = { runtime, schema, provider: internals._engineConfig?.activeProvider, views: resolved.views }
   const engine = new PrismaCache(cache, buildDataModel(source, fingerprint), resolved)
   const feed = resolved.changeFeed
@@ -319,7 +377,8 @@ export function cachedClientParts<Backend extends CacheBackend>(
     const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
     const { [argument]: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown>
     // The parent client's delegate is looked up only when the query runs: a hit never needs it.
-    const query = () => (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
+    const query = () =>
+      (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
     let planned
     try {
       const inTransaction = ctx.$parent[TRANSACTION_SCOPE] !== undefined
@@ -331,7 +390,8 @@ export function cachedClientParts<Backend extends CacheBackend>(
       return decorate(lazyPrismaPromise(rejected, rejected) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
     }
     const plan = planned
-    const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
+    const cached =
+      plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
     if (!FLUENT_READS.includes(operation)) {
       return decorate(lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
     }
@@ -384,14 +444,23 @@ export function cachedClientParts<Backend extends CacheBackend>(
     const whole = read(call.operation, call.self, selection)
     // Prisma's unpacking (RequestHandler.unpack): null (or the missing row) stays null all the way.
     const pick = (row: unknown) =>
-      hops.reduce<unknown>((value, [name]) => (value == null ? null : ((value as Record<string, unknown>)[name] ?? null)), row)
+      hops.reduce<unknown>(
+        (value, [name]) => (value == null ? null : ((value as Record<string, unknown>)[name] ?? null)),
+        row,
+      )
     // Inside a batch $transaction: Prisma's own fluent call on the client beneath.
     const query = () => {
       const { $parent, $name } = contextOf(call)
       const { [argument]: _argument, ...rest } = call.args
-      const delegate = $parent[$name.charAt(0).toLowerCase() + $name.slice(1)] as Record<string, (args: unknown) => Fluent>
+      const delegate = $parent[$name.charAt(0).toLowerCase() + $name.slice(1)] as Record<
+        string,
+        (args: unknown) => Fluent
+      >
       const root = delegate[call.operation]!(rest)
-      return hops.reduce<Fluent>((promise, [name, args]) => promise[name]!(args), root) as unknown as PromiseLike<unknown>
+      return hops.reduce<Fluent>(
+        (promise, [name, args]) => promise[name]!(args),
+        root,
+      ) as unknown as PromiseLike<unknown>
     }
     const answer = () => whole.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info }))
     const promise = lazyPrismaPromise(answer, query, fluentPrototype(relatedModel(contextOf(call).$name, hops)))
@@ -406,10 +475,15 @@ export function cachedClientParts<Backend extends CacheBackend>(
   }
 
   /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
-  const apiFor = (target: object): CacheApi<Backend> => ({ ...api, warm: (reads, options) => warm(target, reads, options), namespace: scopeOf(target) })
+  const apiFor = (target: object): CacheApi<Backend> => ({
+    ...api,
+    warm: (reads, options) => warm(target, reads, options),
+    namespace: scopeOf(target),
+  })
   const warm = async (target: object, reads: readonly WarmRead[], warmOptions: { concurrency?: number } = {}) => {
     const concurrency = warmOptions.concurrency ?? 4
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
     const failed: Array<{ read: WarmRead; error: unknown }> = []
     let warmed = 0
     let next = 0
@@ -417,7 +491,9 @@ export function cachedClientParts<Backend extends CacheBackend>(
       while (next < reads.length) {
         const item = reads[next++]!
         try {
-          const delegate = (target as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
+          const delegate = (target as unknown as Record<string, Delegate>)[
+            item.model.charAt(0).toLowerCase() + item.model.slice(1)
+          ]
           if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
           const args = item.args ?? {}
           const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false, scopeOf(target))
@@ -440,7 +516,8 @@ export function cachedClientParts<Backend extends CacheBackend>(
       await cache.flush?.()
     },
     // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
-    health: async () => withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
+    health: async () =>
+      withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
     close: async (closeOptions) => {
       await feed?.close()
       await api.flush()
@@ -462,7 +539,9 @@ export function cachedClientParts<Backend extends CacheBackend>(
     // Runtime only: typed as Prisma's own $extends.
     ...({
       $extends: function (this: unknown, extension: unknown): unknown {
-        const parent = (Prisma.getExtensionContext(this) as unknown as { $parent: { $extends(extension: unknown): unknown } }).$parent
+        const parent = (
+          Prisma.getExtensionContext(this) as unknown as { $parent: { $extends(extension: unknown): unknown } }
+        ).$parent
         return rebuild(parent.$extends(extension) as object)
       },
     } as object),
@@ -474,10 +553,15 @@ export function cachedClientParts<Backend extends CacheBackend>(
     $transaction: function (this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
       const self = this as Record<string | symbol, unknown>
       const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
-      const original = ctx.$parent['$transaction'] as (this: unknown, arg: unknown, options?: unknown) => Promise<unknown>
+      const original = ctx.$parent['$transaction'] as (
+        this: unknown,
+        arg: unknown,
+        options?: unknown,
+      ) => Promise<unknown>
       // Batch transactions: writes invalidate in the query hook, after the batch has committed.
       // Nested interactive transactions: the outermost one owns the invalidations.
-      if (typeof arg !== 'function' || self[TRANSACTION_SCOPE] !== undefined) return original.call(this, arg, transactionOptions)
+      if (typeof arg !== 'function' || self[TRANSACTION_SCOPE] !== undefined)
+        return original.call(this, arg, transactionOptions)
       const callback = arg as (tx: unknown) => Promise<unknown>
       let id: string | undefined
       return (async () => {
@@ -503,11 +587,18 @@ export function cachedClientParts<Backend extends CacheBackend>(
 
   const onOperation = async ({ model, operation, args, query, ...rest }: OperationParams): Promise<unknown> => {
     const run = query as (args: unknown) => PromiseLike<unknown>
-    const transaction = (rest as { __internalParams?: { transaction?: { kind?: string; id?: unknown } } }).__internalParams?.transaction
+    const transaction = (rest as { __internalParams?: { transaction?: { kind?: string; id?: unknown } } })
+      .__internalParams?.transaction
     const transactionId = transaction?.kind === 'itx' ? String(transaction.id) : undefined
     if (model !== undefined && (WRITE_OPERATIONS as readonly string[]).includes(operation)) {
       const result = await run(args)
-      await engine.afterWrite(model, operation as WriteOperation, args as Record<string, unknown>, result, transactionId)
+      await engine.afterWrite(
+        model,
+        operation as WriteOperation,
+        args as Record<string, unknown>,
+        result,
+        transactionId,
+      )
       return result
     }
     if (model === undefined && /^\$(execute|query)Raw(Unsafe)?$/.test(operation)) {
@@ -541,12 +632,17 @@ function tolerant(backend: CacheBackend): CacheBackend {
 function withFeed<Health extends { ok: boolean }>(health: Health, feed: ChangeFeed | undefined): Health {
   if (!feed) return health
   const changeFeed = feed.status()
-  return { ...health, ok: health.ok && changeFeed.state !== 'failed' && changeFeed.state !== 'reconnecting', changeFeed }
+  return {
+    ...health,
+    ok: health.ok && changeFeed.state !== 'failed' && changeFeed.state !== 'reconnecting',
+    changeFeed,
+  }
 }
 
 /** The SQL text of a raw call's arguments: a Prisma.Sql (tagged template) or `[sql, ...values]` (Unsafe). */
 function sqlText(args: unknown): string {
-  if (Array.isArray(args)) return typeof args[0] === 'string' ? args[0] : Array.isArray(args[0]) ? (args[0] as string[]).join('?') : ''
+  if (Array.isArray(args))
+    return typeof args[0] === 'string' ? args[0] : Array.isArray(args[0]) ? (args[0] as string[]).join('?') : ''
   const strings = (args as { strings?: unknown } | null)?.strings
   if (Array.isArray(strings)) return strings.join('?')
   const sql = (args as { sql?: unknown } | null)?.sql

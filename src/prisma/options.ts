@@ -77,36 +77,54 @@ export interface ResolvedExtensionOptions {
 }
 
 /** Validates the options given to cacheExtension(), naming the bad field. Model names are checked later, against the schema. */
-export function resolveExtensionOptions(options: CacheExtensionOptions, extension = 'cacheExtension'): ResolvedExtensionOptions {
+export function resolveExtensionOptions(
+  options: CacheExtensionOptions,
+  extension = 'cacheExtension',
+): ResolvedExtensionOptions {
   const at = (field: string) => `prisma-tiered-cache: ${extension}({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
   const known = new Set(['cache', 'ttl', 'swr', 'auto', 'models', 'views', 'coalesceAcrossInstances', 'backgroundFill'])
   for (const key of ['namespace', 'onError', 'onEvent', 'changeFeed']) known.add(key)
-  for (const key of Object.keys(options)) if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
+  for (const key of Object.keys(options))
+    if (!known.has(key)) throw new TypeError(`${at(key)}: unknown option "${key}" (allowed: ${[...known].join(', ')})`)
   const ttl = seconds(options.ttl ?? 60, at('ttl'))
   const swr = seconds(options.swr ?? 0, at('swr'), true)
   for (const flag of ['auto', 'backgroundFill'] as const) {
-    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TypeError(`${at(flag)}: must be a boolean`)
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
+      throw new TypeError(`${at(flag)}: must be a boolean`)
   }
   for (const hook of ['onError', 'onEvent'] as const) {
-    if (options[hook] !== undefined && typeof options[hook] !== 'function') throw new TypeError(`${at(hook)}: must be a function`)
+    if (options[hook] !== undefined && typeof options[hook] !== 'function')
+      throw new TypeError(`${at(hook)}: must be a function`)
   }
   const cache = options.cache
-  if (cache !== undefined && (typeof cache !== 'object' || cache === null || typeof cache.get !== 'function' || typeof cache.snapshot !== 'function')) {
+  if (
+    cache !== undefined &&
+    (typeof cache !== 'object' ||
+      cache === null ||
+      typeof cache.get !== 'function' ||
+      typeof cache.snapshot !== 'function')
+  ) {
     throw new TypeError(`${at('cache')}: must be a CacheBackend (MemoryCache, RedisCache, TieredCache, NoopCache)`)
   }
   const feed = options.changeFeed
-  if (feed !== undefined && (typeof feed !== 'object' || feed === null || typeof feed.start !== 'function' || typeof feed.close !== 'function')) {
+  if (
+    feed !== undefined &&
+    (typeof feed !== 'object' || feed === null || typeof feed.start !== 'function' || typeof feed.close !== 'function')
+  ) {
     throw new TypeError(`${at('changeFeed')}: must be a change feed such as postgresChangeFeed({ connectionString })`)
   }
   const models = new Map<string, ModelCacheOptions>()
   for (const [name, value] of Object.entries(options.models ?? {})) {
     if (value === false) models.set(name, false)
     else if (typeof value === 'object' && value !== null) {
-      for (const key of Object.keys(value)) if (!['ttl', 'swr', 'auto'].includes(key)) throw new TypeError(`${at(`models.${name}.${key}`)}: unknown field (allowed: ttl, swr, auto)`)
+      for (const key of Object.keys(value))
+        if (!['ttl', 'swr', 'auto'].includes(key))
+          throw new TypeError(`${at(`models.${name}.${key}`)}: unknown field (allowed: ttl, swr, auto)`)
       if (value.ttl !== undefined) seconds(value.ttl, at(`models.${name}.ttl`))
       if (value.swr !== undefined) seconds(value.swr, at(`models.${name}.swr`), true)
-      if (value.auto !== undefined && typeof value.auto !== 'boolean') throw new TypeError(`${at(`models.${name}.auto`)}: must be a boolean`)
+      if (value.auto !== undefined && typeof value.auto !== 'boolean')
+        throw new TypeError(`${at(`models.${name}.auto`)}: must be a boolean`)
       models.set(name, value)
     } else throw new TypeError(`${at(`models.${name}`)}: must be false or { ttl?, swr?, auto? }`)
   }
@@ -124,15 +142,35 @@ export function resolveExtensionOptions(options: CacheExtensionOptions, extensio
   else if (typeof across === 'object' && across !== null) {
     coalesce = { lockTtlMs: across.lockTtlMs ?? 5000, waitMs: across.waitMs ?? 2000 }
     for (const [field, value] of Object.entries(coalesce)) {
-      if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`)
+      if (!Number.isFinite(value) || value <= 0)
+        throw new RangeError(
+          `${at(`coalesceAcrossInstances.${field}`)}: must be a positive number of milliseconds, got ${String(value)}`,
+        )
     }
-  } else if (across !== undefined && across !== false) throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
+  } else if (across !== undefined && across !== false)
+    throw new TypeError(`${at('coalesceAcrossInstances')}: must be a boolean or { lockTtlMs?, waitMs? }`)
   const namespace = options.namespace
   if (namespace !== undefined && (typeof namespace !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(namespace))) {
-    throw new TypeError(`${at('namespace')}: must be 1 to 64 letters, digits, _, - or ., got ${JSON.stringify(namespace)}`)
+    throw new TypeError(
+      `${at('namespace')}: must be 1 to 64 letters, digits, _, - or ., got ${JSON.stringify(namespace)}`,
+    )
   }
   const backgroundFill = options.backgroundFill ?? true
   const auto = options.auto ?? false
   const { onError, onEvent } = options
-  return { cache, ttl, swr, auto, models, views, coalesce, backgroundFill, namespace, onError, onEvent, changeFeed: feed, invalidateOnWrite: true }
+  return {
+    cache,
+    ttl,
+    swr,
+    auto,
+    models,
+    views,
+    coalesce,
+    backgroundFill,
+    namespace,
+    onError,
+    onEvent,
+    changeFeed: feed,
+    invalidateOnWrite: true,
+  }
 }

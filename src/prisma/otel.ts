@@ -30,7 +30,12 @@ function traceApi(): TraceApi | null {
   return api
 }
 
-export function annotateActiveSpan(info: { source: string; key: string | undefined; tags: readonly string[]; ttlLeftMs: number | undefined }): void {
+export function annotateActiveSpan(info: {
+  source: string
+  key: string | undefined
+  tags: readonly string[]
+  ttlLeftMs: number | undefined
+}): void {
   const span = traceApi()?.trace.getActiveSpan()
   if (!span) return
   span.setAttributes({

@@ -1,6 +1,12 @@
 import type { ChangeFeedStatus } from './change-feed/change-feed.js'
 import { LRUCache } from 'lru-cache'
-import { type CacheBackend, type CacheEntry, type CacheSnapshot, type LookupOptions, NO_LOCK } from '../cache/backend.js'
+import {
+  type CacheBackend,
+  type CacheEntry,
+  type CacheSnapshot,
+  type LookupOptions,
+  NO_LOCK,
+} from '../cache/backend.js'
 import { Coalescer } from '../cache/coalescer.js'
 import { cloneValue } from '../cache/clone.js'
 import { CacheTierError } from '../cache/errors.js'
@@ -112,8 +118,12 @@ export class PrismaCache {
     this.#options = options
     this.namespace = `${options.namespace === undefined ? '' : `${options.namespace}:`}${dataModel.fingerprint}.`
     for (const [name, model] of options.models) {
-      if (!dataModel.models.has(name)) throw new TypeError(`prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`)
-      if (model !== false) checkMaxTtl(`models.${name}`, model.ttl ?? options.ttl, model.swr ?? options.swr, cache.maxTtl)
+      if (!dataModel.models.has(name))
+        throw new TypeError(
+          `prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`,
+        )
+      if (model !== false)
+        checkMaxTtl(`models.${name}`, model.ttl ?? options.ttl, model.swr ?? options.swr, cache.maxTtl)
     }
     checkMaxTtl('ttl', options.ttl, options.swr, cache.maxTtl)
     if (dataModel.mismatches.length > 0) this.#reportMismatches(dataModel.mismatches)
@@ -122,8 +132,9 @@ export class PrismaCache {
   /** Reported once: the cache works on (over-invalidating where they are), but the user should know. */
   #reportMismatches(mismatches: readonly string[]): void {
     this.#options.onEvent?.({ type: 'data-model', mismatches })
-    const message = `prisma-tiered-cache: the schema text does not match the client's data model; writes to the models `
-      + `involved invalidate more than they would (never less):\n  ${mismatches.join('\n  ')}`
+    const message =
+      `prisma-tiered-cache: the schema text does not match the client's data model; writes to the models ` +
+      `involved invalidate more than they would (never less):\n  ${mismatches.join('\n  ')}`
     try {
       this.#options.onError?.(new Error(message), { model: undefined, operation: 'data model' })
     } catch {
@@ -157,7 +168,7 @@ export class PrismaCache {
     const modelOptions = this.#options.models.get(model)
     const auto = modelOptions === undefined ? this.#options.auto : modelOptions !== false && (modelOptions.auto ?? true)
     const defaults = {
-      ttl: cacheArg === undefined && !auto ? undefined : (modelOptions || undefined)?.ttl ?? this.#options.ttl,
+      ttl: cacheArg === undefined && !auto ? undefined : ((modelOptions || undefined)?.ttl ?? this.#options.ttl),
       swr: (modelOptions || undefined)?.swr ?? this.#options.swr,
     }
     const option = resolver.resolve(cacheArg, defaults, { model, operation })
@@ -191,9 +202,16 @@ export class PrismaCache {
     }
     const plan = planRead(this.dataModel, model, operation, args)
     const storedKey = scope + (option.key ?? plan.key.toString())
-    const expectedTags = plan.expectedTags && (option.tags.length === 0 ? plan.expectedTags : [...plan.expectedTags, ...option.tags])
+    const expectedTags =
+      plan.expectedTags && (option.tags.length === 0 ? plan.expectedTags : [...plan.expectedTags, ...option.tags])
     const lookupOptions = expectedTags ? { expectedTags } : {}
-    return { plan, option, storedKey, orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow', lookupOptions }
+    return {
+      plan,
+      option,
+      storedKey,
+      orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow',
+      lookupOptions,
+    }
   }
 
   /** Serves a read from the cache, or runs it once per key on this instance and stores the result race-safely. */
@@ -207,7 +225,12 @@ export class PrismaCache {
     const stats = this.#model(model)
     const key = read.option.key ?? read.plan.key.toString()
     const lookupStarted = performance.now()
-    const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
+    const found = await this.#tolerate(
+      model,
+      'get',
+      () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
+      undefined,
+    )
     let hit = usable(found?.entry, read.orThrow)
     let snapshot: CacheSnapshot | undefined
     let flight = ''
@@ -217,7 +240,17 @@ export class PrismaCache {
       snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
       flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
       if (!this.#coalescer.has(flight) && lookupStarted < (this.#recentFills.get(flight) ?? -Infinity)) {
-        hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined))?.entry, read.orThrow)
+        hit = usable(
+          (
+            await this.#tolerate(
+              model,
+              'get',
+              () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
+              undefined,
+            )
+          )?.entry,
+          read.orThrow,
+        )
       }
     }
     if (hit !== undefined) {
@@ -266,7 +299,12 @@ export class PrismaCache {
       const deadline = performance.now() + coalesce.waitMs
       while (performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10))
-        const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
+        const found = await this.#tolerate(
+          model,
+          'get',
+          () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
+          undefined,
+        )
         const entry = usable(found?.entry, read.orThrow)
         if (entry !== undefined) {
           this.#model(model).coalesced++
@@ -283,7 +321,11 @@ export class PrismaCache {
   }
 
   /** Runs the query and stores its result under a snapshot taken before it (docs/design.md, the race). */
-  async #queryAndStore<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<Filled<T>> {
+  async #queryAndStore<T>(
+    read: PlannedRead,
+    query: () => PromiseLike<T>,
+    taken: CacheSnapshot | undefined,
+  ): Promise<Filled<T>> {
     const model = read.plan.model.name
     const snapshot = taken ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
     const value = await query()
@@ -292,7 +334,12 @@ export class PrismaCache {
     if (stored) {
       const ttl = read.option.ttl + read.option.swr
       const l2Write = this.#options.backgroundFill ? ('async' as const) : undefined
-      await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot, ...(l2Write ? { l2Write } : {}) }), undefined)
+      await this.#tolerate(
+        model,
+        'set',
+        () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot, ...(l2Write ? { l2Write } : {}) }),
+        undefined,
+      )
     }
     return { value, tags, coalesced: false, stored }
   }
@@ -300,14 +347,22 @@ export class PrismaCache {
   /** One background refresh per key on this instance; its failure is reported, never thrown at a reader. */
   #refresh<T>(read: PlannedRead, query: () => PromiseLike<T>): void {
     const model = read.plan.model.name
-    const { promise, joined } = this.#coalescer.run(`${read.storedKey}~refresh`, () => this.#fill(read, query, undefined))
+    const { promise, joined } = this.#coalescer.run(`${read.storedKey}~refresh`, () =>
+      this.#fill(read, query, undefined),
+    )
     if (joined) return
     this.#model(model).refreshes++
     promise.catch((error: unknown) => this.#reportError(error, model, 'refresh'))
   }
 
   /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
-  async afterWrite(model: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown, transactionId: string | undefined): Promise<void> {
+  async afterWrite(
+    model: string,
+    operation: WriteOperation,
+    args: Record<string, unknown>,
+    result: unknown,
+    transactionId: string | undefined,
+  ): Promise<void> {
     // TTL-only (withAccelerate({ invalidateOnWrite: false })): entries live out their TTL whatever is written.
     if (!this.#options.invalidateOnWrite) return
     this.#countWrite(operation)
@@ -347,13 +402,19 @@ export class PrismaCache {
   }
 
   /** `prisma.$cache.invalidate(...)`. */
-  async invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void> {
+  async invalidate(what: {
+    tags?: readonly TagLike[]
+    patterns?: readonly (KeyPattern | string)[]
+    keys?: readonly (CacheKey | string)[]
+  }): Promise<void> {
     const tags = tagTexts(what.tags)
     if (tags.length > 0) await this.cache.invalidateTags(tags)
     // Every client shape's scope: `<namespace><shape>/`, the shape part matched by `*` (it holds no `/`).
     // A backend that cannot match keys is cleared instead: never less removed than asked.
     if ((what.patterns ?? []).length > 0 && !this.cache.capabilities.patterns) await this.cache.clear()
-    else for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
+    else
+      for (const pattern of what.patterns ?? [])
+        await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
     // Keys: in the scopes this instance stores under (another instance's client shapes: use tags or patterns).
     for (const key of what.keys ?? []) for (const scope of this.#scopes) await this.cache.delete(scope + String(key))
   }
@@ -377,7 +438,20 @@ export class PrismaCache {
 
   #model(name: string): ModelStats {
     let stats = this.#stats.get(name)
-    if (!stats) this.#stats.set(name, (stats = { hits: 0, misses: 0, staleHits: 0, refreshes: 0, coalesced: 0, bypasses: 0, errors: 0, invalidations: 0 }))
+    if (!stats)
+      this.#stats.set(
+        name,
+        (stats = {
+          hits: 0,
+          misses: 0,
+          staleHits: 0,
+          refreshes: 0,
+          coalesced: 0,
+          bypasses: 0,
+          errors: 0,
+          invalidations: 0,
+        }),
+      )
     return stats
   }
 

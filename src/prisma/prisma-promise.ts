@@ -35,7 +35,8 @@ export function lazyPrismaPromise<T, I>(
     finally: (onFinally) => run().finally(onFinally),
     requestTransaction: (batch, lock) => {
       const inner = query()
-      if (typeof inner.requestTransaction !== 'function') throw new TypeError('prisma-tiered-cache: the underlying query cannot join a batch transaction')
+      if (typeof inner.requestTransaction !== 'function')
+        throw new TypeError('prisma-tiered-cache: the underlying query cannot join a batch transaction')
       return inner.requestTransaction(batch, lock)
     },
     [Symbol.toStringTag]: 'PrismaPromise',

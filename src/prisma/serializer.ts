@@ -22,7 +22,12 @@ export function registerPrismaTypes(serializer?: SuperjsonSerializer | MsgpackSe
   if (registered.has(serializer)) return
   registered.add(serializer)
   if (serializer.format === 'msgpack') {
-    serializer.register<Decimal>({ Class: Decimal, type: DECIMAL_TYPE, write: (value) => value.toString(), read: (text: string) => new Decimal(text) })
+    serializer.register<Decimal>({
+      Class: Decimal,
+      type: DECIMAL_TYPE,
+      write: (value) => value.toString(),
+      read: (text: string) => new Decimal(text),
+    })
     return
   }
   serializer.superjson.registerCustom<Decimal, string>(

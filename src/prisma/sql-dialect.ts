@@ -72,9 +72,7 @@ export function sqlDialect(provider: string): SqlDialect {
 
 /** A name (a keyword or identifier as written, or a quoted identifier unquoted), a string's text, or punctuation. */
 export type SqlToken =
-  | { kind: 'name'; text: string; quoted: boolean }
-  | { kind: 'string'; text: string }
-  | { kind: 'punct'; text: string }
+  { kind: 'name'; text: string; quoted: boolean } | { kind: 'string'; text: string } | { kind: 'punct'; text: string }
 
 const WORD = /[A-Za-z_\u0080-\uFFFF][A-Za-z0-9_$\u0080-\uFFFF]*/y
 const DOLLAR_TAG = /\$([A-Za-z_][A-Za-z0-9_]*)?\$/y

@@ -13,7 +13,13 @@ const uniquePrefix = () => `bus${process.pid}x${++prefixes}:`
 /** Two instances sharing one Redis (L2 and bus), each with its own L1. */
 function instances(client: Redis | Cluster, count = 2) {
   const prefix = uniquePrefix()
-  return Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client, prefix }) }))
+  return Array.from(
+    { length: count },
+    () =>
+      new TieredCache(new MemoryCache(), new RedisCache({ client, prefix, operationTimeoutMs: 300 }), {
+        bus: new RedisBus({ client, prefix }),
+      }),
+  )
 }
 
 describe('bus encoding', () => {
@@ -34,7 +40,11 @@ describe('bus encoding', () => {
     // Numbered messages whose epochs do not match their tags are dropped, not half-applied.
     expect(decode('abc T {"t":["User","Post"],"e":[1]}')).toBeUndefined()
     // A numbered invalidation, an ack, a heartbeat.
-    expect(decode(encode('abc/12', { kind: 'keys', keys: ['k'] }))).toEqual({ from: 'abc', seq: 12, message: { kind: 'keys', keys: ['k'] } })
+    expect(decode(encode('abc/12', { kind: 'keys', keys: ['k'] }))).toEqual({
+      from: 'abc',
+      seq: 12,
+      message: { kind: 'keys', keys: ['k'] },
+    })
     expect(encode('xyz', { kind: 'ack', to: 'abc', seq: 12 })).toBe('xyz a {"to":"abc","s":12}')
     expect(decode('xyz a {"to":"abc","s":12}')).toEqual({ from: 'xyz', message: { kind: 'ack', to: 'abc', seq: 12 } })
     expect(decode('abc/3 h 0')).toEqual({ from: 'abc', seq: 3, message: 'beat' })
@@ -54,7 +64,10 @@ describe('RedisBus on a standalone server', () => {
     for (const cache of [b!, c!]) expect((await cache.get('User:id=1'))?.value).toBe('v1')
     expect(await b!.l1.has('User:id=1')).toBe(true)
     await a!.invalidateTags(['User'])
-    await eventually(async () => !(await b!.l1.has('User:id=1')) && !(await c!.l1.has('User:id=1')), 'the other L1s to drop the entry')
+    await eventually(
+      async () => !(await b!.l1.has('User:id=1')) && !(await c!.l1.has('User:id=1')),
+      'the other L1s to drop the entry',
+    )
     expect(a!.stats().bus).toMatchObject({ published: 1, received: 0 })
     expect(b!.stats().bus?.received).toBe(1)
 
@@ -92,7 +105,11 @@ describe('RedisBus on a standalone server', () => {
   it('a drop while the instance is coming back up (emptying its L1) leaves L1 untrusted until the next up', async () => {
     const prefix = uniquePrefix()
     const l1 = new WrappedCache(new MemoryCache())
-    const [cache] = rig.track([new TieredCache(l1, new RedisCache({ client: rig.client(), prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client: rig.client(), prefix }) })])
+    const [cache] = rig.track([
+      new TieredCache(l1, new RedisCache({ client: rig.client(), prefix, operationTimeoutMs: 300 }), {
+        bus: new RedisBus({ client: rig.client(), prefix }),
+      }),
+    ])
     await up(cache!)
     // The next up empties L1 slowly; the server goes away meanwhile.
     l1.delayMs = 300
@@ -120,7 +137,13 @@ describe('RedisBus on a standalone server', () => {
     // L1 is not trusted while the bus is down: the read goes to L2, which is down, so it misses.
     expect(await b!.get('Post:id=1')).toBeUndefined()
     // A readiness probe sees it (it said ok: true before: issue 13).
-    expect(await b!.health()).toMatchObject({ ok: false, status: 'degraded', l1: { trusted: false }, l2: { ok: false }, bus: { connected: false } })
+    expect(await b!.health()).toMatchObject({
+      ok: false,
+      status: 'degraded',
+      l1: { trusted: false },
+      l2: { ok: false },
+      bus: { connected: false },
+    })
     await rig.server().start()
     await up(a!)
     await up(b!)
@@ -171,7 +194,11 @@ describe('RedisBus heartbeat', () => {
       // The subscriber stops hearing (its socket stays open): CLIENT PAUSE blocks the server's replies to it.
       await client.call('CLIENT', 'PAUSE', '400', 'ALL')
       await eventually(() => events.includes('down'), 'the heartbeat to notice', 3000)
-      await eventually(() => bus.connected && events.filter((e) => e === 'up').length >= 2, 'the bus to come back', 5000)
+      await eventually(
+        () => bus.connected && events.filter((e) => e === 'up').length >= 2,
+        'the bus to come back',
+        5000,
+      )
     } finally {
       await bus.close()
       client.disconnect()

@@ -84,7 +84,10 @@ describe('TieredCache L2 circuit breaker', () => {
 
   it('a required L2 with an open circuit fails an invalidation at once', async () => {
     const l2 = new WrappedCache(new MemoryCache())
-    const cache = new TieredCache(new MemoryCache(), l2, { l2Required: true, l2CircuitBreaker: { threshold: 1, breakMs: 60_000 } })
+    const cache = new TieredCache(new MemoryCache(), l2, {
+      l2Required: true,
+      l2CircuitBreaker: { threshold: 1, breakMs: 60_000 },
+    })
     l2.broken = true
     await expect(cache.get('x')).rejects.toThrow(/l2/)
     const calls = l2.log.length
@@ -112,7 +115,8 @@ describe('TieredCache L2 circuit breaker', () => {
         await cache.set('after', 2, { ttl: 60 })
         // (A command sent while the client was reconnecting fails at once but may still run once it is back:
         // the value can be there before a call through the circuit has succeeded.)
-        resumed = (await l2.get('after').catch(() => undefined))?.value === 2 && cache.stats().l2Circuit?.state === 'closed'
+        resumed =
+          (await l2.get('after').catch(() => undefined))?.value === 2 && cache.stats().l2Circuit?.state === 'closed'
       }
       expect(resumed).toBe(true)
       expect(cache.stats().l2Circuit?.state).toBe('closed')

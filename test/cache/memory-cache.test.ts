@@ -9,9 +9,16 @@ describeConformance('MemoryCache (clone)', () => {
 })
 describeConformance('MemoryCache (serialize)', () => {
   const clock = manualClock()
-  return { cache: new MemoryCache({ values: 'serialize', maxSize: 1_000_000, clock }), other: new MemoryCache(), advance: clock.advance }
+  return {
+    cache: new MemoryCache({ values: 'serialize', maxSize: 1_000_000, clock }),
+    other: new MemoryCache(),
+    advance: clock.advance,
+  }
 })
-describeConformance('MemoryCache (the system clock: TTLs measured by performance.now())', () => ({ cache: new MemoryCache(), other: new MemoryCache() }))
+describeConformance('MemoryCache (the system clock: TTLs measured by performance.now())', () => ({
+  cache: new MemoryCache(),
+  other: new MemoryCache(),
+}))
 
 describe('MemoryCache bounds', () => {
   it('evicts the least recently used entry past max entries, and counts it', async () => {
@@ -89,8 +96,16 @@ function counting(inner: Serializer) {
   const calls = { serialize: 0, deserialize: 0 }
   const serializer: Serializer =
     inner.binary === true
-      ? { format: inner.format, binary: true, serialize: (v) => (calls.serialize++, inner.serialize(v)), deserialize: (b) => (calls.deserialize++, inner.deserialize(b)) }
-      : { serialize: (v) => (calls.serialize++, inner.serialize(v)), deserialize: (t) => (calls.deserialize++, inner.deserialize(t)) }
+      ? {
+          format: inner.format,
+          binary: true,
+          serialize: (v) => (calls.serialize++, inner.serialize(v)),
+          deserialize: (b) => (calls.deserialize++, inner.deserialize(b)),
+        }
+      : {
+          serialize: (v) => (calls.serialize++, inner.serialize(v)),
+          deserialize: (t) => (calls.deserialize++, inner.deserialize(t)),
+        }
   return { calls, serializer }
 }
 

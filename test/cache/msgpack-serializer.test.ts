@@ -33,7 +33,10 @@ describe('msgpackSerializer', () => {
   })
 
   it('keeps own __proto__ and constructor keys as data, never as the prototype or the class', () => {
-    const json = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"name": "x"}, "toJSON": 1}') as Record<string, unknown>
+    const json = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"name": "x"}, "toJSON": 1}') as Record<
+      string,
+      unknown
+    >
     const back = roundTrip([json, { nested: json }]) as Array<Record<string, unknown>>
     expect(Object.getPrototypeOf(back[0])).toBe(Object.prototype)
     expect(Object.keys(back[0]!)).toEqual(['__proto__', 'constructor', 'toJSON'])
@@ -44,7 +47,13 @@ describe('msgpackSerializer', () => {
   })
 
   it('-0, invalid Dates and the classes of byte arrays survive, and decoded bytes never share the input buffer', () => {
-    const back = roundTrip({ z: -0, list: [-0, 0], u8: new Uint8Array([1]), buf: Buffer.from([2]), bad: new Date(Number.NaN) }) as { z: number; list: number[]; u8: Uint8Array; buf: Buffer; bad: Date }
+    const back = roundTrip({
+      z: -0,
+      list: [-0, 0],
+      u8: new Uint8Array([1]),
+      buf: Buffer.from([2]),
+      bad: new Date(Number.NaN),
+    }) as { z: number; list: number[]; u8: Uint8Array; buf: Buffer; bad: Date }
     expect(back.bad).toBeInstanceOf(Date)
     expect(back.bad.getTime()).toBeNaN()
     expect(Object.is(back.z, -0)).toBe(true)
@@ -76,15 +85,29 @@ describe('msgpackSerializer', () => {
     class Money {
       constructor(readonly cents: bigint) {}
     }
-    msgpackSerializer.register<Money>({ Class: Money, type: 33, write: (m) => m.cents, read: (cents: bigint) => new Money(cents) })
-    msgpackSerializer.register<Money>({ Class: Money, type: 33, write: (m) => m.cents, read: (cents: bigint) => new Money(cents) })
+    msgpackSerializer.register<Money>({
+      Class: Money,
+      type: 33,
+      write: (m) => m.cents,
+      read: (cents: bigint) => new Money(cents),
+    })
+    msgpackSerializer.register<Money>({
+      Class: Money,
+      type: 33,
+      write: (m) => m.cents,
+      read: (cents: bigint) => new Money(cents),
+    })
     const back = roundTrip({ price: new Money(250n) }) as { price: Money }
     expect(back.price).toBeInstanceOf(Money)
     expect(back.price.cents).toBe(250n)
     class Other {}
-    expect(() => msgpackSerializer.register({ Class: Other, type: 33, write: () => 1, read: () => new Other() })).toThrow(/already registered/)
+    expect(() =>
+      msgpackSerializer.register({ Class: Other, type: 33, write: () => 1, read: () => new Other() }),
+    ).toThrow(/already registered/)
     for (const type of [0, 1, 0x73, 128, 1.5]) {
-      expect(() => msgpackSerializer.register({ Class: Other, type, write: () => 1, read: () => new Other() })).toThrow(/type must be an integer from 1 to 127/)
+      expect(() => msgpackSerializer.register({ Class: Other, type, write: () => 1, read: () => new Other() })).toThrow(
+        /type must be an integer from 1 to 127/,
+      )
     }
   })
 })

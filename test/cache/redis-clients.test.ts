@@ -57,7 +57,10 @@ for (const kind of KINDS) {
       })
 
       it('is recognised by shape as the kind of client it is', async () => {
-        await expect(new RedisCache({ client, prefix: uniquePrefix() }).healthCheck()).resolves.toMatchObject({ ok: true, mode })
+        await expect(new RedisCache({ client, prefix: uniquePrefix() }).healthCheck()).resolves.toMatchObject({
+          ok: true,
+          mode,
+        })
       })
 
       describeConformance(`RedisCache on ${kind.name} (${mode})`, async () => ({
@@ -69,11 +72,16 @@ for (const kind of KINDS) {
         const prefix = uniquePrefix()
         const instance = () => {
           const own = connect()
-          return new TieredCache(new MemoryCache(), new RedisCache({ client: own, prefix }), { bus: new RedisBus({ client: own, prefix }) })
+          return new TieredCache(new MemoryCache(), new RedisCache({ client: own, prefix }), {
+            bus: new RedisBus({ client: own, prefix }),
+          })
         }
         const [a, b] = [instance(), instance()]
         try {
-          await eventually(() => a.stats().bus?.connected === true && b.stats().bus?.connected === true, 'both buses up')
+          await eventually(
+            () => a.stats().bus?.connected === true && b.stats().bus?.connected === true,
+            'both buses up',
+          )
           await b.set('User:id=1', 'old', { ttl: 60, tags: ['User:id=1'] })
           expect((await b.get('User:id=1'))?.value).toBe('old')
           await a.invalidateTags(['User:id=1'])

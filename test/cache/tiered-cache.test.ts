@@ -1,6 +1,14 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CacheTierError, MemoryCache, msgpackSerializer, RedisCache, TieredCache, type TieredCacheEvent, type TieredCacheOptions } from '../../src/index.js'
+import {
+  CacheTierError,
+  MemoryCache,
+  msgpackSerializer,
+  RedisCache,
+  TieredCache,
+  type TieredCacheEvent,
+  type TieredCacheOptions,
+} from '../../src/index.js'
 import { type RedisService, startRedis, startRedisServer } from '../support/redis.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { manualClock } from '../support/clock.js'
@@ -36,11 +44,16 @@ describe('TieredCache over a real Redis', () => {
   }))
 
   describeConformance('TieredCache<Memory, TieredCache<Memory, Redis>> (tiers compose)', async () => ({
-    cache: new TieredCache(new MemoryCache(), new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }))),
+    cache: new TieredCache(
+      new MemoryCache(),
+      new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() })),
+    ),
   }))
 
   describeConformance('TieredCache<Memory, Redis> with l2Write async', async () => {
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { l2Write: 'async' })
+    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), {
+      l2Write: 'async',
+    })
     return { cache }
   })
 
@@ -116,7 +129,11 @@ describe('TieredCache over a real Redis', () => {
     expect(cache.stats().pendingL2Invalidations).toBe(1)
     redisTier.broken = false
     // The L2 answers its health check again, but still owes an invalidation: not healthy yet.
-    expect(await cache.health()).toMatchObject({ ok: false, status: 'degraded', l2: { ok: true, pendingInvalidations: 1 } })
+    expect(await cache.health()).toMatchObject({
+      ok: false,
+      status: 'degraded',
+      l2: { ok: true, pendingInvalidations: 1 },
+    })
     // L2 still holds v1 (the invalidation never reached it), but this instance will not read it.
     expect((await redisTier.inner.get('User:id=1'))?.value).toBe('v1')
     expect(await cache.get('User:id=1')).toBeUndefined()
@@ -129,8 +146,16 @@ describe('TieredCache over a real Redis', () => {
   it('keeps serving from L1 while a real Redis is stopped, and fails only when L2 is required', async () => {
     const server = await startRedisServer()
     const events: TieredCacheEvent[] = []
-    const optional = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { onEvent: (e) => events.push(e) })
-    const required = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { l2Required: true })
+    const optional = new TieredCache(
+      new MemoryCache(),
+      new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }),
+      { onEvent: (e) => events.push(e) },
+    )
+    const required = new TieredCache(
+      new MemoryCache(),
+      new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }),
+      { l2Required: true },
+    )
     try {
       await optional.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
       await required.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
@@ -150,7 +175,12 @@ describe('TieredCache over a real Redis', () => {
       await expect(required.set('User:id=5', 1, { ttl: 60 })).rejects.toThrow(/Cache tier l2 failed during set/)
 
       // Health: queries still work without a required L2 (degraded, not ok); a required one fails them (down).
-      expect(await optional.health()).toMatchObject({ ok: false, status: 'degraded', l1: { ok: true }, l2: { ok: false } })
+      expect(await optional.health()).toMatchObject({
+        ok: false,
+        status: 'degraded',
+        l1: { ok: true },
+        l2: { ok: false },
+      })
       expect(await required.health()).toMatchObject({ ok: false, status: 'down', l2: { ok: false } })
     } finally {
       await optional.close()
@@ -164,7 +194,9 @@ describe('TieredCache flags with a tier that throws', () => {
   const flagSets: TieredCacheOptions[] = []
   for (const writeThroughL1 of [true, false])
     for (const writeThroughL2 of [true, false])
-      for (const l1Required of [true, false]) for (const l2Required of [true, false]) flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
+      for (const l1Required of [true, false])
+        for (const l2Required of [true, false])
+          flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
 
   const build = (options: TieredCacheOptions) => {
     const l1 = new WrappedCache(new MemoryCache())
@@ -183,7 +215,9 @@ describe('TieredCache flags with a tier that throws', () => {
       await l2.inner.set('k', 'from l2', { ttl: 60 })
       expect((await cache.get('k'))?.value).toBe('from l2')
       expect(await l1.inner.has('k')).toBe(options.writeThroughL1)
-      expect(both).toEqual(options.writeThroughL1 ? ['l1:get', 'l1:snapshot', 'l2:get', 'l1:set'] : ['l1:get', 'l2:get'])
+      expect(both).toEqual(
+        options.writeThroughL1 ? ['l1:get', 'l1:snapshot', 'l2:get', 'l1:set'] : ['l1:get', 'l2:get'],
+      )
       both.length = 0
       await cache.set('s', 1, { ttl: 60 })
       expect(await l1.inner.has('s')).toBe(true)
@@ -244,14 +278,20 @@ describe('TieredCache flags with a Redis server that was really stopped', () => 
   const flagSets: TieredCacheOptions[] = []
   for (const writeThroughL1 of [true, false])
     for (const writeThroughL2 of [true, false])
-      for (const l1Required of [true, false]) for (const l2Required of [true, false]) flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
+      for (const l1Required of [true, false])
+        for (const l2Required of [true, false])
+          flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
 
   let server: Awaited<ReturnType<typeof startRedisServer>>
   const caches: TieredCache[] = []
   beforeAll(async () => {
     server = await startRedisServer()
     for (const options of flagSets) {
-      const cache = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 150 }), options)
+      const cache = new TieredCache(
+        new MemoryCache(),
+        new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 150 }),
+        options,
+      )
       await cache.set('warm', 'w', { ttl: 60 })
       caches.push(cache)
     }
@@ -332,7 +372,9 @@ describe('TieredCache write-behind: what L2 gets', () => {
   it('rejects an unknown per-write l2Write before writing anything', async () => {
     const l2 = new MemoryCache()
     const cache = new TieredCache(new MemoryCache(), l2)
-    await expect(cache.set('k', 1, { ttl: 60, l2Write: 'soon' as 'async' })).rejects.toThrow(/l2Write must be 'sync' or 'async', got soon/)
+    await expect(cache.set('k', 1, { ttl: 60, l2Write: 'soon' as 'async' })).rejects.toThrow(
+      /l2Write must be 'sync' or 'async', got soon/,
+    )
     expect(await cache.l1.has('k')).toBe(false)
     expect(await l2.has('k')).toBe(false)
   })
@@ -354,7 +396,11 @@ describe('TieredCache construction', () => {
   it('rejects bad options naming them', () => {
     expect(() => new TieredCache(new MemoryCache(), {} as MemoryCache)).toThrow(/l2 must be a CacheBackend/)
     expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l1Ttl: -1 })).toThrow(/l1Ttl/)
-    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Write: 'later' as 'async' })).toThrow(/l2Write/)
-    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Required: 'yes' as unknown as boolean })).toThrow(/l2Required must be a boolean/)
+    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Write: 'later' as 'async' })).toThrow(
+      /l2Write/,
+    )
+    expect(
+      () => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Required: 'yes' as unknown as boolean }),
+    ).toThrow(/l2Required must be a boolean/)
   })
 })

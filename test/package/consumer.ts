@@ -27,10 +27,18 @@ export interface Ran {
 
 /** The environment for child npm/node processes, without the npm_* variables `npm test` sets for this repo. */
 export const childEnv: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^npm_(package|lifecycle|config)_/i.test(name) && name !== 'INIT_CWD'),
+  Object.entries(process.env).filter(
+    ([name]) => !/^npm_(package|lifecycle|config)_/i.test(name) && name !== 'INIT_CWD',
+  ),
 )
 
-export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = childEnv, timeoutMs = 300_000): Promise<Ran> {
+export function run(
+  command: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = childEnv,
+  timeoutMs = 300_000,
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
     let stdout = ''
     let stderr = ''
@@ -53,14 +61,18 @@ export function run(command: string, args: string[], cwd: string, env: NodeJS.Pr
 export async function runOk(command: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<Ran> {
   const ran = await run(command, args, cwd, env)
   if (ran.code !== 0) {
-    throw new Error(`${command} ${args.join(' ')} (in ${cwd}) exited ${ran.code}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`)
+    throw new Error(
+      `${command} ${args.join(' ')} (in ${cwd}) exited ${ran.code}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`,
+    )
   }
   return ran
 }
 
 /** Versions of the repo's package-lock.json, by install path (`node_modules/ioredis5` is the ioredis 5 alias). */
 export async function lockedVersion(path: string): Promise<string> {
-  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> }
+  const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string }>
+  }
   const version = lock.packages[`node_modules/${path}`]?.version
   if (version === undefined) throw new Error(`package-lock.json has no node_modules/${path}`)
   return version
@@ -114,20 +126,27 @@ export class Consumer {
   /** Creates the project in `dir` and installs the tarball and its peers (about 20-60 s). */
   static async install(dir: string, tarball: string, major: IoredisMajor, versions: Versions): Promise<Consumer> {
     await mkdir(dir, { recursive: true })
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `consumer-ioredis${major}`, private: true, type: 'module' }, null, 2))
+    await writeFile(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: `consumer-ioredis${major}`, private: true, type: 'module' }, null, 2),
+    )
     const deps = dependencies(major)
     const specs: string[] = []
     const npmArgs = ['install', '--no-audit', '--no-fund', '--loglevel=warn', '--prefer-offline']
     if (versions === 'pinned') {
       // The newest of the pins and of the package's own dependencies (at their lockfile versions): a package
       // can only depend on versions that existed when it was published, so every range below resolves.
-      const ours = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+      const ours = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+        dependencies: Record<string, string>
+      }
       const dated: Array<[string, string]> = Object.keys(ours.dependencies).map((name) => [name, name])
       for (const [name, { lock }] of Object.entries(deps)) {
         specs.push(`${name}@${await lockedVersion(lock)}`)
         dated.push([name, lock])
       }
-      const times = await Promise.all(dated.map(async ([name, lock]) => publishedAt(name, await lockedVersion(lock), dir)))
+      const times = await Promise.all(
+        dated.map(async ([name, lock]) => publishedAt(name, await lockedVersion(lock), dir)),
+      )
       const newest = new Date(Math.max(...times.map((at) => at.getTime())))
       // One second past the newest pin: that version itself is "before".
       npmArgs.push(`--before=${new Date(newest.getTime() + 1000).toISOString()}`)
@@ -139,7 +158,9 @@ export class Consumer {
     const ran = await runOk('npm', [...npmArgs, '--ignore-scripts', tarball, ...specs], dir)
     const installed: Record<string, string> = {}
     for (const name of Object.keys(deps)) {
-      installed[name] = (JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version
+      installed[name] = (
+        JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }
+      ).version
     }
     const consumer = new Consumer(dir, major, installed, ran.stdout + ran.stderr)
     await consumer.#writeSources()
@@ -148,29 +169,72 @@ export class Consumer {
 
   /** `prisma generate` (an ESM and a CommonJS client from one schema), then `tsc` for each app. */
   async compile(): Promise<void> {
-    const prismaPkg = JSON.parse(await readFile(join(this.dir, 'node_modules', 'prisma', 'package.json'), 'utf8')) as { bin: string | Record<string, string> }
-    const cli = join(this.dir, 'node_modules', 'prisma', typeof prismaPkg.bin === 'string' ? prismaPkg.bin : prismaPkg.bin['prisma']!)
+    const prismaPkg = JSON.parse(await readFile(join(this.dir, 'node_modules', 'prisma', 'package.json'), 'utf8')) as {
+      bin: string | Record<string, string>
+    }
+    const cli = join(
+      this.dir,
+      'node_modules',
+      'prisma',
+      typeof prismaPkg.bin === 'string' ? prismaPkg.bin : prismaPkg.bin['prisma']!,
+    )
     // Offline: generate never runs the schema engine, but downloads it unless this points at an executable.
-    const env = { ...childEnv, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' }
+    const env = {
+      ...childEnv,
+      PRISMA_SCHEMA_ENGINE_BINARY: process.execPath,
+      CHECKPOINT_DISABLE: '1',
+      PRISMA_HIDE_UPDATE_MESSAGE: '1',
+    }
     await runOk(process.execPath, [cli, 'generate', '--schema', 'schema.prisma', '--no-hints'], this.dir, env)
     const tsc = join(this.dir, 'node_modules', 'typescript', 'bin', 'tsc')
-    await Promise.all(['esm', 'cjs'].map((app) => runOk(process.execPath, [tsc, '-p', join(app, 'tsconfig.json')], this.dir)))
+    await Promise.all(
+      ['esm', 'cjs'].map((app) => runOk(process.execPath, [tsc, '-p', join(app, 'tsconfig.json')], this.dir)),
+    )
   }
 
   /** Runs one app to completion: it must exit by itself (no process.exit) soon after `close()`. */
   async run(app: 'esm' | 'cjs', redisUrl: string, prefix: string): Promise<ConsumerResult> {
     const database = `file:${join(this.dir, `${app}.db`)}`
-    const ran = await run(process.execPath, [join(this.dir, app, 'out', 'main.js'), database, redisUrl, prefix], this.dir, childEnv, 60_000)
+    const ran = await run(
+      process.execPath,
+      [join(this.dir, app, 'out', 'main.js'), database, redisUrl, prefix],
+      this.dir,
+      childEnv,
+      60_000,
+    )
     const exitedAt = Date.now()
-    if (ran.code !== 0) throw new Error(`${app} app (ioredis ${this.major}) exited ${ran.code}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`)
-    const seen = JSON.parse(ran.stdout.trim().split('\n').at(-1)!) as Omit<ConsumerResult, 'exitAfterCloseMs'> & { closedAt: number }
-    return { first: seen.first, second: seen.second, row: seen.row, accelerate: seen.accelerate, exitAfterCloseMs: exitedAt - seen.closedAt }
+    if (ran.code !== 0)
+      throw new Error(
+        `${app} app (ioredis ${this.major}) exited ${ran.code}\n--- stdout\n${ran.stdout}\n--- stderr\n${ran.stderr}`,
+      )
+    const seen = JSON.parse(ran.stdout.trim().split('\n').at(-1)!) as Omit<ConsumerResult, 'exitAfterCloseMs'> & {
+      closedAt: number
+    }
+    return {
+      first: seen.first,
+      second: seen.second,
+      row: seen.row,
+      accelerate: seen.accelerate,
+      exitAfterCloseMs: exitedAt - seen.closedAt,
+    }
   }
 
   /** The plain `require()` script: prints what the CommonJS entry points export. */
-  async requireEntries(): Promise<{ root: string[]; cache: string[]; accelerate: string[]; testSuite: string[]; sameClass: boolean }> {
+  async requireEntries(): Promise<{
+    root: string[]
+    cache: string[]
+    accelerate: string[]
+    testSuite: string[]
+    sameClass: boolean
+  }> {
     const ran = await runOk(process.execPath, [join(this.dir, 'cjs', 'entries.cjs')], this.dir)
-    return JSON.parse(ran.stdout.trim()) as { root: string[]; cache: string[]; accelerate: string[]; testSuite: string[]; sameClass: boolean }
+    return JSON.parse(ran.stdout.trim()) as {
+      root: string[]
+      cache: string[]
+      accelerate: string[]
+      testSuite: string[]
+      sameClass: boolean
+    }
   }
 
   async #writeSources(): Promise<void> {
@@ -204,12 +268,37 @@ model User {
 }
 `,
     )
-    const common = { strict: true, skipLibCheck: false, types: ['node'], rootDir: '.', outDir: 'out', target: 'ES2022', lib: ['ES2023'] }
+    const common = {
+      strict: true,
+      skipLibCheck: false,
+      types: ['node'],
+      rootDir: '.',
+      outDir: 'out',
+      target: 'ES2022',
+      lib: ['ES2023'],
+    }
     // ESM: as `tsc --init` with NodeNext, the package's `import` condition and its .d.mts types.
-    await write('esm/tsconfig.json', JSON.stringify({ compilerOptions: { ...common, module: 'NodeNext', moduleResolution: 'NodeNext', verbatimModuleSyntax: true }, include: ['*.ts', 'generated'] }, null, 2))
+    await write(
+      'esm/tsconfig.json',
+      JSON.stringify(
+        {
+          compilerOptions: { ...common, module: 'NodeNext', moduleResolution: 'NodeNext', verbatimModuleSyntax: true },
+          include: ['*.ts', 'generated'],
+        },
+        null,
+        2,
+      ),
+    )
     // CommonJS as NestJS generates it: module commonjs (node10 resolution: `main`/`types`), compiled to require().
     await write('cjs/package.json', JSON.stringify({ type: 'commonjs' }, null, 2))
-    await write('cjs/tsconfig.json', JSON.stringify({ compilerOptions: { ...common, module: 'commonjs', esModuleInterop: true }, include: ['*.ts', 'generated'] }, null, 2))
+    await write(
+      'cjs/tsconfig.json',
+      JSON.stringify(
+        { compilerOptions: { ...common, module: 'commonjs', esModuleInterop: true }, include: ['*.ts', 'generated'] },
+        null,
+        2,
+      ),
+    )
     for (const app of ['esm', 'cjs']) {
       await write(`${app}/main.ts`, MAIN)
       await write(`${app}/types.ts`, TYPES)

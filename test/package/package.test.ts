@@ -65,7 +65,9 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
 /** Every file path an `exports` map points at (conditions flattened, nested ones too). */
 function exportTargets(exports: PackageJson['exports']): string[] {
   const flatten = (value: unknown): string[] =>
-    typeof value === 'string' ? [posix.normalize(value)] : Object.values(value as Record<string, unknown>).flatMap(flatten)
+    typeof value === 'string'
+      ? [posix.normalize(value)]
+      : Object.values(value as Record<string, unknown>).flatMap(flatten)
   return flatten(exports)
 }
 
@@ -92,7 +94,9 @@ describe('npm package', () => {
     started = performance.now()
     const packs = join(work, 'packs')
     await mkdir(packs)
-    packed = packJson((await runOk('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], staging)).stdout)
+    packed = packJson(
+      (await runOk('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', packs], staging)).stdout,
+    )
     tarball = join(packs, packed.filename)
     unpacked = join(work, 'unpacked')
     await mkdir(unpacked)
@@ -115,13 +119,13 @@ describe('npm package', () => {
     expect(pkg.scripts.build).toBe('tsdown')
   })
 
-  it('runs nothing on a user\'s install: no install lifecycle script', async () => {
+  it("runs nothing on a user's install: no install lifecycle script", async () => {
     const shipped = JSON.parse(await readFile(join(unpacked, 'package', 'package.json'), 'utf8')) as PackageJson
     const install = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare', 'dependencies']
     expect(Object.keys(shipped.scripts ?? {}).filter((name) => install.includes(name))).toEqual([])
   })
 
-  it('takes the user\'s ioredis (an optional peer, 5 or 6) and bundles no copy of its own', () => {
+  it("takes the user's ioredis (an optional peer, 5 or 6) and bundles no copy of its own", () => {
     expect(pkg.dependencies ?? {}).not.toHaveProperty('ioredis')
     expect(pkg.peerDependencies?.ioredis).toBe('^5.0.0 || ^6.0.0')
     expect(pkg.peerDependenciesMeta?.ioredis?.optional).toBe(true)
@@ -131,20 +135,27 @@ describe('npm package', () => {
     // Read-only: lists what `npm pack` would take from the repo as it is now
     // (src/, test/, prisma/generated, .tmp/ ... exist here and must stay out).
     const dry = packJson((await runOk('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], root)).stdout)
-    const outside = dry.files.map((f) => f.path).filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p))
+    const outside = dry.files
+      .map((f) => f.path)
+      .filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p))
     expect(outside).toEqual([])
   })
 
   it('holds both builds with their own declarations, README and LICENSE, and nothing else (no source maps)', () => {
     const paths = packed.files.map((f) => f.path).sort()
-    expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', ...exportTargets(pkg.exports)]))
-    const unexpected = paths.filter((p) => !['package.json', 'README.md', 'LICENSE'].includes(p) && !/^dist\/[^/]+\.(mjs|cjs|d\.mts|d\.cts)$/.test(p))
+    expect(paths).toEqual(
+      expect.arrayContaining(['package.json', 'README.md', 'LICENSE', ...exportTargets(pkg.exports)]),
+    )
+    const unexpected = paths.filter(
+      (p) => !['package.json', 'README.md', 'LICENSE'].includes(p) && !/^dist\/[^/]+\.(mjs|cjs|d\.mts|d\.cts)$/.test(p),
+    )
     expect(unexpected).toEqual([])
     // Each module in each format, with the declarations TypeScript reads for that format.
     const modules = paths.filter((p) => /\.(mjs|cjs)$/.test(p))
     expect(modules.filter((p) => p.endsWith('.mjs')).length).toBe(modules.filter((p) => p.endsWith('.cjs')).length)
     for (const entry of ['index', 'cache', 'prometheus', 'test-suite', 'accelerate']) {
-      for (const file of [`${entry}.mjs`, `${entry}.cjs`, `${entry}.d.mts`, `${entry}.d.cts`]) expect(paths).toContain(`dist/${file}`)
+      for (const file of [`${entry}.mjs`, `${entry}.cjs`, `${entry}.d.mts`, `${entry}.d.cts`])
+        expect(paths).toContain(`dist/${file}`)
     }
   })
 
@@ -156,7 +167,11 @@ describe('npm package', () => {
     }
     // Node's require() of the ESM build fails on a top-level await (ERR_REQUIRE_ASYNC_MODULE): load each that way.
     for (const entry of ['index', 'cache', 'test-suite', 'accelerate']) {
-      const ran = await run(process.execPath, ['-e', `require(${JSON.stringify(join(unpacked, 'package', 'dist', `${entry}.mjs`))})`], work)
+      const ran = await run(
+        process.execPath,
+        ['-e', `require(${JSON.stringify(join(unpacked, 'package', 'dist', `${entry}.mjs`))})`],
+        work,
+      )
       expect(ran.stderr, entry).not.toContain('ERR_REQUIRE_ASYNC_MODULE')
     }
   })
@@ -168,7 +183,9 @@ describe('npm package', () => {
       level: 'suggestion',
       strict: true,
     })
-    expect(messages.map((m) => `${m.type} ${m.code}: ${formatMessage(m, packedPkg, { color: false }) ?? JSON.stringify(m)}`)).toEqual([])
+    expect(
+      messages.map((m) => `${m.type} ${m.code}: ${formatMessage(m, packedPkg, { color: false }) ?? JSON.stringify(m)}`),
+    ).toEqual([])
   })
 
   it('passes Are the Types Wrong? in every resolution mode (node10, node16 CJS and ESM, bundler)', async () => {
@@ -177,14 +194,22 @@ describe('npm package', () => {
     const report = JSON.parse(ran.stdout) as {
       analysis: {
         types: false | { kind: string }
-        entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string; isTypeScript: boolean } }> }>
+        entrypoints: Record<
+          string,
+          { resolutions: Record<string, { resolution?: { fileName: string; isTypeScript: boolean } }> }
+        >
         problems: { kind: string; entrypoint?: string; resolutionKind?: string }[]
       }
     }
     expect(report.analysis.problems).toEqual([])
     expect(ran.code, ran.stderr).toBe(0)
     expect(report.analysis.types).toEqual({ kind: 'included' })
-    const expected: Record<string, RegExp> = { 'node16-esm': /\.d\.mts$/, 'node16-cjs': /\.d\.cts$/, bundler: /\.d\.mts$/, node10: /\.d\.cts$/ }
+    const expected: Record<string, RegExp> = {
+      'node16-esm': /\.d\.mts$/,
+      'node16-cjs': /\.d\.cts$/,
+      bundler: /\.d\.mts$/,
+      node10: /\.d\.cts$/,
+    }
     for (const entry of Object.keys(pkg.exports).filter((e) => e !== './package.json')) {
       for (const [kind, file] of Object.entries(expected)) {
         const resolution = report.analysis.entrypoints[entry]?.resolutions[kind]?.resolution
@@ -198,7 +223,10 @@ describe('npm package', () => {
     let redis: RedisServerProcess
     beforeAll(async () => {
       let started = performance.now()
-      ;[consumer, redis] = await Promise.all([Consumer.install(join(work, `consumer-ioredis${major}`), tarball, major, 'pinned'), startRedisServer()])
+      ;[consumer, redis] = await Promise.all([
+        Consumer.install(join(work, `consumer-ioredis${major}`), tarball, major, 'pinned'),
+        startRedisServer(),
+      ])
       timings[`install ioredis ${major}`] = performance.now() - started
       started = performance.now()
       await consumer.compile()
@@ -206,13 +234,17 @@ describe('npm package', () => {
     }, 400_000)
     afterAll(async () => redis?.stop())
 
-    it('installs the lockfile\'s versions, and npm asks to approve no install script of ours', async () => {
+    it("installs the lockfile's versions, and npm asks to approve no install script of ours", async () => {
       expect(consumer.installed.ioredis).toBe(await lockedVersion(major === 6 ? 'ioredis' : 'ioredis5'))
       expect(consumer.installed.prisma).toBe(await lockedVersion('prisma'))
-      expect(consumer.installOutput).not.toMatch(/prisma-tiered-cache@[^\s]+ \((preinstall|install|postinstall|prepare)/)
+      expect(consumer.installOutput).not.toMatch(
+        /prisma-tiered-cache@[^\s]+ \((preinstall|install|postinstall|prepare)/,
+      )
       // MessagePack is bundled: neither msgpackr nor its native part (msgpackr-extract, an install script) comes with us.
       expect(consumer.installOutput).not.toMatch(/msgpackr/)
-      expect((await readdir(join(consumer.dir, 'node_modules'))).filter((name) => name.includes('msgpackr'))).toEqual([])
+      expect((await readdir(join(consumer.dir, 'node_modules'))).filter((name) => name.includes('msgpackr'))).toEqual(
+        [],
+      )
       // One ioredis only: the user's (no nested copy of ours).
       const nested = await listFiles(join(consumer.dir, 'node_modules', 'prisma-tiered-cache')).catch(() => [])
       expect(nested.filter((p) => /^node_modules\/(ioredis|iovalkey)\//.test(p))).toEqual([])
@@ -233,7 +265,9 @@ describe('npm package', () => {
 
     it('require() loads the CommonJS entry points, which share one class per name', async () => {
       const entries = await consumer.requireEntries()
-      expect(entries.root).toEqual(expect.arrayContaining(['cacheExtension', 'TieredCache', 'RedisCache', 'RedisBus', 'MemoryCache']))
+      expect(entries.root).toEqual(
+        expect.arrayContaining(['cacheExtension', 'TieredCache', 'RedisCache', 'RedisBus', 'MemoryCache']),
+      )
       expect(entries.cache).toEqual(expect.arrayContaining(['TieredCache', 'RedisCache', 'MemoryCache']))
       expect(entries.accelerate).toEqual(expect.arrayContaining(['withAccelerate']))
       expect(entries.sameClass).toBe(true)

@@ -9,7 +9,9 @@ import { type AccelerateInfo, withAccelerate } from '../../src/prisma/accelerate
 import type { Prisma, TestPrismaClient } from '../support/database.js'
 
 function extended(base: TestPrismaClient) {
-  return base.$extends(withAccelerate({ cache: new TieredCache(new MemoryCache(), new RedisCache({ url: 'redis://127.0.0.1:1' })) }))
+  return base.$extends(
+    withAccelerate({ cache: new TieredCache(new MemoryCache(), new RedisCache({ url: 'redis://127.0.0.1:1' })) }),
+  )
 }
 type Accelerated = ReturnType<typeof extended>
 
@@ -69,16 +71,24 @@ export async function resultTypesStayPrisma(prisma: Accelerated, base: TestPrism
   const plain = await prisma.user.findUnique({ where: { id: 1 }, cacheStrategy: { ttl: 60 } })
   expectTypeOf(plain).toEqualTypeOf<Awaited<ReturnType<typeof base.user.findUnique<{ where: { id: 1 } }>>>>()
   expectTypeOf(plain).toEqualTypeOf<Prisma.UserGetPayload<{}> | null>()
-  const selected = await prisma.user.findUnique({ where: { id: 1 }, select: { id: true, posts: { select: { title: true } } }, cacheStrategy: { ttl: 60 } })
+  const selected = await prisma.user.findUnique({
+    where: { id: 1 },
+    select: { id: true, posts: { select: { title: true } } },
+    cacheStrategy: { ttl: 60 },
+  })
   expectTypeOf(selected).toEqualTypeOf<{ id: number; posts: { title: string }[] } | null>()
   const included = await prisma.post.findMany({ include: { author: true }, cacheStrategy: { ttl: 30 } })
   expectTypeOf(included).toEqualTypeOf<Prisma.PostGetPayload<{ include: { author: true } }>[]>()
-  expectTypeOf(await prisma.user.findUniqueOrThrow({ where: { id: 1 }, cacheStrategy: { ttl: 60 } })).toEqualTypeOf<Prisma.UserGetPayload<{}>>()
+  expectTypeOf(await prisma.user.findUniqueOrThrow({ where: { id: 1 }, cacheStrategy: { ttl: 60 } })).toEqualTypeOf<
+    Prisma.UserGetPayload<{}>
+  >()
   expectTypeOf(await prisma.user.count({ cacheStrategy: { ttl: 5 } })).toEqualTypeOf<number>()
   const sum = await prisma.user.aggregate({ _sum: { karma: true }, cacheStrategy: { ttl: 5 } })
   expectTypeOf(sum._sum.karma).toEqualTypeOf<bigint | null>()
 
-  const { data, info } = await prisma.user.findMany({ select: { email: true }, cacheStrategy: { swr: 60 } }).withAccelerateInfo()
+  const { data, info } = await prisma.user
+    .findMany({ select: { email: true }, cacheStrategy: { swr: 60 } })
+    .withAccelerateInfo()
   expectTypeOf(data).toEqualTypeOf<{ email: string }[]>()
   expectTypeOf(info).toEqualTypeOf<AccelerateInfo>()
   expectTypeOf(info.cacheStatus).toEqualTypeOf<'ttl' | 'swr' | 'miss' | 'none'>()
@@ -89,7 +99,10 @@ export async function resultTypesStayPrisma(prisma: Accelerated, base: TestPrism
   expectTypeOf<AccelerateInfo>().toEqualTypeOf<AcceleratesOwnInfo>()
 
   // The fluent API, with withAccelerateInfo on each step.
-  const posts = await prisma.user.findUnique({ where: { id: 1 }, cacheStrategy: { ttl: 60 } }).posts().withAccelerateInfo()
+  const posts = await prisma.user
+    .findUnique({ where: { id: 1 }, cacheStrategy: { ttl: 60 } })
+    .posts()
+    .withAccelerateInfo()
   expectTypeOf(posts.data).toEqualTypeOf<Prisma.PostGetPayload<{}>[] | null>()
 }
 
@@ -104,7 +117,10 @@ export async function transactionClients(prisma: Accelerated) {
     return user?.email
   })
   expectTypeOf(inside).toEqualTypeOf<string | undefined>()
-  const [user, count] = await prisma.$transaction([prisma.user.findUnique({ where: { id: 1 }, cacheStrategy: { ttl: 60 } }), prisma.post.count({ cacheStrategy: { ttl: 5 } })])
+  const [user, count] = await prisma.$transaction([
+    prisma.user.findUnique({ where: { id: 1 }, cacheStrategy: { ttl: 60 } }),
+    prisma.post.count({ cacheStrategy: { ttl: 5 } }),
+  ])
   expectTypeOf(user).toEqualTypeOf<Prisma.UserGetPayload<{}> | null>()
   expectTypeOf(count).toEqualTypeOf<number>()
 }

@@ -31,9 +31,16 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
   }
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
-    function accelerated(options: Omit<WithAccelerateOptions, 'cache'> = {}, counting: CountingClient = countingClient(db)) {
+    function accelerated(
+      options: Omit<WithAccelerateOptions, 'cache'> = {},
+      counting: CountingClient = countingClient(db),
+    ) {
       const cache = buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)
-      return { prisma: counting.base.$extends(withAccelerate({ ...options, cache })), counter: counting.counter, plain: counting.base }
+      return {
+        prisma: counting.base.$extends(withAccelerate({ ...options, cache })),
+        counter: counting.counter,
+        plain: counting.base,
+      }
     }
 
     it('miss, then ttl (no query); none without a strategy; the same results as Prisma', async () => {
@@ -71,7 +78,8 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
       for (const read of reads) expect((await read().withAccelerateInfo()).info.cacheStatus).toBe('miss')
       for (const read of reads) expect((await read().withAccelerateInfo()).info.cacheStatus).toBe('ttl')
       // The fluent API: the same read selecting the relation, cached as that read.
-      const fluent = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).posts({ orderBy: { id: 'asc' } })
+      const fluent = () =>
+        prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).posts({ orderBy: { id: 'asc' } })
       expect((await fluent().withAccelerateInfo()).info.cacheStatus).toBe('miss')
       const fluentHit = await fluent().withAccelerateInfo()
       expect(fluentHit.info.cacheStatus).toBe('ttl')
@@ -85,7 +93,9 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
       // No strategy, or one with neither ttl nor swr: not cached, a query each time.
       for (const cacheStrategy of [undefined, {}, { tags: ['posts'] }, { ttl: 0, swr: 0 }]) {
         const before = counter.queries
-        const none = await prisma.post.findMany({ ...args, ...(cacheStrategy ? { cacheStrategy } : {}) }).withAccelerateInfo()
+        const none = await prisma.post
+          .findMany({ ...args, ...(cacheStrategy ? { cacheStrategy } : {}) })
+          .withAccelerateInfo()
         expect(none.info.cacheStatus).toBe('none')
         expect(none.info.signature).toBe(first.info.signature)
         expect(counter.queries).toBe(before + 1)
@@ -95,7 +105,8 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
     it('swr: after the ttl and within swr the stale result at once ("swr"), one refresh, then fresh ("ttl")', async () => {
       const ada = await seed()
       const { prisma, counter } = accelerated()
-      const read = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 0.3, swr: 10 } }).withAccelerateInfo()
+      const read = () =>
+        prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 0.3, swr: 10 } }).withAccelerateInfo()
       expect((await read()).info.cacheStatus).toBe('miss')
       expect((await read()).info.cacheStatus).toBe('ttl')
       // A change behind the cache's back: only the ttl brings it in.
@@ -120,7 +131,8 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
     it('swr alone: served from the cache every time, each stale hit refreshing in the background', async () => {
       const ada = await seed()
       const { prisma } = accelerated()
-      const read = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { swr: 60 } }).withAccelerateInfo()
+      const read = () =>
+        prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { swr: 60 } }).withAccelerateInfo()
       expect((await read()).info.cacheStatus).toBe('miss')
       await prisma.$cache.flush()
       await db.query(portableSql(provider, 'UPDATE "User" SET "name" = $1 WHERE "id" = $2'), ['Ada v2', ada.id])
@@ -141,24 +153,30 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
     it('writes invalidate what they changed (Accelerate did not): the next read is a miss with the new row', async () => {
       const ada = await seed()
       const { prisma } = accelerated()
-      const read = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
+      const read = () =>
+        prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
       await read()
       expect((await read()).info.cacheStatus).toBe('ttl')
       await prisma.user.update({ where: { id: ada.id }, data: { name: 'Ada Lovelace' } })
       expect(await read()).toMatchObject({ data: { name: 'Ada Lovelace' }, info: { cacheStatus: 'miss' } })
       // Inside an interactive transaction: the database, uncached; its write invalidates at the commit.
       await prisma.$transaction(async (tx) => {
-        const inside = await tx.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
+        const inside = await tx.user
+          .findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } })
+          .withAccelerateInfo()
         expect(inside.info.cacheStatus).toBe('none')
         await tx.user.update({ where: { id: ada.id }, data: { name: 'Countess' } })
       })
       expect(await read()).toMatchObject({ data: { name: 'Countess' }, info: { cacheStatus: 'miss' } })
     })
 
-    it('invalidateOnWrite: false keeps results until their ttl (Accelerate\'s behaviour); $accelerate.invalidate removes them', async () => {
+    it("invalidateOnWrite: false keeps results until their ttl (Accelerate's behaviour); $accelerate.invalidate removes them", async () => {
       const ada = await seed()
       const { prisma } = accelerated({ invalidateOnWrite: false })
-      const read = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60, tags: ['user_ada'] } }).withAccelerateInfo()
+      const read = () =>
+        prisma.user
+          .findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60, tags: ['user_ada'] } })
+          .withAccelerateInfo()
       await read()
       await prisma.user.update({ where: { id: ada.id }, data: { name: 'Ada Lovelace' } })
       expect(await read()).toMatchObject({ data: { name: 'Ada' }, info: { cacheStatus: 'ttl' } })
@@ -169,8 +187,14 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
     it('invalidate({ tags }) drops the results carrying a tag, not the others; a user tag never meets a model tag', async () => {
       const ada = await seed()
       const { prisma } = accelerated()
-      const posts = () => prisma.post.findMany({ orderBy: { id: 'asc' }, cacheStrategy: { ttl: 60, tags: ['posts', 'feed'] } }).withAccelerateInfo()
-      const user = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60, tags: ['User'] } }).withAccelerateInfo()
+      const posts = () =>
+        prisma.post
+          .findMany({ orderBy: { id: 'asc' }, cacheStrategy: { ttl: 60, tags: ['posts', 'feed'] } })
+          .withAccelerateInfo()
+      const user = () =>
+        prisma.user
+          .findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60, tags: ['User'] } })
+          .withAccelerateInfo()
       const count = () => prisma.post.count({ cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
       for (const read of [posts, user, count]) await read()
       const { requestId } = await prisma.$accelerate.invalidate({ tags: ['feed'] })
@@ -208,12 +232,18 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
       const { prisma, counter } = accelerated()
       const before = counter.queries
       const bad: Array<[unknown, RegExp]> = [
-        [{ ttl: -1 }, /invalid `cacheStrategy` on Post\.findMany: cacheStrategy\.ttl must be a finite number of seconds >= 0, got -1/],
+        [
+          { ttl: -1 },
+          /invalid `cacheStrategy` on Post\.findMany: cacheStrategy\.ttl must be a finite number of seconds >= 0, got -1/,
+        ],
         [{ ttl: Number.NaN }, /cacheStrategy\.ttl must be/],
         [{ swr: '60' }, /cacheStrategy\.swr must be a finite number of seconds >= 0, got "60"/],
         [{ ttl: 60, stale: 5 }, /unknown field "stale" \(allowed: ttl, swr, tags\)/],
         [60, /cacheStrategy must be \{ ttl\?, swr\?, tags\? \}, got 60/],
-        [{ ttl: 60, tags: ['posts', 'bad-tag'] }, /cacheStrategy\.tags\[1\] "bad-tag" is not a valid tag: 1 to 64 letters, digits or underscores/],
+        [
+          { ttl: 60, tags: ['posts', 'bad-tag'] },
+          /cacheStrategy\.tags\[1\] "bad-tag" is not a valid tag: 1 to 64 letters, digits or underscores/,
+        ],
         [{ ttl: 60, tags: ['x'.repeat(65)] }, /cacheStrategy\.tags\[0\] "x{65}" is not a valid tag/],
         [{ ttl: 60, tags: [''] }, /cacheStrategy\.tags\[0\] "" is not a valid tag/],
         [{ ttl: 60, tags: ['a', 'b', 'c', 'd', 'e', 'f'] }, /cacheStrategy\.tags: at most 5 tags, got 6/],
@@ -223,42 +253,60 @@ describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider)
         [{ ttl: 10 ** 9 }, /ttl \+ swr \(1000000000s\) exceeds the cache's maxTtl/],
       ]
       for (const [cacheStrategy, message] of bad) {
-        const findMany = prisma.post.findMany.bind(prisma.post) as unknown as (args: unknown) => Promise<unknown> & { withAccelerateInfo(): Promise<unknown> }
+        const findMany = prisma.post.findMany.bind(prisma.post) as unknown as (
+          args: unknown,
+        ) => Promise<unknown> & { withAccelerateInfo(): Promise<unknown> }
         await expect(findMany({ cacheStrategy })).rejects.toThrow(message)
         await expect(findMany({ cacheStrategy }).withAccelerateInfo()).rejects.toThrow(message)
       }
       const invalidate = prisma.$accelerate.invalidate as (input: unknown) => Promise<unknown>
-      await expect(invalidate({ tags: ['ok', 'not-ok'] })).rejects.toThrow(/\$accelerate\.invalidate\(\{ tags \}\)\[1\] "not-ok" is not a valid tag/)
+      await expect(invalidate({ tags: ['ok', 'not-ok'] })).rejects.toThrow(
+        /\$accelerate\.invalidate\(\{ tags \}\)\[1\] "not-ok" is not a valid tag/,
+      )
       await expect(invalidate({ tags: ['a', 'b', 'c', 'd', 'e', 'f'] })).rejects.toThrow(/at most 5 tags, got 6/)
       await expect(invalidate(undefined)).rejects.toThrow(/invalidate\(input\): must be \{ tags: \[\.\.\.\] \}/)
       expect(counter.queries).toBe(before)
     })
   })
 
-  it('withAccelerate() with no options: L1 only, as Accelerate\'s extension is called', async () => {
+  it("withAccelerate() with no options: L1 only, as Accelerate's extension is called", async () => {
     const ada = await seed()
     const prisma = countingClient(db).base.$extends(withAccelerate())
     expect(prisma.$cache.backend).toBeInstanceOf(MemoryCache)
-    const read = () => prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
+    const read = () =>
+      prisma.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
     expect((await read()).info.cacheStatus).toBe('miss')
     expect((await read()).info.cacheStatus).toBe('ttl')
-    expect(() => withAccelerate({ fetch: globalThis.fetch } as WithAccelerateOptions)).toThrow(/withAccelerate\(\{ fetch \}\): there is no Accelerate API/)
-    expect(() => withAccelerate({ invalidateOnWrite: 'no' } as unknown as WithAccelerateOptions)).toThrow(/invalidateOnWrite/)
-    expect(() => withAccelerate({ tll: 5 } as WithAccelerateOptions)).toThrow(/withAccelerate\(\{ tll \}\): unknown option/)
+    expect(() => withAccelerate({ fetch: globalThis.fetch } as WithAccelerateOptions)).toThrow(
+      /withAccelerate\(\{ fetch \}\): there is no Accelerate API/,
+    )
+    expect(() => withAccelerate({ invalidateOnWrite: 'no' } as unknown as WithAccelerateOptions)).toThrow(
+      /invalidateOnWrite/,
+    )
+    expect(() => withAccelerate({ tll: 5 } as WithAccelerateOptions)).toThrow(
+      /withAccelerate\(\{ tll \}\): unknown option/,
+    )
   })
 
   it('tags and invalidateAll take effect on every instance (two clients over one Redis, each with a bus)', async () => {
     const ada = await seed()
     const prefix = uniquePrefix()
-    const caches = [0, 1].map(() => new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix }), { bus: new RedisBus({ client: redisClient(), prefix }) }))
+    const caches = [0, 1].map(
+      () =>
+        new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix }), {
+          bus: new RedisBus({ client: redisClient(), prefix }),
+        }),
+    )
     try {
       await Promise.all(caches.map((cache) => cache.ready))
       const deadline = Date.now() + 5000
       while (!caches.every((cache) => cache.stats().bus?.connected) && Date.now() < deadline) await sleep(10)
       const [a, b] = caches.map((cache) => acceleratedOn(db, cache)) as [AcceleratedClient, AcceleratedClient]
       type Status = 'ttl' | 'swr' | 'miss' | 'none'
-      const posts = (client: AcceleratedClient) => client.post.findMany({ cacheStrategy: { ttl: 60, tags: ['posts'] } }).withAccelerateInfo()
-      const user = (client: AcceleratedClient) => client.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
+      const posts = (client: AcceleratedClient) =>
+        client.post.findMany({ cacheStrategy: { ttl: 60, tags: ['posts'] } }).withAccelerateInfo()
+      const user = (client: AcceleratedClient) =>
+        client.user.findUnique({ where: { id: ada.id }, cacheStrategy: { ttl: 60 } }).withAccelerateInfo()
       /** Reads until the status comes (the bus delivers within milliseconds; bounded at 2 s). */
       const until = async (read: () => Promise<{ info: { cacheStatus: Status } }>, status: Status) => {
         const end = Date.now() + 2000

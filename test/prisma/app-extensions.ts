@@ -4,7 +4,16 @@
  */
 import { Prisma } from '../support/database.js'
 
-const READS = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'])
+const READS = new Set([
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'count',
+  'aggregate',
+  'groupBy',
+])
 
 /** Soft delete: every top-level read of User gets `active: true` in its where. */
 export const softDelete = Prisma.defineExtension({
@@ -23,5 +32,7 @@ export const softDelete = Prisma.defineExtension({
 /** A computed field on User. */
 export const label = Prisma.defineExtension({
   name: 'label',
-  result: { user: { label: { needs: { name: true, email: true }, compute: (user) => `${user.name ?? '?'} <${user.email}>` } } },
+  result: {
+    user: { label: { needs: { name: true, email: true }, compute: (user) => `${user.name ?? '?'} <${user.email}>` } },
+  },
 })

@@ -27,7 +27,12 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     l2.delayMs = options.l2DelayMs ?? 0
     const cache = new TieredCache(new MemoryCache(), l2)
     const counting = countingClient(db)
-    const { prisma, counter } = cachedClient(db, cache, options.backgroundFill === undefined ? {} : { backgroundFill: options.backgroundFill }, counting)
+    const { prisma, counter } = cachedClient(
+      db,
+      cache,
+      options.backgroundFill === undefined ? {} : { backgroundFill: options.backgroundFill },
+      counting,
+    )
     return { prisma, counter, cache, l2 }
   }
   const seedUser = () => db.createClient().user.create({ data: { email: `bg-${provider}@example.com`, name: 'Ada' } })
@@ -36,14 +41,18 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     const user = await seedUser()
     const redis = new RedisCache({ client: redisClient(), prefix: uniquePrefix() })
     const a = instance(redis, { l2DelayMs: 40 })
-    const key = a.prisma.$cache.namespace + a.prisma.$cache.keyFor('User', 'findUnique', { where: { id: user.id } }).toString()
+    const key =
+      a.prisma.$cache.namespace + a.prisma.$cache.keyFor('User', 'findUnique', { where: { id: user.id } }).toString()
     expect((await a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('Ada')
     expect(await a.cache.l1.has(key)).toBe(true)
     expect(await redis.has(key)).toBe(false)
     await a.prisma.$cache.flush()
     expect(await redis.has(key)).toBe(true)
 
-    const b = instance(new RedisCache({ client: redisClient(), prefix: uniquePrefix() }), { l2DelayMs: 40, backgroundFill: false })
+    const b = instance(new RedisCache({ client: redisClient(), prefix: uniquePrefix() }), {
+      l2DelayMs: 40,
+      backgroundFill: false,
+    })
     await b.prisma.user.findUnique({ where: { id: user.id }, cache: 60 })
     expect(await b.cache.l2.inner.has(key)).toBe(true)
   })
@@ -110,4 +119,3 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     expect(a.counter.queries).toBe(2)
   })
 })
-

@@ -22,7 +22,12 @@ describe.each(PROVIDERS)('client shapes on %s', (provider: Provider) => {
   afterAll(async () => db?.stop())
   beforeEach(async () => {
     await db.reset()
-    await db.createClient().user.createMany({ data: [{ email: 'a@example.com', active: true }, { email: 'b@example.com', active: false }] })
+    await db.createClient().user.createMany({
+      data: [
+        { email: 'a@example.com', active: true },
+        { email: 'b@example.com', active: false },
+      ],
+    })
   })
 
   it("a client's global omit is part of the key: an omitted field never comes from another client's entry", async () => {
@@ -48,12 +53,18 @@ describe.each(PROVIDERS)('client shapes on %s', (provider: Provider) => {
   it('clients with different extensions beneath the cache, on one backend, each get their own results', async () => {
     const backend = new MemoryCache()
     const plain = db.createClient().$extends(cacheExtension({ cache: backend }))
-    const filtered = db.createClient().$extends(hideInactive).$extends(cacheExtension({ cache: backend }))
+    const filtered = db
+      .createClient()
+      .$extends(hideInactive)
+      .$extends(cacheExtension({ cache: backend }))
     expect(await plain.user.findMany({ cache: 60 })).toHaveLength(2)
     expect(await filtered.user.findMany({ cache: 60 })).toHaveLength(1)
     expect(await plain.user.findMany({ cache: 60 })).toHaveLength(2)
     // The same extension added after the cache (applied beneath it) is the same shape.
-    const later = db.createClient().$extends(cacheExtension({ cache: backend })).$extends(hideInactive)
+    const later = db
+      .createClient()
+      .$extends(cacheExtension({ cache: backend }))
+      .$extends(hideInactive)
     expect(later.$cache.namespace).toBe(filtered.$cache.namespace)
     expect(await later.user.findMany({ cache: 60 })).toHaveLength(1)
     // A write through any of them invalidates the others' entries (tags are shared).
@@ -68,6 +79,8 @@ describe.each(PROVIDERS)('client shapes on %s', (provider: Provider) => {
     await a.user.findMany({ cache: 60 })
     expect((await b.user.findMany({ cache: 60 }).withCacheInfo()).info.source).toBe('db')
     expect(a.$cache.namespace).toMatch(/^tenant-a:/)
-    expect(() => db.createClient().$extends(cacheExtension({ namespace: 'a/b' }))).toThrow(/cacheExtension\(\{ namespace \}\): must be 1 to 64 letters/)
+    expect(() => db.createClient().$extends(cacheExtension({ namespace: 'a/b' }))).toThrow(
+      /cacheExtension\(\{ namespace \}\): must be 1 to 64 letters/,
+    )
   })
 })

@@ -13,7 +13,8 @@ import { label, softDelete } from './app-extensions.js'
  * Rows as data: Prisma's result-extension objects are proxies with an extra `util.inspect.custom` symbol key
  * (how console.log shows computed fields); a cached row is a plain object with the same fields and values.
  */
-const data = (rows: readonly object[]) => rows.map((row) => Object.fromEntries(Object.keys(row).map((key) => [key, (row as Record<string, unknown>)[key]])))
+const data = (rows: readonly object[]) =>
+  rows.map((row) => Object.fromEntries(Object.keys(row).map((key) => [key, (row as Record<string, unknown>)[key]])))
 
 describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Provider) => {
   let db: TestDatabase
@@ -24,13 +25,30 @@ describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Pro
   beforeEach(async () => {
     await db.reset()
     const plain = db.createClient()
-    await plain.user.createMany({ data: [1, 2, 3, 4].map((n) => ({ email: `u${n}@example.com`, name: `U${n}`, active: n !== 4 })) })
+    await plain.user.createMany({
+      data: [1, 2, 3, 4].map((n) => ({ email: `u${n}@example.com`, name: `U${n}`, active: n !== 4 })),
+    })
   })
 
   const orders = {
-    'cache, then soft delete and a computed field': () => db.createClient().$extends(cacheExtension({ cache: new MemoryCache() })).$extends(softDelete).$extends(label),
-    'soft delete and a computed field, then cache': () => db.createClient().$extends(softDelete).$extends(label).$extends(cacheExtension({ cache: new MemoryCache() })),
-    'soft delete, cache, computed field': () => db.createClient().$extends(softDelete).$extends(cacheExtension({ cache: new MemoryCache() })).$extends(label),
+    'cache, then soft delete and a computed field': () =>
+      db
+        .createClient()
+        .$extends(cacheExtension({ cache: new MemoryCache() }))
+        .$extends(softDelete)
+        .$extends(label),
+    'soft delete and a computed field, then cache': () =>
+      db
+        .createClient()
+        .$extends(softDelete)
+        .$extends(label)
+        .$extends(cacheExtension({ cache: new MemoryCache() })),
+    'soft delete, cache, computed field': () =>
+      db
+        .createClient()
+        .$extends(softDelete)
+        .$extends(cacheExtension({ cache: new MemoryCache() }))
+        .$extends(label),
   }
 
   for (const [order, build] of Object.entries(orders)) {
@@ -47,7 +65,11 @@ describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Pro
         const first = await cached.user.findFirst({ where: { email: 'u4@example.com' }, cache: 60 })
         expect(first).toBeNull()
         const selected = await cached.user.findMany({ select: { label: true }, orderBy: { id: 'asc' }, cache: 60 })
-        expect(data(selected)).toEqual([{ label: 'U1 <u1@example.com>' }, { label: 'U2 <u2@example.com>' }, { label: 'U3 <u3@example.com>' }])
+        expect(data(selected)).toEqual([
+          { label: 'U1 <u1@example.com>' },
+          { label: 'U2 <u2@example.com>' },
+          { label: 'U3 <u3@example.com>' },
+        ])
       }
       // The cache is really in use, and a write through the composed client still invalidates.
       expect(cached.$cache.stats().cache.hits).toBeGreaterThan(0)
@@ -62,7 +84,10 @@ describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Pro
         await tx.user.update({ where: { email: 'u2@example.com' }, data: { active: false } })
       })
       expect(await cached.user.count({ cache: 60 })).toBe(2)
-      const [count] = await cached.$transaction([cached.user.count(), cached.user.update({ where: { email: 'u3@example.com' }, data: { active: false } })])
+      const [count] = await cached.$transaction([
+        cached.user.count(),
+        cached.user.update({ where: { email: 'u3@example.com' }, data: { active: false } }),
+      ])
       expect(count).toBe(2)
       expect(await cached.user.count({ cache: 60 })).toBe(1)
     })
@@ -82,7 +107,11 @@ describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Pro
         },
       }),
     )
-    const cached = db.createClient().$extends(cacheExtension({ cache: new MemoryCache() })).$extends(logging).$extends(softDelete)
+    const cached = db
+      .createClient()
+      .$extends(cacheExtension({ cache: new MemoryCache() }))
+      .$extends(logging)
+      .$extends(softDelete)
     expect(await cached.user.count({ cache: 60 })).toBe(3)
     expect(await cached.user.count({ cache: 60 })).toBe(3)
     // The first read missed and ran through the logging extension; the second was a hit.

@@ -18,7 +18,8 @@ describe.each(PROVIDERS)('writes that change a primary key, on %s', (provider: P
   beforeEach(async () => db.reset())
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
-    const client = () => cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)).prisma
+    const client = () =>
+      cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)).prisma
 
     it('update by the key: the old key reads null, the new one the row', async () => {
       const prisma = client()
@@ -48,11 +49,18 @@ describe.each(PROVIDERS)('writes that change a primary key, on %s', (provider: P
     it('a compound primary key part changes (a membership moves to another organization)', async () => {
       const prisma = client()
       const user = await prisma.user.create({ data: { email: 'member@example.com' } })
-      const [from, to] = await Promise.all([prisma.organization.create({ data: { name: 'From' } }), prisma.organization.create({ data: { name: 'To' } })])
+      const [from, to] = await Promise.all([
+        prisma.organization.create({ data: { name: 'From' } }),
+        prisma.organization.create({ data: { name: 'To' } }),
+      ])
       await prisma.membership.create({ data: { userId: user.id, orgId: from.id } })
-      const atOld = () => prisma.membership.findUnique({ where: { userId_orgId: { userId: user.id, orgId: from.id } }, cache: 60 })
+      const atOld = () =>
+        prisma.membership.findUnique({ where: { userId_orgId: { userId: user.id, orgId: from.id } }, cache: 60 })
       expect(await atOld()).not.toBeNull()
-      await prisma.membership.update({ where: { userId_orgId: { userId: user.id, orgId: from.id } }, data: { orgId: to.id } })
+      await prisma.membership.update({
+        where: { userId_orgId: { userId: user.id, orgId: from.id } },
+        data: { orgId: to.id },
+      })
       expect(await atOld()).toBeNull()
     })
   })

@@ -21,7 +21,10 @@ describe('MySQL (MariaDB) specifics', () => {
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
     it('a unique lookup in another letter case is invalidated by a write to the row it found', async () => {
-      const { prisma, counter } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined))
+      const { prisma, counter } = cachedClient(
+        db,
+        buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined),
+      )
       await prisma.user.create({ data: { email: 'ada@example.com', name: 'Ada' } })
       const upper = () => prisma.user.findUnique({ where: { email: 'ADA@EXAMPLE.COM' }, cache: 60 })
       expect((await upper())?.name).toBe('Ada')

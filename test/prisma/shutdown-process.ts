@@ -8,15 +8,15 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import { PrismaClient } from '../../prisma/generated/postgresql/client.js'
 import { cacheExtension, cacheOptionsFromEnv } from '../../src/index.js'
 
-const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env['DATABASE_URL']!, max: 1 }) }).$extends(
-  cacheExtension(cacheOptionsFromEnv()),
-)
+const prisma = new PrismaClient({
+  adapter: new PrismaPg({ connectionString: process.env['DATABASE_URL']!, max: 1 }),
+}).$extends(cacheExtension(cacheOptionsFromEnv()))
 const user = await prisma.user.create({ data: { email: `shutdown-${process.pid}@example.com`, name: 'Ada' } })
 const first = await prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).withCacheInfo()
 await prisma.$cache.flush()
 // The bus subscribes in the background: wait for it, so that close() has a subscription to end.
 let health = await prisma.$cache.health()
-for (const deadline = Date.now() + 10_000; !health.bus?.connected && Date.now() < deadline; ) {
+for (const deadline = Date.now() + 10_000; !health.bus?.connected && Date.now() < deadline;) {
   await new Promise((resolve) => setTimeout(resolve, 20))
   health = await prisma.$cache.health()
 }

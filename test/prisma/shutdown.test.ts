@@ -24,7 +24,12 @@ describe('prisma.$cache.close()', () => {
   })
 
   it('a process configured from the environment (its own Redis connection and bus) exits by itself after $disconnect() and close()', async () => {
-    const env = { ...process.env, DATABASE_URL: db.url, PRISMA_CACHE_REDIS_URL: redis.url, PRISMA_CACHE_PREFIX: uniquePrefix() }
+    const env = {
+      ...process.env,
+      DATABASE_URL: db.url,
+      PRISMA_CACHE_REDIS_URL: redis.url,
+      PRISMA_CACHE_PREFIX: uniquePrefix(),
+    }
     // A process that does not exit is killed at the timeout, and the test fails on the code below.
     const ran = await runCommand(process.execPath, ['--import', 'tsx', CHILD], { env, timeoutMs: 30_000 })
     const exitedAt = Date.now()
@@ -39,7 +44,9 @@ describe('prisma.$cache.close()', () => {
   it('closes the connections it opened, and leaves the clients the user passed open unless { clients: true }', async () => {
     const client = new Redis(redis.url)
     const prefix = uniquePrefix()
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: new RedisBus({ client, prefix }) })
+    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), {
+      bus: new RedisBus({ client, prefix }),
+    })
     const prisma = db.createClient().$extends(cacheExtension({ cache }))
     const user = await prisma.user.create({ data: { email: `close-${prefix}@example.com` } })
     await prisma.user.findUnique({ where: { id: user.id }, cache: 60 })

@@ -3,7 +3,17 @@
  * counter of the queries that really reach the database (a query extension *below* the cache extension).
  */
 import { Redis } from 'ioredis'
-import { type CacheBackend, type CacheExtensionOptions, cacheExtension, MemoryCache, msgpackSerializer, RedisCache, type Serializer, superjsonSerializer, TieredCache } from '../../src/index.js'
+import {
+  type CacheBackend,
+  type CacheExtensionOptions,
+  cacheExtension,
+  MemoryCache,
+  msgpackSerializer,
+  RedisCache,
+  type Serializer,
+  superjsonSerializer,
+  TieredCache,
+} from '../../src/index.js'
 import type { TestDatabase } from '../support/database.js'
 
 export type Tiers = 'memory' | 'memory+redis'
@@ -35,7 +45,10 @@ export const SERIALIZERS: ReadonlyArray<readonly [string, Serializer]> = [
 export function buildCache(tiers: Tiers, redis: Redis | undefined, serializer?: Serializer): CacheBackend {
   if (tiers === 'memory') return new MemoryCache()
   if (!redis) throw new Error('memory+redis needs a Redis client')
-  return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix(), ...(serializer ? { serializer } : {}) }))
+  return new TieredCache(
+    new MemoryCache(),
+    new RedisCache({ client: redis, prefix: uniquePrefix(), ...(serializer ? { serializer } : {}) }),
+  )
 }
 
 export type CountingClient = ReturnType<typeof countingClient>
@@ -44,7 +57,12 @@ export type CountingClient = ReturnType<typeof countingClient>
  * The cache extension over a counting client. Pass `counting` to reuse one (and its connection pool):
  * PostgreSQL refuses connections past max_connections, and every PrismaClient opens a pool.
  */
-export function cachedClient(db: TestDatabase, cache: CacheBackend, options: Omit<CacheExtensionOptions, 'cache'> = {}, counting: CountingClient = countingClient(db)) {
+export function cachedClient(
+  db: TestDatabase,
+  cache: CacheBackend,
+  options: Omit<CacheExtensionOptions, 'cache'> = {},
+  counting: CountingClient = countingClient(db),
+) {
   const { base, counter } = counting
   const prisma = base.$extends(cacheExtension({ ...options, cache }))
   return { prisma, counter, cache }
@@ -59,4 +77,3 @@ export function secondInstance(first: CacheBackend): CacheBackend {
 export { Redis }
 
 export { useRedis } from '../support/use-redis.js'
-

@@ -18,7 +18,12 @@ describe.each(PROVIDERS)('stale-while-revalidate on %s', (provider: Provider) =>
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
     it('after ttl and within swr: the stale value at once, one background refresh, then the fresh value', async () => {
       const user = await db.createClient().user.create({ data: { email: 'swr@example.com', name: 'v1' } })
-      const { prisma, counter } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined), {}, countingClient(db))
+      const { prisma, counter } = cachedClient(
+        db,
+        buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined),
+        {},
+        countingClient(db),
+      )
       const read = () => prisma.user.findUnique({ where: { id: user.id }, cache: { ttl: 0.3, swr: 10 } })
       expect((await read())?.name).toBe('v1')
       // A change behind the cache's back (no invalidation): only the TTL can bring it in.
@@ -41,7 +46,12 @@ describe.each(PROVIDERS)('stale-while-revalidate on %s', (provider: Provider) =>
 
     it('an invalidated entry is never served stale', async () => {
       const user = await db.createClient().user.create({ data: { email: 'swr2@example.com', name: 'v1' } })
-      const { prisma } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined), {}, countingClient(db))
+      const { prisma } = cachedClient(
+        db,
+        buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined),
+        {},
+        countingClient(db),
+      )
       const read = () => prisma.user.findUnique({ where: { id: user.id }, cache: { ttl: 0.2, swr: 10 } })
       await read()
       await sleep(300)

@@ -3,11 +3,25 @@
  * The functions are never called: only their types matter. The vitest test below checks that they exist.
  */
 import { describe, expectTypeOf, it } from 'vitest'
-import { cacheExtension, cacheOptionsFromEnv, type CircuitState, MemoryCache, RedisCache, TieredCache, type TieredHealth } from '../../src/index.js'
+import {
+  cacheExtension,
+  cacheOptionsFromEnv,
+  type CircuitState,
+  MemoryCache,
+  RedisCache,
+  TieredCache,
+  type TieredHealth,
+} from '../../src/index.js'
 import type { Prisma, TestPrismaClient } from '../support/database.js'
 
 function extended(base: TestPrismaClient) {
-  return base.$extends(cacheExtension({ cache: new TieredCache(new MemoryCache(), new MemoryCache()), ttl: 60, models: { User: { ttl: 300 }, AuditLog: false } }))
+  return base.$extends(
+    cacheExtension({
+      cache: new TieredCache(new MemoryCache(), new MemoryCache()),
+      ttl: 60,
+      models: { User: { ttl: 300 }, AuditLog: false },
+    }),
+  )
 }
 type Cached = ReturnType<typeof extended>
 
@@ -64,7 +78,11 @@ export async function resultTypesStayPrisma(prisma: Cached, base: TestPrismaClie
   expectTypeOf(plain).toEqualTypeOf<Awaited<ReturnType<typeof base.user.findUnique<{ where: { id: 1 } }>>>>()
   expectTypeOf(plain).toEqualTypeOf<Prisma.UserGetPayload<{}> | null>()
 
-  const selected = await prisma.user.findUnique({ where: { id: 1 }, select: { id: true, posts: { select: { title: true } }, _count: { select: { posts: true } } }, cache: 60 })
+  const selected = await prisma.user.findUnique({
+    where: { id: 1 },
+    select: { id: true, posts: { select: { title: true } }, _count: { select: { posts: true } } },
+    cache: 60,
+  })
   expectTypeOf(selected).toEqualTypeOf<{ id: number; posts: { title: string }[]; _count: { posts: number } } | null>()
 
   const included = await prisma.post.findMany({ include: { author: true, tags: true }, cache: 30 })
@@ -75,7 +93,9 @@ export async function resultTypesStayPrisma(prisma: Cached, base: TestPrismaClie
   expectTypeOf(orThrow).toEqualTypeOf<Prisma.UserGetPayload<{}>>()
 
   expectTypeOf(await prisma.user.count({ cache: 5 })).toEqualTypeOf<number>()
-  const withInfo = await prisma.user.findUnique({ where: { id: 1 }, select: { email: true }, cache: 60 }).withCacheInfo()
+  const withInfo = await prisma.user
+    .findUnique({ where: { id: 1 }, select: { email: true }, cache: 60 })
+    .withCacheInfo()
   expectTypeOf(withInfo.data).toEqualTypeOf<{ email: string } | null>()
   expectTypeOf(withInfo.info.source).toEqualTypeOf<'l1' | 'l2' | 'stale' | 'db' | 'coalesced' | 'bypass'>()
   const sum = await prisma.user.aggregate({ _sum: { karma: true }, cache: 5 })
@@ -95,7 +115,10 @@ export async function transactionClients(prisma: Cached) {
   })
   expectTypeOf(inside).toEqualTypeOf<string | undefined>()
 
-  const [user, count] = await prisma.$transaction([prisma.user.findUnique({ where: { id: 1 }, cache: 60 }), prisma.post.count({ cache: 5 })])
+  const [user, count] = await prisma.$transaction([
+    prisma.user.findUnique({ where: { id: 1 }, cache: 60 }),
+    prisma.post.count({ cache: 5 }),
+  ])
   expectTypeOf(user).toEqualTypeOf<Prisma.UserGetPayload<{}> | null>()
   expectTypeOf(count).toEqualTypeOf<number>()
 }

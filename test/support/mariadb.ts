@@ -10,7 +10,16 @@ import { chown } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as mariadb from 'mariadb'
 import { freePort, GiveUp, isPortOpen, LOOPBACK, waitFor } from './ports.js'
-import { findExecutable, isRoot, lookupUser, makeTempDir, ManagedProcess, removeTempDir, runChecked, tryContainer } from './processes.js'
+import {
+  findExecutable,
+  isRoot,
+  lookupUser,
+  makeTempDir,
+  ManagedProcess,
+  removeTempDir,
+  runChecked,
+  tryContainer,
+} from './processes.js'
 
 /** A MariaDB server the tests may use. */
 export interface MariaDbService {
@@ -61,7 +70,8 @@ async function startLocalMariaDb(): Promise<MariaDbService> {
   let user: string | undefined
   if (isRoot()) {
     const owner = lookupUser('mysql')
-    if (owner === null) throw new Error('user "mysql" does not exist; it comes with the Debian package `mariadb-server`')
+    if (owner === null)
+      throw new Error('user "mysql" does not exist; it comes with the Debian package `mariadb-server`')
     user = 'mysql'
   }
   const dir = await makeTempDir('mariadb-rig-')
@@ -74,7 +84,13 @@ async function startLocalMariaDb(): Promise<MariaDbService> {
     }
     await runChecked(
       installDb,
-      ['--no-defaults', `--datadir=${dataDir}`, ...(user ? [`--user=${user}`] : []), '--auth-root-authentication-method=normal', '--skip-test-db'],
+      [
+        '--no-defaults',
+        `--datadir=${dataDir}`,
+        ...(user ? [`--user=${user}`] : []),
+        '--auth-root-authentication-method=normal',
+        '--skip-test-db',
+      ],
       { cwd: dir, timeoutMs: 60_000 },
     )
     let port = 0

@@ -1,4 +1,13 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/cache/index.js'
+import type {
+  CacheBackend,
+  CacheEntry,
+  CacheSnapshot,
+  Lookup,
+  LookupOptions,
+  NumberedInvalidations,
+  SetManyItem,
+  SetOptions,
+} from '../../src/cache/index.js'
 import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/cache/index.js'
 
 /**

@@ -29,7 +29,12 @@ export class BusLink {
   /** Replays what L2 owes, now. */
   readonly #settleOwed: () => Promise<boolean>
 
-  constructor(readonly bus: InvalidationBus, gateway: CoherenceGateway, local: LocalTagCheck | undefined, settleOwed: () => Promise<boolean>) {
+  constructor(
+    readonly bus: InvalidationBus,
+    gateway: CoherenceGateway,
+    local: LocalTagCheck | undefined,
+    settleOwed: () => Promise<boolean>,
+  ) {
     this.#gateway = gateway
     this.#local = local
     this.#settleOwed = settleOwed
@@ -51,7 +56,11 @@ export class BusLink {
           const downs = this.#downs
           // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
           await this.#settleOwed()
-          await gateway.callL1('clear (bus reconnected)', () => gateway.l1.clear(), () => undefined)
+          await gateway.callL1(
+            'clear (bus reconnected)',
+            () => gateway.l1.clear(),
+            () => undefined,
+          )
           // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
           await this.#local?.busUp()
           // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
@@ -72,7 +81,13 @@ export class BusLink {
   lost(): void {
     this.stats.lostInvalidations++
     const gateway = this.#gateway
-    gateway.callL1('clear (invalidations lost)', () => gateway.l1.clear(), () => undefined).catch(() => undefined)
+    gateway
+      .callL1(
+        'clear (invalidations lost)',
+        () => gateway.l1.clear(),
+        () => undefined,
+      )
+      .catch(() => undefined)
   }
 
   /** What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is published. */

@@ -4,7 +4,11 @@
  */
 
 /** One invalidation L2 missed. */
-export type OwedInvalidation = { kind: 'tags'; tags: string[] } | { kind: 'pattern'; pattern: string } | { kind: 'key'; key: string } | { kind: 'clear' }
+export type OwedInvalidation =
+  | { kind: 'tags'; tags: string[] }
+  | { kind: 'pattern'; pattern: string }
+  | { kind: 'key'; key: string }
+  | { kind: 'clear' }
 
 /** Past this many pending invalidations, they are replaced by one clear() of L2. */
 const MAX_OWED = 10_000
@@ -34,7 +38,11 @@ export class OwedInvalidations {
    * failing replay stops there, is given to `failed`, and answers false. One replay runs at a time: a caller that
    * comes while one runs gets its answer.
    */
-  settle(replay: (owed: OwedInvalidation) => Promise<void>, failed: (error: unknown) => void, urgent = false): Promise<boolean> {
+  settle(
+    replay: (owed: OwedInvalidation) => Promise<void>,
+    failed: (error: unknown) => void,
+    urgent = false,
+  ): Promise<boolean> {
     if (this.#queue.length === 0) return Promise.resolve(true)
     if (this.#settling) return this.#settling
     if (!urgent && performance.now() < this.#retryAt) return Promise.resolve(false)
@@ -43,7 +51,10 @@ export class OwedInvalidations {
     return this.#settling
   }
 
-  async #replayAll(replay: (owed: OwedInvalidation) => Promise<void>, failed: (error: unknown) => void): Promise<boolean> {
+  async #replayAll(
+    replay: (owed: OwedInvalidation) => Promise<void>,
+    failed: (error: unknown) => void,
+  ): Promise<boolean> {
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0]!

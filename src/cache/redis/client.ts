@@ -105,7 +105,9 @@ export function isClusterClient(client: RedisClientLike): client is RedisCluster
  */
 export function asRedisClient(client: unknown, who: string): RedisClientLike {
   if (typeof client !== 'object' || client === null) {
-    throw new TypeError(`${who}: \`client\` must be a Redis client (ioredis 5 or 6, iovalkey; standalone or Cluster), got ${describe(client)}`)
+    throw new TypeError(
+      `${who}: \`client\` must be a Redis client (ioredis 5 or 6, iovalkey; standalone or Cluster), got ${describe(client)}`,
+    )
   }
   const candidate = client as Record<string, unknown>
   const missing: string[] = COMMANDS.filter((name) => typeof candidate[name] !== 'function')

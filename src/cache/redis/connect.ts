@@ -16,9 +16,12 @@ export function connectRedis(url: string, who: string, connectTimeoutMs: number)
   try {
     ioredis = createRequire(import.meta.url)('ioredis') as IoredisModule
   } catch (error) {
-    throw new Error(`${who}: \`url\` needs the ioredis package (npm install ioredis), or pass your own client as \`client\``, {
-      cause: error,
-    })
+    throw new Error(
+      `${who}: \`url\` needs the ioredis package (npm install ioredis), or pass your own client as \`client\``,
+      {
+        cause: error,
+      },
+    )
   }
   const client = new ioredis.Redis(url, {
     connectTimeout: connectTimeoutMs,

@@ -47,14 +47,20 @@ export class EntryCodec {
 
   constructor(serializer: Serializer, compressAbove: number) {
     if (serializer.format !== undefined && !FORMAT_NAME.test(serializer.format)) {
-      throw new TypeError(`RedisCache: serializer.format must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(serializer.format)}`)
+      throw new TypeError(
+        `RedisCache: serializer.format must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(serializer.format)}`,
+      )
     }
-    if (serializer.binary === true && serializer.format === undefined) throw new TypeError('RedisCache: a binary serializer needs a `format` name')
+    if (serializer.binary === true && serializer.format === undefined)
+      throw new TypeError('RedisCache: a binary serializer needs a `format` name')
     this.#serializer = serializer
     this.#compressAbove = compressAbove
-    for (const known of [msgpackSerializer, superjsonSerializer, serializer]) if (known.format !== undefined) this.#readers.set(known.format, known)
+    for (const known of [msgpackSerializer, superjsonSerializer, serializer])
+      if (known.format !== undefined) this.#readers.set(known.format, known)
     const unnamed = serializer.binary !== true && serializer.format === undefined
-    this.#unnamed = compressingSerializer(unnamed ? serializer : superjsonSerializer, { above: unnamed ? compressAbove : Number.POSITIVE_INFINITY })
+    this.#unnamed = compressingSerializer(unnamed ? serializer : superjsonSerializer, {
+      above: unnamed ? compressAbove : Number.POSITIVE_INFINITY,
+    })
   }
 
   encode(value: unknown): EncodedPayload {
@@ -88,7 +94,8 @@ export class EntryCodec {
     const body = data.subarray(header.payloadAt + 1)
     // inflate makes a new buffer; otherwise copy: `data` is a view of ioredis's read buffer, which L1 must not keep.
     const bytes = deflated ? inflateRawSync(body) : Buffer.from(body)
-    if (serializer.binary === true) return { value: serializer.deserialize(bytes), encoded: { data: bytes, serializer } }
+    if (serializer.binary === true)
+      return { value: serializer.deserialize(bytes), encoded: { data: bytes, serializer } }
     const text = bytes.toString()
     return { value: serializer.deserialize(text), encoded: { data: text, serializer } }
   }

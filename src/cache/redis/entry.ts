@@ -29,7 +29,13 @@ export function parseHeader(data: Buffer): EntryHeader | undefined {
   if (newline < 0) return undefined
   try {
     const header: unknown = JSON.parse(data.toString('utf8', 0, newline))
-    if (!Array.isArray(header) || typeof header[0] !== 'number' || !Array.isArray(header[1]) || !header[1].every((t) => typeof t === 'string')) return undefined
+    if (
+      !Array.isArray(header) ||
+      typeof header[0] !== 'number' ||
+      !Array.isArray(header[1]) ||
+      !header[1].every((t) => typeof t === 'string')
+    )
+      return undefined
     return {
       epoch: header[0],
       tags: header[1] as string[],
@@ -51,7 +57,11 @@ export function headerPrefix(data: Buffer): Buffer {
  * Whether an invalidation newer than the entry reached it (the rule in staleness.ts): the everything-tag's epoch or any of its tags'
  * epochs (as read from Redis, as text: null or undefined when never invalidated, or expired) above the entry's own.
  */
-export function isStaleEntry(header: EntryHeader, everything: string | null | undefined, epochOf: (tag: string) => string | null | undefined): boolean {
+export function isStaleEntry(
+  header: EntryHeader,
+  everything: string | null | undefined,
+  epochOf: (tag: string) => string | null | undefined,
+): boolean {
   return isStale(header.epoch, header.tags, (tag) => epochNumber(epochOf(tag)), epochNumber(everything))
 }
 

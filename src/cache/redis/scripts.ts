@@ -19,18 +19,32 @@ export class RedisScript {
   }
 
   /** Runs it; bulk replies come back as strings, or as Buffers with `replies: 'bytes'` (entries that hold bytes). */
-  async run(client: RedisClientLike, keys: readonly string[], args: readonly ScriptArg[], replies: Replies = 'text'): Promise<unknown> {
+  async run(
+    client: RedisClientLike,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    replies: Replies = 'text',
+  ): Promise<unknown> {
     const bytes = replies === 'bytes'
     try {
-      return await (bytes ? client.callBuffer('evalsha', this.sha, keys.length, ...keys, ...args) : client.evalsha(this.sha, keys.length, ...keys, ...args))
+      return await (bytes
+        ? client.callBuffer('evalsha', this.sha, keys.length, ...keys, ...args)
+        : client.evalsha(this.sha, keys.length, ...keys, ...args))
     } catch (error) {
       if (!isNoScript(error)) throw error
-      return bytes ? client.callBuffer('eval', this.lua, keys.length, ...keys, ...args) : client.eval(this.lua, keys.length, ...keys, ...args)
+      return bytes
+        ? client.callBuffer('eval', this.lua, keys.length, ...keys, ...args)
+        : client.eval(this.lua, keys.length, ...keys, ...args)
     }
   }
 
   /** Queues the script in a pipeline by its SHA; on NOSCRIPT the caller loads the scripts and runs the pipeline again. */
-  queue(pipeline: RedisPipelineLike, keys: readonly string[], args: readonly ScriptArg[], replies: Replies = 'text'): void {
+  queue(
+    pipeline: RedisPipelineLike,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    replies: Replies = 'text',
+  ): void {
     if (replies === 'bytes') pipeline.callBuffer('evalsha', this.sha, keys.length, ...keys, ...args)
     else pipeline.evalsha(this.sha, keys.length, ...keys, ...args)
   }

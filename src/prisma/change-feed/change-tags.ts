@@ -6,7 +6,12 @@ import { tableRole } from './tables.js'
 /** One row change as the stream reports it: column values by column name (old: the key or the whole old row). */
 export type RowChange =
   | { kind: 'insert'; table: string; new: Readonly<Record<string, unknown>> }
-  | { kind: 'update'; table: string; old: Readonly<Record<string, unknown>> | undefined; new: Readonly<Record<string, unknown>> }
+  | {
+      kind: 'update'
+      table: string
+      old: Readonly<Record<string, unknown>> | undefined
+      new: Readonly<Record<string, unknown>>
+    }
   | { kind: 'delete'; table: string; old: Readonly<Record<string, unknown>> | undefined }
   | { kind: 'truncate'; tables: readonly string[] }
 
@@ -41,8 +46,10 @@ export function changeTags(dataModel: DataModel, change: RowChange, schema: stri
   }
   const model = role.model
   tags.add(collectionTag(model.name))
-  const rows = change.kind === 'insert' ? [] : change.kind === 'delete' ? [change.old] : [change.old ?? change.new, change.new]
-  for (const row of rows) tags.add(recordTag(model, row === undefined ? undefined : keyFields(model, row)) ?? modelTag(model.name))
+  const rows =
+    change.kind === 'insert' ? [] : change.kind === 'delete' ? [change.old] : [change.old ?? change.new, change.new]
+  for (const row of rows)
+    tags.add(recordTag(model, row === undefined ? undefined : keyFields(model, row)) ?? modelTag(model.name))
   return tags
 }
 
@@ -50,7 +57,10 @@ export function changeTags(dataModel: DataModel, change: RowChange, schema: stri
  * The primary key fields of a row from the stream, typed as Prisma returns them (so the record tag is the one
  * a cached read carries): Int as a number, BigInt as a bigint, String, Boolean. Undefined for other key types.
  */
-function keyFields(model: ModelInfo, row: Readonly<Record<string, unknown>>): Record<string, KeyFieldValue> | undefined {
+function keyFields(
+  model: ModelInfo,
+  row: Readonly<Record<string, unknown>>,
+): Record<string, KeyFieldValue> | undefined {
   const fields: Record<string, KeyFieldValue> = {}
   for (const name of model.primaryKey) {
     const value = row[name]

@@ -63,24 +63,41 @@ const NAME = /^[a-z_][a-z0-9_]{0,62}$/
 export function postgresChangeFeed(options: PostgresChangeFeedOptions): ChangeFeed {
   const at = (field: string) => `prisma-tiered-cache: postgresChangeFeed({ ${field} })`
   if (typeof options !== 'object' || options === null) throw new TypeError(`${at('...')}: options must be an object`)
-  const known = ['connectionString', 'schema', 'slot', 'publication', 'createPublication', 'retryMs', 'staleAfterMs', 'lagWarningBytes', 'onWarning']
-  for (const key of Object.keys(options)) if (!known.includes(key)) throw new TypeError(`${at(key)}: unknown option (allowed: ${known.join(', ')})`)
+  const known = [
+    'connectionString',
+    'schema',
+    'slot',
+    'publication',
+    'createPublication',
+    'retryMs',
+    'staleAfterMs',
+    'lagWarningBytes',
+    'onWarning',
+  ]
+  for (const key of Object.keys(options))
+    if (!known.includes(key)) throw new TypeError(`${at(key)}: unknown option (allowed: ${known.join(', ')})`)
   if (typeof options.connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(options.connectionString)) {
     throw new TypeError(`${at('connectionString')}: must be a postgres:// or postgresql:// URL`)
   }
   for (const field of ['slot', 'publication'] as const) {
     const value = options[field]
     if (value !== undefined && (typeof value !== 'string' || !NAME.test(value))) {
-      throw new TypeError(`${at(field)}: must be a lower-case identifier of at most 63 characters ([a-z_][a-z0-9_]*), got ${JSON.stringify(value)}`)
+      throw new TypeError(
+        `${at(field)}: must be a lower-case identifier of at most 63 characters ([a-z_][a-z0-9_]*), got ${JSON.stringify(value)}`,
+      )
     }
   }
-  if (options.schema !== undefined && (typeof options.schema !== 'string' || options.schema === '')) throw new TypeError(`${at('schema')}: must be a non-empty string`)
+  if (options.schema !== undefined && (typeof options.schema !== 'string' || options.schema === ''))
+    throw new TypeError(`${at('schema')}: must be a non-empty string`)
   for (const field of ['retryMs', 'staleAfterMs', 'lagWarningBytes'] as const) {
     const value = options[field]
-    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw new RangeError(`${at(field)}: must be a positive number, got ${String(value)}`)
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0))
+      throw new RangeError(`${at(field)}: must be a positive number, got ${String(value)}`)
   }
-  if (options.createPublication !== undefined && typeof options.createPublication !== 'boolean') throw new TypeError(`${at('createPublication')}: must be a boolean`)
-  if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new TypeError(`${at('onWarning')}: must be a function`)
+  if (options.createPublication !== undefined && typeof options.createPublication !== 'boolean')
+    throw new TypeError(`${at('createPublication')}: must be a boolean`)
+  if (options.onWarning !== undefined && typeof options.onWarning !== 'function')
+    throw new TypeError(`${at('onWarning')}: must be a function`)
   return new PostgresChangeFeed(options)
 }
 
@@ -132,7 +149,8 @@ class PostgresChangeFeed implements ChangeFeed {
   }
 
   start(target: ChangeFeedTarget): void {
-    if (this.#target) throw new Error('prisma-tiered-cache: a postgresChangeFeed serves one cacheExtension; create one per extension')
+    if (this.#target)
+      throw new Error('prisma-tiered-cache: a postgresChangeFeed serves one cacheExtension; create one per extension')
     this.#target = target
     this.#loop = this.#run()
   }
@@ -164,7 +182,15 @@ class PostgresChangeFeed implements ChangeFeed {
     const ping = setInterval(() => void this.#service?.acknowledge(this.#ackText(), true).catch(() => {}), 20)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`prisma-tiered-cache: change feed did not apply ${lsn} within ${timeoutMs} ms (${JSON.stringify(this.status())})`)), timeoutMs)
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `prisma-tiered-cache: change feed did not apply ${lsn} within ${timeoutMs} ms (${JSON.stringify(this.status())})`,
+            ),
+          ),
+        timeoutMs,
+      )
     })
     try {
       await Promise.race([reached, timeout])
@@ -232,7 +258,13 @@ class PostgresChangeFeed implements ChangeFeed {
       await checkWalLevel(sql)
       const schema = this.#options.schema ?? String((await sql.query('SELECT current_schema() AS s')).rows[0]?.['s'])
       this.#schema = schema
-      await ensurePublication(sql, this.#options.publication, schema, schemaTableNames(this.#target!.dataModel, schema), this.#options.createPublication)
+      await ensurePublication(
+        sql,
+        this.#options.publication,
+        schema,
+        schemaTableNames(this.#target!.dataModel, schema),
+        this.#options.createPublication,
+      )
       slot = await ensureSlot(sql, this.#options.slot)
     } finally {
       await sql.end().catch(() => {})
@@ -307,9 +339,18 @@ class PostgresChangeFeed implements ChangeFeed {
       case 'insert':
         return this.#add({ kind: 'insert', table: this.#table(message.relation), new: message.new })
       case 'update':
-        return this.#add({ kind: 'update', table: this.#table(message.relation), old: message.key ?? message.old ?? undefined, new: message.new })
+        return this.#add({
+          kind: 'update',
+          table: this.#table(message.relation),
+          old: message.key ?? message.old ?? undefined,
+          new: message.new,
+        })
       case 'delete':
-        return this.#add({ kind: 'delete', table: this.#table(message.relation), old: message.key ?? message.old ?? undefined })
+        return this.#add({
+          kind: 'delete',
+          table: this.#table(message.relation),
+          old: message.key ?? message.old ?? undefined,
+        })
       case 'truncate':
         return this.#add({ kind: 'truncate', tables: message.relations.map((relation) => this.#table(relation)) })
       default:
@@ -339,7 +380,8 @@ class PostgresChangeFeed implements ChangeFeed {
   async #commit(lsn: bigint): Promise<void> {
     const tags = this.#transaction?.tags
     this.#transaction = undefined
-    const applying = tags !== undefined && (tags === 'all' || tags.size > 0) ? this.#target!.invalidate(tags) : undefined
+    const applying =
+      tags !== undefined && (tags === 'all' || tags.size > 0) ? this.#target!.invalidate(tags) : undefined
     applying?.catch(() => {}) // awaited, and its failure handled, in the chain below
     this.#applying++
     this.#inOrder(async () => {
@@ -390,7 +432,10 @@ class PostgresChangeFeed implements ChangeFeed {
     if (behind <= 0n) this.#behindSince = undefined
     else this.#behindSince ??= Date.now()
     const over = behind >= BigInt(this.#options.lagWarningBytes)
-    if (over && !this.#warned) this.#options.onWarning(`prisma-tiered-cache: change feed is ${behind} bytes of WAL behind (slot "${this.#options.slot}")`)
+    if (over && !this.#warned)
+      this.#options.onWarning(
+        `prisma-tiered-cache: change feed is ${behind} bytes of WAL behind (slot "${this.#options.slot}")`,
+      )
     this.#warned = over
   }
 
@@ -406,6 +451,9 @@ function loadPeer<T>(name: string): T {
   try {
     return createRequire(import.meta.url)(name) as T
   } catch (error) {
-    throw new ChangeFeedSetupError(`prisma-tiered-cache: postgresChangeFeed needs the ${name} package (npm install pg pg-logical-replication)`, { cause: error })
+    throw new ChangeFeedSetupError(
+      `prisma-tiered-cache: postgresChangeFeed needs the ${name} package (npm install pg pg-logical-replication)`,
+      { cause: error },
+    )
   }
 }

@@ -12,8 +12,16 @@ const env = (name: string) => process.env[name] ?? ''
 const redis = new Redis(env('REDIS_URL'), { maxRetriesPerRequest: 1 })
 redis.on('error', () => {})
 const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: env('CACHE_PREFIX') }))
-const feed = postgresChangeFeed({ connectionString: env('DATABASE_URL'), schema: env('DB_SCHEMA'), slot: env('FEED_NAME'), publication: env('FEED_NAME'), retryMs: 100 })
-const base = new PrismaClient({ adapter: new PrismaPg({ connectionString: env('DATABASE_URL'), max: 1 }, { schema: env('DB_SCHEMA') }) })
+const feed = postgresChangeFeed({
+  connectionString: env('DATABASE_URL'),
+  schema: env('DB_SCHEMA'),
+  slot: env('FEED_NAME'),
+  publication: env('FEED_NAME'),
+  retryMs: 100,
+})
+const base = new PrismaClient({
+  adapter: new PrismaPg({ connectionString: env('DATABASE_URL'), max: 1 }, { schema: env('DB_SCHEMA') }),
+})
 base.$extends(cacheExtension({ cache, changeFeed: feed }))
 
 const poll = setInterval(() => {

@@ -21,7 +21,15 @@ export async function requireLogicalWal(db: TestDatabase): Promise<void> {
 /** A feed on the test database with names unique to this process. */
 export function testFeed(db: TestDatabase, options: Partial<PostgresChangeFeedOptions> = {}) {
   const name = `ptc_${process.pid}_${++feeds}`
-  return postgresChangeFeed({ connectionString: db.url, slot: name, publication: name, retryMs: 100, onWarning: () => {}, ...(db.schema ? { schema: db.schema } : {}), ...options })
+  return postgresChangeFeed({
+    connectionString: db.url,
+    slot: name,
+    publication: name,
+    retryMs: 100,
+    onWarning: () => {},
+    ...(db.schema ? { schema: db.schema } : {}),
+    ...options,
+  })
 }
 
 /** The server's current WAL insert position: once the feed has applied it, every earlier commit is invalidated. */
@@ -32,8 +40,12 @@ export async function walPosition(db: TestDatabase): Promise<string> {
 
 /** Drops the slots and publications the tests made (they retain WAL otherwise). */
 export async function dropFeedObjects(db: TestDatabase): Promise<void> {
-  await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ptc\\_${process.pid}\\_%' AND active_pid IS NULL`)
-  for (const row of await db.query(`SELECT pubname FROM pg_publication WHERE pubname LIKE 'ptc\\_${process.pid}\\_%'`)) {
+  await db.query(
+    `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'ptc\\_${process.pid}\\_%' AND active_pid IS NULL`,
+  )
+  for (const row of await db.query(
+    `SELECT pubname FROM pg_publication WHERE pubname LIKE 'ptc\\_${process.pid}\\_%'`,
+  )) {
     await db.query(`DROP PUBLICATION "${String(row['pubname'])}"`)
   }
 }

@@ -36,7 +36,9 @@ afterAll(async () => {
 beforeEach(async () => {
   await db.reset()
   await db.query(`INSERT INTO "User" (email, name) VALUES ('a@x', 'Ann'), ('b@x', 'Bob')`)
-  await db.query(`INSERT INTO "Post" (title, slug, "authorId", "updatedAt") VALUES ('P1', 'p1', 1, now()), ('P2', 'p2', 2, now())`)
+  await db.query(
+    `INSERT INTO "Post" (title, slug, "authorId", "updatedAt") VALUES ('P1', 'p1', 1, now()), ('P2', 'p2', 2, now())`,
+  )
   await db.query(`INSERT INTO "Tag" (name) VALUES ('t1'), ('t2')`)
   await db.query(`INSERT INTO "_PostToTag" ("A", "B") VALUES (1, 1)`)
   await applied()
@@ -95,7 +97,11 @@ describe('change feed: external writes invalidate', () => {
   })
 
   it('rows of an implicit m-n join table', async () => {
-    const tagsOf = () => stack.prisma.post.findUnique({ where: { id: 1 }, select: { tags: { select: { name: true }, orderBy: { id: 'asc' } } } })
+    const tagsOf = () =>
+      stack.prisma.post.findUnique({
+        where: { id: 1 },
+        select: { tags: { select: { name: true }, orderBy: { id: 'asc' } } },
+      })
     expect(await cached(tagsOf)).toEqual({ tags: [{ name: 't1' }] })
     await db.query(`INSERT INTO "_PostToTag" ("A", "B") VALUES (1, 2)`)
     await applied()
@@ -147,7 +153,9 @@ describe('change feed: external writes invalidate', () => {
     expect(health).toMatchObject({ ok: true, changeFeed: { state: 'streaming' } })
     const registry = new Registry()
     registerPrometheusMetrics(stack.prisma.$cache, registry)
-    expect(await registry.getSingleMetricAsString('prisma_cache_change_feed_lag_bytes')).toMatch(/^prisma_cache_change_feed_lag_bytes 0$/m)
+    expect(await registry.getSingleMetricAsString('prisma_cache_change_feed_lag_bytes')).toMatch(
+      /^prisma_cache_change_feed_lag_bytes 0$/m,
+    )
   })
 })
 
@@ -156,7 +164,19 @@ describe('change feed: randomized', () => {
     let seed = Number(process.env['FEED_SEED'] ?? Date.now() % 100_000)
     const initialSeed = seed
     const random = (n: number) => ((seed = (seed * 48271) % 2147483647), seed % n)
-    const probes = [user(1), user(2), user(3), users, () => stack.prisma.post.findMany({ where: { authorId: 1 }, select: { id: true, title: true }, orderBy: { id: 'asc' } }), () => stack.prisma.user.count()]
+    const probes = [
+      user(1),
+      user(2),
+      user(3),
+      users,
+      () =>
+        stack.prisma.post.findMany({
+          where: { authorId: 1 },
+          select: { id: true, title: true },
+          orderBy: { id: 'asc' },
+        }),
+      () => stack.prisma.user.count(),
+    ]
     const truth = [
       ...[1, 2, 3].map((id) => async () => (await rows(`SELECT id, name FROM "User" WHERE id = ${id}`))[0] ?? null),
       () => rows(`SELECT id, name FROM "User" ORDER BY id`),
@@ -167,12 +187,31 @@ describe('change feed: randomized', () => {
       const id = 1 + random(3)
       const name = `s${step}`
       switch (random(6)) {
-        case 0: await db.query(`UPDATE "User" SET name = $1 WHERE id = $2`, [name, id]); break
-        case 1: await db.query(`INSERT INTO "User" (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [id, `${name}@x`, name]); break
-        case 2: await db.query(`DELETE FROM "User" WHERE id = $1`, [id]); break
-        case 3: await db.query(`INSERT INTO "Post" (title, slug, "authorId", "updatedAt") SELECT $1, $1, id, now() FROM "User" WHERE id = 1`, [name]); break
-        case 4: await stack.prisma.user.updateMany({ where: { id }, data: { name } }); break
-        case 5: await stack.prisma.post.updateMany({ where: { authorId: 1 }, data: { title: name } }); break
+        case 0:
+          await db.query(`UPDATE "User" SET name = $1 WHERE id = $2`, [name, id])
+          break
+        case 1:
+          await db.query(`INSERT INTO "User" (id, email, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [
+            id,
+            `${name}@x`,
+            name,
+          ])
+          break
+        case 2:
+          await db.query(`DELETE FROM "User" WHERE id = $1`, [id])
+          break
+        case 3:
+          await db.query(
+            `INSERT INTO "Post" (title, slug, "authorId", "updatedAt") SELECT $1, $1, id, now() FROM "User" WHERE id = 1`,
+            [name],
+          )
+          break
+        case 4:
+          await stack.prisma.user.updateMany({ where: { id }, data: { name } })
+          break
+        case 5:
+          await stack.prisma.post.updateMany({ where: { authorId: 1 }, data: { title: name } })
+          break
       }
       await applied()
       for (const [index, probe] of probes.entries()) {
@@ -186,23 +225,41 @@ describe('change feed: continuity and setup', () => {
   it('a slot dropped behind its back: the feed invalidates everything rather than serve what it missed', async () => {
     await cached(user(1))
     const resets = feed.status().resets
-    const slot = String((await db.query(`SELECT slot_name FROM pg_replication_slots WHERE active_pid IS NOT NULL AND slot_name LIKE 'ptc\\_${process.pid}\\_%'`))[0]?.['slot_name'])
+    const slot = String(
+      (
+        await db.query(
+          `SELECT slot_name FROM pg_replication_slots WHERE active_pid IS NOT NULL AND slot_name LIKE 'ptc\\_${process.pid}\\_%'`,
+        )
+      )[0]?.['slot_name'],
+    )
     // Kick the consumer off and drop the slot before it reconnects (it retries every 100 ms).
     await eventually(async () => {
-      await db.query(`SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`, [slot])
-      const dropped = await db.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NULL`, [slot])
+      await db.query(
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL`,
+        [slot],
+      )
+      const dropped = await db.query(
+        `SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NULL`,
+        [slot],
+      )
       return dropped.length === 1
     }, 'the slot to be dropped')
     // No slot exists now: this change is in no stream at all.
     await db.query(`UPDATE "User" SET name = 'Unseen' WHERE id = 1`)
-    await eventually(() => feed.status().resets > resets && feed.status().state === 'streaming', 'the feed to recreate its slot')
+    await eventually(
+      () => feed.status().resets > resets && feed.status().state === 'streaming',
+      'the feed to recreate its slot',
+    )
     expect(await user(1)()).toEqual({ id: 1, name: 'Unseen' })
   })
 
   it('a missing publication it may not create: ready() rejects naming the SQL to run', async () => {
     const strict = testFeed(db, { createPublication: false })
     const client = cachedClient(db, new MemoryCache(), { changeFeed: strict }, countingClient(db))
-    const error = await strict.ready().then(() => undefined, (e: unknown) => e)
+    const error = await strict.ready().then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(ChangeFeedSetupError)
     expect(String(error)).toMatch(/run: CREATE PUBLICATION "ptc_\d+_\d+" FOR TABLE .*"\."Post", .*"\."User"/)
     expect(strict.status().state).toBe('failed')

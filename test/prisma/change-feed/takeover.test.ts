@@ -47,13 +47,26 @@ it('the consumer killed mid-stream: the standby takes over from the slot and los
   for (let i = 1; i <= USERS; i++) await db.query(`INSERT INTO "User" (email, name) VALUES ($1, 'v0')`, [`u${i}@x`])
   child = fork(fileURLToPath(new URL('./consumer-process.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, DATABASE_URL: db.url, DB_SCHEMA: db.schema ?? 'public', REDIS_URL: redisService.url, CACHE_PREFIX: prefix, FEED_NAME: name },
+    env: {
+      ...process.env,
+      DATABASE_URL: db.url,
+      DB_SCHEMA: db.schema ?? 'public',
+      REDIS_URL: redisService.url,
+      CACHE_PREFIX: prefix,
+      FEED_NAME: name,
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const exited = once(child, 'exit')
   await once(child, 'message')
   // This instance reads through the shared tier only (no L1 of its own), so it sees what the consumer invalidated.
-  const feed = postgresChangeFeed({ connectionString: db.url, schema: db.schema ?? 'public', slot: name, publication: name, retryMs: 50 })
+  const feed = postgresChangeFeed({
+    connectionString: db.url,
+    schema: db.schema ?? 'public',
+    slot: name,
+    publication: name,
+    retryMs: 50,
+  })
   const cache = new TieredCache(new NoopCache(), new RedisCache({ client: redis, prefix }))
   const { prisma } = cachedClient(db, cache, { auto: true, ttl: 300, changeFeed: feed }, countingClient(db))
   await feed.ready()
@@ -64,7 +77,7 @@ it('the consumer killed mid-stream: the standby takes over from the slot and los
   for (let i = 1; i <= 200; i++) {
     const id = (i % USERS) + 1
     await db.query(`UPDATE "User" SET name = $1 WHERE id = $2`, [`v${i}`, id])
-    await read((i * 7) % USERS + 1) // refills entries while invalidations are in flight
+    await read(((i * 7) % USERS) + 1) // refills entries while invalidations are in flight
     if (i === 80) child.kill('SIGKILL')
   }
   await exited
