@@ -10,6 +10,15 @@ export class CircuitOpenError extends Error {
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
 
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the circuit. Default 3. */
+  threshold?: number
+  /** How long it stays open before one probe call. Default 2000 ms. */
+  breakMs?: number
+  /** Milliseconds from any origin; default `performance`. Tests pass a clock they move by hand. */
+  clock?: { now(): number }
+}
+
 /**
  * Stops calling a failing dependency for a while, then lets one call through to probe it.
  * closed → (threshold consecutive failures) → open for breakMs → half-open: one probe call →
@@ -22,8 +31,10 @@ export class CircuitBreaker {
   #openUntil = 0
   #probing = false
   #opens = 0
+  readonly #clock: { now(): number }
 
-  constructor(options: { threshold?: number; breakMs?: number } = {}) {
+  constructor(options: CircuitBreakerOptions = {}) {
+    this.#clock = options.clock ?? performance
     this.threshold = options.threshold ?? 3
     this.breakMs = options.breakMs ?? 2000
     if (!Number.isSafeInteger(this.threshold) || this.threshold < 1)
@@ -34,7 +45,7 @@ export class CircuitBreaker {
 
   get state(): CircuitState {
     if (this.#failures < this.threshold) return 'closed'
-    return performance.now() < this.#openUntil || this.#probing ? 'open' : 'half-open'
+    return this.#clock.now() < this.#openUntil || this.#probing ? 'open' : 'half-open'
   }
 
   /** How many times it opened. */
@@ -50,7 +61,7 @@ export class CircuitBreaker {
   async run<T>(what: string, call: () => Promise<T>, force = false): Promise<T> {
     let probe = false
     if (this.#failures >= this.threshold && !force) {
-      const now = performance.now()
+      const now = this.#clock.now()
       if (now < this.#openUntil || this.#probing) throw new CircuitOpenError(what, this.#openUntil - now)
       this.#probing = probe = true
     }
@@ -62,7 +73,7 @@ export class CircuitBreaker {
       this.#failures++
       if (this.#failures >= this.threshold && (probe || this.#failures === this.threshold)) {
         this.#opens++
-        this.#openUntil = performance.now() + this.breakMs
+        this.#openUntil = this.#clock.now() + this.breakMs
       }
       throw error
     } finally {

@@ -52,7 +52,7 @@ export {
   type TieredHealth,
   type TierHealth,
 } from './tiered-cache.js'
-export { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
+export { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 export type { BusStats } from './coherence/bus-link.js'
 export type {
   AckMessage,

@@ -13,7 +13,7 @@ import {
 } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
-import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
+import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
 import type { BusStats } from './coherence/bus-link.js'
 import type { InvalidationBus } from './coherence/bus-port.js'
@@ -46,7 +46,7 @@ export interface TieredCacheOptions {
    * Stop calling L2 after `threshold` consecutive failures, for `breakMs`, then probe with one call.
    * Default { threshold: 3, breakMs: 2000 }; false: always call.
    */
-  l2CircuitBreaker?: { threshold?: number; breakMs?: number } | false
+  l2CircuitBreaker?: CircuitBreakerOptions | false
   /**
    * Tells other instances sharing L2 about every invalidation (after it reached L2), and applies theirs to this
    * L1. While the bus is down this L1 is neither read nor written; it is emptied when the bus is back.

@@ -10,6 +10,7 @@ import {
   type TieredCacheOptions,
 } from '../../src/index.js'
 import { type RedisService, startRedis, startRedisServer } from '../support/redis.js'
+import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { manualClock } from '../support/clock.js'
 import { describeConformance } from './conformance.js'
@@ -108,8 +109,10 @@ describe('TieredCache over a real Redis', () => {
     await redisTier.inner.set('User:id=1', 'old row', { ttl: 60, tags: ['User'] })
     let release!: () => void
     redisTier.gate = new Promise((resolve) => (release = resolve))
+    const calls = redisTier.log.length
     const reading = cache.get('User:id=1')
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The read has reached L2 (and taken the gate) once it is logged.
+    await eventually(() => redisTier.log.length > calls, 'the read to reach L2')
     redisTier.gate = undefined
     await cache.invalidateTags(['User'])
     release()
