@@ -8,23 +8,25 @@ import type { KeyPattern } from '../cache/pattern.js'
 import type { TagLike } from '../cache/tag.js'
 import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
 import type { AcceleratePromise } from './accelerate-types.js'
-import type { CacheOption, OptionResolver } from './cache-option.js'
+import type { CacheOption } from './cache-option.js'
+import { CachedReads, type Delegate, type ModelContext, type ReadSurface, TRANSACTION_SCOPE } from './cached-reads.js'
 import { clientShapeFingerprint } from './client-shape.js'
 import type { ChangeFeed } from './change-feed/change-feed.js'
 import { buildDataModel, type RuntimeDataModel } from './data-model.js'
 import { type CacheExtensionOptions, type ResolvedExtensionOptions, resolveExtensionOptions } from './options.js'
-import { CACHE_ARGUMENT, type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
-import { type CachedPrismaPromise, lazyPrismaPromise } from './prisma-promise.js'
+import { CACHE_ARGUMENT, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
+import type { CachedPrismaPromise } from './prisma-promise.js'
 import type { ReadOperation } from './read-plan.js'
 import { registerPrismaTypes } from './serializer.js'
 import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
+
+export type { ReadSurface, SurfaceRead } from './cached-reads.js'
 
 /** The `cache` argument every cached read method accepts. */
 export type CacheArgs = { cache?: CacheOption }
 
 /** The reads that have Prisma's fluent API (`findUnique(...).posts()`). */
 type FluentRead = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'
-const FLUENT_READS: readonly ReadOperation[] = ['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow']
 
 /** The payload (Prisma's type of a model's rows and relations) behind a model method's `this`. */
 type PayloadOf<T> = T extends { [K: symbol]: { types: { payload: infer P } } } ? P : never
@@ -78,24 +80,6 @@ export type FluentOf<T, Op extends FluentRead, Surface extends SurfaceName = 'ca
 >
 /** `null` when an optional relation's value can be null. */
 type NullIn<V> = null extends V ? null : never
-
-const BYPASS: CacheInfo = { source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined }
-
-/** A Prisma fluent promise: relation methods all the way down. */
-type Fluent = Record<string, (args: unknown) => Fluent>
-
-const contextOf = (call: { self: unknown }) => Prisma.getExtensionContext(call.self) as unknown as ModelContext
-
-/** Where a fluent relation method finds the read it continues. */
-const FLUENT_CALL = Symbol('prisma-tiered-cache fluent call')
-interface FluentCall {
-  operation: ReadOperation
-  self: unknown
-  /** The root read's arguments. */
-  args: Record<string, unknown>
-  /** The relations read so far, from the root row, with their arguments. */
-  hops: ReadonlyArray<readonly [relation: string, args: unknown]>
-}
 
 /** One read for `prisma.$cache.warm()`. */
 export interface WarmRead {
@@ -180,30 +164,6 @@ export interface CachedTransaction {
 interface PrismaInternals {
   _engineConfig?: { inlineSchema?: unknown; activeProvider?: string }
   _runtimeDataModel?: RuntimeDataModel
-}
-
-/** Prisma 7 keeps an interactive transaction's scope on its client under this symbol. */
-const TRANSACTION_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
-
-interface ModelContext {
-  $name: string
-  $parent: Record<string | symbol, unknown>
-}
-
-type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
-/** What a front end adds to the shared machinery: its per-query argument, and what its read promises carry. */
-export interface ReadSurface {
-  /** The per-query argument (`cache`, or Accelerate's `cacheStrategy`): its name and how it is validated. */
-  resolver: OptionResolver
-  /** Adds the front end's own methods to a read's promise (Accelerate's `withAccelerateInfo()`). */
-  decorate?(promise: CachedPrismaPromise<unknown>, read: SurfaceRead, engine: PrismaCache): void
-}
-
-/** One read as a front end sees it: the model, the operation and the arguments Prisma gets. */
-export interface SurfaceRead {
-  model: string
-  operation: ReadOperation
-  args: Record<string, unknown>
 }
 
 /** What the query hook receives (the fields the cache uses). */
@@ -326,7 +286,6 @@ export function cachedClientParts<Backend extends CacheBackend>(
   resolved: ResolvedExtensionOptions,
   surface: ReadSurface,
 ): CachedClientParts<Backend> {
-  const argument = surface.resolver.argument
   const internals = client as unknown as PrismaInternals
   const schema = internals._engineConfig?.inlineSchema
   const runtime = internals._runtimeDataModel
@@ -372,107 +331,8 @@ export function cachedClientParts<Backend extends CacheBackend>(
     return scope
   }
 
-  /** One implementation for every cached read method; the typed signatures are below. */
-  function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
-    const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
-    const { [argument]: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown>
-    // The parent client's delegate is looked up only when the query runs: a hit never needs it.
-    const query = () =>
-      (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
-    let planned
-    try {
-      const inTransaction = ctx.$parent[TRANSACTION_SCOPE] !== undefined
-      const scope = inTransaction ? '' : scopeOf(ctx.$parent)
-      planned = engine.planRead(ctx.$name, operation, cacheArg, rest, inTransaction, scope, surface.resolver)
-    } catch (error) {
-      // Invalid `cache` argument: reject before anything touches the database or the cache.
-      const rejected = () => Promise.reject(error)
-      return decorate(lazyPrismaPromise(rejected, rejected) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
-    }
-    const plan = planned
-    const cached =
-      plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
-    if (!FLUENT_READS.includes(operation)) {
-      return decorate(lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>, ctx.$name, operation, rest)
-    }
-    const promise = lazyPrismaPromise(cached, query, fluentPrototype(ctx.$name))
-    const call: FluentCall = { operation, self, args: (args ?? {}) as Record<string, unknown>, hops: [] }
-    const fluentPromise = Object.assign(promise, { [FLUENT_CALL]: call }) as CachedPrismaPromise<unknown>
-    return decorate(fluentPromise, ctx.$name, operation, rest)
-  }
-
-  /** The surface's own promise methods (withAccelerateInfo), if it has any. */
-  function decorate(
-    promise: CachedPrismaPromise<unknown>,
-    model: string,
-    operation: ReadOperation,
-    args: Record<string, unknown>,
-  ): CachedPrismaPromise<unknown> {
-    surface.decorate?.(promise, { model, operation, args }, engine)
-    return promise
-  }
-
-  /** Per model, the fluent relation methods every fluent read's promise inherits (nothing built per call). */
-  const fluentPrototypes = new Map<string, object>()
-  function fluentPrototype(model: string): object {
-    let prototype = fluentPrototypes.get(model)
-    if (prototype !== undefined) return prototype
-    prototype = {}
-    for (const [name, field] of engine.dataModel.models.get(model)?.fields ?? []) {
-      if (field.kind !== 'object') continue
-      Object.defineProperty(prototype, name, {
-        value: function (this: { [FLUENT_CALL]: FluentCall }, relationArgs?: unknown) {
-          return fluent(this[FLUENT_CALL], name, relationArgs)
-        },
-      })
-    }
-    fluentPrototypes.set(model, prototype)
-    return prototype
-  }
-
-  /**
-   * `read(...).relation(args)`: the same read selecting only that relation (Prisma's own fluent semantics), each
-   * further relation nested in the previous one's `select` (Prisma's applyFluent); the answer is read along them.
-   */
-  function fluent(call: FluentCall, relation: string, relationArgs: unknown): CachedPrismaPromise<unknown> {
-    const hops = [...call.hops, [relation, relationArgs] as const]
-    const { select: _select, include: _include, omit: _omit, ...base } = call.args
-    const selection = hops.reduce<Record<string, unknown>>((args, [, hopArgs], i) => {
-      const path = hops.slice(0, i + 1).flatMap(([name]) => ['select', name])
-      return deepSet(args, path, hopArgs ?? true)
-    }, base)
-    const whole = read(call.operation, call.self, selection)
-    // Prisma's unpacking (RequestHandler.unpack): null (or the missing row) stays null all the way.
-    const pick = (row: unknown) =>
-      hops.reduce<unknown>(
-        (value, [name]) => (value == null ? null : ((value as Record<string, unknown>)[name] ?? null)),
-        row,
-      )
-    // Inside a batch $transaction: Prisma's own fluent call on the client beneath.
-    const query = () => {
-      const { $parent, $name } = contextOf(call)
-      const { [argument]: _argument, ...rest } = call.args
-      const delegate = $parent[$name.charAt(0).toLowerCase() + $name.slice(1)] as Record<
-        string,
-        (args: unknown) => Fluent
-      >
-      const root = delegate[call.operation]!(rest)
-      return hops.reduce<Fluent>(
-        (promise, [name, args]) => promise[name]!(args),
-        root,
-      ) as unknown as PromiseLike<unknown>
-    }
-    const answer = () => whole.withCacheInfo().then(({ data, info }) => ({ data: pick(data), info }))
-    const promise = lazyPrismaPromise(answer, query, fluentPrototype(relatedModel(contextOf(call).$name, hops)))
-    const { [argument]: _argument, ...readArgs } = selection
-    const fluentPromise = Object.assign(promise, { [FLUENT_CALL]: { ...call, hops } }) as CachedPrismaPromise<unknown>
-    return decorate(fluentPromise, contextOf(call).$name, call.operation, readArgs)
-  }
-
-  /** The model a chain of relations leads to from `model`. */
-  function relatedModel(model: string, hops: FluentCall['hops']): string {
-    return hops.reduce((from, [name]) => engine.dataModel.models.get(from)?.fields.get(name)?.type ?? from, model)
-  }
+  const reads = new CachedReads(engine, surface, scopeOf)
+  const read = reads.read
 
   /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
   const apiFor = (target: object): CacheApi<Backend> => ({
@@ -609,14 +469,6 @@ export function cachedClientParts<Backend extends CacheBackend>(
     return run(args)
   }
   return { engine, read, apiFor, members, onOperation }
-}
-
-/** A copy of `object` with `value` at `path`, merged into the objects on the way (Prisma's deepSet). */
-function deepSet(object: Record<string, unknown>, path: readonly string[], value: unknown): Record<string, unknown> {
-  const [head, ...tail] = path as [string, ...string[]]
-  const inner = object[head]
-  const child = typeof inner === 'object' && inner !== null ? (inner as Record<string, unknown>) : {}
-  return { ...object, [head]: tail.length === 0 ? value : deepSet(child, tail, value) }
 }
 
 /**
