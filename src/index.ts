@@ -18,14 +18,16 @@ export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './ca
 export { RedisCache, type RedisCacheOptions, type RedisHealth } from './cache/redis-cache.js'
 export type { RedisClientLike } from './cache/redis/client.js'
 export {
-  type BusStats,
+  type HealthStatus,
   TieredCache,
   type TieredCacheEvent,
   type TieredCacheOptions,
   type TieredHealth,
 } from './cache/tiered-cache.js'
+export type { BusStats } from './cache/coherence/bus-link.js'
 export { NoopCache } from './cache/noop-cache.js'
-export { type InvalidationBus, RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'
+export { RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'
+export type { InvalidationBus } from './cache/coherence/bus-port.js'
 export { CacheKey, type KeyLike } from './cache/key.js'
 export { EntityTag, type TagLike } from './cache/tag.js'
 export { KeyPattern } from './cache/pattern.js'
@@ -43,5 +45,5 @@ export {
   type SuperjsonSerializer,
   superjsonSerializer,
 } from './cache/superjson-serializer.js'
-export { CacheTierError, CacheTimeoutError } from './cache/errors.js'
+export { CacheTierError, CacheTimeoutError, CacheUnavailableError } from './cache/errors.js'
 export { CircuitOpenError, type CircuitState } from './cache/circuit-breaker.js'

@@ -1,37 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import type { CloseOptions } from '../cache/backend.js'
+import type {
+  BusHandlers,
+  BusMessage,
+  BusOrigin,
+  InvalidationBus,
+  InvalidationMessage,
+} from '../cache/coherence/bus-port.js'
 import { asRedisClient, closeClient, isClusterClient, type RedisClientLike } from '../cache/redis/client.js'
-
-/**
- * What one instance tells the others after it has invalidated L2. `epochs` / `epoch`: the numbers L2 gave these
- * invalidations (RedisCache), one per tag, so that receivers can judge L2 entries without asking L2.
- */
-export type InvalidationMessage =
-  | { kind: 'tags'; tags: readonly string[]; epochs?: readonly number[] }
-  | { kind: 'pattern'; pattern: string }
-  | { kind: 'keys'; keys: readonly string[] }
-  | { kind: 'clear'; epoch?: number }
-
-export interface BusHandlers {
-  /** A message from another instance (never this one's own). */
-  onMessage(message: InvalidationMessage): void | Promise<void>
-  /** The subscription is down: messages may be missed from now on. */
-  onDown(): void
-  /** The subscription is (again) up: messages are received from now on. */
-  onUp(): void | Promise<void>
-}
-
-/** Carries invalidations between instances that share an L2. */
-export interface InvalidationBus {
-  /** Whether messages are being received right now. */
-  readonly connected: boolean
-  /** Starts receiving; handlers are called from then on. */
-  start(handlers: BusHandlers): Promise<void>
-  /** Sends to every other instance. Rejects when it could not be sent. */
-  publish(message: InvalidationMessage): Promise<void>
-  /** Stops receiving and closes what the bus opened; `clients: true` also closes the client it was given. */
-  close(options?: CloseOptions): Promise<void>
-}
 
 export interface RedisBusOptions {
   /**
@@ -47,8 +23,9 @@ export interface RedisBusOptions {
   instanceId?: string
   /**
    * Every heartbeatMs the bus publishes a heartbeat and expects to hear its own within 3 × heartbeatMs; if not,
-   * the subscription is treated as down (and reconnected) even though the socket looks open. Default 1000;
-   * false: no heartbeat.
+   * the subscription is treated as down (and reconnected) even though the socket looks open. The heartbeats are
+   * also the leases of read-your-writes (a writer waits at most 3 × heartbeatMs on an instance that died).
+   * Default 500; false: no heartbeat (and no read-your-writes across instances).
    */
   heartbeatMs?: number | false
   /** Longest wait for a publish (Redis may be down: its client queues commands). Default 500 ms. */
@@ -57,11 +34,15 @@ export interface RedisBusOptions {
 
 const KINDS = { tags: 't', pattern: 'p', keys: 'k', clear: 'c' } as const
 
+/** Own heartbeats remembered (their send times), to renew the lease when each is heard back. */
+const BEATS_REMEMBERED = 16
+
 /**
  * An invalidation bus over Redis pub/sub, on a subscriber connection of its own.
  *
- * Encoding (compact, one line): `<instance id> <kind> <JSON payload>`, kind t|p|k|c, or T|C for tags / clear with
- * the epochs L2 numbered them with (`{"t":[tags],"e":[epochs]}`, `<epoch>`).
+ * Encoding (compact, one line): `<instance id>[/<seq>] <kind> <JSON payload>`, kind t|p|k|c, or T|C for tags /
+ * clear with the epochs L2 numbered them with (`{"t":[tags],"e":[epochs]}`, `<epoch>`), `a` for an ack
+ * (`{"to":id,"s":seq}`), `h` for a heartbeat (its seq is the beat's number).
  * Redis pub/sub delivers at most once: a subscriber that is disconnected misses messages. So the bus reports
  * when it goes down and when it is back, and its user (TieredCache) stops trusting its L1 in between and
  * empties it on reconnect.
@@ -78,6 +59,9 @@ export class RedisBus implements InvalidationBus {
   readonly #publishTimeoutMs: number
   #heartbeat: NodeJS.Timeout | undefined
   #lastHeard = 0
+  #beats = 0
+  /** Send times of this instance's recent heartbeats, by number. */
+  readonly #beatsSent = new Map<number, number>()
 
   constructor(options: RedisBusOptions) {
     if (!options?.client) throw new TypeError('RedisBus: `client` (your Redis client) is required')
@@ -86,17 +70,21 @@ export class RedisBus implements InvalidationBus {
     if (typeof this.channel !== 'string' || this.channel.length === 0)
       throw new TypeError('RedisBus: `channel` must be a non-empty string')
     this.instanceId = options.instanceId ?? randomBytes(6).toString('base64url')
-    if (/\s/.test(this.instanceId)) throw new TypeError('RedisBus: `instanceId` cannot contain whitespace')
+    if (/[\s/]/.test(this.instanceId)) throw new TypeError('RedisBus: `instanceId` cannot contain whitespace or `/`')
     this.#publishTimeoutMs = options.publishTimeoutMs ?? 500
     if (!Number.isFinite(this.#publishTimeoutMs) || this.#publishTimeoutMs <= 0)
       throw new RangeError('RedisBus: `publishTimeoutMs` must be a positive number')
-    this.#heartbeatMs = options.heartbeatMs ?? 1000
+    this.#heartbeatMs = options.heartbeatMs ?? 500
     if (this.#heartbeatMs !== false && (!Number.isFinite(this.#heartbeatMs) || this.#heartbeatMs <= 0))
       throw new RangeError('RedisBus: `heartbeatMs` must be a positive number or false')
   }
 
   get connected(): boolean {
     return this.#connected
+  }
+
+  get heartbeatMs(): number | false {
+    return this.#heartbeatMs
   }
 
   async start(handlers: BusHandlers): Promise<void> {
@@ -122,6 +110,8 @@ export class RedisBus implements InvalidationBus {
     })
     await this.#resubscribe()
     if (this.#heartbeatMs !== false) {
+      // The first beat at once: the lease (and other instances' knowledge of this one) need not wait an interval.
+      this.#sendBeat()
       const every = this.#heartbeatMs
       this.#heartbeat = setInterval(() => this.#beat(every), every)
       this.#heartbeat.unref()
@@ -140,11 +130,21 @@ export class RedisBus implements InvalidationBus {
     } else if (!this.#connected && this.#subscriber?.status === 'ready') {
       void this.#resubscribe().catch(() => undefined)
     }
-    this.#publisher.publish(this.channel, `${this.instanceId} h 0`).catch(() => undefined)
+    this.#sendBeat()
   }
 
-  async publish(message: InvalidationMessage): Promise<void> {
-    const sent = this.#publisher.publish(this.channel, encode(this.instanceId, message))
+  #sendBeat(): void {
+    const number = ++this.#beats
+    this.#beatsSent.set(number, performance.now())
+    this.#beatsSent.delete(number - BEATS_REMEMBERED)
+    this.#publisher.publish(this.channel, `${this.instanceId}/${number} h 0`).catch(() => undefined)
+  }
+
+  async publish(message: BusMessage, seq?: number): Promise<void> {
+    const sent = this.#publisher.publish(
+      this.channel,
+      encode(seq === undefined ? this.instanceId : `${this.instanceId}/${seq}`, message),
+    )
     sent.catch(() => undefined)
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
@@ -196,12 +196,25 @@ export class RedisBus implements InvalidationBus {
   async #receive(text: string): Promise<void> {
     this.#lastHeard = performance.now()
     const decoded = decode(text)
-    if (decoded === undefined || decoded.from === this.instanceId) return
-    await this.#handlers?.onMessage(decoded.message)
+    if (decoded === undefined) return
+    const self = decoded.from === this.instanceId
+    if (decoded.message === 'beat') {
+      const sentAt = self && decoded.seq !== undefined ? this.#beatsSent.get(decoded.seq) : undefined
+      this.#handlers?.onBeat?.({ from: decoded.from, self, ...(sentAt === undefined ? {} : { sentAt }) })
+      return
+    }
+    const origin: BusOrigin = { from: decoded.from, self, ...(decoded.seq === undefined ? {} : { seq: decoded.seq }) }
+    await this.#handlers?.onMessage(decoded.message, origin)
   }
 }
 
-export function encode(instanceId: string, message: InvalidationMessage): string {
+/** `sender`: the instance id, with `/<seq>` when the message is numbered. */
+export function encode(sender: string, message: BusMessage): string {
+  if (message.kind === 'ack') return `${sender} a ${JSON.stringify({ to: message.to, s: message.seq })}`
+  return encodeInvalidation(sender, message)
+}
+
+function encodeInvalidation(instanceId: string, message: InvalidationMessage): string {
   // Numbered invalidations use their own kinds (T, C) so that a decoder that predates them ignores them
   // whole rather than misreading them.
   if (message.kind === 'tags' && message.epochs !== undefined)
@@ -218,34 +231,46 @@ export function encode(instanceId: string, message: InvalidationMessage): string
   return `${instanceId} ${KINDS[message.kind]} ${JSON.stringify(payload)}`
 }
 
-export function decode(text: string): { from: string; message: InvalidationMessage } | undefined {
+/** A decoded line: its sender (and the sender's number for it), and the message, or `beat` for a heartbeat. */
+export type Decoded = { from: string; seq?: number; message: BusMessage | 'beat' }
+
+export function decode(text: string): Decoded | undefined {
   const first = text.indexOf(' ')
   const second = text.indexOf(' ', first + 1)
   if (first <= 0 || second !== first + 2) return undefined
-  const from = text.slice(0, first)
+  const slash = text.lastIndexOf('/', first)
+  const seq = slash > 0 ? Number(text.slice(slash + 1, first)) : undefined
+  if (seq !== undefined && !Number.isSafeInteger(seq)) return undefined
+  const from = slash > 0 ? text.slice(0, slash) : text.slice(0, first)
+  const message = decodeMessage(text[first + 1]!, text.slice(second + 1))
+  return message === undefined ? undefined : { from, ...(seq === undefined ? {} : { seq }), message }
+}
+
+function decodeMessage(kind: string, text: string): BusMessage | 'beat' | undefined {
+  if (kind === 'h') return 'beat' // proves the subscription (and its sender) alive
   try {
-    const payload: unknown = JSON.parse(text.slice(second + 1))
-    switch (text[first + 1]) {
+    const payload: unknown = JSON.parse(text)
+    switch (kind) {
       case 't':
-        return Array.isArray(payload) ? { from, message: { kind: 'tags', tags: payload.map(String) } } : undefined
+        return Array.isArray(payload) ? { kind: 'tags', tags: payload.map(String) } : undefined
       case 'T': {
         const { t, e } = (payload ?? {}) as { t?: unknown; e?: unknown }
         if (!Array.isArray(t) || !Array.isArray(e) || e.length !== t.length || !e.every((n) => Number.isSafeInteger(n)))
           return undefined
-        return { from, message: { kind: 'tags', tags: t.map(String), epochs: e as number[] } }
+        return { kind: 'tags', tags: t.map(String), epochs: e as number[] }
       }
       case 'k':
-        return Array.isArray(payload) ? { from, message: { kind: 'keys', keys: payload.map(String) } } : undefined
+        return Array.isArray(payload) ? { kind: 'keys', keys: payload.map(String) } : undefined
       case 'p':
-        return typeof payload === 'string' ? { from, message: { kind: 'pattern', pattern: payload } } : undefined
+        return typeof payload === 'string' ? { kind: 'pattern', pattern: payload } : undefined
       case 'c':
-        return { from, message: { kind: 'clear' } }
+        return { kind: 'clear' }
       case 'C':
-        return Number.isSafeInteger(payload)
-          ? { from, message: { kind: 'clear', epoch: payload as number } }
-          : undefined
-      case 'h':
-        return undefined // heartbeat: only proves the subscription is alive
+        return Number.isSafeInteger(payload) ? { kind: 'clear', epoch: payload as number } : undefined
+      case 'a': {
+        const { to, s } = (payload ?? {}) as { to?: unknown; s?: unknown }
+        return typeof to === 'string' && Number.isSafeInteger(s) ? { kind: 'ack', to, seq: s as number } : undefined
+      }
       default:
         return undefined
     }

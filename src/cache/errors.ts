@@ -23,3 +23,11 @@ export class CacheTimeoutError extends Error {
     this.name = 'CacheTimeoutError'
   }
 }
+
+/** A Redis command not sent because the client has lost its connection (it is reconnecting, or was closed). */
+export class CacheUnavailableError extends Error {
+  constructor(operation: string, status: string) {
+    super(`Cache operation ${operation} failed at once: the Redis client is ${status}`)
+    this.name = 'CacheUnavailableError'
+  }
+}

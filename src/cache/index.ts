@@ -24,7 +24,7 @@ export {
 export { BaseCache, validateSetOptions, validateTtl } from './base-cache.js'
 export type { Clock } from './clock.js'
 export { cloneValue } from './clone.js'
-export { CacheTierError, CacheTimeoutError, type TierName } from './errors.js'
+export { CacheTierError, CacheTimeoutError, CacheUnavailableError, type TierName } from './errors.js'
 export { CacheKey, type KeyFieldValue, type KeyLike, keyText } from './key.js'
 export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './memory-cache.js'
 export { NoopCache } from './noop-cache.js'
@@ -44,7 +44,7 @@ export { isStale } from './staleness.js'
 export { type CacheStats, type LatencySummary, StatsRecorder } from './stats.js'
 export { EntityTag, type TagLike, tagTexts } from './tag.js'
 export {
-  type BusStats,
+  type HealthStatus,
   TieredCache,
   type TieredCacheEvent,
   type TieredCacheOptions,
@@ -53,10 +53,14 @@ export {
   type TierHealth,
 } from './tiered-cache.js'
 export { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
-export {
-  type BusHandlers,
-  type InvalidationBus,
-  type InvalidationMessage,
-  RedisBus,
-  type RedisBusOptions,
-} from '../bus/invalidation-bus.js'
+export type { BusStats } from './coherence/bus-link.js'
+export type {
+  AckMessage,
+  Beat,
+  BusHandlers,
+  BusMessage,
+  BusOrigin,
+  InvalidationBus,
+  InvalidationMessage,
+} from './coherence/bus-port.js'
+export { RedisBus, type RedisBusOptions } from '../bus/invalidation-bus.js'

@@ -14,7 +14,7 @@ import type {
   SetOptions,
 } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
-import { CacheTimeoutError } from './errors.js'
+import { CacheTimeoutError, CacheUnavailableError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import {
@@ -685,6 +685,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   #withTimeout<T>(operation: string, promise: Promise<T>): Promise<T> {
+    // A client that lost its connection queues commands until it is back: fail at once rather than wait the
+    // timeout for an answer that cannot come (the command's own late outcome is ignored, as after a timeout).
+    if (LOST_CONNECTION.has(this.client.status)) {
+      promise.catch(() => undefined)
+      return Promise.reject(new CacheUnavailableError(`redis ${operation}`, this.client.status))
+    }
     // One promise and one timer per round trip (this is on every cache read): settles with the operation,
     // or rejects at the deadline; a late outcome of the operation is then ignored (no unhandled rejection).
     return new Promise<T>((resolve, reject) => {
@@ -711,6 +717,12 @@ function entryValue(epoch: string, rest: string, payload: string | Buffer): stri
   const header = `[${epoch},${rest}]\n`
   return typeof payload === 'string' ? header + payload : Buffer.concat([Buffer.from(header), payload])
 }
+
+/**
+ * Client states after a connection was lost (not the first connect, whose commands are worth waiting for): a
+ * command then waits in the client's offline queue until it reconnects.
+ */
+const LOST_CONNECTION = new Set(['reconnecting', 'close', 'end'])
 
 function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = []

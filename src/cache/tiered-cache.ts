@@ -1,4 +1,3 @@
-import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
 import {
   type CacheBackend,
   type CacheCapabilities,
@@ -6,7 +5,6 @@ import {
   type CacheLock,
   type CacheSnapshot,
   type CloseOptions,
-  isNumbered,
   type Lookup,
   type LookupOptions,
   NO_LOCK,
@@ -17,9 +15,11 @@ import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
-import { BusLink, type BusStats } from './bus-link.js'
-import { LocalTagCheck } from './local-tag-check.js'
-import { type OwedInvalidation, OwedInvalidations } from './owed-invalidations.js'
+import type { BusStats } from './coherence/bus-link.js'
+import type { InvalidationBus } from './coherence/bus-port.js'
+import { Coherence } from './coherence/coherence.js'
+import type { CoherenceGateway } from './coherence/gateway.js'
+import type { OwedInvalidation } from './coherence/owed-invalidations.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
@@ -73,8 +73,6 @@ export type TieredCacheEvent = {
   failed: boolean
 }
 
-export type { BusStats } from './bus-link.js'
-
 export interface TierHealth {
   name: string
   ok: boolean
@@ -82,9 +80,17 @@ export interface TierHealth {
   latencyMs?: number
 }
 
+/**
+ * `ok`: every part works. `degraded`: queries are answered (from the database where the cache cannot), but L2 is
+ * failing, skipped by its circuit breaker or owes invalidations, or the bus is down (L1 unused, other instances'
+ * writes unheard). `down`: the cache fails queries (L1 fails, or a required L2 does).
+ */
+export type HealthStatus = 'ok' | 'degraded' | 'down'
+
 export interface TieredHealth {
-  /** False when L1 fails, or when a required L2 fails. */
+  /** True only when `status` is `ok`: a readiness probe may use it as it is. */
   ok: boolean
+  status: HealthStatus
   /** `trusted`: false while the bus is down (L1 is not used then). */
   l1: TierHealth & { trusted: boolean }
   l2: TierHealth & { pendingInvalidations: number; circuit?: CircuitState }
@@ -158,13 +164,10 @@ export class TieredCache<
   #l1Hits = 0
   #l2Hits = 0
   readonly #invalidationsByKind = { tags: 0, patterns: 0, keys: 0, clears: 0 }
-  readonly #owed = new OwedInvalidations()
-  /** The bus side: L1 trust, other instances' invalidations, announcing this one's. */
-  readonly #link: BusLink | undefined
   readonly #breaker: CircuitBreaker | undefined
   #skippedByBreaker = 0
-  /** localTagCheck (with a bus and a RedisCache L2). */
-  readonly #local: LocalTagCheck | undefined
+  /** Owed invalidations, the bus, localTagCheck: everything that keeps other writes from being served (the wing). */
+  readonly #coherence: Coherence
 
   constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
     super()
@@ -198,32 +201,29 @@ export class TieredCache<
     this.#stats = new StatsRecorder(this.name)
     this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
     this.bus = options.bus
-    const bus = this.bus
-    if (bus && options.localTagCheck !== false && isNumbered(l2)) {
-      this.#local = new LocalTagCheck(
-        l2,
-        bus,
-        (operation, run) => this.#callL2(operation, run),
-        () => this.#link?.lost(),
-      )
-    }
-    const local = this.#local
-    this.#link =
-      bus &&
-      new BusLink(bus, {
-        l1,
-        local,
-        callL1: (operation, run, fallback) => this.#tier('l1', operation, run, fallback),
-        callL2Forced: (operation, run) => this.#callL2(operation, run, true),
-        settleOwed: () => this.#l2Usable(true),
-        report: (operation, error) => this.#report('l2', operation, error, false),
-      })
-    this.ready = this.#link ? this.#link.start() : Promise.resolve()
+    this.#coherence = new Coherence(this.#gateway(), { bus: this.bus, localTagCheck: this.options.localTagCheck })
+    this.ready = this.#coherence.start()
   }
 
-  /** Whether L1 may be used: always without a bus; with one, only while it is up (see BusLink). */
+  /** What the coherence wing may do with this cache: its tiers, through this cache's failure handling. */
+  #gateway(): CoherenceGateway {
+    const l2Down = () => this.#breaker !== undefined && this.#breaker.state !== 'closed'
+    return {
+      l1: this.l1,
+      l2: this.l2,
+      l2Required: this.options.l2Required,
+      get l2Down() {
+        return l2Down()
+      },
+      callL1: (operation, run, fallback) => this.#tier('l1', operation, run, fallback),
+      callL2: (operation, run, force) => this.#callL2(operation, run, force),
+      report: (operation, error, failed) => this.#report('l2', operation, error, failed),
+    }
+  }
+
+  /** Whether L1 may be used: always without a bus; with one, only while it is up (and its lease holds). */
   get #l1Trusted(): boolean {
-    return this.#link?.trusted ?? true
+    return this.#coherence.trusted
   }
 
   get maxTtl(): number {
@@ -307,7 +307,7 @@ export class TieredCache<
       () => undefined,
     )
     // (#l2Usable awaited only when something is owed: this is the L2-hit path.)
-    const found = this.#owed.size === 0 || (await this.#l2Usable()) ? await this.#lookupL2<T>(text, options) : undefined
+    const found = (await this.#coherence.usable()) ? await this.#lookupL2<T>(text, options) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
     this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
@@ -328,12 +328,12 @@ export class TieredCache<
 
   /** One key from L2: judged here when localTagCheck can (a plain GET), else L2's own checked lookup; failures propagate. */
   async #judgedRead<T>(text: string, options?: LookupOptions): Promise<Lookup<T>> {
-    return (await this.#local?.lookup<T>(text)) ?? this.l2.lookup<T>(text, options)
+    return (await this.#coherence.lookup<T>(text)) ?? this.l2.lookup<T>(text, options)
   }
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
   async #readL2<T>(texts: string[]): Promise<Array<CacheEntry<T> | undefined>> {
-    if (!(await this.#l2Usable())) return texts.map(() => undefined)
+    if (!(await this.#coherence.usable())) return texts.map(() => undefined)
     // The L1 snapshot is taken before reading L2: an invalidation that lands while L2 answers makes the fill stale.
     const snapshot = this.options.writeThroughL1
       ? await this.#tier(
@@ -345,7 +345,7 @@ export class TieredCache<
       : undefined
     // Judged here when localTagCheck can (plain GETs, sent together), each key L2 cannot judge read checked;
     // else L2's checked reads (one pipeline). Either way one L2 call: one breaker count, one failure reported.
-    const found = this.#local?.known.ready
+    const found = this.#coherence.judging
       ? await this.#tier(
           'l2',
           'get',
@@ -452,7 +452,7 @@ export class TieredCache<
             () => undefined,
           )
     const writeL2 = async (l2Items: SetManyItem[]) => {
-      if (l2Items.length > 0 && (await this.#l2Usable()))
+      if (l2Items.length > 0 && (await this.#coherence.usable()))
         await this.#tier(
           'l2',
           'set',
@@ -470,7 +470,7 @@ export class TieredCache<
   /** L2's lock (the shared tier). Without one, or with L2 failing, NO_LOCK: the caller goes ahead. */
   async lock(key: KeyLike, ttlMs: number): Promise<CacheLock | undefined> {
     const lock = this.l2.lock?.bind(this.l2)
-    if (!lock || !(await this.#l2Usable())) return NO_LOCK
+    if (!lock || !(await this.#coherence.usable())) return NO_LOCK
     return this.#tier(
       'l2',
       'lock',
@@ -506,7 +506,7 @@ export class TieredCache<
     )
       return true
     return (
-      (await this.#l2Usable()) &&
+      (await this.#coherence.usable()) &&
       this.#tier(
         'l2',
         'has',
@@ -524,7 +524,7 @@ export class TieredCache<
         () => this.l1.snapshot(),
         () => undefined,
       ),
-      this.#l2Usable().then((usable) =>
+      this.#coherence.usable().then((usable) =>
         usable
           ? this.#tier(
               'l2',
@@ -597,15 +597,16 @@ export class TieredCache<
   }
 
   stats(): TieredCacheStats {
+    const coherence = this.#coherence.stats()
     return {
       ...this.#stats.snapshot(),
       l1Hits: this.#l1Hits,
       l2Hits: this.#l2Hits,
-      l2LocalChecks: this.#local?.checks ?? 0,
+      l2LocalChecks: coherence.localChecks,
       invalidationsByKind: { ...this.#invalidationsByKind },
       errorsByTier: { ...this.#errorsByTier },
-      pendingL2Invalidations: this.#owed.size,
-      ...(this.#link ? { bus: { ...this.#link.stats } } : {}),
+      pendingL2Invalidations: coherence.pending,
+      ...(coherence.bus ? { bus: coherence.bus } : {}),
       ...(this.#breaker
         ? { l2Circuit: { state: this.#breaker.state, opens: this.#breaker.opens, skipped: this.#skippedByBreaker } }
         : {}),
@@ -623,10 +624,19 @@ export class TieredCache<
       return { name: backend.name, ...result }
     }
     const [l1, l2] = await Promise.all([check(this.l1), check(this.l2)])
+    const circuit = this.#breaker?.state
+    const l2Whole = l2.ok && (circuit === undefined || circuit === 'closed') && this.#coherence.stats().pending === 0
+    const status: HealthStatus =
+      !l1.ok || (!l2.ok && this.options.l2Required)
+        ? 'down'
+        : l2Whole && (this.bus?.connected ?? true)
+          ? 'ok'
+          : 'degraded'
     return {
-      ok: l1.ok && (l2.ok || !this.options.l2Required),
+      ok: status === 'ok',
+      status,
       l1: { ...l1, trusted: this.#l1Trusted },
-      l2: { ...l2, pendingInvalidations: this.#owed.size, ...(this.#breaker ? { circuit: this.#breaker.state } : {}) },
+      l2: { ...l2, pendingInvalidations: this.#coherence.stats().pending, ...(circuit ? { circuit } : {}) },
       ...(this.bus ? { bus: { connected: this.bus.connected } } : {}),
     }
   }
@@ -641,7 +651,7 @@ export class TieredCache<
    * clients you passed in too with `{ clients: true }`.
    */
   async close(options?: CloseOptions): Promise<void> {
-    this.#local?.close()
+    this.#coherence.close()
     await this.flush()
     await Promise.allSettled([this.l1.close(options), this.l2.close(options), this.bus?.close(options)])
   }
@@ -688,95 +698,11 @@ export class TieredCache<
     }
   }
 
-  /**
-   * Applies an invalidation to L2. If L2 fails (and is not required) the invalidation is remembered, and
-   * L2 is neither read nor written until every remembered invalidation has been replayed: L2 may hold
-   * entries this invalidation should have removed, and serving them would be serving stale data. Then tells
-   * the other instances. Answers how many entries L2 removed; undefined when the invalidation is owed.
-   */
+  /** An invalidation to L2 (owed if L2 fails or is down), then to the other instances (see Coherence.invalidate). */
   async #invalidateL2(invalidation: OwedInvalidation): Promise<number | undefined> {
     // A write-behind still in flight must land before the invalidation, or it would land after it, fresh.
     if (this.#background.size > 0) await this.flush()
-    // Invalidations try to replay what L2 owes right away (not once a second): they must not wait behind it.
-    if (await this.#l2Usable(true)) {
-      try {
-        const { message, removed } = await this.#callL2(
-          `invalidate ${invalidation.kind}`,
-          () => this.#applyToL2(invalidation),
-          true,
-        )
-        // Only once L2 is clean: another instance dropping its L1 copy must not refill it from a stale L2.
-        // (When L2 could not be reached, neither, most likely, can the bus; the owed invalidation is replayed,
-        // and the other instances' buses are down too, so they are not using their L1s.)
-        await this.#link?.announce(message)
-        return removed
-      } catch (error) {
-        if (!(error instanceof CircuitOpenError))
-          this.#report(
-            'l2',
-            invalidation.kind === 'key' ? 'delete' : `invalidate ${invalidation.kind}`,
-            error,
-            this.options.l2Required,
-          )
-        if (this.options.l2Required) throw new CacheTierError('l2', `invalidate ${invalidation.kind}`, error)
-      }
-    }
-    this.#owed.add(invalidation)
-    return undefined
-  }
-
-  /**
-   * One invalidation applied to L2 — numbered when L2 can, so that instances judging entries locally can judge by
-   * it — and the message that tells the other instances. Used first-hand and for replays.
-   */
-  async #applyToL2(invalidation: OwedInvalidation): Promise<{ message: InvalidationMessage; removed: number }> {
-    // Numbered whenever L2 numbers its invalidations, localTagCheck or not: instances that judge locally count on
-    // every epoch being announced, or they would find a gap, declare it lost and empty their L1 for nothing.
-    const numbered = isNumbered(this.l2) ? this.l2 : undefined
-    switch (invalidation.kind) {
-      case 'tags':
-        if (numbered)
-          return {
-            message: {
-              kind: 'tags',
-              tags: invalidation.tags,
-              epochs: await numbered.invalidateTagsNumbered(invalidation.tags),
-            },
-            removed: 0,
-          }
-        await this.l2.invalidateTags(invalidation.tags)
-        return { message: { kind: 'tags', tags: invalidation.tags }, removed: 0 }
-      case 'pattern':
-        return {
-          message: { kind: 'pattern', pattern: invalidation.pattern },
-          removed: await this.l2.invalidatePattern(invalidation.pattern),
-        }
-      case 'key':
-        return {
-          message: { kind: 'keys', keys: [invalidation.key] },
-          removed: (await this.l2.delete(invalidation.key)) ? 1 : 0,
-        }
-      case 'clear':
-        if (numbered) return { message: { kind: 'clear', epoch: await numbered.clearNumbered() }, removed: 0 }
-        await this.l2.clear()
-        return { message: { kind: 'clear' }, removed: 0 }
-    }
-  }
-
-  /** True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what it owes. */
-  #l2Usable(urgent = false): Promise<boolean> {
-    return this.#owed.settle(
-      async (owed) => {
-        const { message } = await this.#callL2('replay invalidations', () => this.#applyToL2(owed), true)
-        // Instances whose bus stayed up while this one could not reach Redis still hold L1 copies; and this
-        // instance judges L2 entries by its own replayed invalidation at once (localTagCheck).
-        await this.#link?.announce(message)
-      },
-      (error) => {
-        if (!(error instanceof CircuitOpenError)) this.#report('l2', 'replay invalidations', error, false)
-      },
-      urgent,
-    )
+    return this.#coherence.invalidate(invalidation)
   }
 
   /**

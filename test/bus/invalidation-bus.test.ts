@@ -39,6 +39,16 @@ describe('bus encoding', () => {
     expect(encode('abc', { kind: 'clear', epoch: 7 })).toBe('abc C 7')
     // Numbered messages whose epochs do not match their tags are dropped, not half-applied.
     expect(decode('abc T {"t":["User","Post"],"e":[1]}')).toBeUndefined()
+    // A numbered invalidation, an ack, a heartbeat.
+    expect(decode(encode('abc/12', { kind: 'keys', keys: ['k'] }))).toEqual({
+      from: 'abc',
+      seq: 12,
+      message: { kind: 'keys', keys: ['k'] },
+    })
+    expect(encode('xyz', { kind: 'ack', to: 'abc', seq: 12 })).toBe('xyz a {"to":"abc","s":12}')
+    expect(decode('xyz a {"to":"abc","s":12}')).toEqual({ from: 'xyz', message: { kind: 'ack', to: 'abc', seq: 12 } })
+    expect(decode('abc/3 h 0')).toEqual({ from: 'abc', seq: 3, message: 'beat' })
+    expect(decode('abc/x t ["User"]')).toBeUndefined()
   })
 })
 
@@ -126,9 +136,19 @@ describe('RedisBus on a standalone server', () => {
     await eventually(() => b!.stats().bus?.connected === false, 'b to see the outage')
     // L1 is not trusted while the bus is down: the read goes to L2, which is down, so it misses.
     expect(await b!.get('Post:id=1')).toBeUndefined()
+    // A readiness probe sees it (it said ok: true before: issue 13).
+    expect(await b!.health()).toMatchObject({
+      ok: false,
+      status: 'degraded',
+      l1: { trusted: false },
+      l2: { ok: false },
+      bus: { connected: false },
+    })
     await rig.server().start()
     await up(a!)
     await up(b!)
+    await eventually(async () => (await b!.health()).status === 'ok', 'b to be healthy again')
+    expect(await b!.health()).toMatchObject({ ok: true, l2: { ok: true, circuit: 'closed' }, bus: { connected: true } })
     expect(await b!.l1.has('Post:id=1')).toBe(false)
     await a!.set('Post:id=1', 'after', { ttl: 60, tags: ['Post'] })
     expect((await b!.get('Post:id=1'))?.value).toBe('after')

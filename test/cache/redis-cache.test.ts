@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   CacheKey,
   CacheTimeoutError,
+  CacheUnavailableError,
   compressingSerializer,
   KeyPattern,
   msgpackSerializer,
@@ -396,6 +397,28 @@ describe('RedisCache when the server is down', () => {
       expect(await cache.get('k')).toBeUndefined()
     } finally {
       await cache.close()
+      await server.stop()
+    }
+  })
+
+  it('fails at once, without waiting the timeout, while a client that was connected is reconnecting', async () => {
+    // On the old code the read waited the (here one-minute) operation timeout: the test timed out.
+    const server = await startRedisServer()
+    const client = new Redis(server.url, { maxRetriesPerRequest: 20 })
+    client.on('error', () => {})
+    const cache = new RedisCache({ client, prefix: uniquePrefix(), operationTimeoutMs: 60_000 })
+    try {
+      await cache.set('k', 1, { ttl: 60 })
+      await server.stop()
+      await eventually(() => client.status === 'reconnecting', 'the client to notice')
+      await expect(cache.get('k')).rejects.toBeInstanceOf(CacheUnavailableError)
+      await expect(cache.invalidateTags(['User'])).rejects.toThrow(/the Redis client is reconnecting/)
+      await server.start()
+      await eventually(() => client.status === 'ready', 'the client to reconnect', 10_000)
+      await cache.set('k', 2, { ttl: 60 })
+      expect((await cache.get('k'))?.value).toBe(2)
+    } finally {
+      client.disconnect()
       await server.stop()
     }
   })

@@ -4,7 +4,7 @@
  * verdict, and the Lua read script inside a real Redis (which keeps its own copy of the rule).
  */
 import { describe, expect, it } from 'vitest'
-import { KnownInvalidations, EVERYTHING } from '../../src/cache/known-invalidations.js'
+import { KnownInvalidations, EVERYTHING } from '../../src/cache/coherence/known-invalidations.js'
 import { isStaleEntry, parseHeader } from '../../src/cache/redis/entry.js'
 import { RedisKeyspace } from '../../src/cache/redis/keyspace.js'
 import { GET_CHECKED } from '../../src/cache/redis/scripts.js'

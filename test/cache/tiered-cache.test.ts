@@ -131,6 +131,12 @@ describe('TieredCache over a real Redis', () => {
     await cache.invalidateTags(['User'])
     expect(cache.stats().pendingL2Invalidations).toBe(1)
     redisTier.broken = false
+    // The L2 answers its health check again, but still owes an invalidation: not healthy yet.
+    expect(await cache.health()).toMatchObject({
+      ok: false,
+      status: 'degraded',
+      l2: { ok: true, pendingInvalidations: 1 },
+    })
     // L2 still holds v1 (the invalidation never reached it), but this instance will not read it.
     expect((await redisTier.inner.get('User:id=1'))?.value).toBe('v1')
     expect(await cache.get('User:id=1')).toBeUndefined()
@@ -170,6 +176,15 @@ describe('TieredCache over a real Redis', () => {
       expect((await required.get('User:id=1'))?.value).toBe('row')
       await expect(required.get('User:id=2')).rejects.toBeInstanceOf(CacheTierError)
       await expect(required.set('User:id=5', 1, { ttl: 60 })).rejects.toThrow(/Cache tier l2 failed during set/)
+
+      // Health: queries still work without a required L2 (degraded, not ok); a required one fails them (down).
+      expect(await optional.health()).toMatchObject({
+        ok: false,
+        status: 'degraded',
+        l1: { ok: true },
+        l2: { ok: false },
+      })
+      expect(await required.health()).toMatchObject({ ok: false, status: 'down', l2: { ok: false } })
     } finally {
       await optional.close()
       await required.close()

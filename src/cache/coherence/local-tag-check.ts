@@ -1,5 +1,5 @@
-import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import type { Lookup, NumberedInvalidations } from './backend.js'
+import type { Lookup, NumberedInvalidations } from '../backend.js'
+import type { InvalidationBus, InvalidationMessage } from './bus-port.js'
 import { EVERYTHING, KnownInvalidations } from './known-invalidations.js'
 
 /** How often the current epoch is read, to notice invalidations whose bus message never came. */

@@ -1,6 +1,6 @@
-import type { InvalidationBus, InvalidationMessage } from '../bus/invalidation-bus.js'
-import type { CacheBackend } from './backend.js'
-import { CircuitOpenError } from './circuit-breaker.js'
+import { CircuitOpenError } from '../circuit-breaker.js'
+import type { BusMessage, BusOrigin, InvalidationBus, InvalidationMessage } from './bus-port.js'
+import type { CoherenceGateway } from './gateway.js'
 import type { LocalTagCheck } from './local-tag-check.js'
 
 export interface BusStats {
@@ -10,21 +10,6 @@ export interface BusStats {
   publishErrors: number
   /** Times numbered invalidations were found never heard over the bus (declared lost after 1 s); L1 is emptied each time. */
   lostInvalidations: number
-}
-
-/** What a BusLink needs from its TieredCache. */
-export interface BusLinkHost {
-  readonly l1: CacheBackend
-  /** localTagCheck, when the TieredCache has it. */
-  readonly local: LocalTagCheck | undefined
-  /** An L1 operation with the TieredCache's failure handling: a failure is reported and `fallback` answers. */
-  callL1<T>(operation: string, run: () => Promise<T>, fallback: () => T): Promise<T>
-  /** A call forced through L2's circuit breaker (a message not sent would leave other instances' L1s stale). */
-  callL2Forced<T>(operation: string, run: () => Promise<T>): Promise<T>
-  /** Replays what L2 owes, now. */
-  settleOwed(): Promise<boolean>
-  /** Reports a tolerated L2-side failure. */
-  report(operation: string, error: unknown): void
 }
 
 /**
@@ -38,38 +23,46 @@ export class BusLink {
   readonly stats: BusStats = { connected: false, published: 0, received: 0, publishErrors: 0, lostInvalidations: 0 }
   /** Counts bus drops: an onUp that overlapped one must not trust L1. */
   #downs = 0
-  readonly #host: BusLinkHost
+  readonly #gateway: CoherenceGateway
+  /** localTagCheck, when the cache has it. */
+  readonly #local: LocalTagCheck | undefined
+  /** Replays what L2 owes, now. */
+  readonly #settleOwed: () => Promise<boolean>
 
   constructor(
     readonly bus: InvalidationBus,
-    host: BusLinkHost,
+    gateway: CoherenceGateway,
+    local: LocalTagCheck | undefined,
+    settleOwed: () => Promise<boolean>,
   ) {
-    this.#host = host
+    this.#gateway = gateway
+    this.#local = local
+    this.#settleOwed = settleOwed
   }
 
   /** Subscribes; resolves after the first attempt (L1 is trusted from the first up). */
   async start(): Promise<void> {
-    const host = this.#host
+    const gateway = this.#gateway
     try {
       await this.bus.start({
-        onMessage: (message) => this.#applyToL1(message),
+        onMessage: (message, origin) => this.#receive(message, origin),
         onDown: () => {
           this.#downs++
           this.trusted = false
-          host.local?.busDown()
+          this.#local?.busDown()
           this.stats.connected = false
         },
         onUp: async () => {
           const downs = this.#downs
           // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
-          await host.settleOwed()
-          await host.callL1(
+          await this.#settleOwed()
+          await gateway.callL1(
             'clear (bus reconnected)',
-            () => host.l1.clear(),
+            () => gateway.l1.clear(),
             () => undefined,
           )
           // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
-          await host.local?.busUp()
+          await this.#local?.busUp()
           // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
           if (downs !== this.#downs || !this.bus.connected) return
           this.stats.connected = true
@@ -77,7 +70,7 @@ export class BusLink {
         },
       })
     } catch (error) {
-      host.report('bus start', error)
+      gateway.report('bus start', error, false)
     }
   }
 
@@ -87,10 +80,11 @@ export class BusLink {
    */
   lost(): void {
     this.stats.lostInvalidations++
-    this.#host
+    const gateway = this.#gateway
+    gateway
       .callL1(
         'clear (invalidations lost)',
-        () => this.#host.l1.clear(),
+        () => gateway.l1.clear(),
         () => undefined,
       )
       .catch(() => undefined)
@@ -98,32 +92,38 @@ export class BusLink {
 
   /** What the others hear, this instance hears too (localTagCheck: its own numbered invalidations), then it is published. */
   async announce(message: InvalidationMessage): Promise<void> {
-    this.#host.local?.hear(message)
+    this.#local?.hear(message)
     await this.#publish(message)
+  }
+
+  /** A message heard: another instance's invalidation is applied to this L1 (its own were applied when made). */
+  async #receive(message: BusMessage, origin: BusOrigin): Promise<void> {
+    if (message.kind === 'ack' || origin.self) return
+    await this.#applyToL1(message)
   }
 
   /** Another instance's invalidation, applied to this L1 (its L2 side is already done). */
   async #applyToL1(message: InvalidationMessage): Promise<void> {
-    const host = this.#host
+    const l1 = this.#gateway.l1
     this.stats.received++
-    host.local?.hear(message)
+    this.#local?.hear(message)
     const apply = async () => {
-      if (message.kind === 'tags') await host.l1.invalidateTags(message.tags)
-      else if (message.kind === 'pattern') await host.l1.invalidatePattern(message.pattern)
-      else if (message.kind === 'keys') for (const key of message.keys) await host.l1.delete(key)
-      else await host.l1.clear()
+      if (message.kind === 'tags') await l1.invalidateTags(message.tags)
+      else if (message.kind === 'pattern') await l1.invalidatePattern(message.pattern)
+      else if (message.kind === 'keys') for (const key of message.keys) await l1.delete(key)
+      else await l1.clear()
     }
-    await host.callL1(`bus ${message.kind}`, apply, () => undefined).catch(() => undefined)
+    await this.#gateway.callL1(`bus ${message.kind}`, apply, () => undefined).catch(() => undefined)
   }
 
   /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). */
   async #publish(message: InvalidationMessage): Promise<void> {
     try {
-      await this.#host.callL2Forced('bus publish', () => this.bus.publish(message))
+      await this.#gateway.callL2('bus publish', () => this.bus.publish(message), true)
       this.stats.published++
     } catch (error) {
       this.stats.publishErrors++
-      if (!(error instanceof CircuitOpenError)) this.#host.report('bus publish', error)
+      if (!(error instanceof CircuitOpenError)) this.#gateway.report('bus publish', error, false)
     }
   }
 }

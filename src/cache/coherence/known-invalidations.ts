@@ -1,4 +1,4 @@
-import { isStale } from './staleness.js'
+import { isStale } from '../staleness.js'
 
 /**
  * What one instance knows of the shared tier's invalidations, learned over the bus: lets TieredCache accept an

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { EVERYTHING, KnownInvalidations } from '../../src/cache/known-invalidations.js'
+import { EVERYTHING, KnownInvalidations } from '../../../src/cache/coherence/known-invalidations.js'
 
 describe('KnownInvalidations', () => {
   it('knows nothing until reset, and again after stop', () => {

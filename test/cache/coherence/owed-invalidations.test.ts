@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type OwedInvalidation, OwedInvalidations } from '../../src/cache/owed-invalidations.js'
+import { type OwedInvalidation, OwedInvalidations } from '../../../src/cache/coherence/owed-invalidations.js'
 
 describe('OwedInvalidations', () => {
   const tags = (n: number): OwedInvalidation => ({ kind: 'tags', tags: [`T${n}`] })
