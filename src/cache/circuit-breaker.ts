@@ -1,3 +1,5 @@
+import type { Clock } from './clock.js'
+
 /** Thrown instead of calling a tier whose circuit is open. */
 export class CircuitOpenError extends Error {
   constructor(what: string, retryInMs: number) {
@@ -16,7 +18,7 @@ export interface CircuitBreakerOptions {
   /** How long it stays open before one probe call. Default 2000 ms. */
   breakMs?: number
   /** Milliseconds from any origin; default `performance`. Tests pass a clock they move by hand. */
-  clock?: { now(): number }
+  clock?: Clock | undefined
 }
 
 /**
@@ -31,7 +33,7 @@ export class CircuitBreaker {
   #openUntil = 0
   #probing = false
   #opens = 0
-  readonly #clock: { now(): number }
+  readonly #clock: Clock
 
   constructor(options: CircuitBreakerOptions = {}) {
     this.#clock = options.clock ?? performance

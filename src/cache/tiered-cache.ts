@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js'
 import {
   type CacheBackend,
   type CacheCapabilities,
@@ -61,6 +62,11 @@ export interface TieredCacheOptions {
    */
   localTagCheck?: boolean
   name?: string
+  /**
+   * Where the pacing of owed-invalidation replays (and the circuit breaker, unless it names its own) reads the
+   * time, in milliseconds; default `performance`. Tests pass a clock they move, so they do not sleep.
+   */
+  clock?: Clock
 }
 
 /** Reported through `onEvent` / `on()`. */
@@ -151,7 +157,7 @@ export class TieredCache<
   readonly l1: L1
   readonly l2: L2
   readonly options: Readonly<
-    Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus' | 'l2CircuitBreaker'>> &
+    Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus' | 'l2CircuitBreaker' | 'clock'>> &
       Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>
   >
   readonly bus: InvalidationBus | undefined
@@ -199,9 +205,15 @@ export class TieredCache<
     }
     if (options.onEvent) this.#listeners.add(options.onEvent)
     this.#stats = new StatsRecorder(this.name)
-    this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
+    const breaker =
+      options.l2CircuitBreaker === false ? undefined : { clock: options.clock, ...options.l2CircuitBreaker }
+    this.#breaker = breaker === undefined ? undefined : new CircuitBreaker(breaker)
     this.bus = options.bus
-    this.#coherence = new Coherence(this.#gateway(), { bus: this.bus, localTagCheck: this.options.localTagCheck })
+    this.#coherence = new Coherence(this.#gateway(), {
+      bus: this.bus,
+      localTagCheck: this.options.localTagCheck,
+      clock: options.clock,
+    })
     this.ready = this.#coherence.start()
   }
 

@@ -125,7 +125,8 @@ describe('TieredCache over a real Redis', () => {
 
   it('remembers invalidations L2 missed and replays them before L2 is used again', async () => {
     const redisTier = new WrappedCache(new RedisCache({ client, prefix: uniquePrefix() }))
-    const cache = new TieredCache(new MemoryCache(), redisTier)
+    const clock = manualClock()
+    const cache = new TieredCache(new MemoryCache(), redisTier, { clock })
     await cache.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
     redisTier.broken = true
     await cache.invalidateTags(['User'])
@@ -140,7 +141,8 @@ describe('TieredCache over a real Redis', () => {
     // L2 still holds v1 (the invalidation never reached it), but this instance will not read it.
     expect((await redisTier.inner.get('User:id=1'))?.value).toBe('v1')
     expect(await cache.get('User:id=1')).toBeUndefined()
-    await new Promise((resolve) => setTimeout(resolve, 1100))
+    // A second later (by the cache's clock) the next read replays what is owed before it uses L2.
+    clock.advance(1000)
     expect(await cache.get('User:id=1')).toBeUndefined()
     expect(cache.stats().pendingL2Invalidations).toBe(0)
     expect(await redisTier.inner.get('User:id=1')).toBeUndefined()

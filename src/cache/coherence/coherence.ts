@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js'
 import { isNumbered, type Lookup } from '../backend.js'
 import { CircuitOpenError } from '../circuit-breaker.js'
 import { CacheTierError } from '../errors.js'
@@ -28,13 +29,17 @@ export interface CoherenceStats {
 export class Coherence {
   readonly bus: InvalidationBus | undefined
   readonly #gateway: CoherenceGateway
-  readonly #owed = new OwedInvalidations()
+  readonly #owed: OwedInvalidations
   #replayTimer: NodeJS.Timeout | undefined
   readonly #link: BusLink | undefined
   readonly #local: LocalTagCheck | undefined
 
-  constructor(gateway: CoherenceGateway, options: { bus?: InvalidationBus | undefined; localTagCheck: boolean }) {
+  constructor(
+    gateway: CoherenceGateway,
+    options: { bus?: InvalidationBus | undefined; localTagCheck: boolean; clock?: Clock | undefined },
+  ) {
     this.#gateway = gateway
+    this.#owed = new OwedInvalidations(options.clock)
     this.bus = options.bus
     const { bus } = options
     const l2 = gateway.l2

@@ -2,6 +2,7 @@
  * Invalidations a failing L2 missed, kept by TieredCache and replayed, in order, before L2 is read or written
  * again: L2 may still hold entries they should have removed, and serving those would be serving stale data.
  */
+import type { Clock } from '../clock.js'
 
 /** One invalidation L2 missed. */
 export type OwedInvalidation =
@@ -21,6 +22,9 @@ export class OwedInvalidations {
   /** The replay in progress: callers arriving meanwhile join it (two replays at once would each remove the other's item). */
   #settling: Promise<boolean> | undefined
 
+  /** `clock`: where the retry pacing reads the time (tests move it by hand). */
+  constructor(private readonly clock: Clock = performance) {}
+
   get size(): number {
     return this.#queue.length
   }
@@ -29,7 +33,7 @@ export class OwedInvalidations {
   add(owed: OwedInvalidation): void {
     this.#queue.push(owed)
     if (this.#queue.length > MAX_OWED) this.#queue = [{ kind: 'clear' }]
-    this.#retryAt = performance.now() + RETRY_MS
+    this.#retryAt = this.clock.now() + RETRY_MS
   }
 
   /**
@@ -45,8 +49,8 @@ export class OwedInvalidations {
   ): Promise<boolean> {
     if (this.#queue.length === 0) return Promise.resolve(true)
     if (this.#settling) return this.#settling
-    if (!urgent && performance.now() < this.#retryAt) return Promise.resolve(false)
-    this.#retryAt = performance.now() + RETRY_MS
+    if (!urgent && this.clock.now() < this.#retryAt) return Promise.resolve(false)
+    this.#retryAt = this.clock.now() + RETRY_MS
     this.#settling = this.#replayAll(replay, failed).finally(() => (this.#settling = undefined))
     return this.#settling
   }
