@@ -12,11 +12,11 @@
  * `env('DATABASE_URL')` throws when the variable is unset, even for commands
  * that need no database such as `generate`.
  */
-import { defineConfig } from 'prisma/config';
+import { defineConfig } from 'prisma/config'
 
 export default defineConfig({
   schema: 'prisma/schema.prisma',
   datasource: {
     url: process.env['DATABASE_URL'] ?? '',
   },
-});
+})

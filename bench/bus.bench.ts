@@ -29,7 +29,8 @@ export async function busScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   const a = await make('a', new MemoryCache())
   const b = await make('b', observed)
   const deadline = Date.now() + 5000
-  while (!(a.stats().bus?.connected && b.stats().bus?.connected) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  while (!(a.stats().bus?.connected && b.stats().bus?.connected) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 10))
   if (!(a.stats().bus?.connected && b.stats().bus?.connected)) throw new Error('bus: the instances did not connect')
 
   const sent = new Map<string, number>()
@@ -82,6 +83,8 @@ export async function busScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   await Promise.allSettled([a.close(), b.close()])
   return {
     results: [result],
-    notes: [`bus: ${RATE_PER_SECOND} invalidations/s for ${SECONDS} s between two instances in one process, loopback Redis pub/sub. p50 ${(pick(0.5) / 1000).toFixed(2)} ms, p99 ${(pick(0.99) / 1000).toFixed(2)} ms, ${lost} lost.`],
+    notes: [
+      `bus: ${RATE_PER_SECOND} invalidations/s for ${SECONDS} s between two instances in one process, loopback Redis pub/sub. p50 ${(pick(0.5) / 1000).toFixed(2)} ms, p99 ${(pick(0.99) / 1000).toFixed(2)} ms, ${lost} lost.`,
+    ],
   }
 }

@@ -18,10 +18,29 @@ import v8 from 'node:v8'
 import vm from 'node:vm'
 import { Bench } from 'tinybench'
 import { GET_CHECKED } from '../src/cache/redis/scripts.js'
-import { cloneValue, defaultSerializer, MemoryCache, type MemoryValueMode, RedisCache, TieredCache } from '../src/index.js'
+import { cloneValue } from '../src/cache/index.js'
+import {
+  MemoryCache,
+  type MemoryValueMode,
+  msgpackSerializer,
+  RedisBus,
+  RedisCache,
+  type Serializer,
+  superjsonSerializer,
+  TieredCache,
+} from '../src/index.js'
 import { removeKeys } from './cleanup.js'
 import { type BenchUser, makeUser, userTags } from './payload.js'
-import { type BenchContext, type Copies, fromSamples, fromTask, num, type Result, type RowMeta, type SuiteOutput } from './report.js'
+import {
+  type BenchContext,
+  type Copies,
+  fromSamples,
+  fromTask,
+  num,
+  type Result,
+  type RowMeta,
+  type SuiteOutput,
+} from './report.js'
 import { interleave, type TimedTask } from './timing.js'
 
 const TTL_SECONDS = 3600
@@ -42,9 +61,34 @@ const COMPRESS_ABOVE = 16_384
  */
 function largeUser(bytes: number): BenchUser {
   let seed = 42
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296)
-  const syllables = ['ca', 'che', 'ti', 'er', 'red', 'is', 'pri', 'sma', 'que', 'ry', 'in', 'va', 'li', 'da', 'tion', 'row', 'key', 'tag', 'lo', 'ad']
-  const vocabulary = Array.from({ length: 300 }, () => Array.from({ length: 1 + Math.floor(random() * 3) }, () => syllables[Math.floor(random() * syllables.length)]).join(''))
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296
+  const syllables = [
+    'ca',
+    'che',
+    'ti',
+    'er',
+    'red',
+    'is',
+    'pri',
+    'sma',
+    'que',
+    'ry',
+    'in',
+    'va',
+    'li',
+    'da',
+    'tion',
+    'row',
+    'key',
+    'tag',
+    'lo',
+    'ad',
+  ]
+  const vocabulary = Array.from({ length: 300 }, () =>
+    Array.from({ length: 1 + Math.floor(random() * 3) }, () => syllables[Math.floor(random() * syllables.length)]).join(
+      '',
+    ),
+  )
   const prose = () => {
     const words: string[] = []
     while (words.join(' ').length < 200) words.push(vocabulary[Math.floor(random() * vocabulary.length)]!)
@@ -52,14 +96,15 @@ function largeUser(bytes: number): BenchUser {
   }
   const user = makeUser(2)
   user.posts = []
-  for (let i = 0; Buffer.byteLength(defaultSerializer.serialize(user)) < bytes; i++) user.posts.push(...makeUser(100 + i).posts.map((post) => ({ ...post, authorId: user.id, body: prose() })))
+  for (let i = 0; Buffer.byteLength(superjsonSerializer.serialize(user)) < bytes; i++)
+    user.posts.push(...makeUser(100 + i).posts.map((post) => ({ ...post, authorId: user.id, body: prose() })))
   return user
 }
 
 /** bentocache with our superjson instance as its serializer: the same value fidelity (Dates) as ours. */
 const superjsonForBento = {
-  serialize: (value: unknown) => defaultSerializer.serialize(value),
-  deserialize: (value: unknown) => defaultSerializer.deserialize(String(value)),
+  serialize: (value: unknown) => superjsonSerializer.serialize(value),
+  deserialize: (value: unknown) => superjsonSerializer.deserialize(String(value)),
 }
 
 type BentoVariant = 'json' | 'superjson' | 'noserialize'
@@ -83,7 +128,11 @@ function makeBento(client: Redis, prefix: string, variant: BentoVariant): BentoU
     default: 'tiered',
     prefix,
     ...(variant === 'superjson' ? { serializer: superjsonForBento } : {}),
-    stores: { tiered: bentostore().useL1Layer(l1).useL2Layer(redisDriver({ connection: client })) },
+    stores: {
+      tiered: bentostore()
+        .useL1Layer(l1)
+        .useL2Layer(redisDriver({ connection: client })),
+    },
   })
   return {
     cache,
@@ -94,15 +143,49 @@ function makeBento(client: Redis, prefix: string, variant: BentoVariant): BentoU
   }
 }
 
-function makeOurs(client: Redis, prefix: string, values: MemoryValueMode): TieredCache<MemoryCache, RedisCache> {
-  return new TieredCache(new MemoryCache({ values, max: L1_MAX_ITEMS }), new RedisCache({ client, prefix }))
+/**
+ * Ours with the default serializer (MessagePack), or `serializer` for both tiers (superjson, to compare); with a
+ * `RedisBus` when `bus` (an L2 hit is then a plain GET judged from the invalidations heard: localTagCheck).
+ */
+function makeOurs(
+  client: Redis,
+  prefix: string,
+  values: MemoryValueMode,
+  serializer?: Serializer,
+  bus = false,
+): TieredCache<MemoryCache, RedisCache> {
+  const chosen = serializer === undefined ? {} : { serializer }
+  return new TieredCache(
+    new MemoryCache({ values, max: L1_MAX_ITEMS, ...chosen }),
+    new RedisCache({ client, prefix, ...chosen }),
+    bus ? { bus: new RedisBus({ client, prefix }) } : {},
+  )
 }
+
+async function busUp(cache: TieredCache): Promise<void> {
+  const deadline = performance.now() + 5000
+  while (cache.stats().bus?.connected !== true) {
+    if (performance.now() > deadline) throw new Error('the bus did not come up')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/** The rows of ours with superjson instead of the default MessagePack in Redis (the previous default). */
+const SUPERJSON_SUFFIX = ', superjson'
+/** The row of ours writing under a snapshot, as every read-through fill does (a plain SET, no script). */
+const SNAPSHOT_SUFFIX = ', with a snapshot (a fill)'
+/** The row of ours with a RedisBus: the L2 hit judged in process after a plain GET, like bentocache's. */
+const BUS_SUFFIX = ', bus (localTagCheck)'
 
 /**
  * Writes a fresh copy of the payload, reads it, mutates the result, reads again: did the mutation reach the
  * second reader? Also reports what a Date field came back as. Never touches the shared `payload` object.
  */
-async function inspect(write: (value: BenchUser) => Promise<unknown>, read: () => Promise<BenchUser | undefined>, between: () => Promise<void> = async () => {}): Promise<{ copies: Copies; note: string }> {
+async function inspect(
+  write: (value: BenchUser) => Promise<unknown>,
+  read: () => Promise<BenchUser | undefined>,
+  between: () => Promise<void> = async () => {},
+): Promise<{ copies: Copies; note: string }> {
   await write(makeUser(USER_ID))
   await between()
   const first = await read()
@@ -146,19 +229,30 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   const floorRows: Result[] = []
   const notes: string[] = []
   const timing = { timeMs: ctx.timeMs, warmupMs: ctx.warmupMs }
+  /** Caches with a bus: their subscriber connections, closed at the end. */
+  const closers: Array<() => Promise<void>> = []
 
   const ourModes: MemoryValueMode[] = ['clone', 'serialize', 'reference']
   const bentoVariants: BentoVariant[] = ['json', 'superjson', 'noserialize']
   const oursName = (scenario: string, mode: MemoryValueMode) => `${scenario} · ours values:'${mode}'`
   const bentoName = (scenario: string, variant: BentoVariant) => `${scenario} · ${BENTO_LABEL[variant]}`
   /** Which bentocache rows each of our modes is compared with. */
-  const pairs: Record<MemoryValueMode, BentoVariant[]> = { clone: ['json', 'superjson'], serialize: ['superjson'], reference: ['noserialize'] }
-  const copiesOf = (mode: MemoryValueMode | BentoVariant): Copies => (mode === 'reference' || mode === 'noserialize' ? 'shared references' : 'safe copies')
+  const pairs: Record<MemoryValueMode, BentoVariant[]> = {
+    clone: ['json', 'superjson'],
+    serialize: ['superjson'],
+    reference: ['noserialize'],
+  }
+  const copiesOf = (mode: MemoryValueMode | BentoVariant): Copies =>
+    mode === 'reference' || mode === 'noserialize' ? 'shared references' : 'safe copies'
 
   /** L1s hold other entries too, as in production (an LRU emptied by the last delete behaves differently). */
   const neighbours = Array.from({ length: 100 }, (_, i) => makeUser(1000 + i))
-  const fillOurs = (cache: TieredCache) => Promise.all(neighbours.map((u) => cache.set(`User:id=${u.id}`, u, { ttl: TTL_SECONDS, tags: userTags(u.id) })))
-  const fillBento = (cache: BentoUnderTest['cache']) => Promise.all(neighbours.map((u) => cache.set({ key: `User:id=${u.id}`, value: u, ttl: BENTO_TTL, tags: userTags(u.id) })))
+  const fillOurs = (cache: TieredCache) =>
+    Promise.all(neighbours.map((u) => cache.set(`User:id=${u.id}`, u, { ttl: TTL_SECONDS, tags: userTags(u.id) })))
+  const fillBento = (cache: BentoUnderTest['cache']) =>
+    Promise.all(
+      neighbours.map((u) => cache.set({ key: `User:id=${u.id}`, value: u, ttl: BENTO_TTL, tags: userTags(u.id) })),
+    )
 
   const collect = (samples: Map<string, number[]>, meta: Map<string, RowMeta>, into: Result[] = results) => {
     for (const [name, m] of meta) into.push(fromSamples(name, samples.get(name)!, m))
@@ -173,10 +267,19 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     for (const mode of ourModes) {
       const cache = makeOurs(oursClient, prefix(`ptc-l1-${mode}:`), mode)
       await fillOurs(cache)
-      const seen = await inspect((value) => cache.set(KEY, value, { ttl: TTL_SECONDS, tags }), async () => (await cache.get<BenchUser>(KEY))?.value)
+      const seen = await inspect(
+        (value) => cache.set(KEY, value, { ttl: TTL_SECONDS, tags }),
+        async () => (await cache.get<BenchUser>(KEY))?.value,
+      )
       await cache.set(KEY, payload, { ttl: TTL_SECONDS, tags })
       const name = oursName('L1', mode)
-      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: seen.copies, note: seen.note, compareWith: pairs[mode].map((v) => bentoName('L1', v)) })
+      meta.set(name, {
+        scenario,
+        library: 'prisma-tiered-cache',
+        copies: seen.copies,
+        note: seen.note,
+        compareWith: pairs[mode].map((v) => bentoName('L1', v)),
+      })
       tasks.push({
         name,
         fn: async () => {
@@ -187,7 +290,10 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     for (const variant of bentoVariants) {
       const { cache } = makeBento(bentoClient, prefix(`bento-l1-${variant}`), variant)
       await fillBento(cache)
-      const seen = await inspect((value) => cache.set({ key: KEY, value, ttl: BENTO_TTL, tags }), () => cache.get<BenchUser | undefined>({ key: KEY }))
+      const seen = await inspect(
+        (value) => cache.set({ key: KEY, value, ttl: BENTO_TTL, tags }),
+        () => cache.get<BenchUser | undefined>({ key: KEY }),
+      )
       await cache.set({ key: KEY, value: payload, ttl: BENTO_TTL, tags })
       const name = bentoName('L1', variant)
       meta.set(name, { scenario, library: 'bentocache', copies: seen.copies, note: seen.note })
@@ -209,16 +315,39 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     ctx.log(scenario)
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
-    for (const mode of ['clone', 'reference'] as const) {
-      const cache = makeOurs(oursClient, prefix(`ptc-l2-${mode}:`), mode)
+    const variants = [
+      { mode: 'clone', serializer: undefined, bus: false },
+      { mode: 'reference', serializer: undefined, bus: false },
+      { mode: 'clone', serializer: superjsonSerializer, bus: false },
+      { mode: 'clone', serializer: undefined, bus: true },
+    ] as const
+    for (const { mode, serializer, bus } of variants) {
+      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (bus ? BUS_SUFFIX : '')
+      const cache = makeOurs(
+        oursClient,
+        prefix(`ptc-l2-${mode}${serializer ? '-sj' : ''}${bus ? '-bus' : ''}:`),
+        mode,
+        serializer,
+        bus,
+      )
+      if (bus) {
+        closers.push(() => cache.close())
+        await busUp(cache)
+      }
       await fillOurs(cache)
       const dropL1 = async () => {
         await cache.l1.delete(KEY)
       }
-      const seen = await inspect((value) => cache.set(KEY, value, { ttl: TTL_SECONDS, tags }), async () => (await cache.get<BenchUser>(KEY))?.value, dropL1)
+      const seen = await inspect(
+        (value) => cache.set(KEY, value, { ttl: TTL_SECONDS, tags }),
+        async () => (await cache.get<BenchUser>(KEY))?.value,
+        dropL1,
+      )
       await cache.set(KEY, payload, { ttl: TTL_SECONDS, tags })
-      const name = oursName('L2', mode)
-      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), note: seen.note, compareWith: pairs[mode].map((v) => bentoName('L2', v)) })
+      const name = oursName('L2', mode) + suffix
+      const compareWith =
+        serializer === undefined ? pairs[mode].map((v) => bentoName('L2', v)) : [bentoName('L2', 'superjson')]
+      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), note: seen.note, compareWith })
       tasks.push({
         name,
         beforeEach: dropL1,
@@ -234,7 +363,11 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
         bento.l1().delete(KEY)
       }
       // The first read also leaves bentocache's tag timestamps in its L1, as they would be in production.
-      const seen = await inspect((value) => bento.cache.set({ key: KEY, value, ttl: BENTO_TTL, tags }), () => bento.cache.get<BenchUser | undefined>({ key: KEY }), async () => dropL1())
+      const seen = await inspect(
+        (value) => bento.cache.set({ key: KEY, value, ttl: BENTO_TTL, tags }),
+        () => bento.cache.get<BenchUser | undefined>({ key: KEY }),
+        async () => dropL1(),
+      )
       await bento.cache.set({ key: KEY, value: payload, ttl: BENTO_TTL, tags })
       const name = bentoName('L2', variant)
       meta.set(name, { scenario, library: 'bentocache', copies: copiesOf(variant), note: seen.note })
@@ -242,7 +375,8 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
         name,
         beforeEach: dropL1,
         fn: async () => {
-          if ((await bento.cache.get<BenchUser | undefined>({ key: KEY })) === undefined) throw new Error(`${name}: miss`)
+          if ((await bento.cache.get<BenchUser | undefined>({ key: KEY })) === undefined)
+            throw new Error(`${name}: miss`)
         },
       })
     }
@@ -250,11 +384,14 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     // Floors: the same reads without a cache library around them.
     const floorScenario = '5a. L2 floor (no cache library)'
     const floorMeta = new Map<string, RowMeta>()
-    const text = defaultSerializer.serialize(payload)
+    const text = superjsonSerializer.serialize(payload)
+    const packed = Buffer.from(msgpackSerializer.serialize(payload))
     const json = JSON.stringify(payload)
     const rawSuperjsonKey = prefix('raw:superjson')
+    const rawMsgpackKey = prefix('raw:msgpack')
     const rawJsonKey = prefix('raw:json')
     await rawClient.set(rawSuperjsonKey, text, 'PX', TTL_SECONDS * 1000)
+    await rawClient.set(rawMsgpackKey, packed, 'PX', TTL_SECONDS * 1000)
     await rawClient.set(rawJsonKey, json, 'PX', TTL_SECONDS * 1000)
     // Our L2 read script on an entry written by RedisCache, called directly (no TieredCache/RedisCache around it).
     const scripted = new RedisCache({ client: rawClient, prefix: prefix('raw-ptc:') })
@@ -262,20 +399,55 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const scriptKeys = [scripted.keyspace.data(KEY)]
     const scriptArgs = [scripted.keyspace.tagPrefix, scripted.keyspace.all]
     await GET_CHECKED.load(rawClient)
-    notes.push(`Payload: a user with a profile and 5 posts (6 Dates); superjson text ${Buffer.byteLength(text)} bytes, JSON ${Buffer.byteLength(json)} bytes; 3 tags per entry (${tags.join(', ')}).`)
+    // Bytes per entry in Redis (STRLEN: the header line with 3 tags, then the payload), with each serializer.
+    const superjsonEntry = new RedisCache({
+      client: rawClient,
+      prefix: prefix('raw-sj:'),
+      serializer: superjsonSerializer,
+    })
+    await superjsonEntry.set(KEY, payload, { ttl: TTL_SECONDS, tags })
+    const entryBytes = {
+      msgpack: await rawClient.strlen(scripted.keyspace.data(KEY)),
+      superjson: await rawClient.strlen(superjsonEntry.keyspace.data(KEY)),
+    }
+    notes.push(
+      `Payload: a user with a profile and 5 posts (6 Dates); MessagePack ${packed.length} bytes, superjson text ${Buffer.byteLength(text)} bytes, JSON ${Buffer.byteLength(json)} bytes; 3 tags per entry (${tags.join(', ')}). ` +
+        `Redis bytes per entry (STRLEN, header line included): ${entryBytes.msgpack} with MessagePack (the default), ${entryBytes.superjson} with superjson (${(entryBytes.msgpack / entryBytes.superjson).toFixed(2)}×).`,
+    )
     const floors: Array<[string, string, () => Promise<unknown>]> = [
-      ['floor · ioredis GET + superjson.parse', 'the least an L2 hit stored with superjson can cost', async () => defaultSerializer.deserialize((await rawClient.get(rawSuperjsonKey))!)],
       [
-        'floor · ioredis EVALSHA get-checked + superjson.parse',
+        'floor · ioredis GET + superjson.parse',
+        'the least an L2 hit stored with superjson can cost',
+        async () => superjsonSerializer.deserialize((await rawClient.get(rawSuperjsonKey))!),
+      ],
+      [
+        'floor · ioredis GET (bytes) + MessagePack unpack',
+        'the least an L2 hit stored with our MessagePack serializer can cost',
+        async () => msgpackSerializer.deserialize((await rawClient.getBuffer(rawMsgpackKey))!),
+      ],
+      [
+        'floor · ioredis EVALSHA get-checked (bytes) + MessagePack unpack',
         'our L2 read script (GET + tag epochs + PTTL, one round trip) without TieredCache/RedisCache around it',
         async () => {
-          const reply = (await rawClient.evalsha(GET_CHECKED.sha, 1, ...scriptKeys, ...scriptArgs)) as [string, number]
-          return defaultSerializer.deserialize(reply[0].slice(reply[0].indexOf('\n') + 1))
+          const reply = (await rawClient.callBuffer('evalsha', GET_CHECKED.sha, 1, ...scriptKeys, ...scriptArgs)) as [
+            Buffer,
+            number,
+          ]
+          // The payload after the header's newline and the bytes marker.
+          return msgpackSerializer.deserialize(reply[0].subarray(reply[0].indexOf(10) + 2))
         },
       ],
-      ['floor · ioredis GET + JSON.parse', "bentocache's default L2 format (Dates come back as strings)", async () => JSON.parse((await rawClient.get(rawJsonKey))!)],
+      [
+        'floor · ioredis GET + JSON.parse',
+        "bentocache's default L2 format (Dates come back as strings)",
+        async () => JSON.parse((await rawClient.get(rawJsonKey))!),
+      ],
       ['floor · ioredis GET (no parse)', 'one round trip to Redis, nothing else', () => rawClient.get(rawSuperjsonKey)],
-      ['floor · ioredis EVALSHA get-checked (no parse)', 'our L2 read script alone: the round trip plus the tag checks inside Redis', () => rawClient.evalsha(GET_CHECKED.sha, 1, ...scriptKeys, ...scriptArgs)],
+      [
+        'floor · ioredis EVALSHA get-checked (no parse)',
+        'our L2 read script alone: the round trip plus the tag checks inside Redis',
+        () => rawClient.evalsha(GET_CHECKED.sha, 1, ...scriptKeys, ...scriptArgs),
+      ],
     ]
     for (const [name, note, fn] of floors) {
       floorMeta.set(name, { scenario: floorScenario, library: 'baseline', copies: '—', note })
@@ -293,15 +465,36 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
     const keys = Array.from({ length: 1000 }, (_, i) => `User:id=${i}`)
-    for (const mode of ['clone', 'reference'] as const) {
-      const cache = makeOurs(oursClient, prefix(`ptc-set-${mode}:`), mode)
+    const variants = [
+      { mode: 'clone', serializer: undefined, snapshot: false },
+      { mode: 'reference', serializer: undefined, snapshot: false },
+      { mode: 'clone', serializer: superjsonSerializer, snapshot: false },
+      { mode: 'clone', serializer: undefined, snapshot: true },
+    ] as const
+    for (const { mode, serializer, snapshot } of variants) {
+      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (snapshot ? SNAPSHOT_SUFFIX : '')
+      const cache = makeOurs(
+        oursClient,
+        prefix(`ptc-set-${mode}${serializer ? '-sj' : ''}${snapshot ? '-snap' : ''}:`),
+        mode,
+        serializer,
+      )
+      // A read-through fill writes under the snapshot its lookup took: a plain SET. Without one, `set` means "as
+      // of now", which RedisCache writes with a script that reads the epoch (SET_NOW).
+      const taken = snapshot ? await cache.snapshot() : undefined
       let i = 0
-      const name = oursName('set', mode)
-      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), compareWith: pairs[mode].map((v) => bentoName('set', v)) })
+      const name = oursName('set', mode) + suffix
+      const compareWith =
+        serializer === undefined ? pairs[mode].map((v) => bentoName('set', v)) : [bentoName('set', 'superjson')]
+      meta.set(name, { scenario, library: 'prisma-tiered-cache', copies: copiesOf(mode), compareWith })
       tasks.push({
         name,
         fn: async () => {
-          await cache.set(keys[i++ % keys.length]!, payload, { ttl: TTL_SECONDS, tags })
+          await cache.set(keys[i++ % keys.length]!, payload, {
+            ttl: TTL_SECONDS,
+            tags,
+            ...(taken ? { snapshot: taken } : {}),
+          })
         },
       })
     }
@@ -333,9 +526,12 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const bento = makeBento(bentoClient, prefix('bento-inv'), 'json').cache
 
     const oursRound = async (): Promise<number> => {
-      await ours.setMany(keys.map((key, i) => ({ key, value: payload, options: { ttl: TTL_SECONDS, tags: keyTags[i]! } })))
+      await ours.setMany(
+        keys.map((key, i) => ({ key, value: payload, options: { ttl: TTL_SECONDS, tags: keyTags[i]! } })),
+      )
       const before = await ours.getMany([keys[0]!, keys[keys.length - 1]!])
-      if (before.some((e) => e === undefined)) throw new Error('ours: a key written for the invalidation round is missing')
+      if (before.some((e) => e === undefined))
+        throw new Error('ours: a key written for the invalidation round is missing')
       await settle(gc)
       const started = process.hrtime.bigint()
       await ours.invalidateTags(['Post'])
@@ -350,7 +546,8 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
       await sleep(2)
       await Promise.all(keys.map((key, i) => bento.set({ key, value: payload, ttl: BENTO_TTL, tags: keyTags[i]! })))
       const before = await Promise.all([keys[0]!, keys[keys.length - 1]!].map((key) => bento.get({ key })))
-      if (before.some((v) => v === undefined)) throw new Error('bentocache: a key written for the invalidation round is missing')
+      if (before.some((v) => v === undefined))
+        throw new Error('bentocache: a key written for the invalidation round is missing')
       await settle(gc)
       const started = process.hrtime.bigint()
       await bento.deleteByTag({ tags: ['Post'] })
@@ -370,9 +567,23 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
       oursMs.push(await oursRound())
       bentoMs.push(await bentoRound())
     }
-    const bentoRow = fromSamples(`inv · bento deleteByTag (serialize:true, JSON)`, bentoMs, { scenario, library: 'bentocache', copies: '—' })
-    results.push(fromSamples(`inv · ours invalidateTags (values:'clone')`, oursMs, { scenario, library: 'prisma-tiered-cache', copies: '—', compareWith: [bentoRow.name] }), bentoRow)
-    notes.push(`Invalidation: ${ctx.rounds} timed rounds per library (after 3 warm-up rounds); in every round all ${INVALIDATION_KEYS} keys were checked to hit before and to miss after the call (outside the timed part), and a full GC ran before each timed call so that the setup's garbage is not collected inside it. With ${ctx.rounds} samples, p99 is the slowest round or close to it.`)
+    const bentoRow = fromSamples(`inv · bento deleteByTag (serialize:true, JSON)`, bentoMs, {
+      scenario,
+      library: 'bentocache',
+      copies: '—',
+    })
+    results.push(
+      fromSamples(`inv · ours invalidateTags (values:'clone')`, oursMs, {
+        scenario,
+        library: 'prisma-tiered-cache',
+        copies: '—',
+        compareWith: [bentoRow.name],
+      }),
+      bentoRow,
+    )
+    notes.push(
+      `Invalidation: ${ctx.rounds} timed rounds per library (after 3 warm-up rounds); in every round all ${INVALIDATION_KEYS} keys were checked to hit before and to miss after the call (outside the timed part), and a full GC ran before each timed call so that the setup's garbage is not collected inside it. With ${ctx.rounds} samples, p99 is the slowest round or close to it.`,
+    )
   }
 
   // ---- 5. floors -------------------------------------------------------------------------------------
@@ -381,18 +592,69 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   {
     const scenario = '5b. per-read copy cost (CPU only)'
     ctx.log(scenario)
-    const bench = new Bench({ name: scenario, time: ctx.timeMs, warmupTime: ctx.warmupMs, timestampProvider: 'hrtimeNow', throws: true })
-    const text = defaultSerializer.serialize(payload)
+    const bench = new Bench({
+      name: scenario,
+      time: ctx.timeMs,
+      warmupTime: ctx.warmupMs,
+      timestampProvider: 'hrtimeNow',
+      throws: true,
+    })
+    const text = superjsonSerializer.serialize(payload)
+    const packed = msgpackSerializer.serialize(payload)
     // What bentocache keeps per entry (serialize:true) and parses on every L1 hit.
-    const bentoEntry = JSON.stringify({ value: payload, createdAt: Date.now(), logicalExpiration: Date.now() + 3_600_000, tags })
+    const bentoEntry = JSON.stringify({
+      value: payload,
+      createdAt: Date.now(),
+      logicalExpiration: Date.now() + 3_600_000,
+      tags,
+    })
     const rows: Array<[string, string, () => unknown]> = [
       ['copy · cloneValue(payload)', "what values:'clone' pays per L1 read (and per write)", () => cloneValue(payload)],
-      ['copy · superjson.parse(text)', "what values:'serialize' pays per L1 read (and every L2 hit)", () => defaultSerializer.deserialize(text)],
-      ['copy · superjson.stringify(payload)', 'what every set pays for L2 (and values:serialize for L1)', () => defaultSerializer.serialize(payload)],
-      ['copy · superjson stringify + parse', 'a full serializer round trip of the same value', () => defaultSerializer.deserialize(defaultSerializer.serialize(payload))],
-      ['copy · JSON.parse(bentocache entry)', 'what bentocache serialize:true pays per L1 read', () => JSON.parse(bentoEntry)],
-      ['copy · JSON.stringify(payload)', "what bentocache's default serializer pays per set", () => JSON.stringify(payload)],
-      ['copy · structuredClone(payload)', 'for reference (drops class prototypes such as Prisma.Decimal)', () => structuredClone(payload)],
+      [
+        'copy · MessagePack unpack(bytes)',
+        "what every L2 hit pays (and values:'serialize' per L1 read), default serializer",
+        () => msgpackSerializer.deserialize(packed),
+      ],
+      [
+        'copy · MessagePack pack(payload)',
+        "what every set pays for L2 (and values:'serialize' for L1), default serializer",
+        () => msgpackSerializer.serialize(payload),
+      ],
+      [
+        'copy · MessagePack pack + unpack',
+        'a full serializer round trip of the same value',
+        () => msgpackSerializer.deserialize(msgpackSerializer.serialize(payload)),
+      ],
+      [
+        'copy · superjson.parse(text)',
+        'the same with serializer: superjsonSerializer (the default before MessagePack)',
+        () => superjsonSerializer.deserialize(text),
+      ],
+      [
+        'copy · superjson.stringify(payload)',
+        'the same with serializer: superjsonSerializer',
+        () => superjsonSerializer.serialize(payload),
+      ],
+      [
+        'copy · superjson stringify + parse',
+        'a full serializer round trip of the same value',
+        () => superjsonSerializer.deserialize(superjsonSerializer.serialize(payload)),
+      ],
+      [
+        'copy · JSON.parse(bentocache entry)',
+        'what bentocache serialize:true pays per L1 read',
+        () => JSON.parse(bentoEntry),
+      ],
+      [
+        'copy · JSON.stringify(payload)',
+        "what bentocache's default serializer pays per set",
+        () => JSON.stringify(payload),
+      ],
+      [
+        'copy · structuredClone(payload)',
+        'for reference (drops class prototypes such as Prisma.Decimal)',
+        () => structuredClone(payload),
+      ],
     ]
     for (const [name, , fn] of rows) bench.add(name, fn)
     await bench.run()
@@ -409,10 +671,18 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const scenario = `6. compression: RedisCache set / get of a ~${Math.round(COMPRESSION_TARGET_BYTES / 1000)} KB value`
     ctx.log(scenario)
     const big = largeUser(COMPRESSION_TARGET_BYTES)
-    const text = defaultSerializer.serialize(big)
+    const packed = msgpackSerializer.serialize(big)
     const variants = [
-      { id: 'deflate', label: `compressAbove: ${COMPRESS_ABOVE}`, cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-deflate:'), compressAbove: COMPRESS_ABOVE }) },
-      { id: 'plain', label: 'no compression (default)', cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-plain:') }) },
+      {
+        id: 'deflate',
+        label: `compressAbove: ${COMPRESS_ABOVE}`,
+        cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-deflate:'), compressAbove: COMPRESS_ABOVE }),
+      },
+      {
+        id: 'plain',
+        label: 'no compression (default)',
+        cache: new RedisCache({ client: oursClient, prefix: prefix('ptc-z-plain:') }),
+      },
     ]
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
@@ -421,13 +691,24 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
       const getKey = 'Big:get'
       await v.cache.set(getKey, big, { ttl: TTL_SECONDS, tags })
       const back = await v.cache.get<typeof big>(getKey)
-      if (back === undefined || !isDeepStrictEqual(back.value, big)) throw new Error(`compression (${v.label}): the value read back differs from the one written`)
+      if (back === undefined || !isDeepStrictEqual(back.value, big))
+        throw new Error(`compression (${v.label}): the value read back differs from the one written`)
       const bytes = await rawClient.strlen(v.cache.keyspace.data(getKey))
       stored.set(v.id, bytes)
       const setName = `compress · set · ${v.label}`
       const getName = `compress · get · ${v.label}`
-      meta.set(setName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `superjson.stringify${v.id === 'deflate' ? ' + deflate + base64' : ''} + one Redis write; ${bytes.toLocaleString('en-US')} bytes stored` })
-      meta.set(getName, { scenario, library: 'prisma-tiered-cache', copies: '—', note: `one Redis read (get-checked)${v.id === 'deflate' ? ' + base64 + inflate' : ''} + superjson.parse` })
+      meta.set(setName, {
+        scenario,
+        library: 'prisma-tiered-cache',
+        copies: '—',
+        note: `MessagePack pack${v.id === 'deflate' ? ' + deflate' : ''} + one Redis write; ${bytes.toLocaleString('en-US')} bytes stored`,
+      })
+      meta.set(getName, {
+        scenario,
+        library: 'prisma-tiered-cache',
+        copies: '—',
+        note: `one Redis read (get-checked)${v.id === 'deflate' ? ' + inflate' : ''} + MessagePack unpack`,
+      })
       tasks.push({ name: setName, fn: () => v.cache.set('Big:set', big, { ttl: TTL_SECONDS, tags }) })
       tasks.push({
         name: getName,
@@ -444,11 +725,12 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const zTotal = mean(`compress · set · ${z.label}`) + mean(`compress · get · ${z.label}`)
     const pTotal = mean(`compress · set · ${p.label}`) + mean(`compress · get · ${p.label}`)
     notes.push(
-      `Compression: a user with ${big.posts.length} posts (bodies: seeded random words, compressible like prose), superjson text ${Buffer.byteLength(text).toLocaleString('en-US')} bytes. Stored in Redis (STRLEN of the entry, header line included): ${stored.get('deflate')!.toLocaleString('en-US')} bytes with compressAbove: ${COMPRESS_ABOVE} (deflate level 6, base64) vs ${stored.get('plain')!.toLocaleString('en-US')} bytes without (${(stored.get('plain')! / stored.get('deflate')!).toFixed(1)}× smaller). Mean set + get: ${num(zTotal)} µs compressed vs ${num(pTotal)} µs plain (${(zTotal / pTotal).toFixed(2)}×); both values read back deep-equal to the one written.`,
+      `Compression: a user with ${big.posts.length} posts (bodies: seeded random words, compressible like prose), MessagePack ${packed.byteLength.toLocaleString('en-US')} bytes. Stored in Redis (STRLEN of the entry, header line included): ${stored.get('deflate')!.toLocaleString('en-US')} bytes with compressAbove: ${COMPRESS_ABOVE} (deflate level 6, raw bytes) vs ${stored.get('plain')!.toLocaleString('en-US')} bytes without (${(stored.get('plain')! / stored.get('deflate')!).toFixed(1)}× smaller). Mean set + get: ${num(zTotal)} µs compressed vs ${num(pTotal)} µs plain (${(zTotal / pTotal).toFixed(2)}×); both values read back deep-equal to the one written.`,
     )
   }
 
   // ---- cleanup: this run's keys only -----------------------------------------------------------------
+  await Promise.allSettled(closers.map((close) => close()))
   const removed = await removeKeys(rawClient, [`bench:${ctx.runId}:*`])
   ctx.log(`removed ${removed} keys under bench:${ctx.runId}:`)
   return { results, notes }

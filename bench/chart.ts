@@ -48,7 +48,10 @@ const PICKS: ReadonlyArray<{ title: string; rows: ReadonlyArray<readonly [string
 ]
 
 /** The chart of this run's main rows, and the names of picked rows the run did not produce. */
-export function mainChart(reports: readonly SuiteReport[], subtitle: string): { svg: string | undefined; missing: string[] } {
+export function mainChart(
+  reports: readonly SuiteReport[],
+  subtitle: string,
+): { svg: string | undefined; missing: string[] } {
   const byName = new Map<string, Result>()
   for (const report of reports) for (const row of report.output.results) byName.set(row.name, row)
   const missing: string[] = []
@@ -63,7 +66,10 @@ export function mainChart(reports: readonly SuiteReport[], subtitle: string): { 
     if (bars.length > 0) groups.push({ title: pick.title, bars })
   }
   if (groups.length === 0) return { svg: undefined, missing }
-  return { svg: latencyChartSvg(groups, { title: 'Mean latency per call (µs, log scale; shorter is faster)', subtitle }), missing }
+  return {
+    svg: latencyChartSvg(groups, { title: 'Mean latency per call (µs, log scale; shorter is faster)', subtitle }),
+    missing,
+  }
 }
 
 const COLORS: Record<Library, string> = {
@@ -129,9 +135,13 @@ export function latencyChartSvg(groups: readonly ChartGroup[], options: { title:
       )
       if (bar.p50Us !== undefined && bar.p50Us > 0) {
         const p50 = x(bar.p50Us)
-        body.push(`<line class="p50" x1="${p50.toFixed(1)}" x2="${p50.toFixed(1)}" y1="${barTop - 2}" y2="${barTop + barHeight + 2}"/>`)
+        body.push(
+          `<line class="p50" x1="${p50.toFixed(1)}" x2="${p50.toFixed(1)}" y1="${barTop - 2}" y2="${barTop + barHeight + 2}"/>`,
+        )
       }
-      body.push(`<text class="value" x="${(Math.max(end, bar.p50Us === undefined ? end : x(bar.p50Us)) + 6).toFixed(1)}" y="${barTop + 12.5}">${formatUs(bar.meanUs)}</text>`)
+      body.push(
+        `<text class="value" x="${(Math.max(end, bar.p50Us === undefined ? end : x(bar.p50Us)) + 6).toFixed(1)}" y="${barTop + 12.5}">${formatUs(bar.meanUs)}</text>`,
+      )
       y += rowHeight
     }
     y += 6
@@ -153,10 +163,16 @@ export function latencyChartSvg(groups: readonly ChartGroup[], options: { title:
   let lx = 16
   const ly = plotBottom + 40
   for (const library of libraries) {
-    legend.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" rx="2" fill="${COLORS[library]}"/>`, `<text class="legend" x="${lx + 18}" y="${ly}">${escapeXml(LEGEND[library])}</text>`)
+    legend.push(
+      `<rect x="${lx}" y="${ly - 10}" width="12" height="12" rx="2" fill="${COLORS[library]}"/>`,
+      `<text class="legend" x="${lx + 18}" y="${ly}">${escapeXml(LEGEND[library])}</text>`,
+    )
     lx += 18 + LEGEND[library].length * 7 + 22
   }
-  legend.push(`<line class="p50" x1="${lx + 6}" x2="${lx + 6}" y1="${ly - 12}" y2="${ly + 3}"/>`, `<text class="legend" x="${lx + 16}" y="${ly}">median (p50)</text>`)
+  legend.push(
+    `<line class="p50" x1="${lx + 6}" x2="${lx + 6}" y1="${ly - 12}" y2="${ly + 3}"/>`,
+    `<text class="legend" x="${lx + 16}" y="${ly}">median (p50)</text>`,
+  )
   const height = ly + 20
 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">

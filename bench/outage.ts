@@ -31,7 +31,11 @@ try {
     const client = new Redis(redis.url, { maxRetriesPerRequest: 1 })
     client.on('error', () => {})
     clients.push(client)
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: 'outage:', operationTimeoutMs: OPERATION_TIMEOUT_MS }), { bus: new RedisBus({ client, prefix: 'outage:', publishTimeoutMs: OPERATION_TIMEOUT_MS }), l1Ttl: 30 })
+    const cache = new TieredCache(
+      new MemoryCache(),
+      new RedisCache({ client, prefix: 'outage:', operationTimeoutMs: OPERATION_TIMEOUT_MS }),
+      { bus: new RedisBus({ client, prefix: 'outage:', publishTimeoutMs: OPERATION_TIMEOUT_MS }), l1Ttl: 30 },
+    )
     // What the cache adds to a write: the time its invalidation takes (the rest is the database's).
     const invalidate = cache.invalidateTags.bind(cache)
     cache.invalidateTags = async (tags) => {
@@ -43,7 +47,8 @@ try {
   })
   for (const { cache } of instances) {
     const deadline = Date.now() + 10_000
-    while (!cache.stats().bus?.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+    while (!cache.stats().bus?.connected && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10))
   }
   // Warm the caches.
   for (const { prisma } of instances) for (const id of ids) await prisma.user.findUnique({ where: { id }, cache: 60 })
@@ -69,7 +74,9 @@ try {
         const id = ids[Math.floor(Math.random() * ids.length)]!
         const write = Math.random() < 0.05
         const t0 = performance.now()
-        const run = write ? instance.prisma.user.update({ where: { id }, data: { name: `w${sent}` } }) : instance.prisma.user.findUnique({ where: { id }, cache: 60 })
+        const run = write
+          ? instance.prisma.user.update({ where: { id }, data: { name: `w${sent}` } })
+          : instance.prisma.user.findUnique({ where: { id }, cache: 60 })
         inFlight.push(
           Promise.resolve(run).then(
             () => void samples.push({ at: t0 - started, ms: performance.now() - t0, ok: true, write }),
@@ -90,7 +97,8 @@ try {
   let stale = 0
   for (const id of ids) {
     const truth = (await plain.user.findUnique({ where: { id } }))?.name
-    for (const { prisma } of instances) if ((await prisma.user.findUnique({ where: { id }, cache: 60 }))?.name !== truth) stale++
+    for (const { prisma } of instances)
+      if ((await prisma.user.findUnique({ where: { id }, cache: 60 }))?.name !== truth) stale++
   }
   const quantiles = (inPhase: Sample[]) => {
     const ms = inPhase.map((s) => s.ms).sort((a, b) => a - b)
@@ -102,19 +110,46 @@ try {
     (['read', 'write'] as const).map((kind) => {
       const inPhase = samples.filter((s) => phase(s.at) === name && s.write === (kind === 'write'))
       const { n, p50, p99, max } = quantiles(inPhase)
-      return { phase: name, kind, queries: n, failed: inPhase.filter((s) => !s.ok).length, p50: p50.toFixed(2), p99: p99.toFixed(2), max: max.toFixed(2) }
+      return {
+        phase: name,
+        kind,
+        queries: n,
+        failed: inPhase.filter((s) => !s.ok).length,
+        p50: p50.toFixed(2),
+        p99: p99.toFixed(2),
+        max: max.toFixed(2),
+      }
     }),
   )
   const writeP99 = (name: 'before' | 'during') => quantiles(samples.filter((s) => phase(s.at) === name && s.write)).p99
   for (const name of ['before', 'during', 'after'] as const) {
     const { n, p50, p99, max } = quantiles(invalidations.filter((s) => phase(s.at) === name))
-    rows.push({ phase: name, kind: 'its invalidation', queries: n, failed: 0, p50: p50.toFixed(2), p99: p99.toFixed(2), max: max.toFixed(2) })
+    rows.push({
+      phase: name,
+      kind: 'its invalidation',
+      queries: n,
+      failed: 0,
+      p50: p50.toFixed(2),
+      p99: p99.toFixed(2),
+      max: max.toFixed(2),
+    })
   }
-  console.log(`\n${RATE} queries/s over 2 instances (95% cached reads, 5% writes), PostgreSQL, Redis stopped for ${OUTAGE_MS / 1000} s; operationTimeoutMs ${OPERATION_TIMEOUT_MS}`)
+  console.log(
+    `\n${RATE} queries/s over 2 instances (95% cached reads, 5% writes), PostgreSQL, Redis stopped for ${OUTAGE_MS / 1000} s; operationTimeoutMs ${OPERATION_TIMEOUT_MS}`,
+  )
   console.table(rows)
-  console.log(`write p99 during the outage minus before it: ${(writeP99('during') - writeP99('before')).toFixed(2)} ms (target <= 10)`)
-  console.log(`failed queries: ${samples.filter((s) => !s.ok).length} of ${samples.length}; reads disagreeing with the database after the outage: ${stale} of ${ids.length * 2}`)
-  console.log('L2 circuit:', instances.map(({ cache }) => cache.stats().l2Circuit), 'bus:', instances.map(({ cache }) => cache.stats().bus?.connected))
+  console.log(
+    `write p99 during the outage minus before it: ${(writeP99('during') - writeP99('before')).toFixed(2)} ms (target <= 10)`,
+  )
+  console.log(
+    `failed queries: ${samples.filter((s) => !s.ok).length} of ${samples.length}; reads disagreeing with the database after the outage: ${stale} of ${ids.length * 2}`,
+  )
+  console.log(
+    'L2 circuit:',
+    instances.map(({ cache }) => cache.stats().l2Circuit),
+    'bus:',
+    instances.map(({ cache }) => cache.stats().bus?.connected),
+  )
   await Promise.allSettled(instances.map(({ cache }) => cache.close()))
 } finally {
   for (const client of clients) client.disconnect()

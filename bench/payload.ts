@@ -33,7 +33,13 @@ export function makeUser(id: number): BenchUser {
     email: `user${id}@example.com`,
     name: `User Number ${id}`,
     createdAt: new Date(base),
-    profile: { id, userId: id, bio: 'Writes about databases, caches and the space between them.', website: null, updatedAt: new Date(base + 1000) },
+    profile: {
+      id,
+      userId: id,
+      bio: 'Writes about databases, caches and the space between them.',
+      website: null,
+      updatedAt: new Date(base + 1000),
+    },
     posts: Array.from({ length: 5 }, (_, i) => ({
       id: id * 10 + i,
       authorId: id,

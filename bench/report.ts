@@ -99,10 +99,20 @@ export type RowMeta = Pick<Result, 'scenario' | 'library' | 'copies'> & Partial<
 /** A finished tinybench task as a row (mean and p99 of per-call latency). */
 export function fromTask(task: Task, meta: RowMeta): Result {
   const result = task.result
-  if (result.state === 'errored') throw new Error(`bench task "${task.name}" failed: ${result.error.message}`, { cause: result.error })
-  if (result.state !== 'completed' && result.state !== 'aborted-with-statistics') throw new Error(`bench task "${task.name}" did not complete (state ${result.state})`)
+  if (result.state === 'errored')
+    throw new Error(`bench task "${task.name}" failed: ${result.error.message}`, { cause: result.error })
+  if (result.state !== 'completed' && result.state !== 'aborted-with-statistics')
+    throw new Error(`bench task "${task.name}" did not complete (state ${result.state})`)
   const meanUs = result.latency.mean * 1000
-  return { ...meta, name: task.name, meanUs, p50Us: result.latency.p50 * 1000, p99Us: result.latency.p99 * 1000, opsPerSec: 1e6 / meanUs, samples: result.latency.samplesCount }
+  return {
+    ...meta,
+    name: task.name,
+    meanUs,
+    p50Us: result.latency.p50 * 1000,
+    p99Us: result.latency.p99 * 1000,
+    opsPerSec: 1e6 / meanUs,
+    samples: result.latency.samplesCount,
+  }
 }
 
 /** Hand-timed durations (ms) as a row; percentiles are nearest-rank. */
@@ -111,7 +121,15 @@ export function fromSamples(name: string, samplesMs: readonly number[], meta: Ro
   const sorted = [...samplesMs].sort((a, b) => a - b)
   const meanMs = sorted.reduce((sum, v) => sum + v, 0) / sorted.length
   const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!
-  return { ...meta, name, meanUs: meanMs * 1000, p50Us: rank(0.5) * 1000, p99Us: rank(0.99) * 1000, opsPerSec: 1000 / meanMs, samples: sorted.length }
+  return {
+    ...meta,
+    name,
+    meanUs: meanMs * 1000,
+    p50Us: rank(0.5) * 1000,
+    p99Us: rank(0.99) * 1000,
+    opsPerSec: 1000 / meanMs,
+    samples: sorted.length,
+  }
 }
 
 // ---- environment ---------------------------------------------------------------------------------------
@@ -143,7 +161,21 @@ export async function describeEnvironment(client: Redis, redisSource: string, co
   }
   const cpus = os.cpus()
   const versions: Record<string, string> = {}
-  for (const name of ['bentocache', 'ioredis', 'lru-cache', 'superjson', 'tinybench', 'tsx', '@prisma/client', 'prisma-extension-redis', '@prisma/adapter-pg', 'pg', '@prisma/adapter-libsql', '@libsql/client']) versions[name] = packageVersion(name)
+  for (const name of [
+    'bentocache',
+    'ioredis',
+    'lru-cache',
+    'superjson',
+    'tinybench',
+    'tsx',
+    '@prisma/client',
+    'prisma-extension-redis',
+    '@prisma/adapter-pg',
+    'pg',
+    '@prisma/adapter-libsql',
+    '@libsql/client',
+  ])
+    versions[name] = packageVersion(name)
   return {
     date,
     cpu: cpus[0]?.model.trim() ?? 'unknown',
@@ -161,7 +193,9 @@ export async function describeEnvironment(client: Redis, redisSource: string, co
 
 function packageVersion(name: string): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as { version?: string }
+    const pkg = JSON.parse(readFileSync(new URL(`../node_modules/${name}/package.json`, import.meta.url), 'utf8')) as {
+      version?: string
+    }
     return pkg.version ?? '?'
   } catch {
     return '?'
@@ -239,7 +273,9 @@ function targetRows(list: readonly CheckedTarget[]): string[][] {
     `${t.meanRatio.toFixed(2)}×`,
     `${t.p50Ratio.toFixed(2)}×`,
     t.check.op === undefined || t.check.target === undefined ? '—' : `${t.check.op} ${t.check.target}`,
-    t.pass === undefined ? 'info' : `${t.pass ? 'PASS' : 'FAIL'}${t.p50Disagrees ? ` (p50: ${t.pass ? 'fail' : 'pass'})` : ''}`,
+    t.pass === undefined
+      ? 'info'
+      : `${t.pass ? 'PASS' : 'FAIL'}${t.p50Disagrees ? ` (p50: ${t.pass ? 'fail' : 'pass'})` : ''}`,
   ])
 }
 
@@ -264,7 +300,14 @@ function ratios(results: readonly Result[]): Ratio[] {
     for (const name of ours.compareWith ?? []) {
       const theirs = byName.get(name)
       if (theirs === undefined) throw new Error(`${ours.name}: compareWith names an unknown row "${name}"`)
-      out.push({ scenario: ours.scenario, ours, theirs, meanRatio: ours.meanUs / theirs.meanUs, p50Ratio: ours.p50Us / theirs.p50Us, p99Ratio: ours.p99Us / theirs.p99Us })
+      out.push({
+        scenario: ours.scenario,
+        ours,
+        theirs,
+        meanRatio: ours.meanUs / theirs.meanUs,
+        p50Ratio: ours.p50Us / theirs.p50Us,
+        p99Ratio: ours.p99Us / theirs.p99Us,
+      })
     }
   }
   return out
@@ -276,32 +319,75 @@ function markdownTable(header: string[], rows: string[][], align: ('l' | 'r')[])
 }
 
 function resultRows(results: readonly Result[]): string[][] {
-  return results.map((r) => [r.scenario, r.name, libraryLabel(r.library), r.copies, num(r.meanUs), num(r.p50Us), num(r.p99Us), num(r.opsPerSec), String(r.samples), r.note ?? ''])
+  return results.map((r) => [
+    r.scenario,
+    r.name,
+    libraryLabel(r.library),
+    r.copies,
+    num(r.meanUs),
+    num(r.p50Us),
+    num(r.p99Us),
+    num(r.opsPerSec),
+    String(r.samples),
+    r.note ?? '',
+  ])
 }
 
 function rowsCaption(results: readonly Result[]): string {
   const loads = [...new Set(results.flatMap((r) => (r.concurrency === undefined ? [] : [r.concurrency])))]
   const sequential = results.some((r) => r.concurrency === undefined)
   const parts = ['Latency per operation in microseconds']
-  if (sequential) parts.push(`ops/s = 1,000,000 / mean µs (one caller, sequential)${loads.length > 0 ? ' for the other rows' : ''}`)
-  if (loads.length > 0) parts.push(`ops/s of the rows measured with ${loads.join(' / ')} callers in flight: that operation's measured throughput over the run (closed loop)`)
+  if (sequential)
+    parts.push(`ops/s = 1,000,000 / mean µs (one caller, sequential)${loads.length > 0 ? ' for the other rows' : ''}`)
+  if (loads.length > 0)
+    parts.push(
+      `ops/s of the rows measured with ${loads.join(' / ')} callers in flight: that operation's measured throughput over the run (closed loop)`,
+    )
   return `${parts.join('; ')}.`
 }
 
-const RESULT_HEADER = ['scenario', 'name', 'library', 'copies', 'mean µs', 'p50 µs', 'p99 µs', 'ops/s', 'samples', 'note']
+const RESULT_HEADER = [
+  'scenario',
+  'name',
+  'library',
+  'copies',
+  'mean µs',
+  'p50 µs',
+  'p99 µs',
+  'ops/s',
+  'samples',
+  'note',
+]
 const RESULT_ALIGN: ('l' | 'r')[] = ['l', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'l']
 
 function ratioRows(list: readonly Ratio[]): string[][] {
-  return list.map((r) => [r.scenario, r.ours.name, r.theirs.name, `${r.meanRatio.toFixed(2)}×`, `${r.p50Ratio.toFixed(2)}×`, `${r.p99Ratio.toFixed(2)}×`, r.meanRatio < 1 ? `ours ${(1 / r.meanRatio).toFixed(2)}× faster` : `ours ${r.meanRatio.toFixed(2)}× slower`])
+  return list.map((r) => [
+    r.scenario,
+    r.ours.name,
+    r.theirs.name,
+    `${r.meanRatio.toFixed(2)}×`,
+    `${r.p50Ratio.toFixed(2)}×`,
+    `${r.p99Ratio.toFixed(2)}×`,
+    r.meanRatio < 1 ? `ours ${(1 / r.meanRatio).toFixed(2)}× faster` : `ours ${r.meanRatio.toFixed(2)}× slower`,
+  ])
 }
 
-const RATIO_HEADER = ['scenario', 'ours', 'bentocache', 'mean ours/bento', 'p50 ours/bento', 'p99 ours/bento', 'reading (mean)']
+const RATIO_HEADER = [
+  'scenario',
+  'ours',
+  'bentocache',
+  'mean ours/bento',
+  'p50 ours/bento',
+  'p99 ours/bento',
+  'reading (mean)',
+]
 const RATIO_ALIGN: ('l' | 'r')[] = ['l', 'l', 'l', 'r', 'r', 'r', 'l']
 
 /** Plain-text table for the console. */
 function textTable(header: string[], rows: string[][], align: ('l' | 'r')[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const fmt = (cells: string[]) => cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (align[i] === 'r' ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ')
   return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n')
 }
 
@@ -314,25 +400,46 @@ export interface SuiteReport {
 export function printReport(env: Environment, reports: readonly SuiteReport[]): void {
   for (const { suite, output, seconds } of reports) {
     console.log(`\n== ${suite.title} (${suite.file}, ${seconds.toFixed(1)} s) ==\n`)
-    for (const table of output.tables ?? []) console.log(`${table.title}:\n\n${textTable(table.header, table.rows, table.align)}\n`)
+    for (const table of output.tables ?? [])
+      console.log(`${table.title}:\n\n${textTable(table.header, table.rows, table.align)}\n`)
     // The note column is long; the console gets it as a list below the table.
-    console.log(textTable(RESULT_HEADER.slice(0, -1), resultRows(output.results).map((r) => r.slice(0, -1)), RESULT_ALIGN.slice(0, -1)))
+    console.log(
+      textTable(
+        RESULT_HEADER.slice(0, -1),
+        resultRows(output.results).map((r) => r.slice(0, -1)),
+        RESULT_ALIGN.slice(0, -1),
+      ),
+    )
     const list = ratios(output.results)
-    if (list.length > 0) console.log(`\nours/bentocache, same run (latency ratios; < 1 = ours faster):\n\n${textTable(RATIO_HEADER, ratioRows(list), RATIO_ALIGN)}`)
+    if (list.length > 0)
+      console.log(
+        `\nours/bentocache, same run (latency ratios; < 1 = ours faster):\n\n${textTable(RATIO_HEADER, ratioRows(list), RATIO_ALIGN)}`,
+      )
     if (output.targets && output.targets.length > 0) {
       const checked = checkTargets(output.results, output.targets)
-      console.log(`\ntargets, ratios of latencies measured in the same run:\n\n${textTable(TARGET_HEADER, targetRows(checked), TARGET_ALIGN)}\n\n${targetSummary(checked)}`)
+      console.log(
+        `\ntargets, ratios of latencies measured in the same run:\n\n${textTable(TARGET_HEADER, targetRows(checked), TARGET_ALIGN)}\n\n${targetSummary(checked)}`,
+      )
     }
     const noted = output.results.filter((r) => r.note)
     if (noted.length > 0) console.log(`\nnotes per row:\n${noted.map((r) => `  ${r.name}: ${r.note}`).join('\n')}`)
     if (output.notes.length > 0) console.log(`\n${output.notes.map((n) => `  - ${n}`).join('\n')}`)
   }
-  console.log(`\n${env.date} · ${env.cpu} × ${env.cores} · ${env.memory} · Node ${env.node} · Redis ${env.redis} (${env.redisSource})`)
-  console.log(`load average ${formatLoad(env.loadStart)} at start, ${env.loadEnd ? formatLoad(env.loadEnd) : '?'} at end (${env.cores} cores)`)
+  console.log(
+    `\n${env.date} · ${env.cpu} × ${env.cores} · ${env.memory} · Node ${env.node} · Redis ${env.redis} (${env.redisSource})`,
+  )
+  console.log(
+    `load average ${formatLoad(env.loadStart)} at start, ${env.loadEnd ? formatLoad(env.loadEnd) : '?'} at end (${env.cores} cores)`,
+  )
 }
 
 /** docs/benchmarks.md: the human introduction (bench/benchmarks-intro.md), then this run's numbers. */
-export function writeMarkdown(path: URL, env: Environment, reports: readonly SuiteReport[], chart?: { file: string; alt: string; caption: string }): void {
+export function writeMarkdown(
+  path: URL,
+  env: Environment,
+  reports: readonly SuiteReport[],
+  chart?: { file: string; alt: string; caption: string },
+): void {
   const intro = readFileSync(new URL('./benchmarks-intro.md', import.meta.url), 'utf8').trimEnd()
   const parts: string[] = [intro, '', '## Results of the last run', '']
   parts.push(
@@ -348,8 +455,16 @@ export function writeMarkdown(path: URL, env: Environment, reports: readonly Sui
         ['OS', env.os],
         ['Node', env.node],
         ['Redis', `${env.redis} (${env.redisSource})`],
-        ['packages', Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')],
-        ['load average (1/5/15 min)', `${formatLoad(env.loadStart)} at start, ${env.loadEnd ? formatLoad(env.loadEnd) : '?'} at end`],
+        [
+          'packages',
+          Object.entries(env.versions)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ],
+        [
+          'load average (1/5/15 min)',
+          `${formatLoad(env.loadStart)} at start, ${env.loadEnd ? formatLoad(env.loadEnd) : '?'} at end`,
+        ],
       ],
       ['l', 'l'],
     ),
@@ -360,7 +475,14 @@ export function writeMarkdown(path: URL, env: Environment, reports: readonly Sui
     parts.push(`### ${suite.title}`, '', `\`${suite.file}\`, ${seconds.toFixed(1)} s.`, '')
     const list = ratios(output.results)
     if (list.length > 0) {
-      parts.push('#### ours / bentocache, measured in the same run', '', 'Ratio of mean, median (p50) and p99 latency per operation: below 1 means prisma-tiered-cache is faster.', '', markdownTable(RATIO_HEADER, ratioRows(list), RATIO_ALIGN), '')
+      parts.push(
+        '#### ours / bentocache, measured in the same run',
+        '',
+        'Ratio of mean, median (p50) and p99 latency per operation: below 1 means prisma-tiered-cache is faster.',
+        '',
+        markdownTable(RATIO_HEADER, ratioRows(list), RATIO_ALIGN),
+        '',
+      )
     }
     if (output.targets && output.targets.length > 0) {
       const checked = checkTargets(output.results, output.targets)
@@ -375,9 +497,24 @@ export function writeMarkdown(path: URL, env: Environment, reports: readonly Sui
         '',
       )
     }
-    for (const table of output.tables ?? []) parts.push(`#### ${table.title}`, '', ...(table.intro ? [table.intro, ''] : []), markdownTable(table.header, table.rows, table.align), '')
-    parts.push('#### All rows', '', rowsCaption(output.results), '', markdownTable(RESULT_HEADER, resultRows(output.results), RESULT_ALIGN), '')
-    if (output.notes.length > 0) parts.push('#### Checks done during the run', '', ...output.notes.map((n) => `- ${n}`), '')
+    for (const table of output.tables ?? [])
+      parts.push(
+        `#### ${table.title}`,
+        '',
+        ...(table.intro ? [table.intro, ''] : []),
+        markdownTable(table.header, table.rows, table.align),
+        '',
+      )
+    parts.push(
+      '#### All rows',
+      '',
+      rowsCaption(output.results),
+      '',
+      markdownTable(RESULT_HEADER, resultRows(output.results), RESULT_ALIGN),
+      '',
+    )
+    if (output.notes.length > 0)
+      parts.push('#### Checks done during the run', '', ...output.notes.map((n) => `- ${n}`), '')
   }
   writeFileSync(path, `${parts.join('\n').trimEnd()}\n`)
 }

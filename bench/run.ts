@@ -19,18 +19,39 @@ import { Redis } from 'ioredis'
 import { startRedisServer } from '../test/support/redis.js'
 import { writeFileSync } from 'node:fs'
 import { busScenarios } from './bus.bench.js'
+import { changeFeedScenarios } from './changefeed.bench.js'
 import { envNumber } from './env.js'
 import { cacheScenarios } from './cache.bench.js'
 import { mainChart } from './chart.js'
 import { prismaScenarios } from './prisma.bench.js'
-import { type BenchContext, describeEnvironment, printReport, type Suite, type SuiteReport, writeMarkdown } from './report.js'
+import {
+  type BenchContext,
+  describeEnvironment,
+  printReport,
+  type Suite,
+  type SuiteReport,
+  writeMarkdown,
+} from './report.js'
 import { workloadScenarios } from './workload.bench.js'
 
 const SUITES: Suite[] = [
   { title: 'Generic cache (src/cache) vs bentocache', file: 'bench/cache.bench.ts', run: cacheScenarios },
-  { title: 'Prisma extension (src/prisma) on SQLite and PostgreSQL vs plain Prisma and prisma-extension-redis', file: 'bench/prisma.bench.ts', run: prismaScenarios },
-  { title: 'Read-heavy mixed workload on PostgreSQL: throughput and staleness', file: 'bench/workload.bench.ts', run: workloadScenarios },
+  {
+    title: 'Prisma extension (src/prisma) on SQLite and PostgreSQL vs plain Prisma and prisma-extension-redis',
+    file: 'bench/prisma.bench.ts',
+    run: prismaScenarios,
+  },
+  {
+    title: 'Read-heavy mixed workload on PostgreSQL: throughput and staleness',
+    file: 'bench/workload.bench.ts',
+    run: workloadScenarios,
+  },
   { title: 'Invalidation bus (src/bus): propagation between instances', file: 'bench/bus.bench.ts', run: busScenarios },
+  {
+    title: 'Change feed (PostgreSQL logical replication): lag of external writes',
+    file: 'bench/changefeed.bench.ts',
+    run: changeFeedScenarios,
+  },
 ]
 
 async function main(): Promise<void> {
@@ -40,7 +61,8 @@ async function main(): Promise<void> {
   const redisUrl = fromEnv || server!.url
   const redisSource = fromEnv ? 'REDIS_URL' : `redis-server started by the bench on ${server!.host}:${server!.port}`
   const clients: Redis[] = []
-  const log = (message: string) => console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`)
+  const log = (message: string) =>
+    console.log(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}`)
   try {
     const ctx: BenchContext = {
       redisUrl,
@@ -62,9 +84,16 @@ async function main(): Promise<void> {
     log(`Redis ${env.redis} at ${redisSource}; run id ${ctx.runId}`)
 
     const reports: SuiteReport[] = []
-    const only = (process.env['BENCH_ONLY'] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
-    const selected = only.length === 0 ? SUITES : SUITES.filter((suite) => only.some((part) => suite.file.includes(part)))
-    if (selected.length === 0) throw new Error(`BENCH_ONLY=${process.env['BENCH_ONLY']} matches no suite (${SUITES.map((s) => s.file).join(', ')})`)
+    const only = (process.env['BENCH_ONLY'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')
+    const selected =
+      only.length === 0 ? SUITES : SUITES.filter((suite) => only.some((part) => suite.file.includes(part)))
+    if (selected.length === 0)
+      throw new Error(
+        `BENCH_ONLY=${process.env['BENCH_ONLY']} matches no suite (${SUITES.map((s) => s.file).join(', ')})`,
+      )
     for (const suite of selected) {
       log(`suite: ${suite.title}`)
       const t0 = performance.now()
@@ -73,8 +102,12 @@ async function main(): Promise<void> {
     }
     env.loadEnd = os.loadavg()
     printReport(env, reports)
-    const chart = mainChart(reports, `${env.date} · ${env.cpu} × ${env.cores} · Node ${env.node} · Redis ${env.redis} · npm run bench`)
-    if (chart.missing.length > 0 && only.length === 0) log(`chart: rows not in this run, left out: ${chart.missing.join('; ')}`)
+    const chart = mainChart(
+      reports,
+      `${env.date} · ${env.cpu} × ${env.cores} · Node ${env.node} · Redis ${env.redis} · npm run bench`,
+    )
+    if (chart.missing.length > 0 && only.length === 0)
+      log(`chart: rows not in this run, left out: ${chart.missing.join('; ')}`)
     if (only.length > 0) log('BENCH_ONLY is set: docs/benchmarks.md and .svg are left alone (they hold every suite)')
     else if (process.env['BENCH_NO_WRITE'] !== '1') {
       const target = new URL('../docs/benchmarks.md', import.meta.url)
@@ -87,7 +120,7 @@ async function main(): Promise<void> {
           file: 'benchmarks.svg',
           alt: 'Mean latency per call, log scale: no cache, ours L1 / L2 hit and miss, prisma-extension-redis hit on PostgreSQL; ours and bentocache L1 / L2 hits',
           caption:
-            'Mean latency per call in µs, log scale (the tick on each bar is the median). Top: `findUnique({ where: { id } })` on PostgreSQL through Prisma (bench/prisma.bench.ts). Bottom: the generic cache get of the same user payload, ours (`values: \'clone\'`) and bentocache (defaults: JSON) (bench/cache.bench.ts). The same numbers as the tables below.',
+            "Mean latency per call in µs, log scale (the tick on each bar is the median). Top: `findUnique({ where: { id } })` on PostgreSQL through Prisma (bench/prisma.bench.ts). Bottom: the generic cache get of the same user payload, ours (`values: 'clone'`) and bentocache (defaults: JSON) (bench/cache.bench.ts). The same numbers as the tables below.",
         }
       }
       writeMarkdown(target, env, reports, chartRef)

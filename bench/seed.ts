@@ -8,7 +8,10 @@ const BODY =
   'agrees on what was invalidated. This body is about two hundred characters long, like a short post.'
 
 /** Creates `users` users (emails `<emailPrefix><i>@example.com`), each with POSTS_PER_USER posts; returns their ids in order. */
-export async function seedUsers(base: TestPrismaClient, options: { users: number; emailPrefix: string; profiles: boolean }): Promise<number[]> {
+export async function seedUsers(
+  base: TestPrismaClient,
+  options: { users: number; emailPrefix: string; profiles: boolean },
+): Promise<number[]> {
   await base.user.createMany({
     data: Array.from({ length: options.users }, (_, i) => ({
       email: `${options.emailPrefix}${i}@example.com`,
@@ -21,7 +24,10 @@ export async function seedUsers(base: TestPrismaClient, options: { users: number
     })),
   })
   const ids = (await base.user.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((u) => u.id)
-  if (options.profiles) await base.profile.createMany({ data: ids.map((userId) => ({ userId, bio: 'Writes about databases, caches and the space between them.' })) })
+  if (options.profiles)
+    await base.profile.createMany({
+      data: ids.map((userId) => ({ userId, bio: 'Writes about databases, caches and the space between them.' })),
+    })
   await base.post.createMany({
     data: ids.flatMap((authorId) =>
       Array.from({ length: POSTS_PER_USER }, (_, j) => ({

@@ -47,7 +47,10 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
 }
 
 /** Durations of every timed call, in ms, per task name. */
-export async function interleave(tasks: readonly TimedTask[], options: InterleaveOptions): Promise<Map<string, number[]>> {
+export async function interleave(
+  tasks: readonly TimedTask[],
+  options: InterleaveOptions,
+): Promise<Map<string, number[]>> {
   const slice = BigInt(Math.round((options.sliceMs ?? 5) * 1e6))
   const samples = new Map(tasks.map((t) => [t.name, [] as number[]]))
   const spent = new Map(tasks.map((t) => [t.name, 0n]))

@@ -28,13 +28,30 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import { PrismaExtensionRedis, snakeCase } from 'prisma-extension-redis'
-import { cacheExtension, defaultSerializer, MemoryCache, RedisBus, RedisCache, registerPrismaTypes, TieredCache } from '../src/index.js'
+import {
+  cacheExtension,
+  MemoryCache,
+  msgpackSerializer,
+  RedisBus,
+  RedisCache,
+  registerPrismaTypes,
+  superjsonSerializer,
+  TieredCache,
+} from '../src/index.js'
 import { startDatabase, type TestDatabase, type TestPrismaClient } from '../test/support/database.js'
 import { removeKeys } from './cleanup.js'
 import { envNumber } from './env.js'
 import { prng } from './prng.js'
 import { POSTS_PER_USER, seedUsers } from './seed.js'
-import { type BenchContext, type ExtraTable, fromSamples, type Library, num, type Result, type SuiteOutput } from './report.js'
+import {
+  type BenchContext,
+  type ExtraTable,
+  fromSamples,
+  type Library,
+  num,
+  type Result,
+  type SuiteOutput,
+} from './report.js'
 
 const USERS = 1000
 const ZIPF_S = 1.1
@@ -69,7 +86,9 @@ export class ZipfSampler {
 }
 
 interface UserDelegate {
-  findUnique(args: Record<string, unknown>): PromiseLike<unknown> & { withCacheInfo?(): Promise<{ data: unknown; info: { source: string } }> }
+  findUnique(
+    args: Record<string, unknown>,
+  ): PromiseLike<unknown> & { withCacheInfo?(): Promise<{ data: unknown; info: { source: string } }> }
   update(args: Record<string, unknown>): PromiseLike<unknown>
 }
 const users = (client: unknown) => (client as { user: UserDelegate }).user
@@ -140,7 +159,7 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
   const durationMs = envNumber('BENCH_WORKLOAD_MS', 5000)
   const warmupMs = envNumber('BENCH_WORKLOAD_WARMUP_MS', 1000)
   const concurrency = Math.round(envNumber('BENCH_WORKLOAD_CONCURRENCY', 16))
-  registerPrismaTypes(defaultSerializer)
+  registerPrismaTypes()
   const oursRedis = await ctx.client('workload-ours')
   const perRedis = await ctx.client('workload-prisma-extension-redis')
   const rawRedis = await ctx.client('workload-cleanup')
@@ -180,7 +199,11 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
       // hits judged that way, under the stale-read check below.
       const id = withBus ? 'ours-bus' : 'ours'
       const keyPrefix = prefix(`${id}:`)
-      const tiered = new TieredCache(new MemoryCache(withBus ? { max: 200 } : {}), new RedisCache({ client: oursRedis, prefix: keyPrefix }), withBus ? { bus: new RedisBus({ client: oursRedis, prefix: keyPrefix }) } : {})
+      const tiered = new TieredCache(
+        new MemoryCache(withBus ? { max: 200 } : {}),
+        new RedisCache({ client: oursRedis, prefix: keyPrefix }),
+        withBus ? { bus: new RedisBus({ client: oursRedis, prefix: keyPrefix }) } : {},
+      )
       if (withBus) {
         const deadline = performance.now() + 5000
         while (tiered.stats().bus?.connected !== true) {
@@ -191,13 +214,24 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
       const client = base.$extends(cacheExtension({ cache: tiered, ttl: TTL_SECONDS }))
       variants.push({
         id,
-        label: withBus ? 'ours: TieredCache(MemoryCache max 200, RedisCache, bus), cache: 60' : 'ours: TieredCache(MemoryCache, RedisCache), cache: 60',
+        label: withBus
+          ? 'ours: TieredCache(MemoryCache max 200, RedisCache, bus), cache: 60'
+          : 'ours: TieredCache(MemoryCache, RedisCache), cache: 60',
         library: 'prisma-tiered-cache',
         client,
         read: async (id) => {
-          const { data, info } = await users(client).findUnique({ ...readArgs(id), cache: TTL_SECONDS }).withCacheInfo!()
-          const source: Source | undefined = info.source === 'l1' || info.source === 'l2' || info.source === 'stale' ? 'cache' : info.source === 'db' ? 'query' : info.source === 'coalesced' ? 'joined' : undefined
-          if (source === undefined) throw new Error(`workload ours: a read was not served through the cache (source ${info.source})`)
+          const { data, info } = await users(client).findUnique({ ...readArgs(id), cache: TTL_SECONDS })
+            .withCacheInfo!()
+          const source: Source | undefined =
+            info.source === 'l1' || info.source === 'l2' || info.source === 'stale'
+              ? 'cache'
+              : info.source === 'db'
+                ? 'query'
+                : info.source === 'coalesced'
+                  ? 'joined'
+                  : undefined
+          if (source === undefined)
+            throw new Error(`workload ours: a read was not served through the cache (source ${info.source})`)
           return { row: data as ReadRow | null, source }
         },
         mustBeFresh: ['cache', 'query'],
@@ -209,10 +243,17 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
         ...(withBus ? { close: () => tiered.close() } : {}),
       })
     }
-    const superjson = { serialize: (value: unknown) => defaultSerializer.serialize(value), deserialize: (value: unknown) => defaultSerializer.deserialize(String(value)) }
+    const superjson = {
+      serialize: (value: unknown) => superjsonSerializer.serialize(value),
+      deserialize: (value: unknown) => superjsonSerializer.deserialize(String(value)),
+    }
     const perErrors: unknown[] = []
     for (const [id, label, auto] of [
-      ['per-invalidate', 'prisma-extension-redis auto: { invalidateOnWrite: true }', { invalidateOnWrite: true, ttl: TTL_SECONDS, stale: 0 }],
+      [
+        'per-invalidate',
+        'prisma-extension-redis auto: { invalidateOnWrite: true }',
+        { invalidateOnWrite: true, ttl: TTL_SECONDS, stale: 0 },
+      ],
       ['per-auto', 'prisma-extension-redis auto: true (no write invalidation)', true],
     ] as const) {
       const events = { hits: 0, misses: 0 }
@@ -239,7 +280,10 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
         library: 'prisma-extension-redis',
         client,
         read: async (id) => {
-          const { result, meta } = (await users(client).findUnique({ ...readArgs(id), meta: true })) as { result: ReadRow | null; meta: { source: string } }
+          const { result, meta } = (await users(client).findUnique({ ...readArgs(id), meta: true })) as {
+            result: ReadRow | null
+            meta: { source: string }
+          }
           return { row: result, source: meta.source === 'db' ? 'query or joined' : 'cache' }
         },
         mustBeFresh: [],
@@ -285,7 +329,10 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
           const t0 = process.hrtime.bigint()
           const { row, source } = await variant.read(id)
           const ms = Number(process.hrtime.bigint() - t0) / 1e6
-          if (row === null || row.id !== id || row.posts.length !== POSTS_PER_USER) throw new Error(`workload ${variant.label}: read of user ${id} returned ${row === null ? 'null' : `user ${row.id} with ${row.posts.length} posts`}`)
+          if (row === null || row.id !== id || row.posts.length !== POSTS_PER_USER)
+            throw new Error(
+              `workload ${variant.label}: read of user ${id} returned ${row === null ? 'null' : `user ${row.id} with ${row.posts.length} posts`}`,
+            )
           readsChecked++
           if (expected > 0) readsAfterWrite++
           if (versionOf(row.name) < expected) {
@@ -293,7 +340,10 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
             staleIds.add(id)
             const from = source ?? 'database'
             staleBySource.set(from, (staleBySource.get(from) ?? 0) + 1)
-            if (variant.mustBeFresh.includes(source)) throw new Error(`workload ${variant.label}: a read of user ${id} that started after the write of W${expected} had completed returned ${row.name ?? 'null'} (source: ${from})`)
+            if (variant.mustBeFresh.includes(source))
+              throw new Error(
+                `workload ${variant.label}: a read of user ${id} that started after the write of W${expected} had completed returned ${row.name ?? 'null'} (source: ${from})`,
+              )
           }
           if (recording) {
             reads.push(ms)
@@ -337,12 +387,34 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
             if (cached?.name !== fresh?.name) staleNames++
           }
         }
-        if (variant.library === 'prisma-tiered-cache' && differ > 0) throw new Error(`workload ${variant.label}: after the run, ${differ} of ${sample.length} sampled cached reads differ from the database (${staleNames} by name)`)
-        endCheck = differ === 0 ? `${sample.length} of ${sample.length} sampled ids equal the database` : `${differ} of ${sample.length} sampled ids DIFFER from the database (${staleNames} with an old name)`
-        notes.push(`${variant.label}: after the run, cached reads of ${sample.length} ids (the 20 hottest and every 37th) were compared with the database: ${endCheck}.`)
+        if (variant.library === 'prisma-tiered-cache' && differ > 0)
+          throw new Error(
+            `workload ${variant.label}: after the run, ${differ} of ${sample.length} sampled cached reads differ from the database (${staleNames} by name)`,
+          )
+        endCheck =
+          differ === 0
+            ? `${sample.length} of ${sample.length} sampled ids equal the database`
+            : `${differ} of ${sample.length} sampled ids DIFFER from the database (${staleNames} with an old name)`
+        notes.push(
+          `${variant.label}: after the run, cached reads of ${sample.length} ids (the 20 hottest and every 37th) were compared with the database: ${endCheck}.`,
+        )
       }
 
-      measured.push({ variant, reads, writes, ops, elapsedMs: timed.elapsedMs, readsChecked, readsAfterWrite, stale, staleBySource, staleIds, hitRatio, hitDetail, endCheck })
+      measured.push({
+        variant,
+        reads,
+        writes,
+        ops,
+        elapsedMs: timed.elapsedMs,
+        readsChecked,
+        readsAfterWrite,
+        stale,
+        staleBySource,
+        staleIds,
+        hitRatio,
+        hitDetail,
+        endCheck,
+      })
 
       // This variant's keys go before the next one runs (prisma-extension-redis SCANs the keyspace on every write).
       const removed = await removeKeys(rawRedis, variant.patterns)
@@ -351,7 +423,9 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
     }
     if (perErrors.length > 0) {
       const first = perErrors[0]
-      notes.push(`prisma-extension-redis reported ${perErrors.length} errors through onError (first: ${first instanceof Error ? first.message : String(first)}).`)
+      notes.push(
+        `prisma-extension-redis reported ${perErrors.length} errors through onError (first: ${first instanceof Error ? first.message : String(first)}).`,
+      )
     }
 
     // ---- rows and the summary table ------------------------------------------------------------------
@@ -362,15 +436,37 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
         `Hit ratio: reads of the timed run answered from a cache entry (withCacheInfo() / meta: true), the cache starting cold at the warm-up. ` +
         `ops/s: operations completed in the timed run / its duration. Latency in µs, per call (including the wait for a pool connection: pg pool max 5). ` +
         `Stale reads: reads that returned an older name than the last write to that id which had completed before the read started, out of the reads of an id written before (warm-up included), by where the answer came from: a cache entry, the reader's own query, or a query another caller had started before the write (in-process single-flight).`,
-      header: ['variant', 'ops/s', 'reads/s', 'writes/s', 'read p50 µs', 'read p99 µs', 'write p50 µs', 'write p99 µs', 'hit ratio', 'stale reads', 'end check'],
+      header: [
+        'variant',
+        'ops/s',
+        'reads/s',
+        'writes/s',
+        'read p50 µs',
+        'read p99 µs',
+        'write p50 µs',
+        'write p99 µs',
+        'hit ratio',
+        'stale reads',
+        'end check',
+      ],
       align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
       rows: [],
     }
     const plainOps = measured[0] ? measured[0].ops / (measured[0].elapsedMs / 1000) : undefined
     for (const m of measured) {
       const seconds = m.elapsedMs / 1000
-      const readRow = fromSamples(`workload · ${m.variant.id} · reads`, m.reads, { scenario, library: m.variant.library, copies: '—', note: `${m.variant.label}; findUnique include posts, Zipf ids${m.hitDetail ? `; its counters: ${m.hitDetail} (warm-up and timed run)` : ''}` })
-      const writeRow = fromSamples(`workload · ${m.variant.id} · writes`, m.writes, { scenario, library: m.variant.library, copies: '—', note: `${m.variant.label}; update name, Zipf ids` })
+      const readRow = fromSamples(`workload · ${m.variant.id} · reads`, m.reads, {
+        scenario,
+        library: m.variant.library,
+        copies: '—',
+        note: `${m.variant.label}; findUnique include posts, Zipf ids${m.hitDetail ? `; its counters: ${m.hitDetail} (warm-up and timed run)` : ''}`,
+      })
+      const writeRow = fromSamples(`workload · ${m.variant.id} · writes`, m.writes, {
+        scenario,
+        library: m.variant.library,
+        copies: '—',
+        note: `${m.variant.label}; update name, Zipf ids`,
+      })
       readRow.opsPerSec = m.reads.length / seconds
       writeRow.opsPerSec = m.writes.length / seconds
       readRow.concurrency = writeRow.concurrency = concurrency
@@ -394,12 +490,14 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
     const hottest = zipf.p(0)
     const top10 = Array.from({ length: 10 }, (_, k) => zipf.p(k)).reduce((a, b) => a + b, 0)
     notes.unshift(
-      `${USERS} users with ${POSTS_PER_USER} posts each (a read returns ~${Math.round(Buffer.byteLength(defaultSerializer.serialize(await base.user.findUnique(readArgs(ids[0]!)))) / 100) / 10} KB as superjson); ids drawn from Zipf s=${ZIPF_S} (rank 1: ${(hottest * 100).toFixed(1)}% of operations, top 10: ${(top10 * 100).toFixed(1)}%), rank k = the k-th user by id; the same seeded sequence of operations for every variant. Writes draw their id from the same distribution (another id while one write to it is in flight).`,
+      `${USERS} users with ${POSTS_PER_USER} posts each (a read returns ~${Math.round(msgpackSerializer.serialize(await base.user.findUnique(readArgs(ids[0]!))).byteLength / 100) / 10} KB as MessagePack); ids drawn from Zipf s=${ZIPF_S} (rank 1: ${(hottest * 100).toFixed(1)}% of operations, top 10: ${(top10 * 100).toFixed(1)}%), rank k = the k-th user by id; the same seeded sequence of operations for every variant. Writes draw their id from the same distribution (another id while one write to it is in flight).`,
       `prisma-extension-redis invalidation (its v5 type docs for \`auto.invalidateOnWrite\`, and the README): "Purge a model's auto-cached entries whenever a write operation ... on that model succeeds. Only auto-cache keys are removed — custom keys are untouched, and cached results of other models that embed this model via include/select are not detected." It is off unless \`auto\` is an object with \`invalidateOnWrite: true\` (\`auto: true\`, as in bench/prisma.bench.ts, never invalidates: entries live for their TTL). The purge is model-wide — every User write SCANs the keyspace for all of User's auto-cache keys and UNLINKs them — and happens after the write's query returns. Here the reads are User reads (with posts) and the writes are User writes, so they are purged; a write to Post would not purge them.`,
     )
     for (const m of measured) {
       if (m.variant.library !== 'prisma-extension-redis') continue
-      notes.push(`${m.variant.label}: stale reads ${staleText(m)} reads of an id after a completed write to it (${m.readsChecked.toLocaleString('en-US')} reads checked)${m.stale > 0 ? `, on ${m.staleIds.size} ids` : ''}.`)
+      notes.push(
+        `${m.variant.label}: stale reads ${staleText(m)} reads of an id after a completed write to it (${m.readsChecked.toLocaleString('en-US')} reads checked)${m.stale > 0 ? `, on ${m.staleIds.size} ids` : ''}.`,
+      )
     }
     for (const ours of measured.filter((m) => m.variant.library === 'prisma-tiered-cache')) {
       const joined = ours.staleBySource.get('joined') ?? 0
@@ -412,7 +510,10 @@ export async function workloadScenarios(ctx: BenchContext): Promise<SuiteOutput>
       )
     }
     const plain = measured.find((m) => m.variant.id === 'plain')
-    if (plain) notes.push(`no cache: stale reads ${staleText(plain)} (a check of the measurement itself: the database is never stale; any would have failed the run).`)
+    if (plain)
+      notes.push(
+        `no cache: stale reads ${staleText(plain)} (a check of the measurement itself: the database is never stale; any would have failed the run).`,
+      )
     return { results, notes, tables: [table] }
   } finally {
     await db.stop()

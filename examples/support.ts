@@ -34,12 +34,21 @@ export function databaseFile(fallback: URL): string {
  * Connects to REDIS_URL (default redis://127.0.0.1:6379). When nothing answers within 2 s, prints what to do and
  * exits with code 1, instead of letting ioredis retry forever.
  */
-export async function connectRedisOrExit(command: string, url = process.env['REDIS_URL'] || DEFAULT_REDIS_URL): Promise<Redis> {
+export async function connectRedisOrExit(
+  command: string,
+  url = process.env['REDIS_URL'] || DEFAULT_REDIS_URL,
+): Promise<Redis> {
   let lastError = ''
   // A throwaway probe that neither retries nor queues commands, so an unreachable server fails at once.
   let probe: Redis | undefined
   try {
-    probe = new Redis(url, { lazyConnect: true, connectTimeout: 2000, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false })
+    probe = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: 2000,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+    })
     probe.on('error', (error: Error) => {
       lastError = error.message
     })

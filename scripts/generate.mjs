@@ -3,13 +3,16 @@
  * Generate the Prisma clients the tests use, offline:
  *   prisma/generated/postgresql  from prisma/schema.prisma (the source of truth)
  *   prisma/generated/sqlite      from prisma/generated/sqlite.prisma, derived here
+ *   prisma/generated/mysql       from prisma/generated/mysql.prisma, derived here (MySQL and MariaDB)
+ *   and likewise edge-cases-{postgresql,sqlite,mysql} from prisma/edge-cases.prisma, and
+ *   multi-schema-postgresql from prisma/multi-schema.prisma (see SCHEMAS below)
  *
- * Why two clients: a generated Prisma 7 client is bound to its schema's one
+ * Why three clients: a generated Prisma 7 client is bound to its schema's one
  * datasource provider (it embeds that provider's query compiler and rejects a
  * driver adapter of another provider), and a schema has exactly one provider.
- * So the SQLite schema is derived from the PostgreSQL one by rewriting only the
+ * So the other schemas are derived from the PostgreSQL one by rewriting only the
  * datasource provider and the generator output: the models are identical by
- * construction, which is what lets test/support/database.ts give both clients
+ * construction, which is what lets test/support/database.ts give the clients
  * one TypeScript type.
  *
  * Offline: `prisma generate` does not need the Rust schema engine, but the CLI
@@ -17,114 +20,149 @@
  * executable (it is never run by generate). We point it at this Node binary
  * when it is unset. CHECKPOINT_DISABLE stops the CLI's update check.
  *
- * Run by `npm run generate`, and by the `prepare` script with --if-installed
- * so that `npm install` and `npm ci` in this repo leave the clients in place.
- * `prepare`, not `postinstall`: npm runs the root package's `prepare` on a
- * local `npm install`/`npm ci` (and before `npm pack`/`publish`) but NOT when
- * the published package is installed as a dependency, where a `postinstall`
- * would run on every user's machine and fail (scripts/ is not published).
- * Output is gitignored (prisma/.gitignore).
+ * Run by `npm run generate`, and first thing by `npm test`, `npm run demo`
+ * and `npm run bench`. Not an install script: npm 11 lists a published
+ * `prepare` as an install script for every user to approve, and scripts/ is
+ * not in the package. Skips the work (in milliseconds) when the clients were
+ * generated from the same schema, prisma version and this script: the stamp
+ * file records what they were made from. Output is gitignored
+ * (prisma/.gitignore).
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const prismaDir = join(root, 'prisma');
-const generatedDir = join(prismaDir, 'generated');
-const pgSchema = join(prismaDir, 'schema.prisma');
-const sqliteSchema = join(generatedDir, 'sqlite.prisma');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const prismaDir = join(root, 'prisma')
+const generatedDir = join(prismaDir, 'generated')
+/**
+ * Each schema: its file in prisma/, the client its generator writes (prisma/generated/<client>), and the providers
+ * derived from it (client name with `postgresql` replaced by the provider). schema.prisma is the test schema; the
+ * other two hold the schema corners of issue 14 (test/prisma/schema-edge-cases.test.ts); multiSchema exists on
+ * PostgreSQL only.
+ */
+const SCHEMAS = [
+  { file: 'schema.prisma', client: 'postgresql', derived: ['sqlite', 'mysql'] },
+  { file: 'edge-cases.prisma', client: 'edge-cases-postgresql', derived: ['sqlite', 'mysql'] },
+  { file: 'multi-schema.prisma', client: 'multi-schema-postgresql', derived: [] },
+]
+const derivedName = (schema, provider) => schema.client.replace('postgresql', provider)
 
 /** Replace exactly one match of `pattern` in `text`, or fail loudly. */
-function replaceOnce(text, pattern, replacement, what) {
-  const matches = text.match(new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`));
+function replaceOnce(text, pattern, replacement, what, file) {
+  const matches = text.match(
+    new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`),
+  )
   if (matches === null || matches.length !== 1) {
-    throw new Error(`generate: expected exactly one ${what} in ${relative(root, pgSchema)}, found ${matches?.length ?? 0}`);
+    throw new Error(`generate: expected exactly one ${what} in prisma/${file}, found ${matches?.length ?? 0}`)
   }
-  return text.replace(pattern, replacement);
+  return text.replace(pattern, replacement)
 }
 
-/** The SQLite schema: the PostgreSQL one with another provider and output. */
-export function deriveSqliteSchema(source) {
+/** The schema for `provider` (sqlite, mysql): the PostgreSQL one with another provider and output. */
+export function deriveSchema(source, provider, schema = SCHEMAS[0]) {
   let text = replaceOnce(
     source,
     /(datasource\s+db\s*\{[^}]*?provider\s*=\s*)"postgresql"/,
-    '$1"sqlite"',
+    `$1"${provider}"`,
     'datasource db { provider = "postgresql" }',
-  );
+    schema.file,
+  )
   // The derived file lives in prisma/generated/, and `output` is relative to
-  // the schema file: "./generated/postgresql" there becomes "./sqlite" here.
-  text = replaceOnce(text, /(\boutput\s*=\s*)"\.\/generated\/postgresql"/, '$1"./sqlite"', 'output = "./generated/postgresql"');
+  // the schema file: "./generated/postgresql" there becomes "./<provider>" here.
+  const output = new RegExp(`(\\boutput\\s*=\\s*)"\\./generated/${schema.client}"`)
+  const what = `output = "./generated/${schema.client}"`
+  text = replaceOnce(text, output, `$1"./${derivedName(schema, provider)}"`, what, schema.file)
   return (
-    '// GENERATED by scripts/generate.mjs from prisma/schema.prisma: do not edit.\n' +
-    '// Same models, datasource provider "sqlite".\n\n' +
+    `// GENERATED by scripts/generate.mjs from prisma/${schema.file}: do not edit.\n` +
+    `// Same models, datasource provider "${provider}".\n\n` +
     text
-  );
+  )
 }
 
 /** Path of the prisma CLI's entry point, or null when the package is not installed. */
 function prismaCli() {
-  const require = createRequire(join(root, 'package.json'));
-  let pkgPath;
+  const require = createRequire(join(root, 'package.json'))
+  let pkgPath
   try {
-    pkgPath = require.resolve('prisma/package.json');
+    pkgPath = require.resolve('prisma/package.json')
   } catch {
-    return null;
+    return null
   }
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
-  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.prisma;
-  return join(dirname(pkgPath), bin);
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'))
+  const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin.prisma
+  return join(dirname(pkgPath), bin)
 }
 
 function run(args, env) {
   return new Promise((resolve, reject) => {
-    let output = '';
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.on('error', reject);
+    let output = ''
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.on('error', reject)
     child.on('close', (code, signal) => {
-      if (code === 0) resolve(output);
-      else reject(new Error(`prisma ${args.slice(1).join(' ')} failed (${signal ?? `exit ${code}`}):\n${output}`));
-    });
-  });
+      if (code === 0) resolve(output)
+      else reject(new Error(`prisma ${args.slice(1).join(' ')} failed (${signal ?? `exit ${code}`}):\n${output}`))
+    })
+  })
 }
 
 async function main() {
-  const started = performance.now();
-  const env = { ...process.env, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' };
-  if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath;
+  const started = performance.now()
+  const env = { ...process.env, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' }
+  if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath
 
-  const cli = prismaCli();
+  const cli = prismaCli()
   if (cli === null) {
-    // `--if-installed` (the prepare script): an install without devDependencies
-    // (npm ci --omit=dev) has no prisma CLI and needs no test clients.
-    if (process.argv.includes('--if-installed')) {
-      console.log('[generate] skipped: the prisma package is not installed (devDependencies omitted?)');
-      return;
-    }
-    throw new Error('generate: the prisma package is not installed; run npm install');
+    throw new Error('generate: the prisma package is not installed; run npm install')
   }
-  await mkdir(generatedDir, { recursive: true });
-  await writeFile(sqliteSchema, deriveSqliteSchema(await readFile(pgSchema, 'utf8')));
+  // What the clients are made from: the schema, the prisma version, this script.
+  const sources = await Promise.all(SCHEMAS.map((schema) => readFile(join(prismaDir, schema.file), 'utf8')))
+  const prismaVersion = JSON.parse(readFileSync(join(dirname(dirname(cli)), 'package.json'), 'utf8')).version
+  const hash = createHash('sha256')
+  for (const source of sources) hash.update(source)
+  const stamp = hash
+    .update(prismaVersion)
+    .update(readFileSync(fileURLToPath(import.meta.url)))
+    .digest('hex')
+  const stampFile = join(generatedDir, '.stamp')
+  const clients = SCHEMAS.flatMap((schema) => [schema.client, ...schema.derived.map((p) => derivedName(schema, p))])
+  const outputs = clients.map((name) => join(generatedDir, name, 'client.ts'))
+  if (existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp && outputs.every((file) => existsSync(file))) {
+    console.log('[generate] up to date')
+    return
+  }
+  await mkdir(generatedDir, { recursive: true })
+  const files = []
+  for (const [i, schema] of SCHEMAS.entries()) {
+    files.push(join(prismaDir, schema.file))
+    for (const provider of schema.derived) {
+      const derived = join(generatedDir, `${derivedName(schema, provider)}.prisma`)
+      await writeFile(derived, deriveSchema(sources[i], provider, schema))
+      files.push(derived)
+    }
+  }
 
   // In parallel: most of each run is CLI start-up, and the outputs differ.
   await Promise.all(
-    [pgSchema, sqliteSchema].map(async (schema) => {
-      const out = await run([cli, 'generate', '--schema', schema, '--no-hints'], env);
-      const line = out.split('\n').find((l) => l.includes('Generated Prisma Client'));
-      console.log(`[generate] ${relative(root, schema)}: ${(line ?? out).trim()}`);
+    files.map(async (schema) => {
+      const out = await run([cli, 'generate', '--schema', schema, '--no-hints'], env)
+      const line = out.split('\n').find((l) => l.includes('Generated Prisma Client'))
+      console.log(`[generate] ${relative(root, schema)}: ${(line ?? out).trim()}`)
     }),
-  );
-  console.log(`[generate] done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  )
+  await writeFile(stampFile, stamp)
+  console.log(`[generate] done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   main().catch((err) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
-  });
+    console.error(err instanceof Error ? err.message : err)
+    process.exit(1)
+  })
 }

@@ -15,8 +15,8 @@ import Fastify from 'fastify'
 import type { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
 import { Prisma, PrismaClient } from '../../prisma/generated/sqlite/client.js'
-import { type CacheBackend, cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
-import { registerPrometheusMetrics } from '../../src/metrics/prometheus.js'
+import { type CacheBackend, cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from 'prisma-tiered-cache'
+import { registerPrometheusMetrics } from 'prisma-tiered-cache/prometheus'
 import { connectRedisOrExit, createSqliteDatabase, databaseFile } from '../support.js'
 
 const selfTest = process.argv.includes('--self-test')
@@ -25,7 +25,10 @@ const command = 'npx tsx examples/http-api/server.ts'
 // ---- the database and the cached client ---------------------------------------------------------------------
 
 const file = databaseFile(new URL('./api.db', import.meta.url))
-await createSqliteDatabase(file, `INSERT INTO "User" ("email", "name") VALUES ('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('linus@example.com', 'Linus');`)
+await createSqliteDatabase(
+  file,
+  `INSERT INTO "User" ("email", "name") VALUES ('ada@example.com', 'Ada'), ('grace@example.com', 'Grace'), ('linus@example.com', 'Linus');`,
+)
 
 let redis: Redis | undefined
 let cache: CacheBackend
@@ -33,15 +36,22 @@ if (process.env['REDIS_URL']) {
   redis = await connectRedisOrExit(command)
   const prefix = 'example-api:'
   // With a bus, every instance of the API that shares this Redis hears of the others' writes.
-  const tiered = new TieredCache(new MemoryCache({ maxSize: 32 * 1024 * 1024 }), new RedisCache({ client: redis, prefix, operationTimeoutMs: 200 }), { bus: new RedisBus({ client: redis, prefix }) })
+  const tiered = new TieredCache(
+    new MemoryCache({ maxSize: 32 * 1024 * 1024 }),
+    new RedisCache({ client: redis, prefix, operationTimeoutMs: 200 }),
+    { bus: new RedisBus({ client: redis, prefix }) },
+  )
   await tiered.ready
   // L1 is used once the bus has subscribed; give it a moment so the first requests can use it.
-  for (const deadline = Date.now() + 5000; !tiered.stats().bus?.connected && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10))
+  for (const deadline = Date.now() + 5000; !tiered.stats().bus?.connected && Date.now() < deadline;)
+    await new Promise((resolve) => setTimeout(resolve, 10))
   cache = tiered
 } else {
   cache = new MemoryCache({ maxSize: 32 * 1024 * 1024 })
 }
-const prisma = new PrismaClient({ adapter: new PrismaLibSql({ url: `file:${file}` }) }).$extends(cacheExtension({ cache, models: { User: { ttl: 60 } } }))
+const prisma = new PrismaClient({ adapter: new PrismaLibSql({ url: `file:${file}` }) }).$extends(
+  cacheExtension({ cache, models: { User: { ttl: 60 } } }),
+)
 // This example recreates its database at every start, so what an earlier run left under its Redis prefix is void.
 if (redis) await prisma.$cache.clear()
 
@@ -57,7 +67,9 @@ const app = Fastify({ logger: !selfTest })
 
 app.get<{ Params: { id: number } }>('/users/:id', { schema: { params: idParams } }, async (request, reply) => {
   // User has a model TTL (60 s), so this read is cached; withCacheInfo() tells where the answer came from.
-  const { data, info } = await prisma.user.findUnique({ where: { id: request.params.id }, select: userFields }).withCacheInfo()
+  const { data, info } = await prisma.user
+    .findUnique({ where: { id: request.params.id }, select: userFields })
+    .withCacheInfo()
   const cacheInfo = { source: info.source, key: info.key, ttlLeftMs: info.ttlLeftMs }
   if (data === null) return reply.code(404).send({ error: 'not found', cache: cacheInfo })
   return { user: data, cache: cacheInfo }
@@ -65,13 +77,30 @@ app.get<{ Params: { id: number } }>('/users/:id', { schema: { params: idParams }
 
 app.put<{ Params: { id: number }; Body: { name: string } }>(
   '/users/:id',
-  { schema: { params: idParams, body: { type: 'object', properties: { name: { type: 'string', minLength: 1 } }, required: ['name'], additionalProperties: false } } },
+  {
+    schema: {
+      params: idParams,
+      body: {
+        type: 'object',
+        properties: { name: { type: 'string', minLength: 1 } },
+        required: ['name'],
+        additionalProperties: false,
+      },
+    },
+  },
   async (request, reply) => {
     try {
       // Evicts User :id, and every User list and count; not the other users.
-      return { user: await prisma.user.update({ where: { id: request.params.id }, data: { name: request.body.name }, select: userFields }) }
+      return {
+        user: await prisma.user.update({
+          where: { id: request.params.id },
+          data: { name: request.body.name },
+          select: userFields,
+        }),
+      }
     } catch (error) {
-      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025') return reply.code(404).send({ error: 'not found' })
+      if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2025')
+        return reply.code(404).send({ error: 'not found' })
       throw error
     }
   },
@@ -102,27 +131,51 @@ if (selfTest) {
     failed ||= !ok
   }
   const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(address + path, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) })
+    const response = await fetch(address + path, {
+      method,
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    })
     const text = await response.text()
-    return { status: response.status, text, json: () => JSON.parse(text) as { user?: { name: string | null }; cache?: { source: string } } }
+    return {
+      status: response.status,
+      text,
+      json: () => JSON.parse(text) as { user?: { name: string | null }; cache?: { source: string } },
+    }
   }
   try {
     const first = await call('GET', '/users/1')
-    check(first.status === 200 && first.json().cache?.source === 'db', `GET /users/1 -> ${first.status}, source ${first.json().cache?.source} (a miss: read from the database)`)
+    check(
+      first.status === 200 && first.json().cache?.source === 'db',
+      `GET /users/1 -> ${first.status}, source ${first.json().cache?.source} (a miss: read from the database)`,
+    )
     const second = await call('GET', '/users/1')
     const secondSource = second.json().cache?.source
-    check(second.status === 200 && (secondSource === 'l1' || secondSource === 'l2'), `GET /users/1 -> ${second.status}, source ${secondSource} (a hit)`)
+    check(
+      second.status === 200 && (secondSource === 'l1' || secondSource === 'l2'),
+      `GET /users/1 -> ${second.status}, source ${secondSource} (a hit)`,
+    )
     const put = await call('PUT', '/users/1', { name: 'Ada Lovelace' })
-    check(put.status === 200 && put.json().user?.name === 'Ada Lovelace', `PUT /users/1 {"name":"Ada Lovelace"} -> ${put.status}`)
+    check(
+      put.status === 200 && put.json().user?.name === 'Ada Lovelace',
+      `PUT /users/1 {"name":"Ada Lovelace"} -> ${put.status}`,
+    )
     const third = await call('GET', '/users/1')
-    check(third.status === 200 && third.json().user?.name === 'Ada Lovelace' && third.json().cache?.source === 'db', `GET /users/1 -> ${third.status}, "${third.json().user?.name}", source ${third.json().cache?.source} (the write invalidated it)`)
+    check(
+      third.status === 200 && third.json().user?.name === 'Ada Lovelace' && third.json().cache?.source === 'db',
+      `GET /users/1 -> ${third.status}, "${third.json().user?.name}", source ${third.json().cache?.source} (the write invalidated it)`,
+    )
     const missing = await call('GET', '/users/999')
     check(missing.status === 404, `GET /users/999 -> ${missing.status}`)
     const invalid = await call('PUT', '/users/1', { name: '' })
     check(invalid.status === 400, `PUT /users/1 {"name":""} -> ${invalid.status}`)
     const metrics = await call('GET', '/metrics')
-    const hits = metrics.text.split('\n').find((line) => line.startsWith('prisma_cache_reads_total{model="User",result="hit"}'))
-    check(metrics.status === 200 && hits !== undefined, `GET /metrics -> ${metrics.status}, ${hits ?? 'no prisma_cache_reads_total for User hits'}`)
+    const hits = metrics.text
+      .split('\n')
+      .find((line) => line.startsWith('prisma_cache_reads_total{model="User",result="hit"}'))
+    check(
+      metrics.status === 200 && hits !== undefined,
+      `GET /metrics -> ${metrics.status}, ${hits ?? 'no prisma_cache_reads_total for User hits'}`,
+    )
     const health = await call('GET', '/health')
     check(health.status === 200, `GET /health -> ${health.status} ${health.text}`)
   } catch (error) {

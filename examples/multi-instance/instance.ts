@@ -6,18 +6,27 @@
  */
 import { PrismaLibSql } from '@prisma/adapter-libsql'
 import { PrismaClient } from '../../prisma/generated/sqlite/client.js'
-import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
+import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from 'prisma-tiered-cache'
 import { connectRedisOrExit } from '../support.js'
 
-export type Request = { id: number; op: 'ready' } | { id: number; op: 'read'; userId: number } | { id: number; op: 'write'; userId: number; name: string } | { id: number; op: 'busStats' } | { id: number; op: 'exit' }
+export type Request =
+  | { id: number; op: 'ready' }
+  | { id: number; op: 'read'; userId: number }
+  | { id: number; op: 'write'; userId: number; name: string }
+  | { id: number; op: 'busStats' }
+  | { id: number; op: 'exit' }
 export type Reply = { id: number; result?: unknown; error?: string }
 
 const name = process.env['INSTANCE'] ?? '?'
 const prefix = process.env['CACHE_PREFIX'] ?? 'example-multi:'
 const redis = await connectRedisOrExit('npx tsx examples/multi-instance/main.ts')
 // Both instances use the same prefix: the same L2 keys, and the same bus channel (`<prefix>bus`).
-const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client: redis, prefix }) })
-const prisma = new PrismaClient({ adapter: new PrismaLibSql({ url: `file:${process.env['DB_FILE']}` }) }).$extends(cacheExtension({ cache }))
+const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix, operationTimeoutMs: 300 }), {
+  bus: new RedisBus({ client: redis, prefix }),
+})
+const prisma = new PrismaClient({ adapter: new PrismaLibSql({ url: `file:${process.env['DB_FILE']}` }) }).$extends(
+  cacheExtension({ cache }),
+)
 
 async function handle(request: Request): Promise<unknown> {
   switch (request.op) {
@@ -25,11 +34,14 @@ async function handle(request: Request): Promise<unknown> {
       // Until its bus has subscribed, an instance does not use its L1 (it could miss invalidations).
       await cache.ready
       const deadline = Date.now() + 10_000
-      while (!cache.stats().bus?.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      while (!cache.stats().bus?.connected && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10))
       return cache.stats().bus?.connected === true
     }
     case 'read': {
-      const { data, info } = await prisma.user.findUnique({ where: { id: request.userId }, select: { id: true, name: true }, cache: 60 }).withCacheInfo()
+      const { data, info } = await prisma.user
+        .findUnique({ where: { id: request.userId }, select: { id: true, name: true }, cache: 60 })
+        .withCacheInfo()
       return { name: data?.name ?? null, source: info.source }
     }
     case 'write':
@@ -49,7 +61,11 @@ async function handle(request: Request): Promise<unknown> {
 process.on('message', (request: Request) => {
   handle(request).then(
     (result) => process.send?.({ id: request.id, result } satisfies Reply),
-    (error: unknown) => process.send?.({ id: request.id, error: `instance ${name}: ${error instanceof Error ? error.message : String(error)}` } satisfies Reply),
+    (error: unknown) =>
+      process.send?.({
+        id: request.id,
+        error: `instance ${name}: ${error instanceof Error ? error.message : String(error)}`,
+      } satisfies Reply),
   )
 })
 // main.ts is gone (the IPC channel closed): do not outlive it.

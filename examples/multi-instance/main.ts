@@ -11,7 +11,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { BusStats } from '../../src/index.js'
+import type { BusStats } from 'prisma-tiered-cache'
 import { connectRedisOrExit, createSqliteDatabase, databaseFile, DEFAULT_REDIS_URL } from '../support.js'
 import type { Reply, Request } from './instance.js'
 
@@ -87,12 +87,15 @@ await createSqliteDatabase(file, `INSERT INTO "User" ("email", "name") VALUES ('
 const env = { DB_FILE: file, REDIS_URL: redisUrl, CACHE_PREFIX: `example-multi:${randomBytes(4).toString('hex')}:` }
 const a = new Instance('A', env)
 const b = new Instance('B', env)
-const show = (label: string, read: Read) => console.log(`${label.padEnd(46)} name "${read.name}"  source ${read.source}`)
+const show = (label: string, read: Read) =>
+  console.log(`${label.padEnd(46)} name "${read.name}"  source ${read.source}`)
 
 let fresh = false
 try {
   await Promise.all([a.started, b.started])
-  for (const instance of [a, b]) if (!(await instance.call<boolean>({ op: 'ready' }))) throw new Error(`instance ${instance.name}: bus did not connect`)
+  for (const instance of [a, b])
+    if (!(await instance.call<boolean>({ op: 'ready' })))
+      throw new Error(`instance ${instance.name}: bus did not connect`)
   console.log(`instances A (pid ${a.pid}) and B (pid ${b.pid}) are up; shared database ${file}`)
 
   show('B reads User 1', await b.call<Read>({ op: 'read', userId: 1 }))
@@ -108,13 +111,19 @@ try {
     if (performance.now() - started > 5000) throw new Error('B heard nothing on the bus within 5 s')
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
-  console.log(`B has received A's invalidation over the bus (checked ${(performance.now() - started).toFixed(1)} ms after the write returned)`)
+  console.log(
+    `B has received A's invalidation over the bus (checked ${(performance.now() - started).toFixed(1)} ms after the write returned)`,
+  )
 
   const after = await b.call<Read>({ op: 'read', userId: 1 })
   show('B reads User 1 after A wrote', after)
   show('B reads User 1 again', await b.call<Read>({ op: 'read', userId: 1 }))
   fresh = after.name === 'Ada Lovelace' && after.source !== 'l1'
-  console.log(fresh ? 'B read the new row: the bus dropped the old one from its L1' : 'B read a stale row: the invalidation did not reach its L1')
+  console.log(
+    fresh
+      ? 'B read the new row: the bus dropped the old one from its L1'
+      : 'B read a stale row: the invalidation did not reach its L1',
+  )
 } catch (error) {
   console.error(error instanceof Error ? error.message : error)
 } finally {

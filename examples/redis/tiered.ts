@@ -9,7 +9,7 @@
  */
 import { PrismaLibSql } from '@prisma/adapter-libsql'
 import { PrismaClient } from '../../prisma/generated/sqlite/client.js'
-import { cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import { cacheExtension, MemoryCache, RedisCache, TieredCache } from 'prisma-tiered-cache'
 import { connectRedisOrExit, createSqliteDatabase, databaseFile } from '../support.js'
 
 const redis = await connectRedisOrExit('npx tsx examples/redis/tiered.ts')
@@ -28,7 +28,8 @@ const prisma = base.$extends(cacheExtension({ cache, ttl: 60, models: { User: { 
 // The database was just created: whatever an earlier run left in Redis under this prefix describes other rows.
 await prisma.$cache.clear()
 
-const show = (label: string, info: { source: string; key: string | undefined }) => console.log(`${label.padEnd(52)} source ${info.source.padEnd(3)}  key ${info.key}`)
+const show = (label: string, info: { source: string; key: string | undefined }) =>
+  console.log(`${label.padEnd(52)} source ${info.source.padEnd(3)}  key ${info.key}`)
 
 const ada = await prisma.user.create({ data: { email: 'ada@example.com', name: 'Ada' } })
 // User has a model TTL, so its reads are cached without a `cache` argument.

@@ -1,6 +1,5 @@
-import type { InvalidationBus } from './coherence/bus-port.js'
 import type { KeyLike } from './key.js'
-import type { Serializer } from './serializer.js'
+import type { Serialized, Serializer } from './serializer.js'
 import type { KeyPattern } from './pattern.js'
 import type { CacheStats } from './stats.js'
 import type { TagLike } from './tag.js'
@@ -14,13 +13,13 @@ export interface CacheEntry<T = unknown> {
   tags: readonly string[]
   /** Which tier of a TieredCache answered (absent from a single backend). */
   tier?: 'l1' | 'l2'
-  /** The value as the tier stored it, when it stores text (RedisCache): lets TieredCache fill L1 without copying. */
+  /** The value as the tier stored it, when it stores it serialized (RedisCache): lets TieredCache fill L1 without copying. */
   encoded?: EncodedValue
 }
 
-/** A value in serialized form, with the serializer that reads it back. */
+/** A value in serialized form (text or bytes, as its serializer produces), with the serializer that reads it back. */
 export interface EncodedValue {
-  readonly text: string
+  readonly data: Serialized
   readonly serializer: Serializer
 }
 
@@ -78,7 +77,7 @@ export interface SetOptions {
    */
   l2Write?: 'sync' | 'async'
   /**
-   * The same value, serialized (from an L2 hit). A tier that keeps private copies may keep this text instead of
+   * The same value, serialized (from an L2 hit). A tier that keeps private copies may keep this instead of
    * copying `value` now, and decode it when the entry is first read (MemoryCache does).
    */
   encoded?: EncodedValue
@@ -111,6 +110,9 @@ export interface SetManyItem {
 export interface CacheBackend {
   /** A short name for stats and errors, e.g. `memory`, `redis`, `tiered`. */
   readonly name: string
+
+  /** What this backend can do; the rest of the library asks this, never the object's shape or class. */
+  readonly capabilities: CacheCapabilities
 
   /** The longest TTL (seconds) this backend accepts; TieredCache caps each tier's TTL by it. */
   readonly maxTtl: number
@@ -169,14 +171,44 @@ export interface CacheBackend {
 
   stats(): CacheStats
 
-  /** Releases resources this backend created (timers, connections it opened itself). */
-  close(): Promise<void>
+  /** Resolves once background work this backend started (write-behind to a slower tier) has landed. */
+  flush?(): Promise<void>
 
   /**
-   * A shared tier (RedisCache) opens an invalidation bus for the instances that share it; the caller owns it
-   * (closes it). A TieredCache over such a tier uses one by default.
+   * Releases what this backend created: timers, and connections it opened itself (from a URL). Connections you
+   * passed in stay open, yours to close, unless `clients: true`.
    */
-  openBus?(): InvalidationBus
+  close(options?: CloseOptions): Promise<void>
+}
+
+/**
+ * What a backend declares it can do. Each flag has a section in the published conformance suite
+ * (`prisma-tiered-cache/test-suite`), which runs it when the flag is set (and checks the promise of an unset one).
+ */
+export interface CacheCapabilities {
+  /**
+   * Operations may reject because something outside this process failed (a server, the network). The Prisma
+   * extension puts such a backend behind a TieredCache (a NoopCache L1), which counts and skips failures and owes
+   * the invalidations that did not reach it. False for in-process tiers and for TieredCache, which already does so.
+   */
+  readonly remote: boolean
+  /**
+   * `snapshot()` and `SetOptions.snapshot` make fills race-safe: a value written under a snapshot taken before an
+   * invalidation of one of its tags (or a clear) reads as a miss, however late the write lands. The Prisma
+   * extension requires it.
+   */
+  readonly snapshots: boolean
+  /** `invalidatePattern` removes the matching keys. Without it, invalidatePattern rejects (the extension clears instead). */
+  readonly patterns: boolean
+  /** `getMany` / `setMany` are one batch (one round trip), not a loop over `get` / `set`. */
+  readonly batch: boolean
+  /** The backend implements {@link NumberedInvalidations} (a shared counter numbers every invalidation). */
+  readonly numbered: boolean
+}
+
+export interface CloseOptions {
+  /** Also close the clients you passed in (a RedisCache's or RedisBus's `client`). Default false. */
+  clients?: boolean
 }
 
 /** What {@link NumberedInvalidations.peek} read: an entry with the epoch it was stamped with, or why there is none. */
@@ -201,7 +233,7 @@ export interface NumberedInvalidations {
   clearNumbered(): Promise<number>
 }
 
+/** Whether a backend declares {@link CacheCapabilities.numbered} (and so implements NumberedInvalidations). */
 export function isNumbered(backend: CacheBackend): backend is CacheBackend & NumberedInvalidations {
-  const b = backend as Partial<NumberedInvalidations>
-  return typeof b.peek === 'function' && typeof b.snapshotAt === 'function' && typeof b.invalidateTagsNumbered === 'function' && typeof b.clearNumbered === 'function' && typeof b.currentEpoch === 'function'
+  return backend.capabilities.numbered
 }

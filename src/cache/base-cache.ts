@@ -1,4 +1,15 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, GetOrSetOptions, Lookup, LookupOptions, SetManyItem, SetOptions } from './backend.js'
+import type {
+  CacheBackend,
+  CacheCapabilities,
+  CacheEntry,
+  CacheSnapshot,
+  CloseOptions,
+  GetOrSetOptions,
+  Lookup,
+  LookupOptions,
+  SetManyItem,
+  SetOptions,
+} from './backend.js'
 import { cloneValue } from './clone.js'
 import { Coalescer } from './coalescer.js'
 import { type KeyLike, keyText } from './key.js'
@@ -13,6 +24,7 @@ import { type TagLike, tagTexts } from './tag.js'
 export abstract class BaseCache implements CacheBackend {
   abstract readonly name: string
   abstract readonly maxTtl: number
+  abstract readonly capabilities: CacheCapabilities
   readonly #coalescer = new Coalescer()
 
   abstract get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined>
@@ -25,7 +37,7 @@ export abstract class BaseCache implements CacheBackend {
   abstract clear(): Promise<void>
   abstract size(): Promise<number>
   abstract stats(): CacheStats
-  abstract close(): Promise<void>
+  abstract close(options?: CloseOptions): Promise<void>
 
   /** get, then snapshot on a miss (backends that can do both at once override this). */
   async lookup<T = unknown>(key: KeyLike, _options?: LookupOptions): Promise<Lookup<T>> {
@@ -67,9 +79,14 @@ export abstract class BaseCache implements CacheBackend {
 /** Validates a TTL in seconds; `where` names the call for the error message. */
 export function validateTtl(ttl: unknown, where: string, maxTtl = Number.POSITIVE_INFINITY): number {
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0) {
-    throw new RangeError(`${where}: ttl must be a finite number of seconds > 0, got ${typeof ttl === 'number' ? ttl : typeof ttl}`)
+    throw new RangeError(
+      `${where}: ttl must be a finite number of seconds > 0, got ${typeof ttl === 'number' ? ttl : typeof ttl}`,
+    )
   }
-  if (ttl > maxTtl) throw new RangeError(`${where}: ttl ${ttl}s exceeds this cache's maxTtl of ${maxTtl}s (raise maxTtl in the backend's options)`)
+  if (ttl > maxTtl)
+    throw new RangeError(
+      `${where}: ttl ${ttl}s exceeds this cache's maxTtl of ${maxTtl}s (raise maxTtl in the backend's options)`,
+    )
   return Math.max(1, Math.round(ttl * 1000))
 }
 

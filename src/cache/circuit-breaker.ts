@@ -1,12 +1,25 @@
+import type { Clock } from './clock.js'
+
 /** Thrown instead of calling a tier whose circuit is open. */
 export class CircuitOpenError extends Error {
   constructor(what: string, retryInMs: number) {
-    super(`${what} is not called for ${Math.max(0, Math.round(retryInMs))} ms more: it failed repeatedly (circuit open)`)
+    super(
+      `${what} is not called for ${Math.max(0, Math.round(retryInMs))} ms more: it failed repeatedly (circuit open)`,
+    )
     this.name = 'CircuitOpenError'
   }
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open'
+
+export interface CircuitBreakerOptions {
+  /** Consecutive failures that open the circuit. Default 3. */
+  threshold?: number
+  /** How long it stays open before one probe call. Default 2000 ms. */
+  breakMs?: number
+  /** Milliseconds from any origin; default `performance`. Tests pass a clock they move by hand. */
+  clock?: Clock | undefined
+}
 
 /**
  * Stops calling a failing dependency for a while, then lets one call through to probe it.
@@ -20,17 +33,21 @@ export class CircuitBreaker {
   #openUntil = 0
   #probing = false
   #opens = 0
+  readonly #clock: Clock
 
-  constructor(options: { threshold?: number; breakMs?: number } = {}) {
+  constructor(options: CircuitBreakerOptions = {}) {
+    this.#clock = options.clock ?? performance
     this.threshold = options.threshold ?? 3
     this.breakMs = options.breakMs ?? 2000
-    if (!Number.isSafeInteger(this.threshold) || this.threshold < 1) throw new RangeError(`circuit breaker threshold must be an integer >= 1, got ${this.threshold}`)
-    if (!Number.isFinite(this.breakMs) || this.breakMs <= 0) throw new RangeError(`circuit breaker breakMs must be > 0, got ${this.breakMs}`)
+    if (!Number.isSafeInteger(this.threshold) || this.threshold < 1)
+      throw new RangeError(`circuit breaker threshold must be an integer >= 1, got ${this.threshold}`)
+    if (!Number.isFinite(this.breakMs) || this.breakMs <= 0)
+      throw new RangeError(`circuit breaker breakMs must be > 0, got ${this.breakMs}`)
   }
 
   get state(): CircuitState {
     if (this.#failures < this.threshold) return 'closed'
-    return performance.now() < this.#openUntil || this.#probing ? 'open' : 'half-open'
+    return this.#clock.now() < this.#openUntil || this.#probing ? 'open' : 'half-open'
   }
 
   /** How many times it opened. */
@@ -46,7 +63,7 @@ export class CircuitBreaker {
   async run<T>(what: string, call: () => Promise<T>, force = false): Promise<T> {
     let probe = false
     if (this.#failures >= this.threshold && !force) {
-      const now = performance.now()
+      const now = this.#clock.now()
       if (now < this.#openUntil || this.#probing) throw new CircuitOpenError(what, this.#openUntil - now)
       this.#probing = probe = true
     }
@@ -58,7 +75,7 @@ export class CircuitBreaker {
       this.#failures++
       if (this.#failures >= this.threshold && (probe || this.#failures === this.threshold)) {
         this.#opens++
-        this.#openUntil = performance.now() + this.breakMs
+        this.#openUntil = this.#clock.now() + this.breakMs
       }
       throw error
     } finally {

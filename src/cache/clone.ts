@@ -25,7 +25,8 @@ function cloneObject(source: object, seen: Map<object, unknown>): unknown {
   if (ArrayBuffer.isView(source)) {
     // Buffer.prototype.slice shares memory; copy through the constructor of the view's own class.
     if (Buffer.isBuffer(source)) return Buffer.from(source)
-    if (source instanceof DataView) return new DataView(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength))
+    if (source instanceof DataView)
+      return new DataView(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength))
     const Ctor = source.constructor as new (buffer: ArrayBufferLike) => ArrayBufferView
     return new Ctor(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength))
   }
@@ -48,7 +49,8 @@ function cloneObject(source: object, seen: Map<object, unknown>): unknown {
   for (const key of Object.keys(record)) {
     // defineProperty, not assignment: an own "__proto__" key (valid in JSON data) must stay a plain property.
     const v = cloneAny(record[key], seen)
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true })
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, { value: v, enumerable: true, writable: true, configurable: true })
     else copy[key] = v
   }
   return copy
@@ -80,7 +82,8 @@ export function estimateSize(value: unknown, seen: Set<object> = new Set()): num
       if (value instanceof Date) return 32
       let size = 16
       if (Array.isArray(value)) for (const item of value) size += 8 + estimateSize(item, seen)
-      else if (value instanceof Map) for (const [k, v] of value) size += 16 + estimateSize(k, seen) + estimateSize(v, seen)
+      else if (value instanceof Map)
+        for (const [k, v] of value) size += 16 + estimateSize(k, seen) + estimateSize(v, seen)
       else if (value instanceof Set) for (const v of value) size += 8 + estimateSize(v, seen)
       else for (const [k, v] of Object.entries(value)) size += 2 * k.length + 16 + estimateSize(v, seen)
       return size

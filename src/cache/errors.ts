@@ -7,7 +7,9 @@ export class CacheTierError extends Error {
   readonly operation: string
 
   constructor(tier: TierName, operation: string, cause: unknown) {
-    super(`Cache tier ${tier} failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    super(`Cache tier ${tier} failed during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    })
     this.name = 'CacheTierError'
     this.tier = tier
     this.operation = operation

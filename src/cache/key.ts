@@ -21,7 +21,8 @@ export class CacheKey {
 
   constructor(entity: string, identifier: string) {
     assertEntity(entity)
-    if (typeof identifier !== 'string') throw new TypeError(`CacheKey identifier must be a string, got ${typeof identifier}`)
+    if (typeof identifier !== 'string')
+      throw new TypeError(`CacheKey identifier must be a string, got ${typeof identifier}`)
     this.entity = entity
     this.identifier = identifier
   }
@@ -51,7 +52,10 @@ export class CacheKey {
       throw new TypeError(`Not a cache key (malformed %-escape in the identifier): ${JSON.stringify(text)}`)
     }
     const key = new CacheKey(text.slice(0, colon), identifier)
-    if (key.toString() !== text) throw new TypeError(`Not a cache key in canonical form: ${JSON.stringify(text)} (canonical: ${JSON.stringify(key.toString())})`)
+    if (key.toString() !== text)
+      throw new TypeError(
+        `Not a cache key in canonical form: ${JSON.stringify(text)} (canonical: ${JSON.stringify(key.toString())})`,
+      )
     return key
   }
 
@@ -86,7 +90,9 @@ export function formatFields(fields: Readonly<Record<string, KeyFieldValue>>): s
     .map((name) => {
       const value = fields[name]
       if (value !== null && !['string', 'number', 'bigint', 'boolean'].includes(typeof value)) {
-        throw new TypeError(`Identifier field "${name}" must be a string, number, bigint, boolean or null, got ${describe(value)}`)
+        throw new TypeError(
+          `Identifier field "${name}" must be a string, number, bigint, boolean or null, got ${describe(value)}`,
+        )
       }
       return `${escapeFieldPart(name)}=${escapeFieldPart(String(value))}`
     })
@@ -95,7 +101,9 @@ export function formatFields(fields: Readonly<Record<string, KeyFieldValue>>): s
 
 export function assertEntity(entity: string): void {
   if (typeof entity !== 'string' || !ENTITY.test(entity)) {
-    throw new TypeError(`Invalid cache entity ${JSON.stringify(entity)}: use letters, digits, "_", "." or "-", starting with a letter or "_"`)
+    throw new TypeError(
+      `Invalid cache entity ${JSON.stringify(entity)}: use letters, digits, "_", "." or "-", starting with a letter or "_"`,
+    )
   }
 }
 

@@ -1,10 +1,12 @@
 import { LRUCache } from 'lru-cache'
-import type { CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
+import type { CacheCapabilities, CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
+import type { Clock } from './clock.js'
 import { cloneValue, estimateSize } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
-import { defaultSerializer, type Serializer } from './serializer.js'
+import { defaultSerializer } from './msgpack-serializer.js'
+import { deserializeWith, type Serialized, type Serializer } from './serializer.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
 import { type TagLike, tagTexts } from './tag.js'
 import { TagEpochs } from './tag-epochs.js'
@@ -12,9 +14,10 @@ import { TagEpochs } from './tag-epochs.js'
 /**
  * How MemoryCache keeps values so that callers cannot change what the next caller gets:
  * - `clone` (default): a deep copy on write and on read (keeps prototypes: Dates, Decimals, Buffers); a value
- *   written with its serialized text (`encoded`, an L2 hit filling L1) is kept as that text and decoded on its
+ *   written with its serialized form (`encoded`, an L2 hit filling L1) is kept in that form and decoded on its
  *   first read, so the fill costs no copy;
- * - `serialize`: the serializer's text, parsed on every read (slower reads, exact byte sizes);
+ * - `serialize`: the serializer's output (default: MessagePack bytes), decoded on every read (slower reads,
+ *   exact byte sizes);
  * - `reference`: the object itself, for callers that never mutate results (fastest, unsafe otherwise).
  */
 export type MemoryValueMode = 'clone' | 'serialize' | 'reference'
@@ -24,26 +27,28 @@ export interface MemoryCacheOptions {
   max?: number
   /** Most bytes kept, as measured by sizeCalculation (default: an estimate of the value's size). */
   maxSize?: number
-  /** Size of one entry in the units of maxSize (given the stored form: the copy, or the text of an entry filled from L2 or kept serialized). */
+  /** Size of one entry in the units of maxSize (given the stored form: the copy, or the text or bytes of an entry filled from L2 or kept serialized). */
   sizeCalculation?: (value: unknown, key: string) => number
   /** Largest value stored, in maxSize units; larger values are skipped and counted. Default maxSize / 4 when maxSize is set. */
   maxEntrySize?: number
   /** Upper bound of any entry's TTL in seconds (bounds how long tag records are kept). Default 86,400. */
   maxTtl?: number
   values?: MemoryValueMode
-  /** For `values: 'serialize'`. */
+  /** For `values: 'serialize'`. Default: the MessagePack serializer. */
   serializer?: Serializer
   /** Name in stats. Default `memory`. */
   name?: string
+  /** Where TTLs, snapshot ages and tag retention read the time (ms). Default `performance`; tests pass one they move. */
+  clock?: Clock
 }
 
-/** An entry kept as text until first read (clone mode, filled with `encoded`). */
+/** An entry kept serialized until first read (clone mode, filled with `encoded`). */
 class Encoded {
   constructor(readonly encoded: EncodedValue) {}
 }
 
 interface MemoryEntry {
-  /** The clone, serialized text, or reference, per the value mode; or Encoded (clone mode, not read yet). */
+  /** The clone, serialized form, or reference, per the value mode; or Encoded (clone mode, not read yet). */
   stored: unknown
   tags: readonly string[]
   epoch: number
@@ -72,26 +77,42 @@ export class MemoryCache extends BaseCache {
   readonly #serializer: Serializer
   readonly #sizeOf: ((value: unknown, key: string) => number) | undefined
   readonly #maxEntrySize: number
+  readonly #clock: Clock
   readonly maxTtl: number
+  readonly capabilities: CacheCapabilities = {
+    remote: false,
+    snapshots: true,
+    patterns: true,
+    batch: true,
+    numbered: false,
+  }
 
   constructor(options: MemoryCacheOptions = {}) {
     super()
     this.name = options.name ?? 'memory'
     this.#mode = options.values ?? 'clone'
-    if (!['clone', 'serialize', 'reference'].includes(this.#mode)) throw new TypeError(`MemoryCache: values must be 'clone', 'serialize' or 'reference', got ${String(options.values)}`)
+    if (!['clone', 'serialize', 'reference'].includes(this.#mode))
+      throw new TypeError(
+        `MemoryCache: values must be 'clone', 'serialize' or 'reference', got ${String(options.values)}`,
+      )
     this.#serializer = options.serializer ?? defaultSerializer
     this.maxTtl = options.maxTtl ?? 86_400
     validateTtl(this.maxTtl, 'MemoryCache maxTtl')
     for (const field of ['max', 'maxSize', 'maxEntrySize'] as const) {
       const value = options[field]
-      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0)) throw new RangeError(`MemoryCache: ${field} must be a positive integer, got ${value}`)
+      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0))
+        throw new RangeError(`MemoryCache: ${field} must be a positive integer, got ${value}`)
     }
     const maxSize = options.maxSize
-    this.#sizeOf = maxSize === undefined ? undefined : (options.sizeCalculation ?? ((value) => (typeof value === 'string' ? 2 * value.length : estimateSize(value))))
-    this.#maxEntrySize = options.maxEntrySize ?? (maxSize === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxSize / 4))
-    this.#epochs = new TagEpochs(2 * this.maxTtl * 1000)
+    this.#sizeOf = maxSize === undefined ? undefined : (options.sizeCalculation ?? defaultSize)
+    this.#maxEntrySize =
+      options.maxEntrySize ?? (maxSize === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxSize / 4))
+    this.#clock = options.clock ?? performance
+    this.#epochs = new TagEpochs(2 * this.maxTtl * 1000, this.#clock)
     this.#stats = new StatsRecorder(this.name)
     const common: LRUCache.OptionsBase<string, MemoryEntry, unknown> = {
+      // A clock of the caller's: read it on every check (lru-cache otherwise caches "now" for 1 ms of real time).
+      ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
       allowStale: false,
       updateAgeOnGet: false,
       dispose: (_entry, _key, reason) => {
@@ -101,7 +122,12 @@ export class MemoryCache extends BaseCache {
     this.#lru =
       maxSize === undefined
         ? new LRUCache<string, MemoryEntry>({ ...common, max: options.max ?? 10_000 })
-        : new LRUCache<string, MemoryEntry>({ ...common, ...(options.max === undefined ? {} : { max: options.max }), maxSize, sizeCalculation: (entry) => Math.max(1, entry.size) })
+        : new LRUCache<string, MemoryEntry>({
+            ...common,
+            ...(options.max === undefined ? {} : { max: options.max }),
+            maxSize,
+            sizeCalculation: (entry) => Math.max(1, entry.size),
+          })
   }
 
   async get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
@@ -110,7 +136,9 @@ export class MemoryCache extends BaseCache {
 
   override async lookup<T = unknown>(key: KeyLike): Promise<Lookup<T>> {
     const entry = this.getSync<T>(key)
-    return entry !== undefined ? { entry } : { snapshot: new MemorySnapshot(this, this.#epochs.current(), performance.now()) }
+    return entry !== undefined
+      ? { entry }
+      : { snapshot: new MemorySnapshot(this, this.#epochs.current(), this.#clock.now()) }
   }
 
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
@@ -163,8 +191,12 @@ export class MemoryCache extends BaseCache {
       this.#lru.delete(text)
       return
     }
-    const stored = this.#mode === 'clone' && options.owned === true && options.encoded === undefined ? value : this.#pack(value, options.encoded)
-    const size = this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.text : stored, text)
+    const stored =
+      this.#mode === 'clone' && options.owned === true && options.encoded === undefined
+        ? value
+        : this.#pack(value, options.encoded)
+    const size =
+      this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.data : stored, text)
     if (size > this.#maxEntrySize) {
       // The old value (if any) is out of date too: drop it rather than keep serving it.
       this.#lru.delete(text)
@@ -189,7 +221,7 @@ export class MemoryCache extends BaseCache {
   }
 
   async snapshot(): Promise<CacheSnapshot> {
-    return new MemorySnapshot(this, this.#epochs.current(), performance.now())
+    return new MemorySnapshot(this, this.#epochs.current(), this.#clock.now())
   }
 
   async invalidateTags(tags: readonly TagLike[]): Promise<void> {
@@ -242,12 +274,17 @@ export class MemoryCache extends BaseCache {
     if (!(snapshot instanceof MemorySnapshot) || snapshot.owner !== this) {
       throw new TypeError(`MemoryCache.set: the snapshot was not taken from this cache (${this.name})`)
     }
-    return performance.now() - snapshot.takenAt > this.maxTtl * 1000 ? undefined : snapshot.epoch
+    return this.#clock.now() - snapshot.takenAt > this.maxTtl * 1000 ? undefined : snapshot.epoch
   }
 
   #pack(value: unknown, encoded: EncodedValue | undefined): unknown {
     if (this.#mode === 'clone') return encoded ? new Encoded(encoded) : cloneValue(value)
-    if (this.#mode === 'serialize') return encoded?.serializer === this.#serializer ? encoded.text : this.#serializer.serialize(value)
+    if (this.#mode === 'serialize') {
+      if (encoded?.serializer === this.#serializer) return encoded.data
+      const data = this.#serializer.serialize(value)
+      // Bytes may be a view of a larger buffer the serializer reuses (msgpackr's): keep only this entry's.
+      return typeof data === 'string' ? data : new Uint8Array(data)
+    }
     return value
   }
 
@@ -255,11 +292,17 @@ export class MemoryCache extends BaseCache {
     if (this.#mode === 'clone') {
       if (entry.stored instanceof Encoded) {
         // First read of a lazily filled entry: the decoded value becomes the kept copy; the caller gets its own.
-        entry.stored = entry.stored.encoded.serializer.deserialize(entry.stored.encoded.text)
+        entry.stored = deserializeWith(entry.stored.encoded.serializer, entry.stored.encoded.data)
       }
       return cloneValue(entry.stored)
     }
-    if (this.#mode === 'serialize') return this.#serializer.deserialize(entry.stored as string)
+    if (this.#mode === 'serialize') return deserializeWith(this.#serializer, entry.stored as Serialized)
     return entry.stored
   }
+}
+
+/** Text counts 2 bytes per UTF-16 unit (how V8 may hold it), bytes their length, values an estimate. */
+function defaultSize(value: unknown): number {
+  if (typeof value === 'string') return 2 * value.length
+  return value instanceof Uint8Array ? value.byteLength : estimateSize(value)
 }

@@ -1,4 +1,4 @@
-import type { CacheEntry, CacheSnapshot, SetOptions } from './backend.js'
+import type { CacheCapabilities, CacheEntry, CacheSnapshot, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -9,6 +9,14 @@ import { type TagLike, tagTexts } from './tag.js'
 export class NoopCache extends BaseCache {
   readonly name: string
   readonly maxTtl = Number.POSITIVE_INFINITY
+  /** Nothing is ever stored, so every promise holds trivially. */
+  readonly capabilities: CacheCapabilities = {
+    remote: false,
+    snapshots: true,
+    patterns: true,
+    batch: true,
+    numbered: false,
+  }
   readonly #stats: StatsRecorder
 
   constructor(options: { name?: string } = {}) {

@@ -1,25 +1,58 @@
 import slotOf from 'cluster-key-slot'
-import { Cluster, Redis, type ChainableCommander } from 'ioredis'
 import { randomBytes } from 'node:crypto'
-import type { CacheEntry, CacheLock, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, Peeked, SetManyItem, SetOptions } from './backend.js'
+import type {
+  CacheCapabilities,
+  CacheEntry,
+  CacheLock,
+  CacheSnapshot,
+  CloseOptions,
+  Lookup,
+  LookupOptions,
+  NumberedInvalidations,
+  Peeked,
+  SetManyItem,
+  SetOptions,
+} from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
-import { RedisBus } from '../bus/invalidation-bus.js'
+import { RedisBus } from './redis/redis-bus.js'
 import type { InvalidationBus } from './coherence/bus-port.js'
-import { compressingSerializer } from './compression.js'
 import { CacheTimeoutError, CacheUnavailableError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
-import { headerPrefix, isStale, parseHeader } from './redis/entry.js'
+import {
+  asRedisClient,
+  closeClient,
+  isClusterClient,
+  type RedisClientLike,
+  type RedisNodeLike,
+  type RedisPipelineLike,
+} from './redis/client.js'
+import { connectRedis } from './redis/connect.js'
+import { type EntryHeader, headerPrefix, isStaleEntry, parseHeader } from './redis/entry.js'
+import { EntryCodec } from './redis/entry-codec.js'
 import { RedisKeyspace } from './redis/keyspace.js'
-import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, isNoScript, RELEASE_LOCK, type RedisScript, SET_NOW } from './redis/scripts.js'
-import { defaultSerializer, type Serializer } from './serializer.js'
+import {
+  BUMP_TAGS,
+  DELETE_IF_HEADER,
+  GET_CHECKED,
+  GET_RAW,
+  isNoScript,
+  RELEASE_LOCK,
+  type RedisScript,
+  SET_NOW,
+} from './redis/scripts.js'
+import { defaultSerializer } from './msgpack-serializer.js'
+import type { Serializer } from './serializer.js'
 import { type CacheStats, type LatencyHistogram, StatsRecorder } from './stats.js'
 import { type TagLike, tagTexts } from './tag.js'
 
 export interface RedisCacheOptions {
-  /** An ioredis `Redis` or `Cluster` you own (RedisCache never closes it). Either this or `url`. */
-  client?: Redis | Cluster
-  /** `redis://host:port/db`: RedisCache opens (and on close, quits) its own connection. */
+  /**
+   * Your Redis client: ioredis 5 or 6 `Redis` or `Cluster` (your copy), or iovalkey. It stays yours: `close()`
+   * leaves it open unless asked (`close({ clients: true })`). Either this or `url`.
+   */
+  client?: RedisClientLike
+  /** `redis://host:port/db`: RedisCache opens (with your ioredis) and on close quits its own connection. */
   url?: string
   /** Namespace of every key, without `{` or `}`. Default `ptc:`. */
   prefix?: string
@@ -31,8 +64,13 @@ export interface RedisCacheOptions {
   maxTtl?: number
   /** Largest serialized entry stored, in bytes; larger values are skipped and counted. Default 4 MiB. */
   maxEntryBytes?: number
+  /**
+   * How values are encoded. Default: MessagePack (`msgpackSerializer`, bytes); `superjsonSerializer` (text),
+   * or your own. Entries name their format, so any RedisCache reads entries written in the built-in formats
+   * and its own, and takes others as misses (a rolling deploy that changes serializer never reads garbage).
+   */
   serializer?: Serializer
-  /** Compress serialized values larger than this many characters (deflate). Default: never (compressed values are read either way). */
+  /** Compress serialized values larger than this many bytes (deflate). Default: never (compressed values are read either way). */
   compressAbove?: number
   /** SCAN COUNT hint for pattern invalidation, clear and size. Default 1,000. */
   scanCount?: number
@@ -66,10 +104,10 @@ class RedisSnapshot implements CacheSnapshot {
   }
 }
 
-/** One entry as read from Redis, before the tag check (cluster) and decoding. */
+/** One entry as read from Redis (bytes: the payload need not be text), before the tag check (cluster) and decoding. */
 interface RawEntry {
   key: string
-  text: string
+  data: Buffer
   pttl: number
 }
 
@@ -79,13 +117,20 @@ interface RawEntry {
  */
 export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly name: string
-  readonly client: Redis | Cluster
+  readonly client: RedisClientLike
   readonly keyspace: RedisKeyspace
   readonly #owned: boolean
   readonly #cluster: boolean
-  readonly #serializer: Serializer
+  readonly #codec: EntryCodec
   readonly #timeoutMs: number
   readonly maxTtl: number
+  readonly capabilities: CacheCapabilities = {
+    remote: true,
+    snapshots: true,
+    patterns: true,
+    batch: true,
+    numbered: true,
+  }
   readonly #maxEntryBytes: number
   readonly #scanCount: number
   readonly #batchSize: number
@@ -93,7 +138,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   constructor(options: RedisCacheOptions) {
     super()
-    if ((options.client === undefined) === (options.url === undefined)) throw new TypeError('RedisCache: pass exactly one of `client` (an ioredis Redis or Cluster) or `url`')
+    if ((options.client === undefined) === (options.url === undefined))
+      throw new TypeError('RedisCache: pass exactly one of `client` (your Redis client) or `url`')
     this.name = options.name ?? 'redis'
     this.keyspace = new RedisKeyspace(options.prefix ?? 'ptc:')
     this.#timeoutMs = positive(options.operationTimeoutMs ?? 500, 'operationTimeoutMs')
@@ -102,31 +148,28 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     this.#maxEntryBytes = positive(options.maxEntryBytes ?? 4 * 1024 * 1024, 'maxEntryBytes')
     this.#scanCount = positive(options.scanCount ?? 1000, 'scanCount')
     this.#batchSize = positive(options.batchSize ?? 500, 'batchSize')
-    const serializer = options.serializer ?? defaultSerializer
+    const compressAbove = options.compressAbove ?? Number.POSITIVE_INFINITY
+    if (Number.isNaN(compressAbove) || compressAbove < 0)
+      throw new RangeError(`RedisCache: compressAbove must be a number of bytes >= 0, got ${compressAbove}`)
     // Always able to read compressed values (another instance may compress); writes compress only when asked.
-    this.#serializer = compressingSerializer(serializer, { above: options.compressAbove ?? Number.POSITIVE_INFINITY })
+    this.#codec = new EntryCodec(options.serializer ?? defaultSerializer, compressAbove)
     this.#stats = new StatsRecorder(this.name)
-    if (options.client !== undefined) {
-      if (!(options.client instanceof Redis) && !(options.client instanceof Cluster)) throw new TypeError('RedisCache: `client` must be an ioredis Redis or Cluster instance')
-      this.client = options.client
-      this.#owned = false
-    } else {
-      this.client = new Redis(options.url as string, {
-        connectTimeout: positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs'),
-        // Fail queued commands after one reconnect attempt; our operation timeout bounds the wait anyway.
-        maxRetriesPerRequest: 1,
-      })
-      // Connection errors surface through operations (counted, timed out); without a listener ioredis logs them.
-      this.client.on('error', () => {})
-      this.#owned = true
-    }
-    this.#cluster = this.client instanceof Cluster
+    const connectTimeoutMs = positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs')
+    this.client =
+      options.client !== undefined
+        ? asRedisClient(options.client, 'RedisCache')
+        : connectRedis(options.url as string, 'RedisCache', connectTimeoutMs)
+    this.#owned = options.client === undefined
+    this.#cluster = isClusterClient(this.client)
     // A replica answers reads before it has applied what its master acknowledged: an invalidation that completed
     // would not be seen by the tag check, and a stale entry would be served.
-    const replicaReads = this.client instanceof Cluster ? this.client.options.scaleReads : this.client.options.sentinels && this.client.options.role === 'slave' ? 'slave' : 'master'
-    if (replicaReads !== undefined && replicaReads !== 'master') {
+    const replicaReads = readsFrom(this.client)
+    if (replicaReads !== 'master') {
       if (this.#owned) this.client.disconnect()
-      throw new TypeError(`RedisCache: the client reads from replicas (${this.client instanceof Cluster ? `scaleReads: ${typeof replicaReads === 'function' ? 'a function' : JSON.stringify(replicaReads)}` : "role: 'slave'"}); replicas lag their master, so the tag check could miss a completed invalidation. Give RedisCache a client that reads from masters (the default)`)
+      throw new TypeError(
+        `RedisCache: the client reads from replicas (${replicaReads}); replicas lag their master, so the tag check could ` +
+          'miss a completed invalidation. Give RedisCache a client that reads from masters (the default)',
+      )
     }
   }
 
@@ -152,7 +195,15 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       return entry !== undefined ? { entry } : { snapshot }
     }
     const reply = await this.#timed(this.#stats.read, () =>
-      this.#withTimeout('get', GET_CHECKED.run(this.client, [this.keyspace.data(text)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch])),
+      this.#withTimeout(
+        'get',
+        GET_CHECKED.run(
+          this.client,
+          [this.keyspace.data(text)],
+          [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch],
+          'bytes',
+        ),
+      ),
     )
     const raw = this.#checkedReply(text, reply)
     const entry = raw === undefined ? this.#miss() : this.#decode<T>(raw)
@@ -173,26 +224,29 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const data = this.keyspace.data(text)
     const keys = [this.keyspace.all, this.keyspace.epoch]
     for (const tag of expected) keys.push(this.keyspace.tag(tag))
-    const read = this.#cluster
-      ? Promise.all([this.client.get(data), this.client.mget(keys)]).then(([entry, epochs]) => [entry, ...epochs])
-      : this.client.mget([data, ...keys])
-    const reply = await this.#timed(this.#stats.read, () => this.#withTimeout('get', read))
-    const [stored, everything, epoch] = reply
+    // The entry as bytes; the epochs as text (Number() of a Buffer is NaN, which would pass every staleness test).
+    const read: Promise<[Buffer | null, (string | null)[]]> = this.#cluster
+      ? Promise.all([this.client.getBuffer(data), this.client.mget(keys)])
+      : this.client
+          .mgetBuffer([data, ...keys])
+          .then(([entry, ...epochs]) => [entry ?? null, epochs.map((e) => (e === null ? null : e.toString()))])
+    const [stored, epochs] = await this.#timed(this.#stats.read, () => this.#withTimeout('get', read))
+    const [everything, epoch] = epochs
     const miss = () => ({ snapshot: this.snapshotAt(Number(epoch ?? 0)) })
-    if (stored === null || stored === undefined) {
+    if (stored === null) {
       this.#miss()
       return miss()
     }
     const header = parseHeader(stored)
     if (header?.expiresAt === undefined || !header.tags.every((tag) => expected.includes(tag))) return undefined
-    if (isStale(header, everything, (tag) => reply[3 + expected.indexOf(tag)])) {
+    if (isStaleEntry(header, everything, (tag) => epochs[2 + expected.indexOf(tag)])) {
       this.#stats.count('staleByTag')
       this.#miss()
       // As the script would: remove it, unless a newer write replaced it meanwhile (another header).
       DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(stored)]).catch(() => {})
       return miss()
     }
-    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() }, header)
+    const entry = this.#decode<T>({ key: text, data: stored, pttl: header.expiresAt - Date.now() }, header)
     return entry === undefined ? miss() : { entry }
   }
 
@@ -210,21 +264,27 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
     // Validate and serialize everything before writing anything.
-    // Each entry's header is `[epoch,[tags...],expiresAt]`; `rest` is what follows the epoch.
-    const writes: Array<{ key: string; ttlMs: number; rest: string; payload: string; epoch: string | undefined }> = []
+    // Each entry's header is `[epoch,[tags...],expiresAt,format]`; `rest` is what follows the epoch.
+    const writes: Array<{
+      key: string
+      ttlMs: number
+      rest: string
+      payload: string | Buffer
+      epoch: string | undefined
+    }> = []
     const stale: string[] = []
     for (const item of items) {
       const key = keyText(item.key)
       const ttlMs = validateTtl(item.options.ttl, `RedisCache.set(${key})`, this.maxTtl)
       // expiresAt (wall clock, ms) lets a plain GET tell the entry's TTL (see peek); instances' clocks only need to
       // agree to a few ms for the L1 TTL and the swr window it feeds.
-      const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}`
       const epoch = this.#snapshotEpoch(item.options.snapshot)
       if (epoch === null) {
         stale.push(key)
         continue
       }
-      const payload = this.#serializer.serialize(item.value)
+      const { format, payload } = this.#codec.encode(item.value)
+      const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}${format === undefined ? '' : `,${JSON.stringify(format)}`}`
       if (Buffer.byteLength(payload) > this.#maxEntryBytes) {
         this.#stats.count('rejectedTooLarge')
         stale.push(key)
@@ -234,10 +294,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     }
     await this.#timed(this.#stats.write, async () => {
       // A value we refuse to store must not leave the previous (older) value behind.
-      if (stale.length > 0) await this.#withTimeout('delete', this.#deleteKeys(stale.map((key) => this.keyspace.data(key))))
+      if (stale.length > 0)
+        await this.#withTimeout('delete', this.#deleteKeys(stale.map((key) => this.keyspace.data(key))))
       if (writes.length === 0) return
       let current: string | undefined
-      if (this.#cluster && writes.some((w) => w.epoch === undefined)) current = (await this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
+      if (this.#cluster && writes.some((w) => w.epoch === undefined))
+        current = (await this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
       const single = writes.length === 1 ? writes[0]! : undefined
       if (single !== undefined) {
         // One entry (every read-through fill): a plain command, without a pipeline's bookkeeping.
@@ -247,7 +309,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
           'set',
           epoch === undefined
             ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.rest, single.payload])
-            : this.client.set(data, `[${epoch},${single.rest}]\n${single.payload}`, 'PX', single.ttlMs),
+            : this.client.set(data, entryValue(epoch, single.rest, single.payload), 'PX', single.ttlMs),
         )
       } else {
         await this.#pipelined(
@@ -257,7 +319,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
             const data = this.keyspace.data(w.key)
             const epoch = w.epoch ?? current
             if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
-            else pipeline.set(data, `[${epoch},${w.rest}]\n${w.payload}`, 'PX', w.ttlMs)
+            else pipeline.set(data, entryValue(epoch, w.rest, w.payload), 'PX', w.ttlMs)
           },
         )
       }
@@ -271,11 +333,16 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const token = randomBytes(9).toString('base64url')
     const taken = await this.#withTimeout('lock', this.client.set(lockKey, token, 'PX', Math.round(ttlMs), 'NX'))
     if (taken !== 'OK') return undefined
-    return { release: () => this.#withTimeout('unlock', RELEASE_LOCK.run(this.client, [lockKey], [token])).then(() => undefined) }
+    return {
+      release: () =>
+        this.#withTimeout('unlock', RELEASE_LOCK.run(this.client, [lockKey], [token])).then(() => undefined),
+    }
   }
 
   async delete(key: KeyLike): Promise<boolean> {
-    const removed = await this.#timed(this.#stats.write, () => this.#withTimeout('delete', this.client.del(this.keyspace.data(keyText(key)))))
+    const removed = await this.#timed(this.#stats.write, () =>
+      this.#withTimeout('delete', this.client.del(this.keyspace.data(keyText(key)))),
+    )
     this.#stats.count('deletes')
     return removed > 0
   }
@@ -293,7 +360,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   async currentEpoch(): Promise<number> {
-    const epoch = await this.#timed(this.#stats.read, () => this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch)))
+    const epoch = await this.#timed(this.#stats.read, () =>
+      this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch)),
+    )
     return Number(epoch ?? 0)
   }
 
@@ -303,14 +372,16 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
    */
   async peek<T = unknown>(key: KeyLike): Promise<Peeked<T>> {
     const text = keyText(key)
-    const stored = await this.#timed(this.#stats.read, () => this.#withTimeout('get', this.client.get(this.keyspace.data(text))))
+    const stored = await this.#timed(this.#stats.read, () =>
+      this.#withTimeout('get', this.client.getBuffer(this.keyspace.data(text))),
+    )
     if (stored === null) {
       this.#miss()
       return 'miss'
     }
     const header = parseHeader(stored)
     if (header?.expiresAt === undefined) return 'unknown'
-    const entry = this.#decode<T>({ key: text, text: stored, pttl: header.expiresAt - Date.now() }, header)
+    const entry = this.#decode<T>({ key: text, data: stored, pttl: header.expiresAt - Date.now() }, header)
     return entry === undefined ? 'miss' : { epoch: header.epoch, entry }
   }
 
@@ -326,7 +397,14 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     await this.#timed(this.#stats.write, async () => {
       for (let i = 0; i < texts.length; i += this.#batchSize) {
         const batch = texts.slice(i, i + this.#batchSize)
-        const epoch = await this.#withTimeout('invalidateTags', BUMP_TAGS.run(this.client, [this.keyspace.epoch, ...batch.map((tag) => this.keyspace.tag(tag))], [this.#retainMs()]))
+        const epoch = await this.#withTimeout(
+          'invalidateTags',
+          BUMP_TAGS.run(
+            this.client,
+            [this.keyspace.epoch, ...batch.map((tag) => this.keyspace.tag(tag))],
+            [this.#retainMs()],
+          ),
+        )
         for (const _ of batch) epochs.push(Number(epoch))
       }
     })
@@ -346,7 +424,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   async clearNumbered(): Promise<number> {
     this.#stats.count('invalidations')
     // The everything-tag first: entries written later from older snapshots then read as stale.
-    const epoch = await this.#timed(this.#stats.write, () => this.#withTimeout('clear', BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()])))
+    const epoch = await this.#timed(this.#stats.write, () =>
+      this.#withTimeout(
+        'clear',
+        BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()]),
+      ),
+    )
     await this.#scanDelete(this.keyspace.dataMatch('*'))
     return Number(epoch)
   }
@@ -380,26 +463,30 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       await this.#withTimeout('healthCheck', Promise.all(this.#masters().map((node) => node.ping())))
       return { ok: true, mode, status: this.client.status, latencyMs: performance.now() - started }
     } catch (error) {
-      return { ok: false, mode, status: this.client.status, error: error instanceof Error ? error.message : String(error) }
+      return {
+        ok: false,
+        mode,
+        status: this.client.status,
+        error: error instanceof Error ? error.message : String(error),
+      }
     }
   }
 
-  async close(): Promise<void> {
-    if (!this.#owned) return
-    const ended = new Promise((resolve) => this.client.once('end', resolve))
-    try {
-      await this.#withTimeout('close', this.client.quit())
-      await this.#withTimeout('close', ended)
-    } catch {
-      this.client.disconnect()
-    }
+  /** Quits the connection it opened from `url`; yours (`client`) only with `{ clients: true }`. Idempotent. */
+  async close(options?: CloseOptions): Promise<void> {
+    if (this.#owned || options?.clients === true) await closeClient(this.client, this.#timeoutMs)
   }
 
   // ---- reads -------------------------------------------------------------------------------------------
 
   async #readStandalone(keys: string[]): Promise<Array<RawEntry | undefined>> {
     const replies = await this.#pipelined(keys, (pipeline, index) =>
-      GET_CHECKED.queue(pipeline, [this.keyspace.data(keys[index]!)], [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch]),
+      GET_CHECKED.queue(
+        pipeline,
+        [this.keyspace.data(keys[index]!)],
+        [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch],
+        'bytes',
+      ),
     )
     return replies.map((reply, index) => this.#checkedReply(keys[index]!, reply))
   }
@@ -407,7 +494,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   /** A GET_CHECKED reply: the entry, or undefined (counting the stale and corrupt entries the script removed). */
   #checkedReply(key: string, reply: unknown): RawEntry | undefined {
     if (!Array.isArray(reply)) return undefined
-    if (typeof reply[0] === 'string') return { key, text: reply[0], pttl: Number(reply[1]) }
+    if (Buffer.isBuffer(reply[0])) return { key, data: reply[0], pttl: Number(reply[1]) }
     if (reply[0] === 1) this.#stats.count('staleByTag')
     else if (reply[0] === 2) this.#stats.count('errors')
     return undefined
@@ -415,20 +502,33 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   /** Cluster: the entries (one pipeline per node), then every tag epoch they need in one MGET (one slot). */
   async #readCluster(keys: string[]): Promise<Array<RawEntry | undefined>> {
-    const replies = await this.#pipelined(keys, (pipeline, index) => GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], []))
-    const found = replies.map((reply, index) => (Array.isArray(reply) ? { key: keys[index]!, text: String(reply[0]), pttl: Number(reply[1]) } : undefined))
-    const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.text)))
+    const replies = await this.#pipelined(keys, (pipeline, index) =>
+      GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], [], 'bytes'),
+    )
+    const found = replies.map((reply, index) =>
+      Array.isArray(reply) && Buffer.isBuffer(reply[0])
+        ? { key: keys[index]!, data: reply[0], pttl: Number(reply[1]) }
+        : undefined,
+    )
+    const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.data)))
     const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
-    const epochs = await this.#withTimeout('mget tags', this.client.mget(this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))))
+    const epochs = await this.#withTimeout(
+      'mget tags',
+      this.client.mget([this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))]),
+    )
     const epochOf = new Map(tags.map((tag, i) => [tag, epochs[i + 1]]))
     const cleanups: Array<Promise<unknown>> = []
     const result = found.map((raw, index) => {
       if (raw === undefined) return undefined
       const header = headers[index]
-      if (header === undefined || isStale(header, epochs[0], (tag) => epochOf.get(tag))) {
+      if (header === undefined || isStaleEntry(header, epochs[0], (tag) => epochOf.get(tag))) {
         this.#stats.count(header === undefined ? 'errors' : 'staleByTag')
         const data = this.keyspace.data(raw.key)
-        cleanups.push(header === undefined ? this.client.del(data) : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.text)]))
+        cleanups.push(
+          header === undefined
+            ? this.client.del(data)
+            : DELETE_IF_HEADER.run(this.client, [data], [headerPrefix(raw.data)]),
+        )
         return undefined
       }
       return raw
@@ -437,14 +537,19 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return result
   }
 
-  #decode<T>(raw: RawEntry, header = parseHeader(raw.text)): CacheEntry<T> | undefined {
-    const newline = raw.text.indexOf('\n')
+  #decode<T>(raw: RawEntry, header: EntryHeader | undefined = parseHeader(raw.data)): CacheEntry<T> | undefined {
     try {
       if (header === undefined) throw new Error('corrupt header')
-      const text = raw.text.slice(newline + 1)
-      const value = this.#serializer.deserialize(text) as T
+      const decoded = this.#codec.decode(header, raw.data)
+      // A format this cache does not read (another instance's serializer): a miss, left for those that read it.
+      if (decoded === undefined) return this.#miss()
       this.#stats.count('hits')
-      return { value, remainingTtlMs: Math.max(0, raw.pttl), tags: header.tags, encoded: { text, serializer: this.#serializer } }
+      return {
+        value: decoded.value as T,
+        remainingTtlMs: Math.max(0, raw.pttl),
+        tags: header.tags,
+        encoded: decoded.encoded,
+      }
     } catch {
       // Undecodable data is a miss, and is removed so the next read can fill it again.
       this.#stats.count('errors')
@@ -465,7 +570,10 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
    * cluster (keys grouped by the node that serves their slot). Loads the scripts and retries once on
    * NOSCRIPT. Resolves to the replies in key order; throws the first command error.
    */
-  async #pipelined(keys: readonly string[], queue: (pipeline: ChainableCommander, index: number) => void): Promise<unknown[]> {
+  async #pipelined(
+    keys: readonly string[],
+    queue: (pipeline: RedisPipelineLike, index: number) => void,
+  ): Promise<unknown[]> {
     const replies: unknown[] = new Array(keys.length)
     const runChunk = async (indexes: number[]) => {
       const run = async () => {
@@ -494,8 +602,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   #groupByNode(keys: readonly string[]): number[][] {
-    if (!this.#cluster) return keys.length === 0 ? [] : [keys.map((_, i) => i)]
-    const cluster = this.client as Cluster
+    const cluster = this.client
+    if (!isClusterClient(cluster)) return keys.length === 0 ? [] : [keys.map((_, i) => i)]
     const groups = new Map<string, number[]>()
     keys.forEach((key, index) => {
       const slot = slotOf(this.keyspace.data(key))
@@ -507,17 +615,20 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return [...groups.values()]
   }
 
-  #masters(): Redis[] {
-    return this.#cluster ? (this.client as Cluster).nodes('master') : [this.client as Redis]
+  #masters(): RedisNodeLike[] {
+    return isClusterClient(this.client) ? this.client.nodes('master') : [this.client]
   }
 
   /** SCAN MATCH on every master (never KEYS), handing each page of keys to `onKeys`. */
-  async #scan(match: string, onKeys: (node: Redis, keys: string[]) => Promise<void>): Promise<void> {
+  async #scan(match: string, onKeys: (node: RedisNodeLike, keys: string[]) => Promise<void>): Promise<void> {
     await Promise.all(
       this.#masters().map(async (node) => {
         let cursor = '0'
         do {
-          const [next, keys] = await this.#withTimeout('scan', node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount))
+          const [next, keys] = await this.#withTimeout(
+            'scan',
+            node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount),
+          )
           cursor = next
           if (keys.length > 0) await onKeys(node, keys)
         } while (cursor !== '0')
@@ -546,7 +657,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   }
 
   /** UNLINK a batch on one node: one multi-key UNLINK standalone; single-key UNLINKs pipelined on a cluster (keys of one node can span slots). */
-  async #deleteOn(node: Redis, keys: string[]): Promise<number> {
+  async #deleteOn(node: RedisNodeLike, keys: string[]): Promise<number> {
     if (!this.#cluster) return this.#withTimeout('unlink', node.unlink(...keys))
     const pipeline = node.pipeline()
     for (const key of keys) pipeline.unlink(key)
@@ -561,7 +672,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   #snapshotEpoch(snapshot: CacheSnapshot | undefined): string | undefined | null {
     if (snapshot === undefined) return undefined
-    if (!(snapshot instanceof RedisSnapshot) || snapshot.owner !== this) throw new TypeError(`RedisCache.set: the snapshot was not taken from this cache (${this.name})`)
+    if (!(snapshot instanceof RedisSnapshot) || snapshot.owner !== this)
+      throw new TypeError(`RedisCache.set: the snapshot was not taken from this cache (${this.name})`)
     // Older than maxTtl: the tag epochs it must be compared with may have expired (null = refuse the write).
     return performance.now() - snapshot.takenAt > this.maxTtl * 1000 ? null : snapshot.epoch
   }
@@ -593,7 +705,10 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     // One promise and one timer per round trip (this is on every cache read): settles with the operation,
     // or rejects at the deadline; a late outcome of the operation is then ignored (no unhandled rejection).
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)), this.#timeoutMs)
+      const timer = setTimeout(
+        () => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)),
+        this.#timeoutMs,
+      )
       promise.then(
         (value) => {
           clearTimeout(timer)
@@ -606,7 +721,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       )
     })
   }
+}
 
+/** The stored entry: `[epoch,rest]\n` and the payload; text stays text (one string), bytes make one Buffer. */
+function entryValue(epoch: string, rest: string, payload: string | Buffer): string | Buffer {
+  const header = `[${epoch},${rest}]\n`
+  return typeof payload === 'string' ? header + payload : Buffer.concat([Buffer.from(header), payload])
 }
 
 /**
@@ -622,7 +742,17 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`RedisCache: ${name} must be a positive number, got ${value}`)
+  if (!Number.isFinite(value) || value <= 0)
+    throw new RangeError(`RedisCache: ${name} must be a positive number, got ${value}`)
   return value
 }
 
+/** Where the client's reads go: `master` (ioredis's default), or a description of the replica setting. */
+function readsFrom(client: RedisClientLike): string {
+  if (isClusterClient(client)) {
+    const scaleReads = client.options.scaleReads
+    if (scaleReads === undefined || scaleReads === 'master') return 'master'
+    return `scaleReads: ${typeof scaleReads === 'function' ? 'a function' : JSON.stringify(scaleReads)}`
+  }
+  return client.options.sentinels && client.options.role === 'slave' ? "role: 'slave'" : 'master'
+}

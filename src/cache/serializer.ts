@@ -1,81 +1,41 @@
-import { SuperJSON } from 'superjson'
+/**
+ * How a tier that stores bytes (Redis, or MemoryCache with `values: 'serialize'`) turns values into bytes or text
+ * and back. Two kinds, told apart by `binary`:
+ * - a text serializer (superjson, or your own `{ serialize, deserialize }` written before formats were named);
+ * - a binary one (the default, MessagePack: see msgpack-serializer.ts).
+ */
+export type Serializer = TextSerializer | BinarySerializer
 
-/** Turns values into text for a tier that stores bytes (Redis) and back. */
-export interface Serializer {
+export interface TextSerializer {
+  /**
+   * Names the format in the header of every Redis entry written with it, so that a reader using another
+   * serializer decodes the entry with the matching one, or takes it as a miss: never as garbage. Letters,
+   * digits, `.`, `_`, `-`. Without it, entries are written as before formats were named (a reader decodes them
+   * with its own unnamed text serializer, or else as superjson).
+   */
+  readonly format?: string
+  readonly binary?: false
   serialize(value: unknown): string
   /** May throw on corrupt input: backends treat that as a miss and drop the entry. */
   deserialize(text: string): unknown
 }
 
-/** A Serializer over a superjson instance of its own, which callers may teach more types. */
-export interface SuperjsonSerializer extends Serializer {
-  readonly superjson: SuperJSON
+export interface BinarySerializer {
+  /** As {@link TextSerializer.format}; required for bytes. */
+  readonly format: string
+  readonly binary: true
+  serialize(value: unknown): Uint8Array
+  /** Receives a view of the stored bytes, valid during the call only. May throw on corrupt input. */
+  deserialize(bytes: Uint8Array): unknown
 }
 
-/** Keys superjson refuses to walk ("prototype pollution risk"), although they are ordinary JSON data. */
-const GUARDED_KEYS = ['__proto__', 'constructor', 'prototype']
+/** What {@link Serializer.serialize} produced: text for a text serializer, bytes for a binary one. */
+export type Serialized = string | Uint8Array
 
-/** superjson's JSONValue (not exported by its entry point). */
-type Json = string | number | boolean | null | undefined | Json[] | { [key: string]: Json }
-
-/**
- * A superjson instance of our own (registrations never leak into the application's global superjson), with:
- * - Buffer and Uint8Array as base64 (superjson's default is a number array 3-4x larger, and Buffer does not
- *   deserialize at all in superjson 2);
- * - plain objects with an own `__proto__`, `constructor` or `prototype` key (valid JSON data, e.g. in a
- *   Prisma Json column) written as a list of entries and rebuilt with defineProperty, so they round-trip
- *   as data instead of making superjson throw — and without ever touching a prototype.
- *
- * `configure` receives the instance to register more classes.
- */
-export function createSuperjsonSerializer(configure?: (superjson: SuperJSON) => void): SuperjsonSerializer {
-  const superjson = new SuperJSON()
-  superjson.registerCustom<Buffer, string>(
-    {
-      isApplicable: (v): v is Buffer => Buffer.isBuffer(v),
-      serialize: (v) => v.toString('base64'),
-      deserialize: (v) => Buffer.from(v, 'base64'),
-    },
-    'Buffer',
+/** Calls the serializer with the form it reads (text or bytes), converting when it was handed the other. */
+export function deserializeWith(serializer: Serializer, data: Serialized): unknown {
+  if (serializer.binary === true) return serializer.deserialize(typeof data === 'string' ? Buffer.from(data) : data)
+  return serializer.deserialize(
+    typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString(),
   )
-  superjson.registerCustom<Uint8Array, string>(
-    {
-      isApplicable: (v): v is Uint8Array => v instanceof Uint8Array && !Buffer.isBuffer(v),
-      serialize: (v) => Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
-      deserialize: (v) => new Uint8Array(Buffer.from(v, 'base64')),
-    },
-    'Uint8Array',
-  )
-  superjson.registerCustom<Record<string, unknown>, Array<[string, Json]>>(
-    {
-      isApplicable: (v): v is Record<string, unknown> => isPlainObject(v) && GUARDED_KEYS.some((key) => Object.prototype.hasOwnProperty.call(v, key)),
-      // Values need not be JSON yet: superjson walks the returned entries (transforming Dates etc.) and
-      // rebuilds children before calling deserialize.
-      serialize: (v) => Object.keys(v).map((key): [string, Json] => [key, v[key] as Json]),
-      deserialize: (entries) => {
-        const out: Record<string, unknown> = {}
-        for (const [key, value] of entries) Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
-        return out
-      },
-    },
-    'GuardedKeys',
-  )
-  configure?.(superjson)
-  return {
-    superjson,
-    serialize: (value) => superjson.stringify(value),
-    deserialize: (text) => superjson.parse(text),
-  }
 }
-
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false
-  const proto = Object.getPrototypeOf(value) as unknown
-  return proto === Object.prototype || proto === null
-}
-
-/**
- * The serializer every RedisCache uses unless given another. The Prisma layer registers Prisma's Decimal in
- * it when an extension is created (see src/prisma/serializer.ts).
- */
-export const defaultSerializer: SuperjsonSerializer = createSuperjsonSerializer()

@@ -1,3 +1,6 @@
+import type { Clock } from './clock.js'
+import { isStale } from './staleness.js'
+
 /**
  * Versioned tag invalidation for an in-process tier (the Redis tier keeps the same state in Redis).
  *
@@ -17,9 +20,11 @@ export class TagEpochs {
   #all = 0
   readonly #tags = new Map<string, { epoch: number; expiresAt: number }>()
   readonly #retainMs: number
+  readonly #clock: Clock
 
-  constructor(retainMs: number) {
+  constructor(retainMs: number, clock: Clock = performance) {
     this.#retainMs = retainMs
+    this.#clock = clock
   }
 
   /** The epoch a value computed from now on is written under. */
@@ -30,7 +35,7 @@ export class TagEpochs {
   /** Invalidates tags: every entry written under an earlier snapshot and carrying one of them is stale. */
   bump(tags: readonly string[]): void {
     const epoch = ++this.#epoch
-    const expiresAt = performance.now() + this.#retainMs
+    const expiresAt = this.#clock.now() + this.#retainMs
     for (const tag of tags) {
       // delete + set keeps the Map in expiry order, so pruning can stop at the first live record.
       this.#tags.delete(tag)
@@ -46,12 +51,7 @@ export class TagEpochs {
 
   /** Whether an entry written under `epoch` with these tags may be served. */
   isFresh(epoch: number, tags: readonly string[]): boolean {
-    if (this.#all > epoch) return false
-    for (const tag of tags) {
-      const record = this.#tags.get(tag)
-      if (record !== undefined && record.epoch > epoch) return false
-    }
-    return true
+    return !isStale(epoch, tags, (tag) => this.#tags.get(tag)?.epoch, this.#all)
   }
 
   /** How many tag records are held (for tests of the memory bound). */
@@ -61,7 +61,7 @@ export class TagEpochs {
 
   /** Amortized O(1): records are in expiry order and each is deleted once. */
   #prune(): void {
-    const now = performance.now()
+    const now = this.#clock.now()
     for (const [tag, record] of this.#tags) {
       if (record.expiresAt > now) break
       this.#tags.delete(tag)

@@ -59,7 +59,8 @@ export function tagTexts(tags: readonly TagLike[] | undefined): string[] {
   const out = new Set<string>()
   for (const tag of tags) {
     const text = tag instanceof EntityTag ? tag.text : tag
-    if (typeof text !== 'string' || text.length === 0) throw new TypeError(`Invalid tag ${JSON.stringify(tag)}: a tag is a non-empty string or an EntityTag`)
+    if (typeof text !== 'string' || text.length === 0)
+      throw new TypeError(`Invalid tag ${JSON.stringify(tag)}: a tag is a non-empty string or an EntityTag`)
     out.add(text)
   }
   return [...out]

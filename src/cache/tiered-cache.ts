@@ -1,15 +1,28 @@
-import { type CacheBackend, type CacheEntry, type CacheLock, type CacheSnapshot, type Lookup, type LookupOptions, NO_LOCK, type SetManyItem, type SetOptions } from './backend.js'
+import type { Clock } from './clock.js'
+import {
+  type CacheBackend,
+  type CacheCapabilities,
+  type CacheEntry,
+  type CacheLock,
+  type CacheSnapshot,
+  type CloseOptions,
+  type Lookup,
+  type LookupOptions,
+  NO_LOCK,
+  type SetManyItem,
+  type SetOptions,
+} from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
-import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
+import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
 import type { BusStats } from './coherence/bus-link.js'
-import type { InvalidationBus } from './coherence/bus-port.js'
+import { type InvalidationBus, opensBus } from './coherence/bus-port.js'
 import { Coherence } from './coherence/coherence.js'
 import type { CoherenceGateway } from './coherence/gateway.js'
 import type { OwedInvalidation } from './coherence/owed-invalidations.js'
-import { TieredCacheBuilder } from './tiered-cache-builder.js'
 import { type KeyLike, keyText } from './key.js'
+import { NoopCache } from './noop-cache.js'
 import { KeyPattern } from './pattern.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
 import { type TagLike, tagTexts } from './tag.js'
@@ -35,7 +48,7 @@ export interface TieredCacheOptions {
    * Stop calling L2 after `threshold` consecutive failures, for `breakMs`, then probe with one call.
    * Default { threshold: 3, breakMs: 2000 }; false: always call.
    */
-  l2CircuitBreaker?: { threshold?: number; breakMs?: number } | false
+  l2CircuitBreaker?: CircuitBreakerOptions | false
   /**
    * Tells other instances sharing L2 about every invalidation (after it reached L2), and applies theirs to this
    * L1. While the bus is down this L1 is neither read nor written; it is emptied when the bus is back.
@@ -59,6 +72,11 @@ export interface TieredCacheOptions {
    */
   awaitPeers?: boolean
   name?: string
+  /**
+   * Where the pacing of owed-invalidation replays (and the circuit breaker, unless it names its own) reads the
+   * time, in milliseconds; default `performance`. Tests pass a clock they move, so they do not sleep.
+   */
+  clock?: Clock
 }
 
 /** Reported through `onEvent` / `on()`. */
@@ -76,7 +94,6 @@ export type TieredCacheEvent =
       type: 'bus-disabled'
       message: string
     }
-
 
 export interface TierHealth {
   name: string
@@ -137,11 +154,28 @@ class TieredSnapshot implements CacheSnapshot {
  * compose: `new TieredCache(l1, new TieredCache(l2, l3))`. The semantics of every operation and flag are a
  * table in docs/design.md; each row has a test in test/cache/tiered-cache.test.ts.
  */
-export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends CacheBackend = CacheBackend> extends BaseCache {
+export class TieredCache<
+  L1 extends CacheBackend = CacheBackend,
+  L2 extends CacheBackend = CacheBackend,
+> extends BaseCache {
   readonly name: string
+  /** Tolerates its tiers' failures itself (not `remote`); snapshots and patterns only if both tiers have them. */
+  get capabilities(): CacheCapabilities {
+    const [a, b] = [this.l1.capabilities, this.l2.capabilities]
+    return {
+      remote: false,
+      snapshots: a.snapshots && b.snapshots,
+      patterns: a.patterns && b.patterns,
+      batch: true,
+      numbered: false,
+    }
+  }
   readonly l1: L1
   readonly l2: L2
-  readonly options: Readonly<Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus' | 'l2CircuitBreaker'>> & Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>>
+  readonly options: Readonly<
+    Required<Omit<TieredCacheOptions, 'onEvent' | 'name' | 'l1Ttl' | 'l2Ttl' | 'bus' | 'l2CircuitBreaker' | 'clock'>> &
+      Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>
+  >
   readonly bus: InvalidationBus | undefined
   /** Resolves when the bus has made its first subscription attempt (immediately without a bus). */
   readonly ready: Promise<void>
@@ -159,15 +193,26 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   constructor(l1: L1, l2: L2, options: TieredCacheOptions = {}) {
     super()
-    if (!isBackend(l1)) throw new TypeError('TieredCache: l1 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
-    if (!isBackend(l2)) throw new TypeError('TieredCache: l2 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
-    for (const flag of ['writeThroughL1', 'writeThroughL2', 'l1Required', 'l2Required', 'localTagCheck', 'awaitPeers'] as const) {
-      if (options[flag] !== undefined && typeof options[flag] !== 'boolean') throw new TypeError(`TieredCache: ${flag} must be a boolean, got ${typeof options[flag]}`)
+    if (!isBackend(l1))
+      throw new TypeError('TieredCache: l1 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
+    if (!isBackend(l2))
+      throw new TypeError('TieredCache: l2 must be a CacheBackend (MemoryCache, RedisCache, NoopCache or TieredCache)')
+    for (const flag of [
+      'writeThroughL1',
+      'writeThroughL2',
+      'l1Required',
+      'l2Required',
+      'localTagCheck',
+      'awaitPeers',
+    ] as const) {
+      if (options[flag] !== undefined && typeof options[flag] !== 'boolean')
+        throw new TypeError(`TieredCache: ${flag} must be a boolean, got ${typeof options[flag]}`)
     }
     if (options.l1Ttl !== undefined) validateTtl(options.l1Ttl, 'TieredCache l1Ttl')
     if (options.l2Ttl !== undefined) validateTtl(options.l2Ttl, 'TieredCache l2Ttl')
     const l2Write = options.l2Write ?? 'sync'
-    if (l2Write !== 'sync' && l2Write !== 'async') throw new TypeError(`TieredCache: l2Write must be 'sync' or 'async', got ${String(options.l2Write)}`)
+    if (l2Write !== 'sync' && l2Write !== 'async')
+      throw new TypeError(`TieredCache: l2Write must be 'sync' or 'async', got ${String(options.l2Write)}`)
     this.l1 = l1
     this.l2 = l2
     this.name = options.name ?? 'tiered'
@@ -184,26 +229,33 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     }
     if (options.onEvent) this.#listeners.add(options.onEvent)
     this.#stats = new StatsRecorder(this.name)
-    this.#breaker = options.l2CircuitBreaker === false ? undefined : new CircuitBreaker(options.l2CircuitBreaker ?? {})
-    this.bus = options.bus === false ? undefined : (options.bus ?? l2.openBus?.())
-    if (options.bus === false && l2.openBus) {
+    const breaker =
+      options.l2CircuitBreaker === false ? undefined : { clock: options.clock, ...options.l2CircuitBreaker }
+    this.#breaker = breaker === undefined ? undefined : new CircuitBreaker(breaker)
+    this.bus = options.bus === false ? undefined : (options.bus ?? (opensBus(l2) ? l2.openBus() : undefined))
+    if (options.bus === false && opensBus(l2) && !(l1 instanceof NoopCache)) {
       // After construction, so that a listener added with on() right away hears it too.
       const message = `TieredCache ${this.name}: bus: false over a shared L2 (${l2.name}): other instances' writes reach this L1 only when its entries expire`
       queueMicrotask(() => this.#emit({ type: 'bus-disabled', message }))
     }
-    this.#coherence = new Coherence(this.#gateway(), { bus: this.bus, localTagCheck: this.options.localTagCheck, awaitPeers: this.options.awaitPeers })
+    this.#coherence = new Coherence(this.#gateway(), {
+      bus: this.bus,
+      localTagCheck: this.options.localTagCheck,
+      awaitPeers: this.options.awaitPeers,
+      clock: options.clock,
+    })
     this.ready = this.#coherence.start()
   }
 
   /** What the coherence wing may do with this cache: its tiers, through this cache's failure handling. */
   #gateway(): CoherenceGateway {
-    const self = this
+    const l2Down = () => this.#breaker !== undefined && this.#breaker.state !== 'closed'
     return {
       l1: this.l1,
       l2: this.l2,
       l2Required: this.options.l2Required,
       get l2Down() {
-        return self.#breaker !== undefined && self.#breaker.state !== 'closed'
+        return l2Down()
       },
       callL1: (operation, run, fallback) => this.#tier('l1', operation, run, fallback),
       callL2: (operation, run, force) => this.#callL2(operation, run, force),
@@ -214,11 +266,6 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   /** Whether L1 may be used: always without a bus; with one, only while it is up (and its lease holds). */
   get #l1Trusted(): boolean {
     return this.#coherence.trusted
-  }
-
-  /** A fluent way to build the same thing: `TieredCache.builder().l1(m).l2(r).l1Ttl(30).build()`. */
-  static builder(): TieredCacheBuilder {
-    return new TieredCacheBuilder((l1, l2, options) => new TieredCache(l1, l2, options))
   }
 
   get maxTtl(): number {
@@ -235,7 +282,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     // The single-key path of getMany, without its arrays: an L1 hit is the hottest path of the library.
     const started = performance.now()
     const text = keyText(key)
-    let entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined) : undefined
+    let entry = this.#l1Trusted
+      ? await this.#tier(
+          'l1',
+          'get',
+          () => this.l1.get<T>(text),
+          () => undefined,
+        )
+      : undefined
     if (entry !== undefined) this.#l1Hits++
     else entry = (await this.#readL2<T>([text]))[0]
     this.#stats.count(entry === undefined ? 'misses' : 'hits')
@@ -246,7 +300,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
     const started = performance.now()
     const texts = keys.map(keyText)
-    const results = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.getMany<T>(texts), () => texts.map(() => undefined)) : texts.map(() => undefined)
+    const results = this.#l1Trusted
+      ? await this.#tier(
+          'l1',
+          'get',
+          () => this.l1.getMany<T>(texts),
+          () => texts.map(() => undefined),
+        )
+      : texts.map(() => undefined)
     const missing = texts.flatMap((_, i) => (results[i] === undefined ? [i] : []))
     this.#l1Hits += texts.length - missing.length
     if (missing.length > 0) {
@@ -267,25 +328,44 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   override async lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
     const started = performance.now()
     const text = keyText(key)
-    const l1Entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), () => undefined) : undefined
+    const l1Entry = this.#l1Trusted
+      ? await this.#tier(
+          'l1',
+          'get',
+          () => this.l1.get<T>(text),
+          () => undefined,
+        )
+      : undefined
     if (l1Entry !== undefined) {
       this.#l1Hits++
       this.#stats.count('hits')
       this.#stats.read.record(performance.now() - started)
       return { entry: { ...l1Entry, tier: 'l1' } }
     }
-    const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined)
+    const l1Snapshot = await this.#tier(
+      'l1',
+      'snapshot',
+      () => this.l1.snapshot(),
+      () => undefined,
+    )
     // (#l2Usable awaited only when something is owed: this is the L2-hit path.)
     const found = (await this.#coherence.usable()) ? await this.#lookupL2<T>(text, options) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
     this.#stats.count(found?.entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
-    return found?.entry !== undefined ? { entry: { ...found.entry, tier: 'l2' } } : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
+    return found?.entry !== undefined
+      ? { entry: { ...found.entry, tier: 'l2' } }
+      : { snapshot: new TieredSnapshot(this, l1Snapshot, found?.snapshot, performance.now()) }
   }
 
   /** L2's answer for one key (one L2 call for the failure handling); undefined when L2 failed. */
   #lookupL2<T>(text: string, options?: LookupOptions): Promise<Lookup<T> | undefined> {
-    return this.#tier('l2', 'get', () => this.#judgedRead<T>(text, options), () => undefined)
+    return this.#tier(
+      'l2',
+      'get',
+      () => this.#judgedRead<T>(text, options),
+      () => undefined,
+    )
   }
 
   /** One key from L2: judged here when localTagCheck can (a plain GET), else L2's own checked lookup; failures propagate. */
@@ -297,14 +377,38 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async #readL2<T>(texts: string[]): Promise<Array<CacheEntry<T> | undefined>> {
     if (!(await this.#coherence.usable())) return texts.map(() => undefined)
     // The L1 snapshot is taken before reading L2: an invalidation that lands while L2 answers makes the fill stale.
-    const snapshot = this.options.writeThroughL1 ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined) : undefined
+    const snapshot = this.options.writeThroughL1
+      ? await this.#tier(
+          'l1',
+          'snapshot',
+          () => this.l1.snapshot(),
+          () => undefined,
+        )
+      : undefined
     // Judged here when localTagCheck can (plain GETs, sent together), each key L2 cannot judge read checked;
     // else L2's checked reads (one pipeline). Either way one L2 call: one breaker count, one failure reported.
     const found = this.#coherence.judging
-      ? await this.#tier('l2', 'get', () => Promise.all(texts.map(async (text) => (await this.#judgedRead<T>(text)).entry)), () => texts.map(() => undefined))
+      ? await this.#tier(
+          'l2',
+          'get',
+          () => Promise.all(texts.map(async (text) => (await this.#judgedRead<T>(text)).entry)),
+          () => texts.map(() => undefined),
+        )
       : texts.length === 1
-        ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), () => undefined)]
-        : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), () => texts.map(() => undefined))
+        ? [
+            await this.#tier(
+              'l2',
+              'get',
+              () => this.l2.get<T>(texts[0]!),
+              () => undefined,
+            ),
+          ]
+        : await this.#tier(
+            'l2',
+            'get',
+            () => this.l2.getMany<T>(texts),
+            () => texts.map(() => undefined),
+          )
     await this.#fillL1(
       snapshot,
       found.flatMap((entry, i): Array<[string, CacheEntry<T>]> => (entry === undefined ? [] : [[texts[i]!, entry]])),
@@ -319,9 +423,20 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const fills: SetManyItem[] = []
     for (const [key, entry] of hits) {
       const ttl = Math.min(entry.remainingTtlMs / 1000, this.options.l1Ttl ?? Infinity, this.l1.maxTtl)
-      if (ttl >= 0.001) fills.push({ key, value: entry.value, options: { ttl, tags: entry.tags, snapshot, ...(entry.encoded ? { encoded: entry.encoded } : {}) } })
+      if (ttl >= 0.001)
+        fills.push({
+          key,
+          value: entry.value,
+          options: { ttl, tags: entry.tags, snapshot, ...(entry.encoded ? { encoded: entry.encoded } : {}) },
+        })
     }
-    if (fills.length > 0) await this.#tier('l1', 'set', () => this.l1.setMany(fills), () => undefined)
+    if (fills.length > 0)
+      await this.#tier(
+        'l1',
+        'set',
+        () => this.l1.setMany(fills),
+        () => undefined,
+      )
   }
 
   async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
@@ -337,7 +452,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       const key = keyText(item.key)
       validateTtl(item.options.ttl, `TieredCache.set(${key})`, this.maxTtl)
       const l2Write = item.options.l2Write ?? this.options.l2Write
-      if (l2Write !== 'sync' && l2Write !== 'async') throw new TypeError(`TieredCache.set(${key}): l2Write must be 'sync' or 'async', got ${String(l2Write)}`)
+      if (l2Write !== 'sync' && l2Write !== 'async')
+        throw new TypeError(`TieredCache.set(${key}): l2Write must be 'sync' or 'async', got ${String(l2Write)}`)
       const tags = tagTexts(item.options.tags)
       const snapshot = this.#ownSnapshot(item.options.snapshot)
       const toL1 = snapshot === undefined || snapshot.l1 !== undefined
@@ -347,18 +463,44 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       const copy = toL2 && l2Write === 'async' ? cloneValue(item.value) : undefined
       // A tier whose snapshot failed cannot store race-safely: skip it (the other tier still gets the value).
       if (toL1) {
-        const options = { ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl), tags, ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}) }
-        l1Items.push(copy === undefined ? { key, value: item.value, options } : { key, value: copy, options: { ...options, owned: true } })
+        const options = {
+          ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl),
+          tags,
+          ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}),
+        }
+        l1Items.push(
+          copy === undefined
+            ? { key, value: item.value, options }
+            : { key, value: copy, options: { ...options, owned: true } },
+        )
       }
       if (toL2) {
-        const options = { ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl), tags, ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}) }
+        const options = {
+          ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl),
+          tags,
+          ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}),
+        }
         if (copy !== undefined) l2Later.push({ key, value: copy, options })
         else l2Now.push({ key, value: item.value, options })
       }
     }
-    const writeL1 = () => (l1Items.length === 0 || !this.#l1Trusted ? Promise.resolve() : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), () => undefined))
+    const writeL1 = () =>
+      l1Items.length === 0 || !this.#l1Trusted
+        ? Promise.resolve()
+        : this.#tier(
+            'l1',
+            'set',
+            () => this.l1.setMany(l1Items),
+            () => undefined,
+          )
     const writeL2 = async (l2Items: SetManyItem[]) => {
-      if (l2Items.length > 0 && (await this.#coherence.usable())) await this.#tier('l2', 'set', () => this.l2.setMany(l2Items), () => undefined)
+      if (l2Items.length > 0 && (await this.#coherence.usable()))
+        await this.#tier(
+          'l2',
+          'set',
+          () => this.l2.setMany(l2Items),
+          () => undefined,
+        )
     }
     await writeL2(l2Now)
     await writeL1()
@@ -371,28 +513,69 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   async lock(key: KeyLike, ttlMs: number): Promise<CacheLock | undefined> {
     const lock = this.l2.lock?.bind(this.l2)
     if (!lock || !(await this.#coherence.usable())) return NO_LOCK
-    return this.#tier('l2', 'lock', () => lock(keyText(key), ttlMs), () => NO_LOCK)
+    return this.#tier(
+      'l2',
+      'lock',
+      () => lock(keyText(key), ttlMs),
+      () => NO_LOCK,
+    )
   }
 
   async delete(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
     this.#invalidationsByKind.keys++
     const inL2 = ((await this.#invalidateL2({ kind: 'key', key: text })) ?? 0) > 0
-    const inL1 = await this.#tier('l1', 'delete', () => this.l1.delete(text), () => false)
+    const inL1 = await this.#tier(
+      'l1',
+      'delete',
+      () => this.l1.delete(text),
+      () => false,
+    )
     this.#stats.count('deletes')
     return inL1 || inL2
   }
 
   async has(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
-    if (this.#l1Trusted && (await this.#tier('l1', 'has', () => this.l1.has(text), () => false))) return true
-    return (await this.#coherence.usable()) && this.#tier('l2', 'has', () => this.l2.has(text), () => false)
+    if (
+      this.#l1Trusted &&
+      (await this.#tier(
+        'l1',
+        'has',
+        () => this.l1.has(text),
+        () => false,
+      ))
+    )
+      return true
+    return (
+      (await this.#coherence.usable()) &&
+      this.#tier(
+        'l2',
+        'has',
+        () => this.l2.has(text),
+        () => false,
+      )
+    )
   }
 
   async snapshot(): Promise<CacheSnapshot> {
     const [l1, l2] = await Promise.all([
-      this.#tier('l1', 'snapshot', () => this.l1.snapshot(), () => undefined),
-      this.#coherence.usable().then((usable) => (usable ? this.#tier('l2', 'snapshot', () => this.l2.snapshot(), () => undefined) : undefined)),
+      this.#tier(
+        'l1',
+        'snapshot',
+        () => this.l1.snapshot(),
+        () => undefined,
+      ),
+      this.#coherence.usable().then((usable) =>
+        usable
+          ? this.#tier(
+              'l2',
+              'snapshot',
+              () => this.l2.snapshot(),
+              () => undefined,
+            )
+          : undefined,
+      ),
     ])
     return new TieredSnapshot(this, l1, l2, performance.now())
   }
@@ -402,7 +585,12 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     this.#stats.count('invalidations')
     this.#invalidationsByKind.tags++
     await this.#invalidateL2({ kind: 'tags', tags: texts })
-    await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), () => undefined)
+    await this.#tier(
+      'l1',
+      'invalidateTags',
+      () => this.l1.invalidateTags(texts),
+      () => undefined,
+    )
   }
 
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
@@ -410,7 +598,12 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     this.#stats.count('invalidations')
     this.#invalidationsByKind.patterns++
     const inL2 = (await this.#invalidateL2({ kind: 'pattern', pattern: glob })) ?? 0
-    const inL1 = await this.#tier('l1', 'invalidatePattern', () => this.l1.invalidatePattern(glob), () => 0)
+    const inL1 = await this.#tier(
+      'l1',
+      'invalidatePattern',
+      () => this.l1.invalidatePattern(glob),
+      () => 0,
+    )
     return Math.max(inL1, inL2)
   }
 
@@ -418,12 +611,30 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     this.#stats.count('invalidations')
     this.#invalidationsByKind.clears++
     await this.#invalidateL2({ kind: 'clear' })
-    await this.#tier('l1', 'clear', () => this.l1.clear(), () => undefined)
+    await this.#tier(
+      'l1',
+      'clear',
+      () => this.l1.clear(),
+      () => undefined,
+    )
   }
 
   /** Entries in the larger tier (L2 normally holds a superset of L1). */
   async size(): Promise<number> {
-    const [a, b] = await Promise.all([this.#tier('l1', 'size', () => this.l1.size(), () => 0), this.#tier('l2', 'size', () => this.l2.size(), () => 0)])
+    const [a, b] = await Promise.all([
+      this.#tier(
+        'l1',
+        'size',
+        () => this.l1.size(),
+        () => 0,
+      ),
+      this.#tier(
+        'l2',
+        'size',
+        () => this.l2.size(),
+        () => 0,
+      ),
+    ])
     return Math.max(a, b)
   }
 
@@ -438,7 +649,9 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
       errorsByTier: { ...this.#errorsByTier },
       pendingL2Invalidations: coherence.pending,
       ...(coherence.bus ? { bus: coherence.bus } : {}),
-      ...(this.#breaker ? { l2Circuit: { state: this.#breaker.state, opens: this.#breaker.opens, skipped: this.#skippedByBreaker } } : {}),
+      ...(this.#breaker
+        ? { l2Circuit: { state: this.#breaker.state, opens: this.#breaker.opens, skipped: this.#skippedByBreaker } }
+        : {}),
       tiers: { l1: this.l1.stats(), l2: this.l2.stats() },
     }
   }
@@ -446,7 +659,8 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
   /** The state of each tier, the bus and the L2 circuit breaker. Never throws. */
   async health(): Promise<TieredHealth> {
     const check = async (backend: CacheBackend): Promise<TierHealth> => {
-      const probe = (backend as { healthCheck?: () => Promise<{ ok: boolean; error?: string; latencyMs?: number }> }).healthCheck
+      const probe = (backend as { healthCheck?: () => Promise<{ ok: boolean; error?: string; latencyMs?: number }> })
+        .healthCheck
       if (typeof probe !== 'function') return { ok: true, name: backend.name }
       const result = await probe.call(backend).catch((error: unknown) => ({ ok: false, error: String(error) }))
       return { name: backend.name, ...result }
@@ -454,7 +668,12 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     const [l1, l2] = await Promise.all([check(this.l1), check(this.l2)])
     const circuit = this.#breaker?.state
     const l2Whole = l2.ok && (circuit === undefined || circuit === 'closed') && this.#coherence.stats().pending === 0
-    const status: HealthStatus = !l1.ok || (!l2.ok && this.options.l2Required) ? 'down' : l2Whole && (this.bus?.connected ?? true) ? 'ok' : 'degraded'
+    const status: HealthStatus =
+      !l1.ok || (!l2.ok && this.options.l2Required)
+        ? 'down'
+        : l2Whole && (this.bus?.connected ?? true)
+          ? 'ok'
+          : 'degraded'
     return {
       ok: status === 'ok',
       status,
@@ -469,10 +688,14 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
     while (this.#background.size > 0) await Promise.allSettled([...this.#background])
   }
 
-  async close(): Promise<void> {
+  /**
+   * Waits for background L2 writes, then closes both tiers and the bus: what they opened themselves, and the
+   * clients you passed in too with `{ clients: true }`.
+   */
+  async close(options?: CloseOptions): Promise<void> {
     this.#coherence.close()
     await this.flush()
-    await Promise.allSettled([this.l1.close(), this.l2.close(), this.bus?.close()])
+    await Promise.allSettled([this.l1.close(options), this.l2.close(options), this.bus?.close(options)])
   }
 
   // ---- failure handling ----------------------------------------------------------------------------------
@@ -542,13 +765,18 @@ export class TieredCache<L1 extends CacheBackend = CacheBackend, L2 extends Cach
 
   #ownSnapshot(snapshot: CacheSnapshot | undefined): TieredSnapshot | undefined {
     if (snapshot === undefined) return undefined
-    if (!(snapshot instanceof TieredSnapshot) || snapshot.owner !== this) throw new TypeError(`TieredCache.set: the snapshot was not taken from this cache (${this.name})`)
+    if (!(snapshot instanceof TieredSnapshot) || snapshot.owner !== this)
+      throw new TypeError(`TieredCache.set: the snapshot was not taken from this cache (${this.name})`)
     return snapshot
   }
 }
 
 function isBackend(value: unknown): value is CacheBackend {
-  return typeof value === 'object' && value !== null && ['get', 'set', 'snapshot', 'invalidateTags'].every((m) => typeof (value as Record<string, unknown>)[m] === 'function')
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ['get', 'set', 'snapshot', 'invalidateTags'].every(
+      (m) => typeof (value as Record<string, unknown>)[m] === 'function',
+    )
+  )
 }
-
-export { TieredCacheBuilder }

@@ -25,6 +25,25 @@ export interface ResolvedCacheOption {
   key: string | undefined
 }
 
+/**
+ * How a front end's per-query argument becomes the engine's option: `cache` (cacheExtension) or Accelerate's
+ * `cacheStrategy` (withAccelerate). `resolve` validates (throwing before the database is touched) and answers
+ * undefined for a read that bypasses the cache; `defaults.ttl` is undefined when the read is not cached by default.
+ */
+export interface OptionResolver {
+  /** The argument's name on the read methods, taken off before Prisma sees the arguments. */
+  argument: string
+  /** The function the options were given to, for error messages. */
+  extension: string
+  resolve(
+    option: unknown,
+    defaults: { ttl: number | undefined; swr: number },
+    where: { model: string; operation: string },
+  ): ResolvedCacheOption | undefined
+  /** Appended to errors that refuse the argument: how to bypass instead. */
+  bypassHint: string
+}
+
 const OBJECT_FIELDS = new Set(['ttl', 'swr', 'tags', 'key'])
 
 /**
@@ -32,7 +51,11 @@ const OBJECT_FIELDS = new Set(['ttl', 'swr', 'tags', 'key'])
  * naming the model, the operation and the field, before anything touches the database or the cache.
  * Returns undefined when the query must bypass the cache.
  */
-export function resolveCacheOption(option: unknown, defaults: { ttl: number | undefined; swr: number }, where: { model: string; operation: string }): ResolvedCacheOption | undefined {
+export function resolveCacheOption(
+  option: unknown,
+  defaults: { ttl: number | undefined; swr: number },
+  where: { model: string; operation: string },
+): ResolvedCacheOption | undefined {
   if (option === false) return undefined
   if (option === undefined || option === true) {
     if (defaults.ttl === undefined) return undefined
@@ -40,32 +63,40 @@ export function resolveCacheOption(option: unknown, defaults: { ttl: number | un
   }
   // Error texts are built only when one is thrown (this runs on every cached read).
   const at = (field: string) => `prisma-tiered-cache: invalid \`cache\` on ${where.model}.${where.operation}: ${field}`
-  if (typeof option === 'number') return { ttl: seconds(option, () => at('cache')), swr: defaults.swr, tags: [], key: undefined }
+  if (typeof option === 'number')
+    return { ttl: seconds(option, () => at('cache')), swr: defaults.swr, tags: [], key: undefined }
   if (typeof option !== 'object' || option === null || Array.isArray(option)) {
-    throw new TypeError(`${at('cache')} must be a number of seconds, false, or { ttl?, swr?, tags?, key? }; got ${describe(option)}`)
+    throw new TypeError(
+      `${at('cache')} must be a number of seconds, false, or { ttl?, swr?, tags?, key? }; got ${describe(option)}`,
+    )
   }
   const record = option as Record<string, unknown>
   for (const field of Object.keys(record)) {
-    if (!OBJECT_FIELDS.has(field)) throw new TypeError(`${at(`unknown field "${field}"`)} (allowed: ttl, swr, tags, key)`)
+    if (!OBJECT_FIELDS.has(field))
+      throw new TypeError(`${at(`unknown field "${field}"`)} (allowed: ttl, swr, tags, key)`)
   }
   const ttl = record['ttl'] === undefined ? defaults.ttl : seconds(record['ttl'], () => at('cache.ttl'))
-  if (ttl === undefined) throw new TypeError(`${at('cache.ttl')} is required: neither the query nor the extension options give a TTL`)
+  if (ttl === undefined)
+    throw new TypeError(`${at('cache.ttl')} is required: neither the query nor the extension options give a TTL`)
   const swr = record['swr'] === undefined ? defaults.swr : seconds(record['swr'], () => at('cache.swr'), true)
   let tags: string[]
   try {
     tags = tagTexts(record['tags'] as readonly TagLike[] | undefined)
   } catch (error) {
-    throw new TypeError(`${at('cache.tags')}: ${(error as Error).message}`)
+    throw new TypeError(`${at('cache.tags')}: ${(error as Error).message}`, { cause: error })
   }
   const key = record['key']
-  if (key !== undefined && (typeof key !== 'string' || key.length === 0)) throw new TypeError(`${at('cache.key')} must be a non-empty string, got ${describe(key)}`)
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0))
+    throw new TypeError(`${at('cache.key')} must be a non-empty string, got ${describe(key)}`)
   return { ttl, swr, tags, key: key as string | undefined }
 }
 
 /** A number of seconds: finite, > 0 (or >= 0 when zeroAllowed); the error names `where`. */
 export function seconds(value: unknown, where: string | (() => string), zeroAllowed = false): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (value === 0 && !zeroAllowed)) {
-    throw new RangeError(`${typeof where === 'string' ? where : where()} must be a finite number of seconds ${zeroAllowed ? '>= 0' : '> 0'}, got ${describe(value)}`)
+    throw new RangeError(
+      `${typeof where === 'string' ? where : where()} must be a finite number of seconds ${zeroAllowed ? '>= 0' : '> 0'}, got ${describe(value)}`,
+    )
   }
   return value
 }

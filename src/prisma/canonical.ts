@@ -19,13 +19,19 @@ export function canonicalText(value: unknown): string {
  * id is the same text for every id), and a SHA-256 costs more than the text and this lookup together. Bounded in
  * entries and in characters held; texts over 4 KiB (long `in` lists) are hashed every time.
  */
-const digests = new LRUCache<string, string>({ max: 1000, maxSize: 1 << 20, maxEntrySize: 4096, sizeCalculation: (_digest, text) => text.length })
+const digests = new LRUCache<string, string>({
+  max: 1000,
+  maxSize: 1 << 20,
+  maxEntrySize: 4096,
+  sizeCalculation: (_digest, text) => text.length,
+})
 
 /** A short, stable digest of {@link canonicalText}: 128 bits, base64url. */
 export function canonicalDigest(value: unknown): string {
   const text = canonicalText(value)
   let digest = digests.get(text)
-  if (digest === undefined) digests.set(text, (digest = createHash('sha256').update(text).digest('base64url').slice(0, 22)))
+  if (digest === undefined)
+    digests.set(text, (digest = createHash('sha256').update(text).digest('base64url').slice(0, 22)))
   return digest
 }
 
@@ -53,7 +59,8 @@ function write(value: unknown, seen: Set<object>): string {
   try {
     if (Array.isArray(object)) return `[${object.map((item) => write(item, seen)).join(',')}]`
     if (object instanceof Date) return `D${Number.isNaN(object.getTime()) ? 'invalid' : object.toISOString()}`
-    if (ArrayBuffer.isView(object)) return `B${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64')}`
+    if (ArrayBuffer.isView(object))
+      return `B${Buffer.from(object.buffer, object.byteOffset, object.byteLength).toString('base64')}`
     // Decimal.js (Prisma.Decimal): its text is its exact value.
     if (isDecimal(object)) return `M${object.toString()}`
     const proto = Object.getPrototypeOf(object) as object | null
@@ -77,5 +84,10 @@ function write(value: unknown, seen: Set<object>): string {
 export function isDecimal(value: unknown): value is { toString(): string; toFixed(): string } {
   if (typeof value !== 'object' || value === null) return false
   const v = value as Record<string, unknown>
-  return Array.isArray(v['d']) && typeof v['e'] === 'number' && typeof v['s'] === 'number' && typeof v['toFixed'] === 'function'
+  return (
+    Array.isArray(v['d']) &&
+    typeof v['e'] === 'number' &&
+    typeof v['s'] === 'number' &&
+    typeof v['toFixed'] === 'function'
+  )
 }

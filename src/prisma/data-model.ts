@@ -1,90 +1,196 @@
-import { parseSchema } from './schema-parser.js'
+import { type RelationSide, resolveRelations } from './relations.js'
+import { argument, attribute, fieldNames, type ParsedBlock, type ParsedField, parseSchema } from './schema-parser.js'
+import type {
+  DataModel,
+  FieldInfo,
+  ModelInfo,
+  RuntimeDataModel,
+  RuntimeField,
+  RuntimeModel,
+  TableInfo,
+} from './types.js'
 
-/** What the cache needs to know of a Prisma schema: models, their keys, and how relations change other tables. */
-export interface DataModel {
-  models: ReadonlyMap<string, ModelInfo>
-  /** Models by lower-case table name (`@@map` name or model name), for raw SQL. */
-  byTable: ReadonlyMap<string, ModelInfo>
-  /** Implicit many-to-many join tables (lower-case) and the two models they link. */
-  joinTables: ReadonlyMap<string, readonly [string, string]>
-  /** A digest of the whole schema: part of every key, so a changed schema never reads old shapes. */
-  fingerprint: string
+export type {
+  DataModel,
+  Dependent,
+  FieldInfo,
+  ModelInfo,
+  ReferentialAction,
+  RuntimeDataModel,
+  RuntimeField,
+  RuntimeModel,
+  TableInfo,
+} from './types.js'
+
+export interface DataModelSource {
+  /** `client._runtimeDataModel`: the models, fields, relation names, table names and schemas the client has. */
+  runtime: RuntimeDataModel
+  /** `client._engineConfig.inlineSchema`: read only for what the runtime data model lacks. */
+  schema: string
+  /** `client._engineConfig.activeProvider`; default: the datasource's provider in the schema text. */
+  provider?: string | undefined
+  /** The `views` option: view → the models it reads. */
+  views?: Readonly<Record<string, readonly string[]>> | undefined
 }
 
-export type ReferentialAction = 'Cascade' | 'Restrict' | 'NoAction' | 'SetNull' | 'SetDefault'
-
-export interface FieldInfo {
-  name: string
-  kind: 'scalar' | 'enum' | 'object'
-  type: string
-  isList: boolean
-  isRequired: boolean
-  /** For relation fields. */
-  relationName?: string
-  /** Foreign key fields on this model (empty when the key is on the other side or the relation is implicit m-n). */
-  relationFromFields?: string[]
-  relationToFields?: string[]
-  onDelete?: ReferentialAction
-  onUpdate?: ReferentialAction
-}
-
-export interface ModelInfo {
-  name: string
-  /** Table name (`@@map`), or the model name. */
-  dbName: string
-  fields: ReadonlyMap<string, FieldInfo>
-  /** Primary key fields, in declaration order. */
-  primaryKey: readonly string[]
-  /** Name Prisma uses in `where` for a compound id or unique (e.g. `userId_orgId`) → its fields. */
-  compoundUniques: ReadonlyMap<string, readonly string[]>
-  /** Single-field uniques (`@id` and `@unique`). */
-  singleUniques: ReadonlySet<string>
-  /** Models whose rows a delete or key update of this model changes through referential actions. */
-  dependents: readonly Dependent[]
-}
-
-export interface Dependent {
-  /** The model holding the foreign key. */
-  model: string
-  onDelete: ReferentialAction
-  onUpdate: ReferentialAction
-  /** Fields of this (referenced) model the foreign key points at. */
-  referencedFields: readonly string[]
-}
-
-/** Builds the data model from the schema text a Prisma 7 client embeds (`_engineConfig.inlineSchema`). */
-export function buildDataModel(schemaText: string, fingerprint: string): DataModel {
-  const parsed = parseSchema(schemaText)
+/**
+ * Builds the data model from the client's runtime data model (the model list, fields, relation names,
+ * tables and schemas: Prisma's own, `@@ignore`d models and `@ignore`d fields already left out) and, for what
+ * it lacks, the schema text (list-ness, optionality, foreign keys, referential actions, ids, uniques, views).
+ *
+ * The parse is checked against the runtime data model. What cannot be matched is answered by
+ * over-invalidation, never by a guess, and listed in `mismatches`:
+ * - a relation whose sides, name or keys do not match: treated as cascading both ways on delete and on any
+ *   update, between its two models (and as an m-n table `_<relation name>`);
+ * - an id or unique naming fields the client lacks: dropped (a model without a known id is invalidated
+ *   whole by its writes);
+ * - a model the text lacks: no keys, all its relations as above, its reads bypass the cache unless it is
+ *   declared as a view (a view could change without a write to it).
+ */
+export function buildDataModel(source: DataModelSource, fingerprint: string): DataModel {
+  const parsed = parseSchema(source.schema)
+  const provider = source.provider ?? parsed.datasource.provider ?? 'unknown'
+  const mismatches: string[] = []
+  const modelBlocks = parsed.blocks.filter((b) => b.keyword === 'model' || b.keyword === 'view')
+  const blocks = new Map(modelBlocks.map((b) => [b.name, b]))
+  const sides: RelationSide[] = []
   const models = new Map<string, ModelInfo>()
-  const dependents = new Map<string, Dependent[]>()
-  for (const model of parsed.models) {
-    for (const field of model.fields) {
-      if (field.kind !== 'object' || !field.relationFromFields?.length) continue
-      const list = dependents.get(field.type) ?? []
-      list.push({ model: model.name, onDelete: field.onDelete ?? 'Restrict', onUpdate: field.onUpdate ?? 'Cascade', referencedFields: field.relationToFields ?? [] })
-      dependents.set(field.type, list)
+  for (const [name, model] of Object.entries(source.runtime.models)) {
+    const block = blocks.get(name)
+    const info = modelOf(name, model, block, source.runtime.models, mismatches)
+    for (const field of info.fields.values()) {
+      if (field.kind === 'object') sides.push({ model: name, field, parsed: parsedField(block, field.name) })
     }
+    models.set(name, info)
   }
-  for (const model of parsed.models) {
-    models.set(model.name, { ...model, fields: new Map(model.fields.map((f) => [f.name, f])), dependents: dependents.get(model.name) ?? [] })
+  const relations = resolveRelations(sides, models, { provider, relationMode: parsed.datasource.relationMode })
+  mismatches.push(...relations.mismatches)
+  for (const [name, dependents] of relations.dependents) models.set(name, { ...models.get(name)!, dependents })
+  for (const [view, reads] of Object.entries(source.views ?? {})) {
+    models.set(view, { ...declaredView(models, view, reads), viewReads: [...reads] })
   }
-  const byTable = new Map([...models.values()].map((m) => [m.dbName.toLowerCase(), m]))
-  const joinTables = new Map<string, readonly [string, string]>()
-  for (const model of models.values()) {
-    for (const field of model.fields.values()) {
-      if (field.kind === 'object' && field.isList && field.relationName) {
-        const other = models.get(field.type)?.fields
-        const back = other && [...other.values()].find((f) => f.relationName === field.relationName && f.type === model.name && f !== field)
-        if (back?.isList) joinTables.set(`_${field.relationName}`.toLowerCase(), [model.name, field.type].sort() as [string, string])
-      }
-    }
+  return { models, provider, tables: tableIndex(models, relations.joinTables), fingerprint, mismatches }
+}
+
+/** A block the text declares and does not `@@ignore`. */
+function usable(block: ParsedBlock | undefined): block is ParsedBlock {
+  return block !== undefined && attribute(block.attributes, 'ignore') === undefined
+}
+
+function parsedField(block: ParsedBlock | undefined, name: string): ParsedField | undefined {
+  return usable(block) ? block.fields.find((f) => f.name === name) : undefined
+}
+
+/** One model: the runtime data model's fields and table, with what its block in the text adds. */
+function modelOf(
+  name: string,
+  model: RuntimeModel,
+  block: ParsedBlock | undefined,
+  runtime: RuntimeDataModel['models'],
+  mismatches: string[],
+): ModelInfo {
+  const known = usable(block)
+  if (!known) mismatches.push(`model ${name}: not found in the schema text`)
+  const fields = new Map<string, FieldInfo>()
+  for (const field of model.fields) {
+    const parsed = parsedField(block, field.name)
+    if (known && parsed === undefined) mismatches.push(`field ${name}.${field.name}: not found in the schema text`)
+    fields.set(field.name, fieldInfo(field, parsed, runtime))
   }
-  return { models, byTable, joinTables, fingerprint }
+  const noKeys = { primaryKey: [], singleUniques: new Set<string>(), compoundUniques: new Map() }
+  return {
+    name,
+    kind: !known ? 'unparsed' : block.keyword === 'view' ? 'view' : 'model',
+    dbName: model.dbName ?? name,
+    schema: model.schema ?? undefined,
+    fields,
+    ...(known ? modelKeys(block, fields, mismatches) : noKeys),
+    dependents: [],
+    viewReads: undefined,
+  }
+}
+
+/** Tables by lower-case name: each model's, and the implicit m-n tables. */
+function tableIndex(models: ReadonlyMap<string, ModelInfo>, joinTables: ReadonlyMap<string, string[]>) {
+  const tables = new Map<string, TableInfo[]>()
+  const add = (table: string, info: TableInfo) => {
+    tables.set(table.toLowerCase(), [...(tables.get(table.toLowerCase()) ?? []), info])
+  }
+  for (const model of models.values()) add(model.dbName, { schema: model.schema?.toLowerCase(), models: [model.name] })
+  for (const [table, joined] of joinTables) add(table, { schema: undefined, models: joined })
+  return tables
+}
+
+/** A field as the runtime data model has it, with list-ness and optionality from the text. */
+function fieldInfo(field: RuntimeField, parsed: ParsedField | undefined, runtime: RuntimeDataModel['models']) {
+  const relation = field.type in runtime ? 'object' : 'composite'
+  const kind: FieldInfo['kind'] = field.kind === 'object' ? relation : field.kind === 'enum' ? 'enum' : 'scalar'
+  // Unknown list-ness: a list is the safer guess (`_count` then tags the related model).
+  const isList = parsed?.isList ?? kind === 'object'
+  const isRequired = parsed !== undefined && !parsed.isOptional && !isList
+  const info: FieldInfo = { name: field.name, kind, type: field.type, isList, isRequired }
+  if (field.relationName !== undefined) info.relationName = field.relationName
+  return info
+}
+
+/** The id and uniques the text declares, keeping only those whose fields the client has. */
+function modelKeys(
+  block: ParsedBlock,
+  fields: ReadonlyMap<string, FieldInfo>,
+  mismatches: string[],
+): Pick<ModelInfo, 'primaryKey' | 'singleUniques' | 'compoundUniques'> {
+  const exists = (names: readonly string[]) => {
+    const ok =
+      names.length > 0 && names.every((n) => fields.get(n)?.kind === 'scalar' || fields.get(n)?.kind === 'enum')
+    if (!ok) mismatches.push(`model ${block.name}: key [${names.join(', ')}] names fields the client does not have`)
+    return ok
+  }
+  const singleUniques = new Set<string>()
+  const compoundUniques = new Map<string, readonly string[]>()
+  let primaryKey: readonly string[] = []
+  for (const field of block.fields) {
+    if (!fields.has(field.name)) continue
+    if (attribute(field.attributes, 'id') !== undefined) primaryKey = [field.name]
+    if (attribute(field.attributes, 'id') !== undefined || attribute(field.attributes, 'unique') !== undefined)
+      singleUniques.add(field.name)
+  }
+  for (const attr of block.attributes) {
+    if (attr.name !== 'id' && attr.name !== 'unique') continue
+    const names = fieldNames(argument(attr, 'fields', 0)) ?? []
+    if (!exists(names)) continue
+    if (attr.name === 'id') primaryKey = names
+    const explicit = argument(attr, 'name')
+    // One field: Prisma's where takes it by its own name; a compound is named by `name:` or its fields joined by `_`.
+    if (names.length === 1) singleUniques.add(names[0]!)
+    if (names.length > 1 || explicit?.kind === 'string')
+      compoundUniques.set(explicit?.kind === 'string' ? explicit.value : names.join('_'), names)
+  }
+  if (primaryKey.length > 0 && !exists(primaryKey)) primaryKey = []
+  return { primaryKey, singleUniques, compoundUniques }
+}
+
+/** The view a `views` entry names, or a TypeError naming what is wrong with the entry. */
+function declaredView(models: ReadonlyMap<string, ModelInfo>, view: string, reads: readonly string[]): ModelInfo {
+  const at = `prisma-tiered-cache: cacheExtension({ views: { ${view} } })`
+  const info = models.get(view)
+  if (info === undefined || info.kind === 'model') {
+    const views = [...models.values()].filter((m) => m.kind !== 'model').map((m) => m.name)
+    throw new TypeError(`${at}: "${view}" is not a view of this schema (views: ${views.join(', ') || 'none'})`)
+  }
+  if (!Array.isArray(reads) || reads.length === 0)
+    throw new TypeError(`${at}: must be a non-empty array of model names`)
+  for (const model of reads) {
+    if (!models.has(model)) throw new TypeError(`${at}: "${String(model)}" is not a model of this schema`)
+  }
+  return info
 }
 
 /** The model, or a TypeError naming the unknown model. */
 export function modelInfo(dataModel: DataModel, name: string): ModelInfo {
   const model = dataModel.models.get(name)
-  if (!model) throw new TypeError(`prisma-tiered-cache: unknown model "${name}" (the schema has ${[...dataModel.models.keys()].join(', ')})`)
+  if (!model)
+    throw new TypeError(
+      `prisma-tiered-cache: unknown model "${name}" (the schema has ${[...dataModel.models.keys()].join(', ')})`,
+    )
   return model
 }

@@ -1,32 +1,85 @@
 import { createHash } from 'node:crypto'
 import { Prisma } from '@prisma/client/extension'
-import type { CacheBackend } from '../cache/backend.js'
+import type { CacheBackend, CloseOptions } from '../cache/backend.js'
 import type { CacheKey } from '../cache/key.js'
 import { MemoryCache } from '../cache/memory-cache.js'
 import { NoopCache } from '../cache/noop-cache.js'
 import type { KeyPattern } from '../cache/pattern.js'
-import { defaultSerializer } from '../cache/serializer.js'
 import type { TagLike } from '../cache/tag.js'
-import { TieredCache } from '../cache/tiered-cache.js'
+import { TieredCache, type TieredHealth } from '../cache/tiered-cache.js'
+import type { AcceleratePromise } from './accelerate-types.js'
 import type { CacheOption } from './cache-option.js'
-import { buildDataModel } from './data-model.js'
-import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
-import { type CacheInfo, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
-import { lazyPrismaPromise } from './prisma-promise.js'
+import { CachedReads, type Delegate, type ModelContext, type ReadSurface, TRANSACTION_SCOPE } from './cached-reads.js'
+import { clientShapeFingerprint } from './client-shape.js'
+import type { ChangeFeed } from './change-feed/change-feed.js'
+import { buildDataModel, type RuntimeDataModel } from './data-model.js'
+import { type CacheExtensionOptions, type ResolvedExtensionOptions, resolveExtensionOptions } from './options.js'
+import { CACHE_ARGUMENT, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
+import type { CachedPrismaPromise } from './prisma-promise.js'
 import type { ReadOperation } from './read-plan.js'
 import { registerPrismaTypes } from './serializer.js'
 import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
 
+export type { ReadSurface, SurfaceRead } from './cached-reads.js'
+
 /** The `cache` argument every cached read method accepts. */
 export type CacheArgs = { cache?: CacheOption }
 
-/** What every read method returns: Prisma's promise, plus `withCacheInfo()` (like Accelerate's `withAccelerateInfo()`). */
-export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
-  /** The result and where it came from: `{ data, info: { source, key, tags, ttlLeftMs } }`. */
-  withCacheInfo(): Promise<{ data: R; info: CacheInfo }>
+/** The reads that have Prisma's fluent API (`findUnique(...).posts()`). */
+type FluentRead = 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'
+
+/** The payload (Prisma's type of a model's rows and relations) behind a model method's `this`. */
+type PayloadOf<T> = T extends { [K: symbol]: { types: { payload: infer P } } } ? P : never
+type ObjectsOf<P> = P extends { objects: infer O } ? O : never
+type SelectOf<T, Op extends FluentRead> = NonNullable<Prisma.Args<T, Op>['select']>
+type RelationArgs<Select, K> = K extends keyof Select ? Exclude<Select[K], boolean | null | undefined> : never
+/** A relation's value in the result of `{ select: { [K]: A } }` on rows of `P` (Prisma's `Path<GetResult, [K]>`). */
+type RelationResult<P, K extends PropertyKey, A, Op extends FluentRead> =
+  NonNullable<
+    Prisma.Result<{ [S: symbol]: { types: { payload: P } } }, { select: { [F in K]: A } }, Op>
+  > extends infer R
+    ? K extends keyof R
+      ? R[K]
+      : never
+    : never
+
+/**
+ * Prisma's fluent API on a cached read: `user.findUnique({ where, cache: 60 }).posts(args)` reads
+ * `findUnique({ where, select: { posts: args }, cache: 60 })` (cached the same way, keyed and tagged as that read)
+ * and answers its `posts`; a to-one relation chains on (`post.findFirst(...).author().profile()`), as Prisma's
+ * does. Typed as Prisma types it (DynamicModelExtensionFluentApi): the relation's rows, `| null` for findUnique and
+ * findFirst and after an optional relation. `P` is the rows' payload, `Select` their `select` argument type.
+ */
+export type CachedFluentApi<P, Select, Op extends FluentRead, Null, Surface extends SurfaceName = 'cache'> = {
+  [K in keyof ObjectsOf<P> & keyof Select]: <FA>(
+    args?: Prisma.Exact<FA, RelationArgs<Select, K>>,
+  ) => SurfacePromises<RelationResult<P, K, FA, Op> | Null>[Surface] &
+    (ObjectsOf<P>[K] extends readonly unknown[]
+      ? unknown
+      : RelationArgs<Select, K> extends { select?: infer S }
+        ? CachedFluentApi<NonNullable<ObjectsOf<P>[K]>, NonNullable<S>, Op, Null | NullIn<ObjectsOf<P>[K]>, Surface>
+        : unknown)
 }
 
-const BYPASS: CacheInfo = { source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined }
+/** The front ends: cacheExtension's (`cache`), withAccelerate's (`cacheStrategy`). */
+export type SurfaceName = keyof SurfacePromises<unknown>
+
+/** The promise each front end's read methods return: cacheExtension's, withAccelerate's. */
+export interface SurfacePromises<R> {
+  cache: CachedPrismaPromise<R>
+  accelerate: AcceleratePromise<R>
+}
+
+/** The fluent API of a read method called on `T` (a model of the extended client). */
+export type FluentOf<T, Op extends FluentRead, Surface extends SurfaceName = 'cache'> = CachedFluentApi<
+  PayloadOf<T>,
+  SelectOf<T, Op>,
+  Op,
+  Op extends 'findUnique' | 'findFirst' ? null : never,
+  Surface
+>
+/** `null` when an optional relation's value can be null. */
+type NullIn<V> = null extends V ? null : never
 
 /** One read for `prisma.$cache.warm()`. */
 export interface WarmRead {
@@ -37,10 +90,24 @@ export interface WarmRead {
   cache?: Exclude<CacheOption, false>
 }
 
+/**
+ * What `prisma.$cache.health()` answers for a backend: a TieredCache (and any backend other than MemoryCache and
+ * NoopCache, which the extension puts behind one) tells each tier, the bus and the circuit breaker.
+ */
+export type CacheHealthOf<Backend extends CacheBackend> = Backend extends MemoryCache | NoopCache
+  ? { ok: boolean }
+  : MemoryCache extends Backend
+    ? { ok: boolean } & Partial<Omit<TieredHealth, 'ok'>> // any backend: the parts are there for a TieredCache
+    : TieredHealth
+
 /** `prisma.$cache`. */
-export interface CacheApi {
+export interface CacheApi<Backend extends CacheBackend = CacheBackend> {
   /** Invalidates by tags (`'User'`, `'User:id=1'`, EntityTag), by key patterns (`'User:*'`, KeyPattern), and by keys. */
-  invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void>
+  invalidate(what: {
+    tags?: readonly TagLike[]
+    patterns?: readonly (KeyPattern | string)[]
+    keys?: readonly (CacheKey | string)[]
+  }): Promise<void>
   /** Empties the cache backend (every entry in it, this extension's or not). */
   clear(): Promise<void>
   /** The backend's stats (per tier for a TieredCache) and per-model counters. */
@@ -49,15 +116,24 @@ export interface CacheApi {
    * Runs reads and stores their results (skipping those already cached), at most `concurrency` at a time.
    * A read that fails is reported in `failed`, never thrown.
    */
-  warm(reads: readonly WarmRead[], options?: { concurrency?: number }): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
+  warm(
+    reads: readonly WarmRead[],
+    options?: { concurrency?: number },
+  ): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
   /** Resolves when the background writes of earlier misses (`backgroundFill`) have reached the shared tier. */
   flush(): Promise<void>
-  /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a backend that cannot tell). */
-  health(): Promise<{ ok: boolean } & Record<string, unknown>>
+  /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a single in-process tier). Never throws. */
+  health(): Promise<CacheHealthOf<Backend>>
+  /**
+   * Shutdown: waits for background writes, stops the bus, and closes the connections the library opened itself
+   * (from `PRISMA_CACHE_REDIS_URL` or a `url`). Clients you passed in stay open, yours to close, unless
+   * `{ clients: true }`. Call it after `$disconnect()` (or after the last query); the process can then exit.
+   */
+  close(options?: CloseOptions): Promise<void>
   /** The key a read is stored under, e.g. `keyFor('User', 'findUnique', { where: { id: 1 } })` → `User:id=1`. */
   keyFor(model: string, operation: ReadOperation, args?: Record<string, unknown>): CacheKey
   /** The backend results are stored in. */
-  readonly backend: CacheBackend
+  readonly backend: Backend
   /** Prepended to every key in the backend (a fingerprint of the schema): stored key = namespace + keyFor(...). */
   readonly namespace: string
 }
@@ -76,19 +152,48 @@ interface TransactionOptions {
  * transaction client keeps this extension's types (the typed `cache` argument).
  */
 export interface CachedTransaction {
-  <T, P extends Prisma.PrismaPromise<unknown>[]>(this: T, arg: [...P], options?: TransactionOptions): Promise<{ [K in keyof P]: Awaited<P[K]> }>
+  <T, P extends Prisma.PrismaPromise<unknown>[]>(
+    this: T,
+    arg: [...P],
+    options?: TransactionOptions,
+  ): Promise<{ [K in keyof P]: Awaited<P[K]> }>
   <T, R>(this: T, fn: (client: Omit<T, TransactionDenyList>) => Promise<R>, options?: TransactionOptions): Promise<R>
 }
 
-/** Prisma 7 keeps an interactive transaction's scope on its client under this symbol. */
-const TRANSACTION_SCOPE = Symbol.for('prisma.client.transaction.scope_context')
-
-interface ModelContext {
-  $name: string
-  $parent: Record<string | symbol, unknown>
+/** What the extension reads of a Prisma 7 client's internals (each covered by tests). */
+interface PrismaInternals {
+  _engineConfig?: { inlineSchema?: unknown; activeProvider?: string }
+  _runtimeDataModel?: RuntimeDataModel
 }
 
-type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
+/** What the query hook receives (the fields the cache uses). */
+interface OperationParams {
+  model?: string
+  operation: string
+  args: unknown
+  query: (args: never) => PromiseLike<unknown>
+}
+
+/**
+ * The machinery every cached client is built from, whatever its surface (cacheExtension, withAccelerate): the
+ * engine, one read implementation, `$cache`, the client members every cached client has (`$transaction`, and
+ * `$extends` applying new extensions beneath), and the query hook that invalidates after writes. A front end puts
+ * them into one `$extends` call with its own typed read methods.
+ */
+export interface CachedClientParts<Backend extends CacheBackend> {
+  engine: PrismaCache
+  /** One implementation for every cached read method. */
+  read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown>
+  /** `prisma.$cache` of the cached client built on `target`. */
+  apiFor(target: object): CacheApi<Backend>
+  /** `$transaction` (typed) and `$extends` (runtime only: Prisma's own type stays), re-applying the cache by `rebuild`. */
+  members(rebuild: (target: object) => unknown): { $transaction: CachedTransaction }
+  /** The query hook: invalidation after writes and raw statements. */
+  onOperation(params: OperationParams): Promise<unknown>
+}
+
+/** Every cached client's extension name. */
+export const EXTENSION_NAME = 'prisma-tiered-cache'
 
 /**
  * The Prisma extension: typed `cache` arguments on reads, results served from the cache before Prisma's
@@ -99,167 +204,273 @@ type Delegate = Record<string, (args: unknown) => PromiseLike<unknown>>
  * await prisma.user.findUnique({ where: { id: 1 }, cache: { ttl: 60 } })
  * ```
  */
-export function cacheExtension(options: CacheExtensionOptions = {}) {
+export function cacheExtension<Backend extends CacheBackend = MemoryCache>(
+  options: CacheExtensionOptions<Backend> = {},
+) {
   const resolved = resolveExtensionOptions(options)
   return Prisma.defineExtension((client) => {
-    const schema = (client as unknown as { _engineConfig?: { inlineSchema?: unknown } })._engineConfig?.inlineSchema
-    if (typeof schema !== 'string') {
-      throw new Error('prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema); Prisma 7 with the prisma-client generator is required')
-    }
-    const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
-    registerPrismaTypes(defaultSerializer)
-    const backend = resolved.cache ?? new MemoryCache()
-    const cache = tolerant(backend)
-    const onError = resolved.onError
-    // Failures TieredCache tolerates never reach the engine; report them all the same.
-    if (onError && cache instanceof TieredCache) cache.on((event) => event.type !== 'tier-error' || event.failed || onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }))
-    const engine = new PrismaCache(cache, buildDataModel(schema, fingerprint), resolved)
-
-    /** One implementation for every cached read method; the typed signatures are below. */
-    function read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown> {
-      const ctx = Prisma.getExtensionContext(self) as unknown as ModelContext
-      const { cache: cacheArg, ...rest } = (args ?? {}) as Record<string, unknown> & CacheArgs
-      // The parent client's delegate is looked up only when the query runs: a hit never needs it.
-      const query = () => (ctx.$parent[ctx.$name.charAt(0).toLowerCase() + ctx.$name.slice(1)] as Delegate)[operation]!(rest)
-      let planned
-      try {
-        planned = engine.planRead(ctx.$name, operation, cacheArg, rest, ctx.$parent[TRANSACTION_SCOPE] !== undefined)
-      } catch (error) {
-        // Invalid `cache` argument: reject before anything touches the database or the cache.
-        return lazyPrismaPromise(() => Promise.reject(error), () => Promise.reject(error)) as CachedPrismaPromise<unknown>
-      }
-      const plan = planned
-      const cached = plan === undefined ? async () => ({ data: await query(), info: BYPASS }) : () => engine.readWithInfo(plan, query)
-      return lazyPrismaPromise(cached, query) as CachedPrismaPromise<unknown>
-    }
-
-    const api: CacheApi = {
-      invalidate: (what) => engine.invalidate(what),
-      clear: () => engine.cache.clear(),
-      stats: () => engine.stats(),
-      warm: async (reads, warmOptions = {}) => {
-        const concurrency = warmOptions.concurrency ?? 4
-        if (!Number.isSafeInteger(concurrency) || concurrency < 1) throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
-        const failed: Array<{ read: WarmRead; error: unknown }> = []
-        let warmed = 0
-        let next = 0
-        const worker = async () => {
-          while (next < reads.length) {
-            const item = reads[next++]!
-            try {
-              const delegate = (client as unknown as Record<string, Delegate>)[item.model.charAt(0).toLowerCase() + item.model.slice(1)]
-              if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
-              const args = item.args ?? {}
-              const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false)
-              if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
-              warmed++
-            } catch (error) {
-              failed.push({ read: item, error })
-            }
-          }
-        }
-        await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
-        await api.flush()
-        return { warmed, failed }
-      },
-      flush: async () => {
-        const flush = (cache as { flush?: () => Promise<void> }).flush
-        if (typeof flush === 'function') await flush.call(cache)
-      },
-      health: async () => {
-        const probe = (cache as { health?: () => Promise<{ ok: boolean }> }).health
-        return typeof probe === 'function' ? { ...(await probe.call(cache)) } : { ok: true }
-      },
-      keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
-      backend,
-      namespace: engine.namespace,
-    }
-
-    return client.$extends({
-      name: 'prisma-tiered-cache',
-      client: {
-        $cache: api,
-        /**
-         * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
-         * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction
-         * client keeps this extension (typed `cache` arguments, write tracking).
-         */
-        $transaction: function (this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
-          const self = this as Record<string | symbol, unknown>
-          const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
-          const original = ctx.$parent['$transaction'] as (this: unknown, arg: unknown, options?: unknown) => Promise<unknown>
-          // Batch transactions: writes invalidate in the query hook, after the batch has committed.
-          // Nested interactive transactions: the outermost one owns the invalidations.
-          if (typeof arg !== 'function' || self[TRANSACTION_SCOPE] !== undefined) return original.call(this, arg, transactionOptions)
-          const callback = arg as (tx: unknown) => Promise<unknown>
-          let id: string | undefined
-          return (async () => {
-            try {
-              const result = await original.call(
-                this,
-                (tx: Record<string | symbol, unknown>) => {
-                  id = (tx[TRANSACTION_SCOPE] as { txId?: string } | undefined)?.txId
-                  if (id !== undefined) engine.pending.open(id)
-                  return callback(tx)
-                },
-                transactionOptions,
-              )
-              if (id !== undefined) await engine.applyNow(engine.pending.take(id))
-              return result
-            } catch (error) {
-              if (id !== undefined) engine.pending.take(id)
-              throw error
-            }
-          })()
-        } as CachedTransaction,
-      },
-      model: {
-        $allModels: {
-          findUnique<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> {
-            return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>>
-          },
-          findUniqueOrThrow<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> {
-            return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>>
-          },
-          findFirst<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> {
-            return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>>
-          },
-          findFirstOrThrow<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> {
-            return read('findFirstOrThrow', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>>
-          },
-          findMany<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
-            return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
-          },
-          count<T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'count'>> {
-            return read('count', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'count'>>
-          },
-          aggregate<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
-            return read('aggregate', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>>
-          },
-          groupBy<T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>): CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
-            return read('groupBy', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+    const { read, ...parts } = cachedClientParts<Backend>(client, resolved, { resolver: CACHE_ARGUMENT })
+    const withCache = (target: typeof client) =>
+      target.$extends({
+        name: EXTENSION_NAME,
+        client: { ...parts.members((next): unknown => withCache(next as typeof client)), $cache: parts.apiFor(target) },
+        model: {
+          $allModels: {
+            findUnique<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'> {
+              return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> &
+                FluentOf<T, 'findUnique'>
+            },
+            findUniqueOrThrow<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & FluentOf<T, 'findUniqueOrThrow'> {
+              return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<
+                Prisma.Result<T, A, 'findUniqueOrThrow'>
+              > &
+                FluentOf<T, 'findUniqueOrThrow'>
+            },
+            findFirst<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & FluentOf<T, 'findFirst'> {
+              return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> &
+                FluentOf<T, 'findFirst'>
+            },
+            findFirstOrThrow<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & FluentOf<T, 'findFirstOrThrow'> {
+              return read('findFirstOrThrow', this, args) as CachedPrismaPromise<
+                Prisma.Result<T, A, 'findFirstOrThrow'>
+              > &
+                FluentOf<T, 'findFirstOrThrow'>
+            },
+            findMany<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
+              return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
+            },
+            count<T, A>(
+              this: T,
+              args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'count'>> {
+              return read('count', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'count'>>
+            },
+            aggregate<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
+              return read('aggregate', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>>
+            },
+            groupBy<T, A>(
+              this: T,
+              args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>,
+            ): CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
+              return read('groupBy', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>>
+            },
           },
         },
-      },
-      query: {
-        async $allOperations({ model, operation, args, query, ...rest }) {
-          const transaction = (rest as { __internalParams?: { transaction?: { kind?: string; id?: unknown } } }).__internalParams?.transaction
-          const transactionId = transaction?.kind === 'itx' ? String(transaction.id) : undefined
-          if (model !== undefined && (WRITE_OPERATIONS as readonly string[]).includes(operation)) {
-            const result = await query(args)
-            await engine.afterWrite(model, operation as WriteOperation, args as Record<string, unknown>, result, transactionId)
-            return result
-          }
-          if (model === undefined && /^\$(execute|query)Raw(Unsafe)?$/.test(operation)) {
-            const result = await query(args)
-            await engine.afterRaw(sqlText(args), transactionId)
-            return result
-          }
-          return query(args)
-        },
-      },
-    })
+        query: { $allOperations: (params) => parts.onOperation(params) },
+      })
+    return withCache(client)
   })
+}
+
+/** Builds the {@link CachedClientParts} for `client` (the client the extension is applied to). */
+export function cachedClientParts<Backend extends CacheBackend>(
+  client: unknown,
+  resolved: ResolvedExtensionOptions,
+  surface: ReadSurface,
+): CachedClientParts<Backend> {
+  const internals = client as unknown as PrismaInternals
+  const schema = internals._engineConfig?.inlineSchema
+  const runtime = internals._runtimeDataModel
+  if (typeof schema !== 'string' || typeof runtime?.models !== 'object' || runtime.models === null) {
+    throw new Error(
+      'prisma-tiered-cache: this Prisma client does not expose its schema (_engineConfig.inlineSchema) and data ' +
+        'model (_runtimeDataModel), from which the cache learns what each write invalidates: a client generated by ' +
+        'Prisma 7 is required (generator `prisma-client` or `prisma-client-js`), extended with $extends',
+    )
+  }
+  const fingerprint = createHash('sha256').update(schema).digest('base64url').slice(0, 10)
+  registerPrismaTypes()
+  // Without `cache` the backend is a MemoryCache, which is what Backend defaults to.
+  const backend = (resolved.cache ?? new MemoryCache()) as Backend
+  const cache = tolerant(backend)
+  if (!cache.capabilities.snapshots) {
+    throw new TypeError(
+      `prisma-tiered-cache: the cache backend ${cache.name} does not declare snapshots: reads filled after a write could be served stale`,
+    )
+  }
+  const onError = resolved.onError
+  // Failures TieredCache tolerates never reach the engine; report them all the same.
+  if (onError && cache instanceof TieredCache)
+    cache.on(
+      (event) =>
+        event.type !== 'tier-error' ||
+        event.failed ||
+        onError(event.error, { model: undefined, operation: `${event.tier} ${event.operation}` }),
+    )
+  const source = { runtime, schema, provider: internals._engineConfig?.activeProvider, views: resolved.views }
+  const engine = new PrismaCache(cache, buildDataModel(source, fingerprint), resolved)
+  const feed = resolved.changeFeed
+  // Changes from the stream take the path Prisma writes take (L2 epochs, then L1 and the bus).
+  feed?.start({
+    dataModel: engine.dataModel,
+    invalidate: (tags) => engine.applyNow(tags),
+    onError: (error) => onError?.(error, { model: undefined, operation: 'changeFeed' }),
+  })
+
+  /** Per client the reads run on (the one beneath this extension): the key scope of its shape. */
+  const scopes = new WeakMap<object, string>()
+  const scopeOf = (parent: object) => {
+    let scope = scopes.get(parent)
+    if (scope === undefined) scopes.set(parent, (scope = engine.scope(clientShapeFingerprint(parent))))
+    return scope
+  }
+
+  const reads = new CachedReads(engine, surface, scopeOf)
+  const read = reads.read
+
+  /** `prisma.$cache` of the cached client built on `target`: warm() reads and `namespace` are that client's. */
+  const apiFor = (target: object): CacheApi<Backend> => ({
+    ...api,
+    warm: (reads, options) => warm(target, reads, options),
+    namespace: scopeOf(target),
+  })
+  const warm = async (target: object, reads: readonly WarmRead[], warmOptions: { concurrency?: number } = {}) => {
+    const concurrency = warmOptions.concurrency ?? 4
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1)
+      throw new RangeError(`prisma.$cache.warm: concurrency must be an integer >= 1, got ${concurrency}`)
+    const failed: Array<{ read: WarmRead; error: unknown }> = []
+    let warmed = 0
+    let next = 0
+    const worker = async () => {
+      while (next < reads.length) {
+        const item = reads[next++]!
+        try {
+          const delegate = (target as unknown as Record<string, Delegate>)[
+            item.model.charAt(0).toLowerCase() + item.model.slice(1)
+          ]
+          if (!delegate) throw new TypeError(`prisma.$cache.warm: unknown model "${item.model}"`)
+          const args = item.args ?? {}
+          const plan = engine.planRead(item.model, item.operation, item.cache ?? {}, args, false, scopeOf(target))
+          if (plan) await engine.read(plan, () => delegate[item.operation]!(args))
+          warmed++
+        } catch (error) {
+          failed.push({ read: item, error })
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, reads.length) }, worker))
+    await api.flush()
+    return { warmed, failed }
+  }
+  const api: Omit<CacheApi<Backend>, 'warm' | 'namespace'> = {
+    invalidate: (what) => engine.invalidate(what),
+    clear: () => engine.cache.clear(),
+    stats: () => (feed ? { ...engine.stats(), changeFeed: feed.status() } : engine.stats()),
+    flush: async () => {
+      await cache.flush?.()
+    },
+    // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
+    health: async () =>
+      withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
+    close: async (closeOptions) => {
+      await feed?.close()
+      await api.flush()
+      await cache.close(closeOptions)
+    },
+    keyFor: (model, operation, args) => engine.keyFor(model, operation, args),
+    backend,
+  }
+
+  /**
+   * This extension stays the outermost one, whatever order the user composes in: `$extends` on a cached client
+   * applies the new extension beneath this one (to the client this one extends) and this one on top again,
+   * with the same engine. A read served here before Prisma's pipeline, or passed on to `ctx.$parent`, then goes
+   * through every other extension: query extensions (soft delete, row-level filters) and result extensions
+   * (computed fields) composed after it included. The type is Prisma's own `$extends` (hidden below), and the
+   * resulting client has the same extensions as the user asked for, in the one order that keeps them all.
+   */
+  const members = (rebuild: (target: object) => unknown) => ({
+    // Runtime only: typed as Prisma's own $extends.
+    ...({
+      $extends: function (this: unknown, extension: unknown): unknown {
+        const parent = (
+          Prisma.getExtensionContext(this) as unknown as { $parent: { $extends(extension: unknown): unknown } }
+        ).$parent
+        return rebuild(parent.$extends(extension) as object)
+      },
+    } as object),
+    /**
+     * Interactive transactions: writes inside owe their invalidations until the commit; a rollback drops
+     * them. Prisma's own `$transaction` is called with the extended client as `this`, so the transaction
+     * client keeps this extension (typed `cache` arguments, write tracking).
+     */
+    $transaction: function (this: unknown, arg: unknown, transactionOptions?: unknown): Promise<unknown> {
+      const self = this as Record<string | symbol, unknown>
+      const ctx = Prisma.getExtensionContext(this) as unknown as ModelContext
+      const original = ctx.$parent['$transaction'] as (
+        this: unknown,
+        arg: unknown,
+        options?: unknown,
+      ) => Promise<unknown>
+      // Batch transactions: writes invalidate in the query hook, after the batch has committed.
+      // Nested interactive transactions: the outermost one owns the invalidations.
+      if (typeof arg !== 'function' || self[TRANSACTION_SCOPE] !== undefined)
+        return original.call(this, arg, transactionOptions)
+      const callback = arg as (tx: unknown) => Promise<unknown>
+      let id: string | undefined
+      return (async () => {
+        try {
+          const result = await original.call(
+            this,
+            (tx: Record<string | symbol, unknown>) => {
+              id = (tx[TRANSACTION_SCOPE] as { txId?: string } | undefined)?.txId
+              if (id !== undefined) engine.pending.open(id)
+              return callback(tx)
+            },
+            transactionOptions,
+          )
+          if (id !== undefined) await engine.applyNow(engine.pending.take(id))
+          return result
+        } catch (error) {
+          if (id !== undefined) engine.pending.take(id)
+          throw error
+        }
+      })()
+    } as CachedTransaction,
+  })
+
+  const onOperation = async ({ model, operation, args, query, ...rest }: OperationParams): Promise<unknown> => {
+    const run = query as (args: unknown) => PromiseLike<unknown>
+    const transaction = (rest as { __internalParams?: { transaction?: { kind?: string; id?: unknown } } })
+      .__internalParams?.transaction
+    const transactionId = transaction?.kind === 'itx' ? String(transaction.id) : undefined
+    if (model !== undefined && (WRITE_OPERATIONS as readonly string[]).includes(operation)) {
+      const result = await run(args)
+      await engine.afterWrite(
+        model,
+        operation as WriteOperation,
+        args as Record<string, unknown>,
+        result,
+        transactionId,
+      )
+      return result
+    }
+    if (model === undefined && /^\$(execute|query)Raw(Unsafe)?$/.test(operation)) {
+      const result = await run(args)
+      await engine.afterRaw(sqlText(args), transactionId)
+      return result
+    }
+    return run(args)
+  }
+  return { engine, read, apiFor, members, onOperation }
 }
 
 /**
@@ -268,12 +479,24 @@ export function cacheExtension(options: CacheExtensionOptions = {}) {
  * a write must not fail, nor leave stale entries behind, because Redis was down when it invalidated.
  */
 function tolerant(backend: CacheBackend): CacheBackend {
-  return backend instanceof TieredCache || backend instanceof MemoryCache || backend instanceof NoopCache ? backend : new TieredCache(new NoopCache(), backend, { bus: false })
+  return backend.capabilities.remote ? new TieredCache(new NoopCache(), backend, { bus: false }) : backend
+}
+
+/** health() with the change feed's status; not ok while the feed has failed or is reconnecting. */
+function withFeed<Health extends { ok: boolean }>(health: Health, feed: ChangeFeed | undefined): Health {
+  if (!feed) return health
+  const changeFeed = feed.status()
+  return {
+    ...health,
+    ok: health.ok && changeFeed.state !== 'failed' && changeFeed.state !== 'reconnecting',
+    changeFeed,
+  }
 }
 
 /** The SQL text of a raw call's arguments: a Prisma.Sql (tagged template) or `[sql, ...values]` (Unsafe). */
 function sqlText(args: unknown): string {
-  if (Array.isArray(args)) return typeof args[0] === 'string' ? args[0] : Array.isArray(args[0]) ? (args[0] as string[]).join('?') : ''
+  if (Array.isArray(args))
+    return typeof args[0] === 'string' ? args[0] : Array.isArray(args[0]) ? (args[0] as string[]).join('?') : ''
   const strings = (args as { strings?: unknown } | null)?.strings
   if (Array.isArray(strings)) return strings.join('?')
   const sql = (args as { sql?: unknown } | null)?.sql

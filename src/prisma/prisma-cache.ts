@@ -1,5 +1,12 @@
+import type { ChangeFeedStatus } from './change-feed/change-feed.js'
 import { LRUCache } from 'lru-cache'
-import { type CacheBackend, type CacheEntry, type CacheSnapshot, type LookupOptions, NO_LOCK } from '../cache/backend.js'
+import {
+  type CacheBackend,
+  type CacheEntry,
+  type CacheSnapshot,
+  type LookupOptions,
+  NO_LOCK,
+} from '../cache/backend.js'
 import { Coalescer } from '../cache/coalescer.js'
 import { cloneValue } from '../cache/clone.js'
 import { CacheTierError } from '../cache/errors.js'
@@ -7,15 +14,24 @@ import { CacheKey } from '../cache/key.js'
 import { escapeGlob, KeyPattern } from '../cache/pattern.js'
 import type { CacheStats } from '../cache/stats.js'
 import { type TagLike, tagTexts } from '../cache/tag.js'
-import { type ResolvedCacheOption, resolveCacheOption } from './cache-option.js'
+import { type OptionResolver, type ResolvedCacheOption, resolveCacheOption } from './cache-option.js'
 import type { DataModel } from './data-model.js'
+import type { CacheInfo } from './types.js'
 import type { ResolvedExtensionOptions } from './options.js'
 import { rawSqlTags } from './raw-sql.js'
 import { planRead, type ReadOperation, type ReadPlan, resultTags } from './read-plan.js'
-import { annotateActiveSpan } from '../metrics/otel.js'
+import { annotateActiveSpan } from './otel.js'
 import { modelTag } from './tags.js'
 import { PendingInvalidations } from './transactions.js'
 import { type WriteOperation, writeTags } from './write-tags.js'
+
+/** The `cache` argument of cacheExtension's read methods. */
+export const CACHE_ARGUMENT: OptionResolver = {
+  argument: 'cache',
+  extension: 'cacheExtension',
+  resolve: resolveCacheOption,
+  bypassHint: ' (cache: false is allowed)',
+}
 
 /** Counters per model, next to the backend's own stats. */
 export interface ModelStats {
@@ -36,28 +52,15 @@ export interface ModelStats {
 }
 
 export interface PrismaCacheStats {
+  /** The change feed's position and lag, when the extension has one. */
+  changeFeed?: ChangeFeedStatus
   cache: CacheStats
   models: Record<string, ModelStats>
   /** Writes that invalidated, by operation (create, update, ..., raw, raw (everything)). */
   invalidationsByOperation: Record<string, number>
 }
 
-/** Where one read's answer came from (`withCacheInfo()`). */
-export interface CacheInfo {
-  /** l1 / l2: a cache hit in that tier; stale: served within its swr window; db: a miss, queried; coalesced: another caller's query; bypass: the cache was not used. */
-  source: 'l1' | 'l2' | 'stale' | 'db' | 'coalesced' | 'bypass'
-  /** The key (without the schema namespace); undefined for a bypass. */
-  key: string | undefined
-  tags: readonly string[]
-  /** How long the entry has left, in ms (ttl + swr for a fresh fill); undefined for a bypass. */
-  ttlLeftMs: number | undefined
-}
-
-/** Reported to `onEvent`. */
-export type CacheEvent =
-  | ({ type: 'hit' | 'miss'; model: string; operation: string } & CacheInfo)
-  | { type: 'invalidate'; tags: readonly string[] | 'all'; transactionId: string | undefined }
-  | { type: 'error'; model: string | undefined; operation: string; error: unknown }
+export type { CacheEvent, CacheInfo } from './types.js'
 
 interface Filled<T> {
   value: T
@@ -86,8 +89,13 @@ export class PrismaCache {
   readonly cache: CacheBackend
   readonly dataModel: DataModel
   readonly pending = new PendingInvalidations()
-  /** Prepended to every key: the schema fingerprint, so a changed schema never reads old shapes. */
+  /**
+   * Where this engine's keys live: the user's `namespace` (if any) and the schema fingerprint, so a changed
+   * schema never reads old shapes. Each client shape adds its own part ({@link scope}).
+   */
   readonly namespace: string
+  /** The scopes this engine has stored under (one per client shape), for key invalidation. */
+  readonly #scopes = new Set<string>()
   readonly #options: ResolvedExtensionOptions
   readonly #coalescer = new Coalescer()
   /**
@@ -100,14 +108,37 @@ export class PrismaCache {
   readonly #recentFills = new LRUCache<string, number>({ max: 10_000, ttl: 1_000 })
   readonly #stats = new Map<string, ModelStats>()
   readonly #writes = new Map<string, number>()
+  /** The backend's, read once (a TieredCache computes it). */
+  readonly #maxTtl: number
 
   constructor(cache: CacheBackend, dataModel: DataModel, options: ResolvedExtensionOptions) {
     this.cache = cache
+    this.#maxTtl = cache.maxTtl
     this.dataModel = dataModel
     this.#options = options
-    this.namespace = `${dataModel.fingerprint}/`
-    for (const name of options.models.keys()) {
-      if (!dataModel.models.has(name)) throw new TypeError(`prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`)
+    this.namespace = `${options.namespace === undefined ? '' : `${options.namespace}:`}${dataModel.fingerprint}.`
+    for (const [name, model] of options.models) {
+      if (!dataModel.models.has(name))
+        throw new TypeError(
+          `prisma-tiered-cache: cacheExtension({ models }) names "${name}", which is not a model of this schema (models: ${[...dataModel.models.keys()].join(', ')})`,
+        )
+      if (model !== false)
+        checkMaxTtl(`models.${name}`, model.ttl ?? options.ttl, model.swr ?? options.swr, cache.maxTtl)
+    }
+    checkMaxTtl('ttl', options.ttl, options.swr, cache.maxTtl)
+    if (dataModel.mismatches.length > 0) this.#reportMismatches(dataModel.mismatches)
+  }
+
+  /** Reported once: the cache works on (over-invalidating where they are), but the user should know. */
+  #reportMismatches(mismatches: readonly string[]): void {
+    this.#options.onEvent?.({ type: 'data-model', mismatches })
+    const message =
+      `prisma-tiered-cache: the schema text does not match the client's data model; writes to the models ` +
+      `involved invalidate more than they would (never less):\n  ${mismatches.join('\n  ')}`
+    try {
+      this.#options.onError?.(new Error(message), { model: undefined, operation: 'data model' })
+    } catch {
+      // A throwing onError must not fail the client's creation.
     }
   }
 
@@ -115,23 +146,72 @@ export class PrismaCache {
    * Decides whether and how a read uses the cache. Validates the `cache` argument first (throws naming the
    * model, operation and field). Undefined: run the query as is.
    */
-  planRead(model: string, operation: ReadOperation, cacheArg: unknown, args: Record<string, unknown>, inTransaction: boolean): PlannedRead | undefined {
+  /**
+   * The key prefix for one client shape (see clientShapeFingerprint): `<namespace><shape>/`. Keys of every
+   * shape are invalidated together by tags, patterns and keys.
+   */
+  scope(shape: string): string {
+    const scope = `${this.namespace}${shape}/`
+    this.#scopes.add(scope)
+    return scope
+  }
+
+  planRead(
+    model: string,
+    operation: ReadOperation,
+    cacheArg: unknown,
+    args: Record<string, unknown>,
+    inTransaction: boolean,
+    scope = '',
+    resolver: OptionResolver = CACHE_ARGUMENT,
+  ): PlannedRead | undefined {
     const modelOptions = this.#options.models.get(model)
     const auto = modelOptions === undefined ? this.#options.auto : modelOptions !== false && (modelOptions.auto ?? true)
     const defaults = {
-      ttl: cacheArg === undefined && !auto ? undefined : (modelOptions || undefined)?.ttl ?? this.#options.ttl,
+      ttl: cacheArg === undefined && !auto ? undefined : ((modelOptions || undefined)?.ttl ?? this.#options.ttl),
       swr: (modelOptions || undefined)?.swr ?? this.#options.swr,
     }
-    const option = resolveCacheOption(cacheArg, defaults, { model, operation })
-    if (option === undefined || modelOptions === false || inTransaction) {
+    const option = resolver.resolve(cacheArg, defaults, { model, operation })
+    if (modelOptions === false && option !== undefined && cacheArg !== undefined) {
+      // An explicit request to cache a model configured never to be cached: say so rather than bypass silently.
+      throw new TypeError(
+        `prisma-tiered-cache: ${model}.${operation} passes \`${resolver.argument}\`, but ${resolver.extension}({ models: ` +
+          `{ ${model}: false } }) says this model is never cached: remove one of the two${resolver.bypassHint}`,
+      )
+    }
+    if (option !== undefined && option.ttl + option.swr > this.#maxTtl) {
+      throw new RangeError(
+        `prisma-tiered-cache: invalid \`cache\` on ${model}.${operation}: ttl + swr (${option.ttl + option.swr}s) exceeds ` +
+          `the cache's maxTtl of ${this.#maxTtl}s (raise maxTtl in the backend's options)`,
+      )
+    }
+    // A view nobody said the tables of (or a model the schema text lacks, which could be one): its rows change
+    // with no write the cache could see.
+    const info = this.dataModel.models.get(model)
+    const unknownView = info !== undefined && info.kind !== 'model' && info.viewReads === undefined
+    if (info?.kind === 'view' && unknownView && option !== undefined && cacheArg !== undefined) {
+      throw new TypeError(
+        `prisma-tiered-cache: ${model}.${operation} passes \`${resolver.argument}\`, but ${model} is a view whose ` +
+          `tables the cache does not know: declare them, e.g. ${resolver.extension}({ views: { ${model}: ['Model', ...] } })` +
+          resolver.bypassHint,
+      )
+    }
+    if (option === undefined || modelOptions === false || inTransaction || unknownView) {
       this.#model(model).bypasses++
       return undefined
     }
     const plan = planRead(this.dataModel, model, operation, args)
-    const storedKey = this.namespace + (option.key ?? plan.key.toString())
-    const expectedTags = plan.expectedTags && (option.tags.length === 0 ? plan.expectedTags : [...plan.expectedTags, ...option.tags])
+    const storedKey = scope + (option.key ?? plan.key.toString())
+    const expectedTags =
+      plan.expectedTags && (option.tags.length === 0 ? plan.expectedTags : [...plan.expectedTags, ...option.tags])
     const lookupOptions = expectedTags ? { expectedTags } : {}
-    return { plan, option, storedKey, orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow', lookupOptions }
+    return {
+      plan,
+      option,
+      storedKey,
+      orThrow: operation === 'findUniqueOrThrow' || operation === 'findFirstOrThrow',
+      lookupOptions,
+    }
   }
 
   /** Serves a read from the cache, or runs it once per key on this instance and stores the result race-safely. */
@@ -145,7 +225,12 @@ export class PrismaCache {
     const stats = this.#model(model)
     const key = read.option.key ?? read.plan.key.toString()
     const lookupStarted = performance.now()
-    const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
+    const found = await this.#tolerate(
+      model,
+      'get',
+      () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
+      undefined,
+    )
     let hit = usable(found?.entry, read.orThrow)
     let snapshot: CacheSnapshot | undefined
     let flight = ''
@@ -155,18 +240,31 @@ export class PrismaCache {
       snapshot = found?.snapshot ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
       flight = `${read.orThrow ? `${read.storedKey}!` : read.storedKey}@${snapshot?.version ?? performance.now()}`
       if (!this.#coalescer.has(flight) && lookupStarted < (this.#recentFills.get(flight) ?? -Infinity)) {
-        hit = usable((await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined))?.entry, read.orThrow)
+        hit = usable(
+          (
+            await this.#tolerate(
+              model,
+              'get',
+              () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
+              undefined,
+            )
+          )?.entry,
+          read.orThrow,
+        )
       }
     }
     if (hit !== undefined) {
       // Stale-while-revalidate: entries live ttl + swr; in the last swr seconds they are served at once while
       // one background refresh runs. An invalidated entry never gets here (the tag check comes first).
-      const stale = read.option.swr > 0 && hit.remainingTtlMs <= read.option.swr * 1000
+      // ttl 0 (Accelerate's `swr` alone): always stale, whatever a tier's clock rounding says is left.
+      const stale = read.option.swr > 0 && (read.option.ttl === 0 || hit.remainingTtlMs <= read.option.swr * 1000)
       if (stale) {
         stats.staleHits++
         this.#refresh(read, query)
       } else stats.hits++
-      const info: CacheInfo = { source: stale ? 'stale' : (hit.tier ?? 'l1'), key, tags: hit.tags, ttlLeftMs: hit.remainingTtlMs }
+      const ageMs = Math.max(0, (read.option.ttl + read.option.swr) * 1000 - hit.remainingTtlMs)
+      const source = stale ? 'stale' : (hit.tier ?? 'l1')
+      const info: CacheInfo = { source, key, tags: hit.tags, ttlLeftMs: hit.remainingTtlMs, ageMs }
       this.#observe(model, read.plan.operation, info)
       return { data: hit.value, info }
     }
@@ -174,7 +272,9 @@ export class PrismaCache {
     const { promise, joined } = this.#coalescer.run(flight, () => this.#fill(read, query, snapshot))
     const filled = await promise
     if (!joined && filled.stored) this.#recentFills.set(flight, performance.now())
-    const info: CacheInfo = { source: joined || filled.coalesced ? 'coalesced' : 'db', key, tags: filled.tags, ttlLeftMs: (read.option.ttl + read.option.swr) * 1000 }
+    const source = joined || filled.coalesced ? 'coalesced' : 'db'
+    const ttlLeftMs = (read.option.ttl + read.option.swr) * 1000
+    const info: CacheInfo = { source, key, tags: filled.tags, ttlLeftMs, ageMs: 0 }
     this.#observe(model, read.plan.operation, info)
     return { data: joined ? cloneValue(filled.value) : filled.value, info }
   }
@@ -199,7 +299,12 @@ export class PrismaCache {
       const deadline = performance.now() + coalesce.waitMs
       while (performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10))
-        const found = await this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
+        const found = await this.#tolerate(
+          model,
+          'get',
+          () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
+          undefined,
+        )
         const entry = usable(found?.entry, read.orThrow)
         if (entry !== undefined) {
           this.#model(model).coalesced++
@@ -216,7 +321,11 @@ export class PrismaCache {
   }
 
   /** Runs the query and stores its result under a snapshot taken before it (docs/design.md, the race). */
-  async #queryAndStore<T>(read: PlannedRead, query: () => PromiseLike<T>, taken: CacheSnapshot | undefined): Promise<Filled<T>> {
+  async #queryAndStore<T>(
+    read: PlannedRead,
+    query: () => PromiseLike<T>,
+    taken: CacheSnapshot | undefined,
+  ): Promise<Filled<T>> {
     const model = read.plan.model.name
     const snapshot = taken ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
     const value = await query()
@@ -225,7 +334,12 @@ export class PrismaCache {
     if (stored) {
       const ttl = read.option.ttl + read.option.swr
       const l2Write = this.#options.backgroundFill ? ('async' as const) : undefined
-      await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot, ...(l2Write ? { l2Write } : {}) }), undefined)
+      await this.#tolerate(
+        model,
+        'set',
+        () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot, ...(l2Write ? { l2Write } : {}) }),
+        undefined,
+      )
     }
     return { value, tags, coalesced: false, stored }
   }
@@ -233,20 +347,31 @@ export class PrismaCache {
   /** One background refresh per key on this instance; its failure is reported, never thrown at a reader. */
   #refresh<T>(read: PlannedRead, query: () => PromiseLike<T>): void {
     const model = read.plan.model.name
-    const { promise, joined } = this.#coalescer.run(`${read.storedKey}~refresh`, () => this.#fill(read, query, undefined))
+    const { promise, joined } = this.#coalescer.run(`${read.storedKey}~refresh`, () =>
+      this.#fill(read, query, undefined),
+    )
     if (joined) return
     this.#model(model).refreshes++
     promise.catch((error: unknown) => this.#reportError(error, model, 'refresh'))
   }
 
   /** Invalidates what a model write changed — now, or when its interactive transaction commits. */
-  async afterWrite(model: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown, transactionId: string | undefined): Promise<void> {
+  async afterWrite(
+    model: string,
+    operation: WriteOperation,
+    args: Record<string, unknown>,
+    result: unknown,
+    transactionId: string | undefined,
+  ): Promise<void> {
+    // TTL-only (withAccelerate({ invalidateOnWrite: false })): entries live out their TTL whatever is written.
+    if (!this.#options.invalidateOnWrite) return
     this.#countWrite(operation)
     await this.#apply(writeTags(this.dataModel, model, operation, args, result), transactionId)
   }
 
   /** Invalidates what a raw statement may have changed. */
   async afterRaw(sql: string, transactionId: string | undefined): Promise<void> {
+    if (!this.#options.invalidateOnWrite) return
     const tags = rawSqlTags(this.dataModel, sql)
     if (tags === undefined) return
     this.#countWrite(tags === 'all' ? 'raw (everything)' : 'raw')
@@ -271,12 +396,27 @@ export class PrismaCache {
     await this.cache.invalidateTags(list)
   }
 
+  /** Every entry this engine's schema can have written (every model tag: each cached read carries its model's). */
+  async invalidateAll(): Promise<void> {
+    await this.applyNow('all')
+  }
+
   /** `prisma.$cache.invalidate(...)`. */
-  async invalidate(what: { tags?: readonly TagLike[]; patterns?: readonly (KeyPattern | string)[]; keys?: readonly (CacheKey | string)[] }): Promise<void> {
+  async invalidate(what: {
+    tags?: readonly TagLike[]
+    patterns?: readonly (KeyPattern | string)[]
+    keys?: readonly (CacheKey | string)[]
+  }): Promise<void> {
     const tags = tagTexts(what.tags)
     if (tags.length > 0) await this.cache.invalidateTags(tags)
-    for (const pattern of what.patterns ?? []) await this.cache.invalidatePattern(escapeGlob(this.namespace) + KeyPattern.from(pattern).glob)
-    for (const key of what.keys ?? []) await this.cache.delete(this.namespace + String(key))
+    // Every client shape's scope: `<namespace><shape>/`, the shape part matched by `*` (it holds no `/`).
+    // A backend that cannot match keys is cleared instead: never less removed than asked.
+    if ((what.patterns ?? []).length > 0 && !this.cache.capabilities.patterns) await this.cache.clear()
+    else
+      for (const pattern of what.patterns ?? [])
+        await this.cache.invalidatePattern(`${escapeGlob(this.namespace)}*/${KeyPattern.from(pattern).glob}`)
+    // Keys: in the scopes this instance stores under (another instance's client shapes: use tags or patterns).
+    for (const key of what.keys ?? []) for (const scope of this.#scopes) await this.cache.delete(scope + String(key))
   }
 
   /** The key a read is stored under (without the schema namespace). */
@@ -298,7 +438,20 @@ export class PrismaCache {
 
   #model(name: string): ModelStats {
     let stats = this.#stats.get(name)
-    if (!stats) this.#stats.set(name, (stats = { hits: 0, misses: 0, staleHits: 0, refreshes: 0, coalesced: 0, bypasses: 0, errors: 0, invalidations: 0 }))
+    if (!stats)
+      this.#stats.set(
+        name,
+        (stats = {
+          hits: 0,
+          misses: 0,
+          staleHits: 0,
+          refreshes: 0,
+          coalesced: 0,
+          bypasses: 0,
+          errors: 0,
+          invalidations: 0,
+        }),
+      )
     return stats
   }
 
@@ -327,4 +480,14 @@ export class PrismaCache {
 /** An entry that answers the read: a cached null is not an answer for the OrThrow variants (they ask the database, which throws). */
 function usable<T>(entry: CacheEntry<T> | undefined, orThrow: boolean): CacheEntry<T> | undefined {
   return entry !== undefined && !(orThrow && entry.value === null) ? entry : undefined
+}
+
+/** Entries live ttl + swr: a default longer than the backend keeps anything is an error at start-up. */
+function checkMaxTtl(field: string, ttl: number, swr: number, maxTtl: number): void {
+  if (ttl + swr > maxTtl) {
+    throw new RangeError(
+      `prisma-tiered-cache: cacheExtension({ ${field} }): ttl + swr (${ttl + swr}s) exceeds the cache's maxTtl of ` +
+        `${maxTtl}s (raise maxTtl in the backend's options)`,
+    )
+  }
 }

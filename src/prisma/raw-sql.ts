@@ -1,33 +1,75 @@
 import type { DataModel } from './data-model.js'
+import { type SqlToken, sqlDialect, sqlStatements } from './sql-dialect.js'
 import { modelTag } from './tags.js'
 
+/** Statements that change no rows when they hold no data-changing keyword (`WITH … DELETE` does). */
+const NO_WRITE = new Set([
+  ...['select', 'with', 'values', 'table', 'show', 'explain', 'describe', 'desc', 'pragma', 'set', 'reset'],
+  ...['begin', 'start', 'commit', 'end', 'rollback', 'savepoint', 'release', 'listen', 'unlisten', 'lock', 'use'],
+])
+const WRITES = new Set([
+  ...['insert', 'update', 'delete', 'merge', 'upsert', 'replace', 'truncate', 'alter', 'drop', 'create', 'rename'],
+  ...['copy', 'call', 'do', 'execute', 'exec', 'refresh', 'load', 'import'],
+])
+
 /**
- * What a raw SQL statement may have changed: the model tag of every model whose table (by its database
- * name, `@@map` included) the text names, plus the models their foreign keys cascade to; `'all'` when no
- * known table is named (DDL, functions, views...). Statements that only read (SELECT/WITH/SHOW/EXPLAIN
- * with no data-changing keyword) change nothing.
+ * What a raw SQL text may have changed, statement by statement, read with the dialect of the client's provider
+ * (sql-dialect.ts): nothing for statements that change no rows (`SELECT 1`, `SET …`, `SHOW …`); otherwise the
+ * model tag of every model whose table a statement names — and, transitively, of the models whose foreign keys
+ * point at those (a raw DELETE or key UPDATE fires the database's referential actions; which ones ran cannot be
+ * told from the text) — or `'all'` for a statement that names no known table (DDL, functions, DO blocks, …).
+ *
+ * Tables: `schema.table` names the model of that table in that schema (and models whose schema the schema file
+ * leaves to the connection); an unqualified `table` names every model of that table in any schema, because the
+ * session's search path cannot be known here. Names match case-insensitively (a superset of every database's rule).
  */
 export function rawSqlTags(dataModel: DataModel, sql: string): Set<string> | 'all' | undefined {
-  const text = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
-  const writes = /\b(insert|update|delete|merge|upsert|replace|truncate|alter|drop|create|rename|grant|revoke|copy|call|do|execute|vacuum)\b/i.test(text)
-  if (!writes && /^\s*\(?\s*(select|with|show|explain|values|pragma)\b/i.test(text)) return undefined
   const tags = new Set<string>()
-  for (const match of text.matchAll(/"((?:[^"]|"")+)"|`([^`]+)`|\[([^\]]+)\]|([A-Za-z_][A-Za-z0-9_$]*)/g)) {
-    const name = (match[1]?.replace(/""/g, '"') ?? match[2] ?? match[3] ?? match[4] ?? '').toLowerCase()
-    const model = dataModel.byTable.get(name)
-    if (model) {
-      // A raw DELETE or key UPDATE fires the database's referential actions too: every model holding a
-      // foreign key to this one, transitively (whatever the action: we cannot tell which statement ran).
-      const pending = [model]
-      while (pending.length > 0) {
-        const current = pending.pop()!
-        if (tags.has(modelTag(current.name))) continue
-        tags.add(modelTag(current.name))
-        for (const dependent of current.dependents) pending.push(dataModel.models.get(dependent.model)!)
+  for (const statement of sqlStatements(sql, sqlDialect(dataModel.provider))) {
+    if (!changesRows(statement)) continue
+    const models = namedModels(dataModel, statement)
+    if (models.size === 0) return 'all'
+    for (const model of models) addWithDependents(dataModel, model, tags)
+  }
+  return tags.size === 0 ? undefined : tags
+}
+
+function changesRows(statement: readonly SqlToken[]): boolean {
+  const words = statement.filter((t) => t.kind === 'name' && !t.quoted).map((t) => t.text.toLowerCase())
+  if (!NO_WRITE.has(words[0] ?? '')) return true
+  // `FOR UPDATE`, `FOR NO KEY UPDATE`: a row lock, not a write.
+  return words.some(
+    (word, i) => WRITES.has(word) && !(word === 'update' && ['for', 'key'].includes(words[i - 1] ?? '')),
+  )
+}
+
+/** The models whose tables the statement names (`t`, `s.t`, `db.s.t`, `"s"."t"`, `` `db`.`t` ``, `[s].[t]`). */
+function namedModels(dataModel: DataModel, statement: readonly SqlToken[]): Set<string> {
+  const models = new Set<string>()
+  const match = (qualifier: string | undefined, table: string) => {
+    for (const entry of dataModel.tables.get(table.toLowerCase()) ?? []) {
+      if (qualifier === undefined || entry.schema === undefined || entry.schema === qualifier.toLowerCase()) {
+        for (const model of entry.models) models.add(model)
       }
     }
-    const joined = dataModel.joinTables.get(name)
-    if (joined) for (const m of joined) tags.add(modelTag(m))
   }
-  return tags.size === 0 ? 'all' : tags
+  for (let i = 0; i < statement.length; i++) {
+    if (statement[i]!.kind !== 'name') continue
+    const chain = [statement[i]!.text]
+    while (statement[i + 1]?.text === '.' && statement[i + 1]?.kind === 'punct' && statement[i + 2]?.kind === 'name') {
+      chain.push(statement[i + 2]!.text)
+      i += 2
+    }
+    // The first part may be a table (`users.id`); each later part may be a table in the schema before it.
+    match(undefined, chain[0]!)
+    for (let part = 1; part < chain.length; part++) match(chain[part - 1], chain[part]!)
+  }
+  return models
+}
+
+function addWithDependents(dataModel: DataModel, model: string, tags: Set<string>): void {
+  if (tags.has(modelTag(model))) return
+  tags.add(modelTag(model))
+  const dependents = dataModel.models.get(model)?.dependents ?? []
+  for (const dependent of dependents) addWithDependents(dataModel, dependent.model, tags)
 }

@@ -4,7 +4,16 @@ import { type DataModel, type ModelInfo, modelInfo } from './data-model.js'
 import { collectionTag, isKeyValue, modelTag, recordTag } from './tags.js'
 
 /** The read operations the extension caches. */
-export const READ_OPERATIONS = ['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'] as const
+export const READ_OPERATIONS = [
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'count',
+  'aggregate',
+  'groupBy',
+] as const
 export type ReadOperation = (typeof READ_OPERATIONS)[number]
 
 /** What the extension needs to cache one read. */
@@ -25,23 +34,37 @@ export interface ReadPlan {
 }
 
 /** Builds the key and the argument tags of a read (see docs/design.md, "Prisma keys"). */
-export function planRead(dataModel: DataModel, modelName: string, operation: ReadOperation, args: Record<string, unknown>): ReadPlan {
+export function planRead(
+  dataModel: DataModel,
+  modelName: string,
+  operation: ReadOperation,
+  args: Record<string, unknown>,
+): ReadPlan {
   const model = modelInfo(dataModel, modelName)
   const byUniqueKey = operation === 'findUnique' || operation === 'findUniqueOrThrow'
   const argumentTags = new Set<string>([modelTag(model.name)])
   walkArgs(dataModel, model, args, argumentTags)
+  // A view's rows change with the tables it reads: its reads carry their tags (as a relation's would).
+  for (const source of model.viewReads ?? []) addRelation(argumentTags, source)
   const selector = byUniqueKey ? uniqueSelector(model, args['where']) : undefined
   const identity = selector && CacheKey.fields(model.name, selector)
   const expectedTags = new Set(argumentTags).add(collectionTag(model.name))
   // A found row's record tag is its primary key's identity: known here when `where` selects by exactly that key.
-  const byPrimaryKey = selector !== undefined && Object.keys(selector).length === model.primaryKey.length && model.primaryKey.every((field) => field in selector)
+  const byPrimaryKey =
+    selector !== undefined &&
+    Object.keys(selector).length === model.primaryKey.length &&
+    model.primaryKey.every((field) => field in selector)
   return {
     model,
     operation,
     key: readKey(model, operation, args, identity),
     argumentTags,
     byUniqueKey,
-    expectedTags: !byUniqueKey ? [...expectedTags] : byPrimaryKey ? [...expectedTags.add(identity!.toString())] : undefined,
+    expectedTags: !byUniqueKey
+      ? [...expectedTags]
+      : byPrimaryKey
+        ? [...expectedTags.add(identity!.toString())]
+        : undefined,
   }
 }
 
@@ -59,8 +82,14 @@ export function resultTags(plan: ReadPlan, result: unknown): string[] {
  * with select/include/omit → `User:id=1|<digest of them>`; every other read → `User:findMany|<digest of args>`.
  * The OrThrow variants share the key of their plain form (a cached null is not served to them).
  */
-function readKey(model: ModelInfo, operation: ReadOperation, args: Record<string, unknown>, identity: CacheKey | undefined): CacheKey {
-  const base = operation === 'findUniqueOrThrow' ? 'findUnique' : operation === 'findFirstOrThrow' ? 'findFirst' : operation
+function readKey(
+  model: ModelInfo,
+  operation: ReadOperation,
+  args: Record<string, unknown>,
+  identity: CacheKey | undefined,
+): CacheKey {
+  const base =
+    operation === 'findUniqueOrThrow' ? 'findUnique' : operation === 'findFirstOrThrow' ? 'findFirst' : operation
   if (identity === undefined) return CacheKey.of(model.name, `${base}|${canonicalDigest(args)}`)
   const { where: _where, ...shape } = args
   const shaped = Object.values(shape).some((value) => value !== undefined)
@@ -109,9 +138,12 @@ function walkSelection(dataModel: DataModel, model: ModelInfo, selection: unknow
   for (const [name, value] of Object.entries(selection as Record<string, unknown>)) {
     if (!value) continue
     if (name === '_count') {
-      const counted = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['select'] : undefined
+      const counted =
+        typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['select'] : undefined
       if (typeof counted === 'object' && counted !== null) walkSelection(dataModel, model, counted, tags)
-      else for (const field of model.fields.values()) if (field.kind === 'object' && field.isList) addRelation(tags, field.type)
+      else
+        for (const field of model.fields.values())
+          if (field.kind === 'object' && field.isList) addRelation(tags, field.type)
       continue
     }
     const field = model.fields.get(name)
@@ -124,13 +156,14 @@ function walkSelection(dataModel: DataModel, model: ModelInfo, selection: unknow
 
 const RELATION_FILTERS = ['some', 'every', 'none', 'is', 'isNot']
 
+/** The entries of an object, or of every object in a list (lists in lists too); none for anything else. */
+function entriesOf(value: unknown): Array<[string, unknown]> {
+  if (Array.isArray(value)) return value.flatMap(entriesOf)
+  return typeof value === 'object' && value !== null ? Object.entries(value) : []
+}
+
 function walkWhere(dataModel: DataModel, model: ModelInfo, where: unknown, tags: Set<string>): void {
-  if (Array.isArray(where)) {
-    for (const item of where) walkWhere(dataModel, model, item, tags)
-    return
-  }
-  if (typeof where !== 'object' || where === null) return
-  for (const [name, value] of Object.entries(where as Record<string, unknown>)) {
+  for (const [name, value] of entriesOf(where)) {
     if (name === 'AND' || name === 'OR' || name === 'NOT') {
       walkWhere(dataModel, model, value, tags)
       continue
@@ -148,12 +181,7 @@ function walkWhere(dataModel: DataModel, model: ModelInfo, where: unknown, tags:
 }
 
 function walkOrderBy(dataModel: DataModel, model: ModelInfo, orderBy: unknown, tags: Set<string>): void {
-  if (Array.isArray(orderBy)) {
-    for (const item of orderBy) walkOrderBy(dataModel, model, item, tags)
-    return
-  }
-  if (typeof orderBy !== 'object' || orderBy === null) return
-  for (const [name, value] of Object.entries(orderBy as Record<string, unknown>)) {
+  for (const [name, value] of entriesOf(orderBy)) {
     const field = model.fields.get(name)
     if (field?.kind !== 'object') continue
     addRelation(tags, field.type)

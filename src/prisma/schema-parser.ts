@@ -1,196 +1,261 @@
-import type { FieldInfo, ReferentialAction } from './data-model.js'
+import { type SchemaToken, tokenizeSchema } from './schema-tokens.js'
 
 /**
- * A small parser for the parts of a Prisma schema the cache needs: models, enums, fields with their type
- * modifiers, and the attributes @id @unique @map @relation @@id @@unique @@map. Prisma 7 clients no longer
- * ship a DMMF with relation details at run time, but they embed the schema text; the runtime data model
- * (`_runtimeDataModel`) lacks foreign keys and referential actions.
+ * The parts of a Prisma schema its client does not carry at run time: which fields are lists or optional,
+ * foreign keys, referential actions, ids and uniques, which blocks are views, and the datasource's provider
+ * and relation mode. Everything else (models, relation names, table names, database schemas) comes from the
+ * client's runtime data model; data-model.ts checks this parse against it.
+ *
+ * One mechanism reads every block: lines of tokens (schema-tokens.ts), each line a field or a block attribute,
+ * every attribute's arguments read by one recursive value reader — so a string, a comment or a nested
+ * `(…)` / `[…]` can never be mistaken for a field, an attribute or a separator.
  */
-export interface ParsedModel {
+export interface ParsedSchema {
+  datasource: { provider: string | undefined; relationMode: string | undefined }
+  /** model, view, type (composite) and enum blocks, in order. */
+  blocks: ParsedBlock[]
+}
+
+export interface ParsedBlock {
+  keyword: 'model' | 'view' | 'type' | 'enum'
   name: string
-  dbName: string
-  fields: FieldInfo[]
-  primaryKey: string[]
-  compoundUniques: Map<string, string[]>
-  singleUniques: Set<string>
+  fields: ParsedField[]
+  /** `@@…` attributes (name without the `@@`). */
+  attributes: Attribute[]
 }
 
-export function parseSchema(text: string): { models: ParsedModel[]; enums: string[] } {
-  const source = stripComments(text)
-  const blocks = findBlocks(source)
-  const enums = blocks.filter((b) => b[1] === 'enum').map((b) => b[2] as string)
-  const modelNames = new Set(blocks.filter((b) => b[1] === 'model' || b[1] === 'view').map((b) => b[2] as string))
-  const models = blocks.filter((b) => b[1] === 'model' || b[1] === 'view').map((b) => parseModel(b[2] as string, b[3] as string, modelNames, new Set(enums)))
-  return { models, enums }
+export interface ParsedField {
+  name: string
+  /** The type's name (`Unsupported` for `Unsupported("…")`). */
+  type: string
+  isList: boolean
+  isOptional: boolean
+  /** `@…` attributes (name without the `@`). */
+  attributes: Attribute[]
 }
 
-/** `model X { ... }` blocks as [_, keyword, name, body], with braces inside strings (`@default("{}")`) skipped. */
-function findBlocks(source: string): Array<[string, string, string, string]> {
-  const blocks: Array<[string, string, string, string]> = []
-  const head = /\b(model|enum|view|type|datasource|generator)\s+(\w+)\s*\{/g
-  let match: RegExpExecArray | null
-  while ((match = head.exec(source)) !== null) {
-    let i = head.lastIndex
-    for (; i < source.length && source[i] !== '}'; i++) if (source[i] === '"') i = skipString(source, i)
-    blocks.push([match[0], match[1] as string, match[2] as string, source.slice(head.lastIndex, i)])
-    head.lastIndex = i + 1
-  }
-  return blocks
+export interface Attribute {
+  /** `id`, `relation`, `db.VarChar`, … */
+  name: string
+  args: Arguments
 }
 
-function parseModel(name: string, body: string, modelNames: Set<string>, enums: Set<string>): ParsedModel {
-  const fields: FieldInfo[] = []
-  let dbName = name
-  let primaryKey: string[] = []
-  const compoundUniques = new Map<string, string[]>()
-  const singleUniques = new Set<string>()
-  for (const rawLine of body.split('\n')) {
-    const line = rawLine.trim()
-    if (line.length === 0) continue
-    if (line.startsWith('@@')) {
-      const attr = parseAttributes(line)[0]
-      if (!attr) continue
-      if (attr.name === '@@map') dbName = firstString(attr.args) ?? name
-      else if (attr.name === '@@id' || attr.name === '@@unique') {
-        const list = fieldList(attr.args)
-        const explicit = namedString(attr.args, 'name')
-        compoundUniques.set(explicit ?? list.join('_'), list)
-        if (attr.name === '@@id') primaryKey = list
-      }
+export interface Arguments {
+  positional: Value[]
+  named: Map<string, Value>
+}
+
+export type Value =
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; value: string }
+  /** An identifier or a dotted path: `Cascade`, `Desc`, `db.Text`. */
+  | { kind: 'name'; value: string }
+  | { kind: 'call'; name: string; args: Arguments }
+  | { kind: 'list'; items: Value[] }
+
+const BLOCKS = new Set(['model', 'view', 'type', 'enum', 'datasource', 'generator'])
+
+export function parseSchema(text: string): ParsedSchema {
+  const reader = new Reader(tokenizeSchema(text))
+  const schema: ParsedSchema = { datasource: { provider: undefined, relationMode: undefined }, blocks: [] }
+  while (!reader.done()) {
+    const keyword = reader.next()
+    const name = reader.peek()
+    if (keyword.kind !== 'word' || !BLOCKS.has(keyword.text) || name?.kind !== 'word' || reader.peek(1)?.text !== '{') {
+      reader.skipLine()
       continue
     }
-    const match = /^(\w+)\s+(\w+)(\[\])?(\?)?\s*(.*)$/.exec(line)
-    if (!match) continue
-    const [, fieldName, type, list, optional, rest] = match as unknown as [string, string, string, string | undefined, string | undefined, string]
-    const attrs = parseAttributes(rest)
-    const kind: FieldInfo['kind'] = modelNames.has(type) ? 'object' : enums.has(type) ? 'enum' : 'scalar'
-    const field: FieldInfo = { name: fieldName, kind, type, isList: list !== undefined, isRequired: optional === undefined && list === undefined }
-    for (const attr of attrs) {
-      if (attr.name === '@id') {
-        primaryKey = [fieldName]
-        singleUniques.add(fieldName)
-      } else if (attr.name === '@unique') singleUniques.add(fieldName)
-      else if (attr.name === '@relation') {
-        field.relationName = firstString(attr.args) ?? namedString(attr.args, 'name')
-        const from = namedList(attr.args, 'fields')
-        const to = namedList(attr.args, 'references')
-        if (from) field.relationFromFields = from
-        if (to) field.relationToFields = to
-        const onDelete = namedIdentifier(attr.args, 'onDelete')
-        const onUpdate = namedIdentifier(attr.args, 'onUpdate')
-        if (onDelete) field.onDelete = onDelete as ReferentialAction
-        if (onUpdate) field.onUpdate = onUpdate as ReferentialAction
+    reader.next()
+    reader.next()
+    // Prisma ignores whatever follows `{` on its line (tested against the engine): so do we.
+    const lines = reader.skipLine() ? [] : reader.blockLines()
+    if (keyword.text === 'datasource') readDatasource(lines, schema.datasource)
+    else if (keyword.text !== 'generator')
+      schema.blocks.push(readBlock(keyword.text as ParsedBlock['keyword'], name.text, lines))
+  }
+  return schema
+}
+
+function readDatasource(lines: SchemaToken[][], datasource: ParsedSchema['datasource']): void {
+  for (const line of lines) {
+    const [key, equals] = line
+    if (key?.kind !== 'word' || equals?.text !== '=') continue
+    const value = new Reader(line.slice(2)).value()
+    const text = value?.kind === 'string' || value?.kind === 'name' ? value.value : undefined
+    if (key.text === 'provider') datasource.provider = text
+    if (key.text === 'relationMode') datasource.relationMode = text
+  }
+}
+
+function readBlock(keyword: ParsedBlock['keyword'], name: string, lines: SchemaToken[][]): ParsedBlock {
+  const block: ParsedBlock = { keyword, name, fields: [], attributes: [] }
+  for (const line of lines) {
+    const reader = new Reader(line)
+    if (line[0]?.text === '@' && line[1]?.text === '@') {
+      reader.next()
+      block.attributes.push(...reader.attributes())
+      continue
+    }
+    const fieldName = reader.next()
+    if (fieldName.kind !== 'word') continue
+    if (keyword === 'enum') {
+      block.fields.push({
+        name: fieldName.text,
+        type: name,
+        isList: false,
+        isOptional: false,
+        attributes: reader.attributes(),
+      })
+      continue
+    }
+    const type = reader.value()
+    if (type === undefined || (type.kind !== 'name' && type.kind !== 'call')) continue
+    const isList = reader.accept('[') && reader.accept(']')
+    const isOptional = reader.accept('?')
+    const field = { name: fieldName.text, type: type.kind === 'name' ? type.value : type.name, isList, isOptional }
+    block.fields.push({ ...field, attributes: reader.attributes() })
+  }
+  return block
+}
+
+/** A cursor over tokens. */
+class Reader {
+  readonly #tokens: SchemaToken[]
+  #at = 0
+
+  constructor(tokens: SchemaToken[]) {
+    this.#tokens = tokens
+  }
+
+  done(): boolean {
+    while (this.#tokens[this.#at]?.kind === 'newline') this.#at++
+    return this.#at >= this.#tokens.length
+  }
+
+  peek(ahead = 0): SchemaToken | undefined {
+    return this.#tokens[this.#at + ahead]
+  }
+
+  next(): SchemaToken {
+    return this.#tokens[this.#at++] ?? { kind: 'newline', text: '\n' }
+  }
+
+  accept(text: string): boolean {
+    if (this.peek()?.text !== text || this.peek()?.kind !== 'punct') return false
+    this.#at++
+    return true
+  }
+
+  /** Skips the rest of the line; true if it held a `}`. */
+  skipLine(): boolean {
+    let closed = false
+    while (this.#at < this.#tokens.length) {
+      const token = this.next()
+      if (token.kind === 'newline') break
+      closed ||= token.kind === 'punct' && token.text === '}'
+    }
+    return closed
+  }
+
+  /** The lines of a block body up to its closing `}` (first on its line), which is consumed. */
+  blockLines(): SchemaToken[][] {
+    const lines: SchemaToken[][] = []
+    let line: SchemaToken[] = []
+    while (this.#at < this.#tokens.length) {
+      const token = this.next()
+      if (token.kind === 'newline') {
+        if (line.length > 0) lines.push(line)
+        line = []
+      } else if (token.kind === 'punct' && token.text === '}' && line.length === 0) {
+        break // a block may follow on the same line (`}model B {`), as Prisma accepts
+      } else line.push(token)
+    }
+    if (line.length > 0) lines.push(line)
+    return lines
+  }
+
+  /** `@a(…) @b @db.X(…)` up to the end of the line; anything else on the line ends the list. */
+  attributes(): Attribute[] {
+    const attributes: Attribute[] = []
+    while (this.accept('@')) {
+      const name = this.path()
+      if (name === undefined) break
+      attributes.push({ name, args: this.accept('(') ? this.arguments(')') : { positional: [], named: new Map() } })
+    }
+    return attributes
+  }
+
+  /** `a.b.c` */
+  path(): string | undefined {
+    const first = this.peek()
+    if (first?.kind !== 'word') return undefined
+    this.#at++
+    let path = first.text
+    while (this.peek()?.text === '.' && this.peek(1)?.kind === 'word') {
+      path += `.${this.peek(1)!.text}`
+      this.#at += 2
+    }
+    return path
+  }
+
+  /** Comma-separated values, some named (`name: value`), up to `close` (consumed). */
+  arguments(close: string): Arguments {
+    const args: Arguments = { positional: [], named: new Map() }
+    while (this.#at < this.#tokens.length && !this.accept(close)) {
+      if (this.accept(',')) continue
+      const key = this.peek()
+      if (key?.kind === 'word' && this.peek(1)?.text === ':') {
+        this.#at += 2
+        const value = this.value()
+        if (value !== undefined) args.named.set(key.text, value)
+      } else {
+        const value = this.value()
+        if (value !== undefined) args.positional.push(value)
+        else if (this.peek()?.kind === 'newline') break
+        else this.#at++ // a token no value starts with: skip it, never loop
       }
     }
-    fields.push(field)
+    return args
   }
-  // Prisma's defaults: onDelete SetNull when every foreign key field is optional, else Restrict; onUpdate Cascade.
-  for (const field of fields) {
-    if (field.kind !== 'object' || !field.relationFromFields?.length) continue
-    const fkOptional = field.relationFromFields.every((fk) => fields.find((f) => f.name === fk)?.isRequired === false)
-    field.onDelete ??= fkOptional ? 'SetNull' : 'Restrict'
-    field.onUpdate ??= 'Cascade'
-  }
-  // Relation names default to the two model names sorted and joined by "To" (Prisma's rule for implicit m-n tables).
-  for (const field of fields) {
-    if (field.kind === 'object' && field.relationName === undefined) field.relationName = [name, field.type].sort().join('To')
-  }
-  return { name, dbName, fields, primaryKey, compoundUniques, singleUniques }
-}
 
-interface Attribute {
-  name: string
-  args: string
-}
-
-/** `@a(x) @b @@c([d], name: "e")` → [{ name: '@a', args: 'x' }, ...], respecting strings and nesting. */
-function parseAttributes(text: string): Attribute[] {
-  const attrs: Attribute[] = []
-  let i = 0
-  while (i < text.length) {
-    const at = text.indexOf('@', i)
-    if (at < 0) break
-    const nameMatch = /^@@?[\w.]+/.exec(text.slice(at))
-    if (!nameMatch) break
-    let end = at + nameMatch[0].length
-    let args = ''
-    if (text[end] === '(') {
-      const close = matchingParen(text, end)
-      args = text.slice(end + 1, close)
-      end = close + 1
+  /** A string, a number, a name or path, a call `name(…)`, or a list `[…]`. */
+  value(): Value | undefined {
+    const token = this.peek()
+    if (token === undefined) return undefined
+    if (token.kind === 'string' || token.kind === 'number') {
+      this.#at++
+      return { kind: token.kind, value: token.text }
     }
-    attrs.push({ name: nameMatch[0], args })
-    i = end
+    if (this.accept('[')) return { kind: 'list', items: this.arguments(']').positional }
+    const name = this.path()
+    if (name === undefined) return undefined
+    return this.accept('(') ? { kind: 'call', name, args: this.arguments(')') } : { kind: 'name', value: name }
   }
-  return attrs
 }
 
-function matchingParen(text: string, open: number): number {
-  let depth = 0
-  for (let i = open; i < text.length; i++) {
-    const c = text[i]
-    if (c === '"') i = skipString(text, i)
-    else if (c === '(' || c === '[') depth++
-    else if (c === ')' || c === ']') {
-      depth--
-      if (depth === 0) return i
-    }
-  }
-  return text.length
+// ---- reading the attributes the cache needs ------------------------------------------------------------
+
+/** The attribute of that name, if present. */
+export function attribute(attributes: readonly Attribute[], name: string): Attribute | undefined {
+  return attributes.find((a) => a.name === name)
 }
 
-function skipString(text: string, start: number): number {
-  for (let i = start + 1; i < text.length; i++) {
-    if (text[i] === '\\') i++
-    else if (text[i] === '"') return i
-  }
-  return text.length
+/** An argument by name, or else by position (`@@map("x")` = `@@map(name: "x")`). */
+export function argument(attr: Attribute | undefined, name: string, position?: number): Value | undefined {
+  if (attr === undefined) return undefined
+  return attr.args.named.get(name) ?? (position === undefined ? undefined : attr.args.positional[position])
 }
 
-function firstString(args: string): string | undefined {
-  const m = /^\s*"((?:[^"\\]|\\.)*)"/.exec(args)
-  return m ? JSON.parse(`"${m[1]}"`) : undefined
+export function stringValue(value: Value | undefined): string | undefined {
+  return value?.kind === 'string' ? value.value : undefined
 }
 
-function namedString(args: string, key: string): string | undefined {
-  const m = new RegExp(`\\b${key}\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(args)
-  return m ? JSON.parse(`"${m[1]}"`) : undefined
+export function nameValue(value: Value | undefined): string | undefined {
+  return value?.kind === 'name' ? value.value : undefined
 }
 
-function namedIdentifier(args: string, key: string): string | undefined {
-  return new RegExp(`\\b${key}\\s*:\\s*(\\w+)`).exec(args)?.[1]
-}
-
-function namedList(args: string, key: string): string[] | undefined {
-  const m = new RegExp(`\\b${key}\\s*:\\s*\\[([^\\]]*)\\]`).exec(args)
-  return m ? splitList(m[1] as string) : undefined
-}
-
-/** The field list of @@id / @@unique: the first `[...]`, with per-field arguments like `sort: Desc` removed. */
-function fieldList(args: string): string[] {
-  const m = /\[([^\]]*)\]/.exec(args)
-  return m ? splitList(m[1] as string) : []
-}
-
-function splitList(text: string): string[] {
-  return text
-    .split(',')
-    .map((part) => part.trim().replace(/\(.*$/, '').trim())
-    .filter((part) => part.length > 0)
-}
-
-function stripComments(text: string): string {
-  let out = ''
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]
-    if (c === '"') {
-      const end = skipString(text, i)
-      out += text.slice(i, end + 1)
-      i = end
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++
-      out += '\n'
-    } else out += c
-  }
-  return out
+/** The field names of a list such as `[a, b(sort: Desc), c(length: 20)]`. */
+export function fieldNames(value: Value | undefined): string[] | undefined {
+  if (value?.kind !== 'list') return undefined
+  return value.items.flatMap((item) => (item.kind === 'name' ? [item.value] : item.kind === 'call' ? [item.name] : []))
 }

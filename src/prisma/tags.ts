@@ -26,5 +26,7 @@ export function recordTag(model: ModelInfo, row: unknown): string | undefined {
 }
 
 export function isKeyValue(value: unknown): value is KeyFieldValue {
-  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean'
+  return (
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean'
+  )
 }

@@ -1,7 +1,17 @@
 import { type DataModel, type ModelInfo, modelInfo } from './data-model.js'
 import { collectionTag, modelTag, recordTag } from './tags.js'
 
-export const WRITE_OPERATIONS = ['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany'] as const
+export const WRITE_OPERATIONS = [
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
+] as const
 export type WriteOperation = (typeof WRITE_OPERATIONS)[number]
 
 /**
@@ -13,7 +23,13 @@ export type WriteOperation = (typeof WRITE_OPERATIONS)[number]
  * - referential actions: deletes (and updates of referenced fields) reach the models whose foreign keys
  *   cascade or are set null, recursively.
  */
-export function writeTags(dataModel: DataModel, modelName: string, operation: WriteOperation, args: Record<string, unknown>, result: unknown): Set<string> {
+export function writeTags(
+  dataModel: DataModel,
+  modelName: string,
+  operation: WriteOperation,
+  args: Record<string, unknown>,
+  result: unknown,
+): Set<string> {
   const model = modelInfo(dataModel, modelName)
   const tags = new Set<string>()
   const rows = Array.isArray(result) ? result : [result]
@@ -29,6 +45,14 @@ export function writeTags(dataModel: DataModel, modelName: string, operation: Wr
     case 'updateManyAndReturn':
       tags.add(collectionTag(model.name))
       for (const row of rows) tags.add(recordTag(model, row) ?? modelTag(model.name))
+      // A write that changes the primary key leaves the old identity behind: its record tag, from the `where`
+      // of a single-row write; the model tag when the old keys are not known (by another unique, or many rows).
+      if (updatePayloads(operation, args).some((data) => writesPrimaryKey(model, data))) {
+        tags.add(
+          (operation === 'updateManyAndReturn' ? undefined : recordTag(model, whereIdentity(model, args['where']))) ??
+            modelTag(model.name),
+        )
+      }
       break
     case 'updateMany':
     case 'deleteMany':
@@ -39,6 +63,24 @@ export function writeTags(dataModel: DataModel, modelName: string, operation: Wr
   if (operation === 'delete' || operation === 'deleteMany') deleteEffects(dataModel, model, tags, new Set())
   for (const data of updatePayloads(operation, args)) updateEffects(dataModel, model, data, tags, new Set())
   return tags
+}
+
+/** Whether an update's `data` sets a field of the primary key. */
+function writesPrimaryKey(model: ModelInfo, data: unknown): boolean {
+  return typeof data === 'object' && data !== null && model.primaryKey.some((field) => field in data)
+}
+
+/** The primary key a `where` names in full (`{ id }`, or `{ userId_orgId: { userId, orgId } }`), as a row. */
+function whereIdentity(model: ModelInfo, where: unknown): Record<string, unknown> | undefined {
+  if (typeof where !== 'object' || where === null) return undefined
+  const record = where as Record<string, unknown>
+  if (model.primaryKey.every((field) => field in record)) return record
+  for (const [name, fields] of model.compoundUniques) {
+    const value = record[name]
+    if (typeof value === 'object' && value !== null && model.primaryKey.every((field) => fields.includes(field)))
+      return value as Record<string, unknown>
+  }
+  return undefined
 }
 
 /** The `data` objects that update existing rows (for onUpdate actions): not the create side of an upsert. */
@@ -68,8 +110,13 @@ function nestedWrites(dataModel: DataModel, model: ModelInfo, data: unknown, tag
     const ops = value as Record<string, unknown>
     if ('delete' in ops || 'deleteMany' in ops) deleteEffects(dataModel, target, tags, new Set())
     // set/disconnect on a list relation and update of referenced fields can move foreign keys of third models.
-    for (const key of NESTED_DATA_KEYS) for (const payload of innerData(ops[key])) nestedWrites(dataModel, target, payload, tags)
-    const updates = [...innerData(ops['update']), ...innerData(ops['updateMany']), ...innerData((ops['upsert'] as { update?: unknown } | undefined)?.update)]
+    for (const key of NESTED_DATA_KEYS)
+      for (const payload of innerData(ops[key])) nestedWrites(dataModel, target, payload, tags)
+    const updates = [
+      ...innerData(ops['update']),
+      ...innerData(ops['updateMany']),
+      ...innerData((ops['upsert'] as { update?: unknown } | undefined)?.update),
+    ]
     for (const payload of updates) updateEffects(dataModel, target, payload, tags, new Set())
   }
 }
@@ -96,7 +143,13 @@ export function deleteEffects(dataModel: DataModel, model: ModelInfo, tags: Set<
 }
 
 /** Rows of other models that an update of referenced fields changes, through onUpdate Cascade / SetNull / SetDefault. */
-function updateEffects(dataModel: DataModel, model: ModelInfo, data: unknown, tags: Set<string>, seen: Set<string>): void {
+function updateEffects(
+  dataModel: DataModel,
+  model: ModelInfo,
+  data: unknown,
+  tags: Set<string>,
+  seen: Set<string>,
+): void {
   if (typeof data !== 'object' || data === null || seen.has(model.name)) return
   seen.add(model.name)
   const written = Object.keys(data as Record<string, unknown>)

@@ -13,7 +13,13 @@ const uniquePrefix = () => `bus${process.pid}x${++prefixes}:`
 /** Two instances sharing one Redis (L2 and bus), each with its own L1. */
 function instances(client: Redis | Cluster, count = 2) {
   const prefix = uniquePrefix()
-  return Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client, prefix }) }))
+  return Array.from(
+    { length: count },
+    () =>
+      new TieredCache(new MemoryCache(), new RedisCache({ client, prefix, operationTimeoutMs: 300 }), {
+        bus: new RedisBus({ client, prefix }),
+      }),
+  )
 }
 
 describe('bus encoding', () => {
@@ -34,7 +40,11 @@ describe('bus encoding', () => {
     // Numbered messages whose epochs do not match their tags are dropped, not half-applied.
     expect(decode('abc T {"t":["User","Post"],"e":[1]}')).toBeUndefined()
     // A numbered invalidation, an ack, a heartbeat.
-    expect(decode(encode('abc/12', { kind: 'keys', keys: ['k'] }))).toEqual({ from: 'abc', seq: 12, message: { kind: 'keys', keys: ['k'] } })
+    expect(decode(encode('abc/12', { kind: 'keys', keys: ['k'] }))).toEqual({
+      from: 'abc',
+      seq: 12,
+      message: { kind: 'keys', keys: ['k'] },
+    })
     expect(encode('xyz', { kind: 'ack', to: 'abc', seq: 12 })).toBe('xyz a {"to":"abc","s":12}')
     expect(decode('xyz a {"to":"abc","s":12}')).toEqual({ from: 'xyz', message: { kind: 'ack', to: 'abc', seq: 12 } })
     expect(decode('abc/3 h 0')).toEqual({ from: 'abc', seq: 3, message: 'beat' })
@@ -54,7 +64,10 @@ describe('RedisBus on a standalone server', () => {
     for (const cache of [b!, c!]) expect((await cache.get('User:id=1'))?.value).toBe('v1')
     expect(await b!.l1.has('User:id=1')).toBe(true)
     await a!.invalidateTags(['User'])
-    await eventually(async () => !(await b!.l1.has('User:id=1')) && !(await c!.l1.has('User:id=1')), 'the other L1s to drop the entry')
+    await eventually(
+      async () => !(await b!.l1.has('User:id=1')) && !(await c!.l1.has('User:id=1')),
+      'the other L1s to drop the entry',
+    )
     expect(a!.stats().bus).toMatchObject({ published: 1, received: 0 })
     expect(b!.stats().bus?.received).toBe(1)
 
@@ -74,9 +87,14 @@ describe('RedisBus on a standalone server', () => {
   it('a TieredCache over a RedisCache gets a bus by default, on a duplicate connection it closes; bus: false is told once', async () => {
     // On the old code there was no bus unless one was named: b kept serving the old row from its L1.
     const prefix = uniquePrefix()
-    const subscribers = async () => String(await rig.client().call('CLIENT', 'LIST', 'TYPE', 'pubsub')).split('\n').filter((line) => line.includes('sub=1')).length
+    const subscribers = async () =>
+      String(await rig.client().call('CLIENT', 'LIST', 'TYPE', 'pubsub'))
+        .split('\n')
+        .filter((line) => line.includes('sub=1')).length
     const before = await subscribers()
-    const [a, b] = rig.track([0, 1].map(() => new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }))))
+    const [a, b] = rig.track(
+      [0, 1].map(() => new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }))),
+    )
     await a!.ready
     await b!.ready
     expect(a!.bus).toBeInstanceOf(RedisBus)
@@ -90,12 +108,17 @@ describe('RedisBus on a standalone server', () => {
     expect(await subscribers()).toBe(before + 1)
 
     const events: TieredCacheEvent[] = []
-    const off = new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }), { bus: false, onEvent: (event) => events.push(event) })
+    const off = new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }), {
+      bus: false,
+      onEvent: (event) => events.push(event),
+    })
     const heard: TieredCacheEvent[] = []
     off.on((event) => heard.push(event))
     await Promise.resolve()
     expect(off.bus).toBeUndefined()
-    expect(events).toEqual([{ type: 'bus-disabled', message: expect.stringMatching(/bus: false over a shared L2 \(redis\)/) }])
+    expect(events).toEqual([
+      { type: 'bus-disabled', message: expect.stringMatching(/bus: false over a shared L2 \(redis\)/) },
+    ])
     expect(heard).toEqual(events)
     await off.invalidateTags(['User'])
     expect(events).toHaveLength(1)
@@ -127,7 +150,11 @@ describe('RedisBus on a standalone server', () => {
   it('a drop while the instance is coming back up (emptying its L1) leaves L1 untrusted until the next up', async () => {
     const prefix = uniquePrefix()
     const l1 = new WrappedCache(new MemoryCache())
-    const [cache] = rig.track([new TieredCache(l1, new RedisCache({ client: rig.client(), prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client: rig.client(), prefix }) })])
+    const [cache] = rig.track([
+      new TieredCache(l1, new RedisCache({ client: rig.client(), prefix, operationTimeoutMs: 300 }), {
+        bus: new RedisBus({ client: rig.client(), prefix }),
+      }),
+    ])
     await up(cache!)
     // The next up empties L1 slowly; the server goes away meanwhile.
     l1.delayMs = 300
@@ -155,7 +182,13 @@ describe('RedisBus on a standalone server', () => {
     // L1 is not trusted while the bus is down: the read goes to L2, which is down, so it misses.
     expect(await b!.get('Post:id=1')).toBeUndefined()
     // A readiness probe sees it (it said ok: true before: issue 13).
-    expect(await b!.health()).toMatchObject({ ok: false, status: 'degraded', l1: { trusted: false }, l2: { ok: false }, bus: { connected: false } })
+    expect(await b!.health()).toMatchObject({
+      ok: false,
+      status: 'degraded',
+      l1: { trusted: false },
+      l2: { ok: false },
+      bus: { connected: false },
+    })
     await rig.server().start()
     await up(a!)
     await up(b!)
@@ -206,7 +239,11 @@ describe('RedisBus heartbeat', () => {
       // The subscriber stops hearing (its socket stays open): CLIENT PAUSE blocks the server's replies to it.
       await client.call('CLIENT', 'PAUSE', '400', 'ALL')
       await eventually(() => events.includes('down'), 'the heartbeat to notice', 3000)
-      await eventually(() => bus.connected && events.filter((e) => e === 'up').length >= 2, 'the bus to come back', 5000)
+      await eventually(
+        () => bus.connected && events.filter((e) => e === 'up').length >= 2,
+        'the bus to come back',
+        5000,
+      )
     } finally {
       await bus.close()
       client.disconnect()

@@ -24,7 +24,16 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
   /** Instances sharing one Redis prefix (L2 and bus), each with its own L1; resolved once their buses are up. */
   const instances = async (count: number, options: TieredCacheOptions = {}, prefix = uniquePrefix()) => {
     const client = rig.client()
-    const made: Tiered[] = rig.track(Array.from({ length: count }, () => new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: new RedisBus({ client, prefix }), ...options })))
+    const made: Tiered[] = rig.track(
+      Array.from(
+        { length: count },
+        () =>
+          new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), {
+            bus: new RedisBus({ client, prefix }),
+            ...options,
+          }),
+      ),
+    )
     await eventually(() => made.every((cache) => cache.stats().bus?.connected === true), 'the buses to be up')
     return { made, prefix }
   }
@@ -33,7 +42,12 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     const prefix = uniquePrefix()
     const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
     l2.broken = true
-    const [cache] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
+    const [cache] = rig.track([
+      new TieredCache(new MemoryCache(), l2, {
+        bus: new RedisBus({ client: rig.client(), prefix }),
+        l2CircuitBreaker: false,
+      }),
+    ])
     await eventually(() => cache!.stats().bus?.connected === true, 'the bus to be up')
     l2.broken = false
     return { a: cache! as Tiered, prefix }
@@ -86,17 +100,29 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect((await a.lookup('User:id=7')).entry?.tier).toBe('l1')
     await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
     // The epoch poll reveals the gap within 1 s; after 1 s more it is declared lost and L1 is emptied.
-    await eventually(async () => (await a.lookup('User:id=7')).entry === undefined, 'the L1 copy to stop being served', 4000)
+    await eventually(
+      async () => (await a.lookup('User:id=7')).entry === undefined,
+      'the L1 copy to stop being served',
+      4000,
+    )
     expect(a.stats().bus?.lostInvalidations).toBe(1)
     const registry = new Registry()
-    registerPrometheusMetrics({ stats: () => ({ cache: a.stats(), models: {}, invalidationsByOperation: {} }) }, registry)
+    registerPrometheusMetrics(
+      { stats: () => ({ cache: a.stats(), models: {}, invalidationsByOperation: {} }) },
+      registry,
+    )
     expect(await registry.metrics()).toContain('prisma_cache_bus_lost_invalidations_total 1')
   })
 
   it('a getMany while L2 fails is one failure (one breaker count), its keys misses', async () => {
     const prefix = uniquePrefix()
     const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
-    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: { threshold: 3 } })])
+    const [a] = rig.track([
+      new TieredCache(new MemoryCache(), l2, {
+        bus: new RedisBus({ client: rig.client(), prefix }),
+        l2CircuitBreaker: { threshold: 3 },
+      }),
+    ])
     await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
     const keys = ['k1', 'k2', 'k3']
     for (const key of keys) await a!.set(key, key, { ttl: 60 })
@@ -114,13 +140,22 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect((await a.lookup('User:id=8')).entry?.tier).toBe('l1')
     // Before the poll starts judging, a writer without a bus invalidates: it must not count as older than the start.
     await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
-    await eventually(async () => (await a.lookup('User:id=8')).entry === undefined, 'the L1 copy to stop being served', 3000)
+    await eventually(
+      async () => (await a.lookup('User:id=8')).entry === undefined,
+      'the L1 copy to stop being served',
+      3000,
+    )
     expect(a.stats().bus?.lostInvalidations).toBe(1)
   })
 
   it('an instance with localTagCheck off still announces its epochs: the others find no gap and keep their L1', async () => {
     const prefix = uniquePrefix()
-    const [plain] = rig.track([new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }), { bus: new RedisBus({ client: rig.client(), prefix }), localTagCheck: false })])
+    const [plain] = rig.track([
+      new TieredCache(new MemoryCache(), new RedisCache({ client: rig.client(), prefix }), {
+        bus: new RedisBus({ client: rig.client(), prefix }),
+        localTagCheck: false,
+      }),
+    ])
     const { made } = await instances(1, {}, prefix)
     const [judging] = made as [Tiered]
     await eventually(() => plain!.stats().bus?.connected === true, 'the bus to be up')
@@ -177,13 +212,22 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     expect((await l2Read(a, 'User:id=5')).entry?.value).toBe('v')
     await new RedisCache({ client: rig.client(), prefix }).invalidateTags(['User'])
     // Within one poll (1 s) the gap is seen; from then on the entry goes to the check in Redis, which finds it stale.
-    await eventually(async () => (await l2Read(a, 'User:id=5')).entry === undefined, 'the stale entry to stop being served', 3000)
+    await eventually(
+      async () => (await l2Read(a, 'User:id=5')).entry === undefined,
+      'the stale entry to stop being served',
+      3000,
+    )
   })
 
   it('an invalidation owed while L2 failed (bus up) is judged by at once when it is replayed', async () => {
     const prefix = uniquePrefix()
     const l2 = new WrappedCache(new RedisCache({ client: rig.client(), prefix }))
-    const [a] = rig.track([new TieredCache(new MemoryCache(), l2, { bus: new RedisBus({ client: rig.client(), prefix }), l2CircuitBreaker: false })])
+    const [a] = rig.track([
+      new TieredCache(new MemoryCache(), l2, {
+        bus: new RedisBus({ client: rig.client(), prefix }),
+        l2CircuitBreaker: false,
+      }),
+    ])
     await eventually(() => a!.stats().bus?.connected === true, 'the bus to be up')
     await a!.set('User:id=7', 'old row', { ttl: 60, tags: ['User:id=7'] })
     expect((await l2Read(a!, 'User:id=7')).entry?.value).toBe('old row')
@@ -202,7 +246,11 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     await a.set('k', 1, { ttl: 60, tags: ['T'] })
     expect((await l2Read(a, 'k')).entry?.value).toBe(1)
     expect(a.stats().l2LocalChecks).toBe(0)
-    await eventually(async () => (await l2Read(a, 'k')).entry?.value === 1 && a.stats().l2LocalChecks > 0, 'local judging to start', 3000)
+    await eventually(
+      async () => (await l2Read(a, 'k')).entry?.value === 1 && a.stats().l2LocalChecks > 0,
+      'local judging to start',
+      3000,
+    )
   })
 
   it('localTagCheck: false checks every L2 read in Redis', async () => {
@@ -211,6 +259,8 @@ describe('localTagCheck (TieredCache with a bus over RedisCache)', () => {
     await a.set('k', 1, { ttl: 60, tags: ['T'] })
     expect((await l2Read(a, 'k')).entry?.value).toBe(1)
     expect(a.stats().l2LocalChecks).toBe(0)
-    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { localTagCheck: 'yes' as unknown as boolean })).toThrow(/localTagCheck must be a boolean/)
+    expect(
+      () => new TieredCache(new MemoryCache(), new MemoryCache(), { localTagCheck: 'yes' as unknown as boolean }),
+    ).toThrow(/localTagCheck must be a boolean/)
   })
 })

@@ -9,7 +9,10 @@ import { type RedisClusterService, startRedisCluster } from '../support/redis.js
 import slotOf from 'cluster-key-slot'
 
 /** Moves one slot to the next master, as `redis-cli --cluster reshard` does; resolves to the new owner. */
-async function migrateSlot(nodes: { host: string; port: number }[], slot: number): Promise<{ host: string; port: number }> {
+async function migrateSlot(
+  nodes: { host: string; port: number }[],
+  slot: number,
+): Promise<{ host: string; port: number }> {
   const clients = nodes.map((node) => new Redis({ host: node.host, port: node.port, lazyConnect: false }))
   try {
     const ids = await Promise.all(clients.map(async (c) => String(await c.call('CLUSTER', 'MYID'))))
@@ -77,7 +80,9 @@ describe('RedisCache during a slot migration', () => {
   it('keeps answering (MOVED/ASK followed) while the slots of its entries and of its tags move', async () => {
     const cache = new RedisCache({ client: cluster, prefix: 'mig:', operationTimeoutMs: 2000 })
     const keys = Array.from({ length: 50 }, (_, i) => CacheKey.fields('User', { id: i }))
-    await cache.setMany(keys.map((key, i) => ({ key, value: { i }, options: { ttl: 60, tags: ['User', `User:id=${i}`] } })))
+    await cache.setMany(
+      keys.map((key, i) => ({ key, value: { i }, options: { ttl: 60, tags: ['User', `User:id=${i}`] } })),
+    )
     // So that the tag slot holds keys to move (the epoch counter, a tag epoch).
     await cache.invalidateTags(['Unrelated'])
     const load = runLoad(async (i) => {
@@ -90,7 +95,10 @@ describe('RedisCache during a slot migration', () => {
     const tagSlot = slotOf(cache.keyspace.epoch)
     const entryOwner = await migrateSlot(service.nodes, entrySlot)
     const tagOwner = await migrateSlot(service.nodes, tagSlot)
-    for (const [owner, slot] of [[entryOwner, entrySlot], [tagOwner, tagSlot]] as const) {
+    for (const [owner, slot] of [
+      [entryOwner, entrySlot],
+      [tagOwner, tagSlot],
+    ] as const) {
       const node = new Redis(owner)
       expect(Number(await node.call('CLUSTER', 'COUNTKEYSINSLOT', slot))).toBeGreaterThan(0)
       node.disconnect()
@@ -146,7 +154,8 @@ describe('RedisCache and the bus during a cluster failover', () => {
     const replicaClient = new Redis({ host: replica![0], port: replica![1] })
     await replicaClient.call('CLUSTER', 'FAILOVER')
     const deadline = Date.now() + 15_000
-    while (!String(await replicaClient.call('ROLE')).startsWith('master') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+    while (!String(await replicaClient.call('ROLE')).startsWith('master') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50))
     expect(String(((await replicaClient.call('ROLE')) as unknown[])[0])).toBe('master')
     replicaClient.disconnect()
     await new Promise((resolve) => setTimeout(resolve, 500))

@@ -10,14 +10,17 @@ describe('CacheKey', () => {
     expect(CacheKey.fields('User', { email: 'a@b.com' }).toString()).toBe('User:email=a@b.com')
   })
 
-  it.each([':', '*', '?', '[', ']', '\\', ' ', '%', '{', '}', '^', '\n'])('escapes %j so it is never syntax', (char) => {
-    const key = CacheKey.of('User', `a${char}b`)
-    const text = key.toString()
-    if (char !== '%') expect(text.slice('User:'.length)).not.toContain(char)
-    else expect(text).toBe('User:a%25b')
-    expect(text).not.toMatch(/[*?[\]\\{} ]/)
-    expect(CacheKey.parse(text).equals(key)).toBe(true)
-  })
+  it.each([':', '*', '?', '[', ']', '\\', ' ', '%', '{', '}', '^', '\n'])(
+    'escapes %j so it is never syntax',
+    (char) => {
+      const key = CacheKey.of('User', `a${char}b`)
+      const text = key.toString()
+      if (char !== '%') expect(text.slice('User:'.length)).not.toContain(char)
+      else expect(text).toBe('User:a%25b')
+      expect(text).not.toMatch(/[*?[\]\\{} ]/)
+      expect(CacheKey.parse(text).equals(key)).toBe(true)
+    },
+  )
 
   it('format and parse round-trip for any identifier, and different identifiers never collide', () => {
     fc.assert(
@@ -34,7 +37,9 @@ describe('CacheKey', () => {
     const forged = CacheKey.fields('User', { id: '1,role=admin' }).toString()
     const real = CacheKey.fields('User', { id: '1', role: 'admin' }).toString()
     expect(forged).not.toBe(real)
-    expect(CacheKey.fields('User', { a: 'x=y' }).toString()).not.toBe(CacheKey.fields('User', { 'a=x': 'y' }).toString())
+    expect(CacheKey.fields('User', { a: 'x=y' }).toString()).not.toBe(
+      CacheKey.fields('User', { 'a=x': 'y' }).toString(),
+    )
   })
 
   it('rejects bad input with errors that name the problem', () => {
@@ -68,13 +73,19 @@ describe('KeyPattern', () => {
 
   it('an identifier with glob characters is never matched by a pattern not meant for it', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }), (a, b) => {
-        const exact = KeyPattern.key(CacheKey.of('User', a))
-        expect(exact.matches(CacheKey.of('User', a))).toBe(true)
-        if (a !== b) expect(exact.matches(CacheKey.of('User', b))).toBe(false)
-        const prefix = KeyPattern.identifierPrefix('User', a)
-        expect(prefix.matches(CacheKey.of('User', b))).toBe(b.startsWith(a) || CacheKey.of('User', b).toString().startsWith(CacheKey.of('User', a).toString()))
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 12 }),
+        fc.string({ unit: 'binary', maxLength: 12 }),
+        (a, b) => {
+          const exact = KeyPattern.key(CacheKey.of('User', a))
+          expect(exact.matches(CacheKey.of('User', a))).toBe(true)
+          if (a !== b) expect(exact.matches(CacheKey.of('User', b))).toBe(false)
+          const prefix = KeyPattern.identifierPrefix('User', a)
+          expect(prefix.matches(CacheKey.of('User', b))).toBe(
+            b.startsWith(a) || CacheKey.of('User', b).toString().startsWith(CacheKey.of('User', a).toString()),
+          )
+        },
+      ),
       { numRuns: 2000 },
     )
   })
@@ -95,7 +106,9 @@ describe('EntityTag', () => {
   it('has model-wide and record forms in the key string form', () => {
     expect(EntityTag.entity('User').toString()).toBe('User')
     expect(EntityTag.record('User', { id: 1 }).toString()).toBe('User:id=1')
-    expect(EntityTag.record('Member', { userId: 1, orgId: 2 }).text).toBe(CacheKey.fields('Member', { orgId: 2, userId: 1 }).toString())
+    expect(EntityTag.record('Member', { userId: 1, orgId: 2 }).text).toBe(
+      CacheKey.fields('Member', { orgId: 2, userId: 1 }).toString(),
+    )
     expect(() => EntityTag.entity('Bad Name')).toThrow(/Invalid cache entity/)
   })
 })

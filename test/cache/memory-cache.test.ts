@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest'
-import { defaultSerializer, MemoryCache } from '../../src/index.js'
+import { MemoryCache, msgpackSerializer, type Serializer, superjsonSerializer } from '../../src/index.js'
+import { manualClock } from '../support/clock.js'
 import { describeConformance, richValue } from './conformance.js'
 
-describeConformance('MemoryCache (clone)', async () => ({ cache: new MemoryCache(), other: new MemoryCache() }))
-describeConformance('MemoryCache (serialize)', async () => ({ cache: new MemoryCache({ values: 'serialize', maxSize: 1_000_000 }), other: new MemoryCache() }))
+describeConformance('MemoryCache (clone)', () => {
+  const clock = manualClock()
+  return { cache: new MemoryCache({ clock }), other: new MemoryCache(), advance: clock.advance }
+})
+describeConformance('MemoryCache (serialize)', () => {
+  const clock = manualClock()
+  return {
+    cache: new MemoryCache({ values: 'serialize', maxSize: 1_000_000, clock }),
+    other: new MemoryCache(),
+    advance: clock.advance,
+  }
+})
+describeConformance('MemoryCache (the system clock: TTLs measured by performance.now())', () => ({
+  cache: new MemoryCache(),
+  other: new MemoryCache(),
+}))
 
 describe('MemoryCache bounds', () => {
   it('evicts the least recently used entry past max entries, and counts it', async () => {
@@ -58,37 +73,51 @@ describe('MemoryCache bounds', () => {
   })
 
   it('forgets invalidated tags after 2 x maxTtl, so tag records do not grow without bound', async () => {
-    const cache = new MemoryCache({ maxTtl: 0.05 })
+    const clock = manualClock()
+    const cache = new MemoryCache({ maxTtl: 0.05, clock })
     for (let i = 0; i < 5000; i++) await cache.invalidateTags([`User:id=${i}`])
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    clock.advance(101)
     for (let i = 0; i < 2000; i++) await cache.invalidateTags([`Post:id=${i}`])
     expect(cache.trackedTags).toBeLessThanOrEqual(2000)
   })
 
   it('refuses a snapshot older than maxTtl (its tag records may be gone)', async () => {
-    const cache = new MemoryCache({ maxTtl: 0.05 })
+    const clock = manualClock()
+    const cache = new MemoryCache({ maxTtl: 0.05, clock })
     const old = await cache.snapshot()
-    await new Promise((resolve) => setTimeout(resolve, 80))
+    clock.advance(51)
     await cache.set('k', 1, { ttl: 0.05, snapshot: old })
     expect(await cache.get('k')).toBeUndefined()
   })
 })
 
-describe('MemoryCache values written with their serialized text (encoded, as from an L2 hit)', () => {
-  const counting = () => {
-    const calls = { serialize: 0, deserialize: 0 }
-    const serializer = {
-      serialize: (value: unknown) => (calls.serialize++, defaultSerializer.serialize(value)),
-      deserialize: (text: string) => (calls.deserialize++, defaultSerializer.deserialize(text)),
-    }
-    return { calls, serializer }
-  }
+/** A serializer of the same kind as `inner` that counts its calls. */
+function counting(inner: Serializer) {
+  const calls = { serialize: 0, deserialize: 0 }
+  const serializer: Serializer =
+    inner.binary === true
+      ? {
+          format: inner.format,
+          binary: true,
+          serialize: (v) => (calls.serialize++, inner.serialize(v)),
+          deserialize: (b) => (calls.deserialize++, inner.deserialize(b)),
+        }
+      : {
+          serialize: (v) => (calls.serialize++, inner.serialize(v)),
+          deserialize: (t) => (calls.deserialize++, inner.deserialize(t)),
+        }
+  return { calls, serializer }
+}
 
-  it('clone mode keeps the text, decodes it once on the first read, and still hands every reader its own copy', async () => {
-    const { calls, serializer } = counting()
+describe.each([
+  ['MessagePack', msgpackSerializer, Buffer.from([0xdd, 0, 0])],
+  ['superjson', superjsonSerializer, 'not superjson'],
+] as const)('MemoryCache values written serialized (encoded, as from an L2 hit), %s', (_name, inner, corrupt) => {
+  it('clone mode keeps the serialized form, decodes it once on the first read, and still hands every reader its own copy', async () => {
+    const { calls, serializer } = counting(inner)
     const cache = new MemoryCache()
     const value = richValue()
-    await cache.set('k', { not: 'used' }, { ttl: 60, encoded: { text: serializer.serialize(value), serializer } })
+    await cache.set('k', { not: 'used' }, { ttl: 60, encoded: { data: serializer.serialize(value), serializer } })
     expect(calls.deserialize).toBe(0)
     const first = (await cache.get<ReturnType<typeof richValue>>('k'))!.value
     expect(first).toEqual(value)
@@ -99,21 +128,21 @@ describe('MemoryCache values written with their serialized text (encoded, as fro
     expect(calls.deserialize).toBe(1)
   })
 
-  it('serialize mode keeps text from its own serializer as is, and re-encodes text from another', async () => {
-    const own = counting()
+  it('serialize mode keeps data from its own serializer as is, and re-encodes data from another', async () => {
+    const own = counting(inner)
     const cache = new MemoryCache({ values: 'serialize', serializer: own.serializer })
-    await cache.set('same', 1, { ttl: 60, encoded: { text: defaultSerializer.serialize(1), serializer: own.serializer } })
+    await cache.set('same', 1, { ttl: 60, encoded: { data: inner.serialize(1), serializer: own.serializer } })
     expect(own.calls.serialize).toBe(0)
-    const other = counting()
-    await cache.set('other', 2, { ttl: 60, encoded: { text: 'text of another format', serializer: other.serializer } })
+    const other = counting(inner)
+    await cache.set('other', 2, { ttl: 60, encoded: { data: 'data of another format', serializer: other.serializer } })
     expect(own.calls.serialize).toBe(1)
     expect((await cache.get('same'))?.value).toBe(1)
     expect((await cache.get('other'))?.value).toBe(2)
   })
 
-  it('text that no longer decodes is a miss, removed and counted, never an error', async () => {
+  it('data that no longer decodes is a miss, removed and counted, never an error', async () => {
     const cache = new MemoryCache()
-    await cache.set('k', 1, { ttl: 60, encoded: { text: 'not superjson', serializer: defaultSerializer } })
+    await cache.set('k', 1, { ttl: 60, encoded: { data: corrupt, serializer: inner } })
     expect(await cache.get('k')).toBeUndefined()
     expect(await cache.has('k')).toBe(false)
     expect(cache.stats().errors).toBe(1)

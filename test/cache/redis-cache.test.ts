@@ -1,7 +1,23 @@
 import { Cluster, Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CacheKey, CacheTimeoutError, CacheUnavailableError, KeyPattern, RedisCache } from '../../src/index.js'
-import { type RedisClusterService, type RedisService, startRedis, startRedisCluster, startRedisServer } from '../support/redis.js'
+import {
+  CacheKey,
+  CacheTimeoutError,
+  CacheUnavailableError,
+  compressingSerializer,
+  KeyPattern,
+  msgpackSerializer,
+  RedisCache,
+  type Serializer,
+  superjsonSerializer,
+} from '../../src/index.js'
+import {
+  type RedisClusterService,
+  type RedisService,
+  startRedis,
+  startRedisCluster,
+  startRedisServer,
+} from '../support/redis.js'
 import { eventually } from '../support/eventually.js'
 import { describeConformance } from './conformance.js'
 
@@ -25,14 +41,30 @@ describe('RedisCache on a standalone server', () => {
     other: new RedisCache({ client, prefix: uniquePrefix() }),
   }))
 
+  describeConformance('RedisCache standalone, superjson', async () => ({
+    cache: new RedisCache({ client, prefix: uniquePrefix(), serializer: superjsonSerializer }),
+    other: new RedisCache({ client, prefix: uniquePrefix(), serializer: superjsonSerializer }),
+  }))
+
   it('treats a corrupt entry as a miss and deletes it', async () => {
     const cache = new RedisCache({ client, prefix: uniquePrefix() })
-    for (const garbage of ['no header at all', 'not json\n{}', '[1,"x"]\nbody', '[0,[]]\n{"json": not superjson']) {
-      await client.set(cache.keyspace.data('User:id=1'), garbage)
+    const header = (format: string) => `[0,[],${Date.now() + 60_000},"${format}"]\n`
+    const garbage = [
+      'no header at all',
+      'not json\n{}',
+      '[1,"x"]\nbody',
+      '[0,[]]\n{"json": not superjson',
+      Buffer.concat([Buffer.from(header('msgpack')), Buffer.from([0, 0xdd, 0])]), // truncated MessagePack
+      Buffer.concat([Buffer.from(header('msgpack')), msgpackSerializer.serialize(1)]), // bytes without their marker
+      Buffer.concat([Buffer.from(header('msgpack+deflate')), Buffer.from([0, 1, 2, 3])]), // not deflate
+      `${header('superjson')}{"json": not superjson`,
+    ]
+    for (const data of garbage) {
+      await client.set(cache.keyspace.data('User:id=1'), data)
       expect(await cache.get('User:id=1')).toBeUndefined()
       expect(await client.exists(cache.keyspace.data('User:id=1'))).toBe(0)
     }
-    expect(cache.stats().errors).toBe(4)
+    expect(cache.stats().errors).toBe(garbage.length)
   })
 
   it('lookup with expectedTags is one plain MGET, judged in process; any entry it cannot judge goes to the read script', async () => {
@@ -40,7 +72,15 @@ describe('RedisCache on a standalone server', () => {
     const cache = new RedisCache({ client: own, prefix: uniquePrefix() })
     const scripts: string[] = []
     const evalsha = own.evalsha.bind(own)
-    own.evalsha = ((...args: Parameters<typeof evalsha>) => (scripts.push('evalsha'), evalsha(...args))) as typeof own.evalsha
+    own.evalsha = ((...args: Parameters<typeof evalsha>) => (
+      scripts.push('evalsha'),
+      evalsha(...args)
+    )) as typeof own.evalsha
+    const callBuffer = own.callBuffer.bind(own)
+    own.callBuffer = ((...args: Parameters<typeof callBuffer>) => {
+      if (String(args[0]).toUpperCase() === 'EVALSHA') scripts.push('evalsha')
+      return callBuffer(...args)
+    }) as typeof own.callBuffer
     const expectedTags = ['User', 'User:id=1', 'User:*']
     await cache.set('User:id=1', 'row', { ttl: 60, tags: ['User', 'User:id=1'] })
     scripts.length = 0
@@ -56,7 +96,10 @@ describe('RedisCache on a standalone server', () => {
     expect(stale.entry).toBeUndefined()
     expect(stale.snapshot?.version).toBe(String(await cache.currentEpoch()))
     expect(cache.stats().staleByTag).toBe(1)
-    await eventually(async () => (await client.exists(cache.keyspace.data('User:id=1'))) === 0, 'the stale entry removed')
+    await eventually(
+      async () => (await client.exists(cache.keyspace.data('User:id=1'))) === 0,
+      'the stale entry removed',
+    )
 
     // An entry with a tag nobody expected, an entry without expiresAt (older format), a corrupt one: the script.
     await cache.set('User:id=1', 'row', { ttl: 60, tags: ['User', 'User:id=1', 'Team:id=7'] })
@@ -78,7 +121,11 @@ describe('RedisCache on a standalone server', () => {
     const c = new Redis(own.url)
     try {
       const cache = new RedisCache({ client: c, prefix: uniquePrefix() })
-      const items = Array.from({ length: 10_000 }, (_, i) => ({ key: CacheKey.fields('Post', { id: i }), value: { i }, options: { ttl: 60, tags: ['Post', `Post:id=${i}`] } }))
+      const items = Array.from({ length: 10_000 }, (_, i) => ({
+        key: CacheKey.fields('Post', { id: i }),
+        value: { i },
+        options: { ttl: 60, tags: ['Post', `Post:id=${i}`] },
+      }))
       await cache.setMany(items)
       await cache.set('User:id=1', 'keep', { ttl: 60, tags: ['User'] })
       expect(await cache.size()).toBe(10_001)
@@ -107,7 +154,13 @@ describe('RedisCache on a standalone server', () => {
       const baseline = await c.dbsize()
       let peak = 0
       for (let start = 0; start < 100_000; start += 5_000) {
-        await cache.setMany(Array.from({ length: 5_000 }, (_, j) => ({ key: `Post:id=${start + j}`, value: { title: 'x'.repeat(50) }, options: { ttl: 2, tags: ['Post', `Post:id=${start + j}`, 'User'] } })))
+        await cache.setMany(
+          Array.from({ length: 5_000 }, (_, j) => ({
+            key: `Post:id=${start + j}`,
+            value: { title: 'x'.repeat(50) },
+            options: { ttl: 2, tags: ['Post', `Post:id=${start + j}`, 'User'] },
+          })),
+        )
         // Record tags invalidated by writes: each leaves one tag key, kept 2 x maxTtl.
         await cache.invalidateTags(Array.from({ length: 5_000 }, (_, j) => `Post:id=${start + j}`))
         peak = Math.max(peak, await c.dbsize())
@@ -149,21 +202,137 @@ describe('RedisCache on a standalone server', () => {
     expect(cache.client.status).toBe('end')
   })
 
-  it('compresses values over compressAbove, transparently, and reads uncompressed ones side by side', async () => {
-    const prefix = uniquePrefix()
-    const plain = new RedisCache({ client, prefix })
-    const compressing = new RedisCache({ client, prefix, compressAbove: 1000 })
-    const big = { text: 'abc'.repeat(5000), at: new Date(0), n: 10n }
-    await compressing.set('big', big, { ttl: 60 })
-    await compressing.set('small', { text: 'tiny' }, { ttl: 60 })
-    const stored = (await client.get(compressing.keyspace.data('big')))!
-    expect(stored.length).toBeLessThan(2000)
-    expect(stored.slice(stored.indexOf('\n') + 1).startsWith('z:')).toBe(true)
-    expect((await compressing.get('big'))?.value).toEqual(big)
-    expect((await plain.get('big'))?.value).toEqual(big)
-    expect((await compressing.get('small'))?.value).toEqual({ text: 'tiny' })
-    await plain.set('plain', big, { ttl: 60 })
-    expect((await compressing.get('plain'))?.value).toEqual(big)
+  it.each([
+    ['MessagePack', msgpackSerializer],
+    ['superjson', superjsonSerializer],
+  ] as const)(
+    'compresses values over compressAbove (%s), transparently, and reads uncompressed ones side by side',
+    async (name, serializer) => {
+      const prefix = uniquePrefix()
+      const plain = new RedisCache({ client, prefix })
+      const compressing = new RedisCache({ client, prefix, compressAbove: 1000, serializer })
+      const big = { text: 'abc'.repeat(5000), at: new Date(0), n: 10n }
+      await compressing.set('big', big, { ttl: 60 })
+      await compressing.set('small', { text: 'tiny' }, { ttl: 60 })
+      const stored = (await client.getBuffer(compressing.keyspace.data('big')))!
+      expect(stored.length).toBeLessThan(2000)
+      const newline = stored.indexOf('\n')
+      expect(JSON.parse(stored.toString('utf8', 0, newline))[3]).toBe(`${serializer.format}+deflate`)
+      expect(stored[newline + 1]).toBe(0)
+      expect((await compressing.get('big'))?.value).toEqual(big)
+      expect((await plain.get('big'))?.value).toEqual(big)
+      expect((await compressing.get('small'))?.value).toEqual({ text: 'tiny' })
+      await plain.set('plain', big, { ttl: 60 })
+      expect((await compressing.get('plain'))?.value).toEqual(big)
+      // Entries compressed before formats were named: superjson text, `z:` + base64 deflate.
+      const legacy = compressingSerializer(superjsonSerializer, { above: 0 }).serialize(big)
+      await client.set(compressing.keyspace.data('legacy'), `[0,[],${Date.now() + 60_000}]\n${legacy}`, 'PX', 60_000)
+      expect((await compressing.get('legacy'))?.value).toEqual(big)
+      expect(name).toBeTruthy()
+    },
+  )
+
+  describe('entries name their format: a reader with another serializer decodes them or misses, never reads garbage', () => {
+    const values: unknown[] = [
+      53,
+      5,
+      0,
+      -1,
+      'x',
+      '',
+      { a: 1 },
+      [1],
+      null,
+      true,
+      false,
+      1.5,
+      10n,
+      new Date(0),
+      { at: new Date(1), n: -0 },
+    ]
+
+    it("MessagePack and superjson instances read each other's entries (a rolling deploy that changes serializer)", async () => {
+      const prefix = uniquePrefix()
+      const packing = new RedisCache({ client, prefix })
+      const texting = new RedisCache({ client, prefix, serializer: superjsonSerializer })
+      for (const [i, value] of values.entries()) {
+        await packing.set(`m${i}`, value, { ttl: 60 })
+        await texting.set(`s${i}`, value, { ttl: 60 })
+        expect((await texting.get(`m${i}`))?.value, `superjson reads ${String(value)}`).toEqual(value)
+        expect((await packing.get(`s${i}`))?.value, `MessagePack reads ${String(value)}`).toEqual(value)
+      }
+      expect(packing.stats().errors + texting.stats().errors).toBe(0)
+    })
+
+    it('reads entries written before formats were named (superjson text, no format in the header)', async () => {
+      const cache = new RedisCache({ client, prefix: uniquePrefix() })
+      for (const [i, value] of values.entries()) {
+        await client.set(
+          cache.keyspace.data(`old${i}`),
+          `[0,["User"],${Date.now() + 60_000}]\n${superjsonSerializer.serialize(value)}`,
+          'PX',
+          60_000,
+        )
+        expect((await cache.get(`old${i}`))?.value).toEqual(value)
+      }
+    })
+
+    it('a reader from before formats were named (superjson on the payload text) fails on every binary entry: a miss, never a value', async () => {
+      const cache = new RedisCache({ client, prefix: uniquePrefix(), compressAbove: 64 })
+      // What the previous release did with a stored entry: the text after the first newline, through superjson.
+      const previousRelease = compressingSerializer(superjsonSerializer, { above: Number.POSITIVE_INFINITY })
+      for (const [i, value] of [...values, 'long text '.repeat(20)].entries()) {
+        await cache.set(`v${i}`, value, { ttl: 60 })
+        const text = (await client.get(cache.keyspace.data(`v${i}`)))!
+        // e.g. 53 packs as the single byte "5": without the marker byte, JSON.parse gives 5 and superjson undefined.
+        expect(
+          () => previousRelease.deserialize(text.slice(text.indexOf('\n') + 1)),
+          `value ${String(value)}`,
+        ).toThrow()
+      }
+    })
+
+    it('an entry in a format this reader does not know is a miss, left in place, not an error', async () => {
+      const cache = new RedisCache({ client, prefix: uniquePrefix() })
+      const key = cache.keyspace.data('future')
+      await client.set(key, `[0,[],${Date.now() + 60_000},"cbor"]\n\u0000abc`, 'PX', 60_000)
+      expect(await cache.get('future')).toBeUndefined()
+      expect((await cache.lookup('future', { expectedTags: [] })).entry).toBeUndefined()
+      expect(await client.exists(key)).toBe(1)
+      expect(cache.stats().errors).toBe(0)
+      // A custom serializer with that name reads it.
+      const cbor: Serializer = {
+        format: 'cbor',
+        binary: true,
+        serialize: () => Buffer.from('abc'),
+        deserialize: (bytes) => Buffer.from(bytes).toString(),
+      }
+      expect(
+        (await new RedisCache({ client, prefix: cache.keyspace.prefix, serializer: cbor }).get('future'))?.value,
+      ).toBe('abc')
+    })
+
+    it('a text serializer without a format writes and reads entries as before formats were named', async () => {
+      const json: Serializer = {
+        serialize: (value) => JSON.stringify(value),
+        deserialize: (text) => JSON.parse(text) as unknown,
+      }
+      const cache = new RedisCache({ client, prefix: uniquePrefix(), serializer: json })
+      await cache.set('k', { a: [1, 'b'] }, { ttl: 60 })
+      const stored = (await client.get(cache.keyspace.data('k')))!
+      expect(JSON.parse(stored.slice(0, stored.indexOf('\n')))).toHaveLength(3)
+      expect(stored.slice(stored.indexOf('\n') + 1)).toBe('{"a":[1,"b"]}')
+      expect((await cache.get('k'))?.value).toEqual({ a: [1, 'b'] })
+    })
+
+    it('rejects a serializer it could not name in entries', () => {
+      const bytes = { binary: true, serialize: () => new Uint8Array(), deserialize: () => 1 } as unknown as Serializer
+      expect(() => new RedisCache({ client, serializer: bytes })).toThrow(/a binary serializer needs a `format` name/)
+      expect(() => new RedisCache({ client, serializer: { ...superjsonSerializer, format: 'no spaces' } })).toThrow(
+        /serializer.format must be/,
+      )
+      expect(() => new RedisCache({ client, compressAbove: Number.NaN })).toThrow(/compressAbove/)
+    })
   })
 
   it('skips values over maxEntryBytes and drops the older value of the key', async () => {
@@ -179,10 +348,17 @@ describe('RedisCache on a standalone server', () => {
     expect(() => new RedisCache({ client, prefix: '' })).toThrow(/prefix/)
     expect(() => new RedisCache({})).toThrow(/exactly one of `client`/)
     expect(() => new RedisCache({ client, operationTimeoutMs: -1 })).toThrow(/operationTimeoutMs/)
-    expect(() => new RedisCache({ client: {} as Redis })).toThrow(/ioredis Redis or Cluster/)
+    expect(() => new RedisCache({ client: {} as Redis })).toThrow(
+      /`client` must be a Redis client \(ioredis 5 or 6, iovalkey; standalone or Cluster\); this Object has no get, getBuffer, set, mget, mgetBuffer/,
+    )
     // Reads from replicas could miss a completed invalidation.
     const replicaReads = new Cluster([{ host: '127.0.0.1', port: 1 }], { scaleReads: 'slave', lazyConnect: true })
-    const replica = new Redis({ sentinels: [{ host: '127.0.0.1', port: 1 }], name: 'mymaster', role: 'slave', lazyConnect: true })
+    const replica = new Redis({
+      sentinels: [{ host: '127.0.0.1', port: 1 }],
+      name: 'mymaster',
+      role: 'slave',
+      lazyConnect: true,
+    })
     try {
       expect(() => new RedisCache({ client: replicaReads })).toThrow(/reads from replicas \(scaleReads: "slave"\)/)
       expect(() => new RedisCache({ client: replica })).toThrow(/reads from replicas \(role: 'slave'\)/)
@@ -270,9 +446,18 @@ describe('RedisCache on a 3-node Redis Cluster', () => {
     other: new RedisCache({ client: cluster, prefix: uniquePrefix() }),
   }))
 
+  describeConformance('RedisCache cluster, superjson', async () => ({
+    cache: new RedisCache({ client: cluster, prefix: uniquePrefix(), serializer: superjsonSerializer }),
+    other: new RedisCache({ client: cluster, prefix: uniquePrefix(), serializer: superjsonSerializer }),
+  }))
+
   it('spreads entries over every master and invalidates 10,000 of them by tag and by pattern without CROSSSLOT', async () => {
     const cache = new RedisCache({ client: cluster, prefix: uniquePrefix() })
-    const items = Array.from({ length: 10_000 }, (_, i) => ({ key: CacheKey.fields('Post', { id: i }), value: { i }, options: { ttl: 60, tags: ['Post', `Post:id=${i}`] } }))
+    const items = Array.from({ length: 10_000 }, (_, i) => ({
+      key: CacheKey.fields('Post', { id: i }),
+      value: { i },
+      options: { ttl: 60, tags: ['Post', `Post:id=${i}`] },
+    }))
     await cache.setMany(items)
     const perMaster = await Promise.all(cluster.nodes('master').map((node) => node.dbsize()))
     expect(perMaster.every((n) => n > 1000)).toBe(true)

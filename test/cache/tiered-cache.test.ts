@@ -1,17 +1,31 @@
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CacheTierError, MemoryCache, NoopCache, RedisCache, TieredCache, type TieredCacheEvent, type TieredCacheOptions } from '../../src/index.js'
+import {
+  CacheTierError,
+  MemoryCache,
+  msgpackSerializer,
+  RedisCache,
+  TieredCache,
+  type TieredCacheEvent,
+  type TieredCacheOptions,
+} from '../../src/index.js'
 import { type RedisService, startRedis, startRedisServer } from '../support/redis.js'
+import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
+import { manualClock } from '../support/clock.js'
 import { describeConformance } from './conformance.js'
 
 let prefixes = 0
 const uniquePrefix = () => `tier${process.pid}x${++prefixes}:`
 
-describeConformance('TieredCache<Memory, Memory>', async () => ({
-  cache: new TieredCache(new MemoryCache(), new MemoryCache()),
-  other: new TieredCache(new MemoryCache(), new MemoryCache()),
-}))
+describeConformance('TieredCache<Memory, Memory>', () => {
+  const clock = manualClock()
+  return {
+    cache: new TieredCache(new MemoryCache({ clock }), new MemoryCache({ clock })),
+    other: new TieredCache(new MemoryCache(), new MemoryCache()),
+    advance: clock.advance,
+  }
+})
 
 describe('TieredCache over a real Redis', () => {
   let redis: RedisService
@@ -49,11 +63,13 @@ describe('TieredCache over a real Redis', () => {
   })
 
   describeConformance('TieredCache<Memory, Redis> with l2Write async', async () => {
-    const cache = await ready(new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { l2Write: 'async' }))
+    const cache = await ready(
+      new TieredCache(new MemoryCache(), new RedisCache({ client, prefix: uniquePrefix() }), { l2Write: 'async' }),
+    )
     return { cache }
   })
 
-  it('an L2 hit fills L1 with the text Redis returned (no copy); L1 hits are equal, typed and independent', async () => {
+  it('an L2 hit fills L1 with the bytes Redis returned (no copy of the value); L1 hits are equal, typed and independent', async () => {
     const l2 = new RedisCache({ client, prefix: uniquePrefix() })
     const value = { id: 1, at: new Date(5), big: 7n, posts: [{ title: 'a' }] }
     await l2.set('User:id=1', value, { ttl: 60, tags: ['User'] })
@@ -61,7 +77,8 @@ describe('TieredCache over a real Redis', () => {
     const tiered = new TieredCache(l1, l2, { bus: false })
     const fromL2 = await tiered.lookup<typeof value>('User:id=1')
     expect(fromL2.entry?.tier).toBe('l2')
-    expect(fromL2.entry?.encoded?.text).toContain('"title":"a"')
+    expect(fromL2.entry?.encoded?.serializer).toBe(msgpackSerializer)
+    expect(Buffer.from(fromL2.entry!.encoded!.data).toString('latin1')).toContain('title')
     fromL2.entry!.value.posts[0]!.title = 'MUTATED'
     const first = await tiered.lookup<typeof value>('User:id=1')
     expect(first.entry?.tier).toBe('l1')
@@ -103,8 +120,10 @@ describe('TieredCache over a real Redis', () => {
     await redisTier.inner.set('User:id=1', 'old row', { ttl: 60, tags: ['User'] })
     let release!: () => void
     redisTier.gate = new Promise((resolve) => (release = resolve))
+    const calls = redisTier.log.length
     const reading = cache.get('User:id=1')
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // The read has reached L2 (and taken the gate) once it is logged.
+    await eventually(() => redisTier.log.length > calls, 'the read to reach L2')
     redisTier.gate = undefined
     await cache.invalidateTags(['User'])
     release()
@@ -117,18 +136,24 @@ describe('TieredCache over a real Redis', () => {
 
   it('remembers invalidations L2 missed and replays them before L2 is used again', async () => {
     const redisTier = new WrappedCache(new RedisCache({ client, prefix: uniquePrefix() }))
-    const cache = new TieredCache(new MemoryCache(), redisTier, { bus: false })
+    const clock = manualClock()
+    const cache = new TieredCache(new MemoryCache(), redisTier, { clock, bus: false })
     await cache.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
     redisTier.broken = true
     await cache.invalidateTags(['User'])
     expect(cache.stats().pendingL2Invalidations).toBe(1)
     redisTier.broken = false
     // The L2 answers its health check again, but still owes an invalidation: not healthy yet.
-    expect(await cache.health()).toMatchObject({ ok: false, status: 'degraded', l2: { ok: true, pendingInvalidations: 1 } })
+    expect(await cache.health()).toMatchObject({
+      ok: false,
+      status: 'degraded',
+      l2: { ok: true, pendingInvalidations: 1 },
+    })
     // L2 still holds v1 (the invalidation never reached it), but this instance will not read it.
     expect((await redisTier.inner.get('User:id=1'))?.value).toBe('v1')
     expect(await cache.get('User:id=1')).toBeUndefined()
-    await new Promise((resolve) => setTimeout(resolve, 1100))
+    // A second later (by the cache's clock) the next read replays what is owed before it uses L2.
+    clock.advance(1000)
     expect(await cache.get('User:id=1')).toBeUndefined()
     expect(cache.stats().pendingL2Invalidations).toBe(0)
     expect(await redisTier.inner.get('User:id=1')).toBeUndefined()
@@ -137,8 +162,16 @@ describe('TieredCache over a real Redis', () => {
   it('keeps serving from L1 while a real Redis is stopped, and fails only when L2 is required', async () => {
     const server = await startRedisServer()
     const events: TieredCacheEvent[] = []
-    const optional = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { onEvent: (e) => events.push(e), bus: false })
-    const required = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { l2Required: true, bus: false })
+    const optional = new TieredCache(
+      new MemoryCache(),
+      new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }),
+      { onEvent: (e) => events.push(e), bus: false },
+    )
+    const required = new TieredCache(
+      new MemoryCache(),
+      new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }),
+      { l2Required: true, bus: false },
+    )
     try {
       await optional.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
       await required.set('User:id=1', 'row', { ttl: 60, tags: ['User'] })
@@ -158,7 +191,12 @@ describe('TieredCache over a real Redis', () => {
       await expect(required.set('User:id=5', 1, { ttl: 60 })).rejects.toThrow(/Cache tier l2 failed during set/)
 
       // Health: queries still work without a required L2 (degraded, not ok); a required one fails them (down).
-      expect(await optional.health()).toMatchObject({ ok: false, status: 'degraded', l1: { ok: true }, l2: { ok: false } })
+      expect(await optional.health()).toMatchObject({
+        ok: false,
+        status: 'degraded',
+        l1: { ok: true },
+        l2: { ok: false },
+      })
       expect(await required.health()).toMatchObject({ ok: false, status: 'down', l2: { ok: false } })
     } finally {
       await optional.close()
@@ -172,7 +210,9 @@ describe('TieredCache flags with a tier that throws', () => {
   const flagSets: TieredCacheOptions[] = []
   for (const writeThroughL1 of [true, false])
     for (const writeThroughL2 of [true, false])
-      for (const l1Required of [true, false]) for (const l2Required of [true, false]) flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
+      for (const l1Required of [true, false])
+        for (const l2Required of [true, false])
+          flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
 
   const build = (options: TieredCacheOptions) => {
     const l1 = new WrappedCache(new MemoryCache())
@@ -191,7 +231,9 @@ describe('TieredCache flags with a tier that throws', () => {
       await l2.inner.set('k', 'from l2', { ttl: 60 })
       expect((await cache.get('k'))?.value).toBe('from l2')
       expect(await l1.inner.has('k')).toBe(options.writeThroughL1)
-      expect(both).toEqual(options.writeThroughL1 ? ['l1:get', 'l1:snapshot', 'l2:get', 'l1:set'] : ['l1:get', 'l2:get'])
+      expect(both).toEqual(
+        options.writeThroughL1 ? ['l1:get', 'l1:snapshot', 'l2:get', 'l1:set'] : ['l1:get', 'l2:get'],
+      )
       both.length = 0
       await cache.set('s', 1, { ttl: 60 })
       expect(await l1.inner.has('s')).toBe(true)
@@ -226,7 +268,9 @@ describe('TieredCache flags with a tier that throws', () => {
         expect(await l1.inner.has('k')).toBe(true)
         expect(cache.stats().errorsByTier.l2).toBeGreaterThan(0)
       }
-      expect(events.every((e) => e.type === 'tier-error' && e.tier === 'l2' && e.failed === options.l2Required)).toBe(true)
+      expect(events.every((e) => e.type === 'tier-error' && e.tier === 'l2' && e.failed === options.l2Required)).toBe(
+        true,
+      )
       expect(events.length).toBeGreaterThan(0)
     })
 
@@ -243,7 +287,9 @@ describe('TieredCache flags with a tier that throws', () => {
         if (options.writeThroughL2) expect((await cache.get('x'))?.value).toBe(2)
         expect(cache.stats().errorsByTier.l1).toBeGreaterThan(0)
       }
-      expect(events.every((e) => e.type === 'tier-error' && e.tier === 'l1' && e.failed === options.l1Required)).toBe(true)
+      expect(events.every((e) => e.type === 'tier-error' && e.tier === 'l1' && e.failed === options.l1Required)).toBe(
+        true,
+      )
     })
   })
 })
@@ -252,14 +298,20 @@ describe('TieredCache flags with a Redis server that was really stopped', () => 
   const flagSets: TieredCacheOptions[] = []
   for (const writeThroughL1 of [true, false])
     for (const writeThroughL2 of [true, false])
-      for (const l1Required of [true, false]) for (const l2Required of [true, false]) flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
+      for (const l1Required of [true, false])
+        for (const l2Required of [true, false])
+          flagSets.push({ writeThroughL1, writeThroughL2, l1Required, l2Required })
 
   let server: Awaited<ReturnType<typeof startRedisServer>>
   const caches: TieredCache[] = []
   beforeAll(async () => {
     server = await startRedisServer()
     for (const options of flagSets) {
-      const cache = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 150 }), { ...options, bus: false })
+      const cache = new TieredCache(
+        new MemoryCache(),
+        new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 150 }),
+        { ...options, bus: false },
+      )
       await cache.set('warm', 'w', { ttl: 60 })
       caches.push(cache)
     }
@@ -340,7 +392,9 @@ describe('TieredCache write-behind: what L2 gets', () => {
   it('rejects an unknown per-write l2Write before writing anything', async () => {
     const l2 = new MemoryCache()
     const cache = new TieredCache(new MemoryCache(), l2)
-    await expect(cache.set('k', 1, { ttl: 60, l2Write: 'soon' as 'async' })).rejects.toThrow(/l2Write must be 'sync' or 'async', got soon/)
+    await expect(cache.set('k', 1, { ttl: 60, l2Write: 'soon' as 'async' })).rejects.toThrow(
+      /l2Write must be 'sync' or 'async', got soon/,
+    )
     expect(await cache.l1.has('k')).toBe(false)
     expect(await l2.has('k')).toBe(false)
   })
@@ -359,17 +413,14 @@ describe('TieredCache write-behind ordering', () => {
 })
 
 describe('TieredCache construction', () => {
-  it('has a builder with the same flags', async () => {
-    const cache = TieredCache.builder().l1(new MemoryCache()).l2(new NoopCache()).l1Ttl(5).l2Required().writeThroughL1(false).build()
-    expect(cache.options).toMatchObject({ l1Ttl: 5, l2Required: true, writeThroughL1: false, writeThroughL2: true, l2Write: 'sync' })
-    expect(cache.l1).toBeInstanceOf(MemoryCache)
-    expect(() => TieredCache.builder().l1(new MemoryCache()).build()).toThrow(/call \.l2\(backend\)/)
-  })
-
   it('rejects bad options naming them', () => {
     expect(() => new TieredCache(new MemoryCache(), {} as MemoryCache)).toThrow(/l2 must be a CacheBackend/)
     expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l1Ttl: -1 })).toThrow(/l1Ttl/)
-    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Write: 'later' as 'async' })).toThrow(/l2Write/)
-    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Required: 'yes' as unknown as boolean })).toThrow(/l2Required must be a boolean/)
+    expect(() => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Write: 'later' as 'async' })).toThrow(
+      /l2Write/,
+    )
+    expect(
+      () => new TieredCache(new MemoryCache(), new MemoryCache(), { l2Required: 'yes' as unknown as boolean }),
+    ).toThrow(/l2Required must be a boolean/)
   })
 })

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../support/ports.js'
 import { isPidAlive, makeTempDir, removeTempDir, runCommand, type RunResult } from '../support/processes.js'
+import { type PostgresService, startPostgres } from '../support/postgres.js'
 import { type RedisServerProcess, startRedisServer } from '../support/redis.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -17,24 +18,35 @@ const TEST_TIMEOUT_MS = 120_000
 
 describe('examples', () => {
   let redis: RedisServerProcess
+  let postgres: PostgresService
   let dir: string
   beforeAll(async () => {
-    redis = await startRedisServer()
+    ;[redis, postgres] = await Promise.all([startRedisServer(), startPostgres()])
     dir = await makeTempDir('examples-')
   })
   afterAll(async () => {
-    await redis?.stop()
+    await Promise.all([redis?.stop(), postgres?.stop()])
     if (dir) await removeTempDir(dir)
   })
 
   /** Runs an example to completion; REDIS_URL only when given (an inherited one is removed). */
-  async function run(file: string, env: { REDIS_URL?: string; DB_FILE: string }, args: string[] = []): Promise<RunResult> {
+  async function run(
+    file: string,
+    env: { REDIS_URL?: string; DB_FILE?: string; DATABASE_URL?: string },
+    args: string[] = [],
+  ): Promise<RunResult> {
     const inherited: NodeJS.ProcessEnv = { ...process.env }
     delete inherited['REDIS_URL']
+    delete inherited['DATABASE_URL']
     delete inherited['PORT']
-    return runCommand(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], { cwd: ROOT, env: { ...inherited, ...env }, timeoutMs: RUN_TIMEOUT_MS })
+    return runCommand(process.execPath, ['--import', 'tsx', join(ROOT, file), ...args], {
+      cwd: ROOT,
+      env: { ...inherited, ...env },
+      timeoutMs: RUN_TIMEOUT_MS,
+    })
   }
-  const describeRun = (result: RunResult) => `exit code ${result.code} (signal ${result.signal})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`
+  const describeRun = (result: RunResult) =>
+    `exit code ${result.code} (signal ${result.signal})\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`
 
   it(
     'basic: SQLite, L1 only; the second read is served from the cache and a write evicts it',
@@ -74,7 +86,10 @@ describe('examples', () => {
   it(
     'multi-instance: after A writes, B reads the new row (the bus dropped the old one from its L1), and both processes are stopped',
     async () => {
-      const result = await run('examples/multi-instance/main.ts', { REDIS_URL: redis.url, DB_FILE: join(dir, 'shared.db') })
+      const result = await run('examples/multi-instance/main.ts', {
+        REDIS_URL: redis.url,
+        DB_FILE: join(dir, 'shared.db'),
+      })
       expect(result.code, describeRun(result)).toBe(0)
       expect(result.stdout).toMatch(/B reads User 1 again \(from its L1\)\s+name "Ada"\s+source l1/)
       expect(result.stdout).toMatch(/B reads User 1 after A wrote\s+name "Ada Lovelace"\s+source db/)
@@ -87,16 +102,65 @@ describe('examples', () => {
     TEST_TIMEOUT_MS,
   )
 
+  it(
+    "postgres: on PostgreSQL with Redis and a bus, B reads through Redis, hears A's write, and the process exits by itself",
+    async () => {
+      const result = await run('examples/postgres/main.ts', { REDIS_URL: redis.url, DATABASE_URL: postgres.url })
+      expect(result.code, describeRun(result)).toBe(0)
+      expect(result.stdout).toMatch(/A reads User 1 again\s+name "Ada"\s+source l1/)
+      expect(result.stdout).toMatch(/B reads User 1 \(its L1 is empty\)\s+name "Ada"\s+source l2/)
+      expect(result.stdout).toMatch(/B reads User 1 after A wrote\s+name "Ada Lovelace"\s+source db/)
+      expect(result.stdout).toContain('closed: the process exits by itself')
+    },
+    TEST_TIMEOUT_MS,
+  )
+
+  for (const mode of ['L1 only', 'L1 + Redis + bus'] as const) {
+    it(
+      `accelerate (${mode}): an Accelerate app on the one-line import: miss, ttl, invalidate by tag, writes invalidate`,
+      async () => {
+        const db = join(dir, mode === 'L1 only' ? 'accelerate-l1.db' : 'accelerate-redis.db')
+        const result = await run(
+          'examples/accelerate/main.ts',
+          mode === 'L1 only' ? { DB_FILE: db } : { REDIS_URL: redis.url, DB_FILE: db },
+        )
+        expect(result.code, describeRun(result)).toBe(0)
+        expect(result.stdout).toContain(`cache: ${mode}`)
+        expect(result.stdout).toMatch(/1st read\s+3 posts, newest "Post 3"\s+cacheStatus miss/)
+        expect(result.stdout).toMatch(/info: region local, requestId [0-9a-f-]{36}, lastModified \d{4}-/)
+        expect(result.stdout).toMatch(/2nd read\s+3 posts, newest "Post 3"\s+cacheStatus ttl/)
+        expect(result.stdout).toMatch(
+          /after a write outside Prisma \(still cached\)\s+3 posts, newest "Post 3"\s+cacheStatus ttl/,
+        )
+        expect(result.stdout).toMatch(
+          /after \$accelerate\.invalidate\s+3 posts, newest "Post 3 \(edited elsewhere\)"\s+cacheStatus miss/,
+        )
+        expect(result.stdout).toMatch(
+          /after prisma\.post\.create \(no invalidate call\)\s+4 posts, newest "Post 4"\s+cacheStatus miss/,
+        )
+        expect(result.stdout).toMatch(/user count \(swr: 60\), 2nd read\s+1 user\s+cacheStatus swr/)
+        expect(result.stdout).toMatch(/users, no cacheStrategy\s+cacheStatus none/)
+        expect(result.stdout).toContain('closed: the process exits by itself')
+      },
+      TEST_TIMEOUT_MS,
+    )
+  }
+
   for (const mode of ['L1 only', 'L1 + Redis + bus'] as const) {
     it(
       `http-api --self-test (${mode}): every route answers; the second GET is a hit; /metrics has prisma_cache_reads_total`,
       async () => {
-        const env = mode === 'L1 only' ? { DB_FILE: join(dir, 'api-l1.db') } : { REDIS_URL: redis.url, DB_FILE: join(dir, 'api-redis.db') }
+        const env =
+          mode === 'L1 only'
+            ? { DB_FILE: join(dir, 'api-l1.db') }
+            : { REDIS_URL: redis.url, DB_FILE: join(dir, 'api-redis.db') }
         const result = await run('examples/http-api/server.ts', env, ['--self-test'])
         expect(result.code, describeRun(result)).toBe(0)
         expect(result.stdout).toContain(`(cache: ${mode};`)
         expect(result.stdout).toMatch(/ok {3}GET \/users\/1 -> 200, source l1 \(a hit\)/)
-        expect(result.stdout).toMatch(/ok {3}GET \/metrics -> 200, prisma_cache_reads_total\{model="User",result="hit"\} 1/)
+        expect(result.stdout).toMatch(
+          /ok {3}GET \/metrics -> 200, prisma_cache_reads_total\{model="User",result="hit"\} 1/,
+        )
         expect(result.stdout).toContain('self-test passed')
         expect(result.stdout).not.toContain('FAIL')
       },

@@ -34,6 +34,8 @@ describe('Prometheus metrics', () => {
     // A second scrape adds only what happened since (counters stay cumulative).
     await prisma.user.findUnique({ where: { id: user.id }, cache: 60 })
     expect(await registry.metrics()).toContain('prisma_cache_reads_total{model="User",result="miss"} 2')
-    expect(() => registerPrometheusMetrics(prisma.$cache, new Registry(), { prefix: 'bad prefix' })).toThrow(/invalid metric prefix/)
+    expect(() => registerPrometheusMetrics(prisma.$cache, new Registry(), { prefix: 'bad prefix' })).toThrow(
+      /invalid metric prefix/,
+    )
   })
 })

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
 import { PROVIDERS, startDatabase, type TestDatabase } from '../support/database.js'
+import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { cachedClient, countingClient, uniquePrefix, useRedis } from './stack.js'
 
@@ -26,7 +27,12 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     l2.delayMs = options.l2DelayMs ?? 0
     const cache = new TieredCache(new MemoryCache(), l2)
     const counting = countingClient(db)
-    const { prisma, counter } = cachedClient(db, cache, options.backgroundFill === undefined ? {} : { backgroundFill: options.backgroundFill }, counting)
+    const { prisma, counter } = cachedClient(
+      db,
+      cache,
+      options.backgroundFill === undefined ? {} : { backgroundFill: options.backgroundFill },
+      counting,
+    )
     return { prisma, counter, cache, l2 }
   }
   const seedUser = () => db.createClient().user.create({ data: { email: `bg-${provider}@example.com`, name: 'Ada' } })
@@ -35,14 +41,18 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     const user = await seedUser()
     const redis = new RedisCache({ client: redisClient(), prefix: uniquePrefix() })
     const a = instance(redis, { l2DelayMs: 40 })
-    const key = a.prisma.$cache.namespace + a.prisma.$cache.keyFor('User', 'findUnique', { where: { id: user.id } }).toString()
+    const key =
+      a.prisma.$cache.namespace + a.prisma.$cache.keyFor('User', 'findUnique', { where: { id: user.id } }).toString()
     expect((await a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('Ada')
     expect(await a.cache.l1.has(key)).toBe(true)
     expect(await redis.has(key)).toBe(false)
     await a.prisma.$cache.flush()
     expect(await redis.has(key)).toBe(true)
 
-    const b = instance(new RedisCache({ client: redisClient(), prefix: uniquePrefix() }), { l2DelayMs: 40, backgroundFill: false })
+    const b = instance(new RedisCache({ client: redisClient(), prefix: uniquePrefix() }), {
+      l2DelayMs: 40,
+      backgroundFill: false,
+    })
     await b.prisma.user.findUnique({ where: { id: user.id }, cache: 60 })
     expect(await b.cache.l2.inner.has(key)).toBe(true)
   })
@@ -82,8 +92,10 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     // B's L2 read misses, then is held; meanwhile A queries and fills; then B's answer (a miss) arrives.
     let release!: () => void
     a.l2.gate = new Promise<void>((resolve) => (release = resolve))
+    a.l2.log.length = 0
     const late = a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).withCacheInfo()
-    await new Promise((resolve) => setTimeout(resolve, 20))
+    // Once its L2 read has been called, it is held by the gate whatever the machine's load (no fixed sleep).
+    await eventually(() => a.l2.log.includes('get'), "the first reader's L2 read")
     a.l2.gate = undefined
     expect((await a.prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('Ada')
     release()
@@ -107,4 +119,3 @@ describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
     expect(a.counter.queries).toBe(2)
   })
 })
-

@@ -17,10 +17,25 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
   async function seed() {
     const plain = db.createClient()
     const ada = await plain.user.create({
-      data: { email: 'ada@example.com', name: 'Ada', balance: new Prisma.Decimal('12.34'), karma: 9007199254740993n, settings: { theme: 'dark' }, avatar: new Uint8Array([1, 2, 3]) },
+      data: {
+        email: 'ada@example.com',
+        name: 'Ada',
+        balance: new Prisma.Decimal('12.34'),
+        karma: 9007199254740993n,
+        settings: { theme: 'dark' },
+        avatar: new Uint8Array([1, 2, 3]),
+      },
     })
     const bob = await plain.user.create({ data: { email: 'bob@example.com', name: 'Bob', invitedById: ada.id } })
-    const post = await plain.post.create({ data: { title: 'Hello', slug: 'hello', authorId: ada.id, price: new Prisma.Decimal('9.99'), tags: { create: [{ name: 'intro' }] } } })
+    const post = await plain.post.create({
+      data: {
+        title: 'Hello',
+        slug: 'hello',
+        authorId: ada.id,
+        price: new Prisma.Decimal('9.99'),
+        tags: { create: [{ name: 'intro' }] },
+      },
+    })
     await plain.post.create({ data: { title: 'Second', slug: 'second', authorId: bob.id, published: true } })
     const org = await plain.organization.create({ data: { name: 'Acme' } })
     await plain.membership.create({ data: { userId: ada.id, orgId: org.id } })
@@ -36,23 +51,42 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       const plain = db.createClient()
       const reads = {
         findUnique: () => prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }),
-        findUniqueInclude: () => prisma.user.findUnique({ where: { id: ada.id }, include: { posts: { include: { tags: true } }, profile: true, _count: true }, cache: 60 }),
+        findUniqueInclude: () =>
+          prisma.user.findUnique({
+            where: { id: ada.id },
+            include: { posts: { include: { tags: true } }, profile: true, _count: true },
+            cache: 60,
+          }),
         findUniqueOrThrow: () => prisma.user.findUniqueOrThrow({ where: { email: 'ada@example.com' }, cache: 60 }),
-        compoundId: () => prisma.membership.findUnique({ where: { userId_orgId: { userId: ada.id, orgId: org.id } }, cache: 60 }),
-        compoundUnique: () => prisma.post.findUnique({ where: { authorId_slug: { authorId: ada.id, slug: 'hello' } }, select: { id: true, title: true, price: true }, cache: 60 }),
+        compoundId: () =>
+          prisma.membership.findUnique({ where: { userId_orgId: { userId: ada.id, orgId: org.id } }, cache: 60 }),
+        compoundUnique: () =>
+          prisma.post.findUnique({
+            where: { authorId_slug: { authorId: ada.id, slug: 'hello' } },
+            select: { id: true, title: true, price: true },
+            cache: 60,
+          }),
         findFirst: () => prisma.post.findFirst({ where: { published: true }, cache: 60 }),
         findFirstOrThrow: () => prisma.post.findFirstOrThrow({ where: { author: { name: 'Ada' } }, cache: 60 }),
         findMany: () => prisma.post.findMany({ orderBy: { id: 'asc' }, include: { author: true }, cache: { ttl: 30 } }),
         count: () => prisma.user.count({ where: { posts: { some: { published: true } } }, cache: 60 }),
-        aggregate: () => prisma.user.aggregate({ _sum: { balance: true, karma: true }, _max: { createdAt: true }, cache: 60 }),
-        groupBy: () => prisma.post.groupBy({ by: ['authorId'], _count: { _all: true }, orderBy: { authorId: 'asc' }, cache: 60 }),
+        aggregate: () =>
+          prisma.user.aggregate({ _sum: { balance: true, karma: true }, _max: { createdAt: true }, cache: 60 }),
+        groupBy: () =>
+          prisma.post.groupBy({ by: ['authorId'], _count: { _all: true }, orderBy: { authorId: 'asc' }, cache: 60 }),
       }
       const expected = {
         findUnique: await plain.user.findUnique({ where: { id: ada.id } }),
-        findUniqueInclude: await plain.user.findUnique({ where: { id: ada.id }, include: { posts: { include: { tags: true } }, profile: true, _count: true } }),
+        findUniqueInclude: await plain.user.findUnique({
+          where: { id: ada.id },
+          include: { posts: { include: { tags: true } }, profile: true, _count: true },
+        }),
         findUniqueOrThrow: await plain.user.findUniqueOrThrow({ where: { email: 'ada@example.com' } }),
         compoundId: await plain.membership.findUnique({ where: { userId_orgId: { userId: ada.id, orgId: org.id } } }),
-        compoundUnique: await plain.post.findUnique({ where: { authorId_slug: { authorId: ada.id, slug: 'hello' } }, select: { id: true, title: true, price: true } }),
+        compoundUnique: await plain.post.findUnique({
+          where: { authorId_slug: { authorId: ada.id, slug: 'hello' } },
+          select: { id: true, title: true, price: true },
+        }),
         findFirst: await plain.post.findFirst({ where: { published: true } }),
         findFirstOrThrow: await plain.post.findFirstOrThrow({ where: { author: { name: 'Ada' } } }),
         findMany: await plain.post.findMany({ orderBy: { id: 'asc' }, include: { author: true } }),
@@ -108,7 +142,11 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
     it('N concurrent identical misses run one database query', async () => {
       const { ada } = await seed()
       const { prisma, counter } = cachedClient(db, buildCache(tiers, redisFor()))
-      const results = await Promise.all(Array.from({ length: 20 }, () => prisma.user.findUnique({ where: { id: ada.id }, include: { posts: true }, cache: 60 })))
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          prisma.user.findUnique({ where: { id: ada.id }, include: { posts: true }, cache: 60 }),
+        ),
+      )
       expect(counter.queries).toBe(1)
       for (const r of results) expect(r).toEqual(results[0])
       results[0]!.posts.length = 0
@@ -145,7 +183,10 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       const { ada } = await seed()
       const { prisma, counter } = cachedClient(db, buildCache(tiers, redisFor()))
       await prisma.user.findUnique({ where: { id: ada.id }, cache: 60 })
-      const [user, count] = await prisma.$transaction([prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }), prisma.user.count({ cache: 60 })])
+      const [user, count] = await prisma.$transaction([
+        prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }),
+        prisma.user.count({ cache: 60 }),
+      ])
       expect(user?.id).toBe(ada.id)
       expect(count).toBe(2)
       const inside = await prisma.$transaction(async (tx) => {
@@ -161,13 +202,21 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
   describe('options', () => {
     it('per-model defaults: models with settings are cached without a cache argument, false never', async () => {
       const { ada } = await seed()
-      const { prisma, counter } = cachedClient(db, new MemoryCache(), { models: { User: { ttl: 300 }, AuditLog: false } })
+      const { prisma, counter } = cachedClient(db, new MemoryCache(), {
+        models: { User: { ttl: 300 }, AuditLog: false },
+      })
       await prisma.user.findUnique({ where: { id: ada.id } })
       const hit = await prisma.user.findUnique({ where: { id: ada.id } })
       expect(counter.queries).toBe(1)
       expect(hit?.id).toBe(ada.id)
-      await prisma.auditLog.findMany({ cache: 60 })
-      await prisma.auditLog.findMany({ cache: 60 })
+      // A model set to false is never cached: reads without `cache` (or with cache: false) query each time...
+      await prisma.auditLog.findMany()
+      await prisma.auditLog.findMany({ cache: false })
+      expect(counter.queries).toBe(3)
+      // ...and a read that asks for caching is an error, not a silent bypass, before the database is touched.
+      await expect(prisma.auditLog.findMany({ cache: 60 })).rejects.toThrow(
+        /AuditLog\.findMany passes `cache`, but cacheExtension\(\{ models: \{ AuditLog: false \} \}\) says this model is never cached/,
+      )
       expect(counter.queries).toBe(3)
       await prisma.post.findMany()
       await prisma.post.findMany()
@@ -202,9 +251,33 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       }
       await expect(prisma.post.findMany({ cache: { ttl: -5 } })).rejects.toThrow(/Post\.findMany: cache\.ttl/)
       expect(counter.queries).toBe(0)
-      expect(() => cachedClient(db, new MemoryCache(), { models: { Usr: { ttl: 5 } } }).prisma.user).toThrow(/names "Usr", which is not a model of this schema/)
-      expect(() => cachedClient(db, new MemoryCache(), { ttl: -1 })).toThrow(/cacheExtension\(\{ ttl \}\) must be a finite number of seconds > 0, got -1/)
-      expect(() => cachedClient(db, new MemoryCache(), { backgroundFill: 'yes' as unknown as boolean })).toThrow(/cacheExtension\(\{ backgroundFill \}\): must be a boolean/)
+      expect(() => cachedClient(db, new MemoryCache(), { models: { Usr: { ttl: 5 } } }).prisma.user).toThrow(
+        /names "Usr", which is not a model of this schema/,
+      )
+      expect(() => cachedClient(db, new MemoryCache(), { ttl: -1 })).toThrow(
+        /cacheExtension\(\{ ttl \}\) must be a finite number of seconds > 0, got -1/,
+      )
+      expect(() => cachedClient(db, new MemoryCache(), { backgroundFill: 'yes' as unknown as boolean })).toThrow(
+        /cacheExtension\(\{ backgroundFill \}\): must be a boolean/,
+      )
+    })
+
+    it("rejects a TTL above the backend's maxTtl like any bad value: at start-up for defaults, before the query for a read", async () => {
+      const small = () => new MemoryCache({ maxTtl: 100 })
+      const { prisma, counter } = cachedClient(db, small())
+      await expect(prisma.user.findMany({ cache: 101 })).rejects.toThrow(
+        /User\.findMany: ttl \+ swr \(101s\) exceeds the cache's maxTtl of 100s/,
+      )
+      await expect(prisma.user.findMany({ cache: { ttl: 60, swr: 41 } })).rejects.toThrow(/ttl \+ swr \(101s\)/)
+      expect(counter.queries).toBe(0)
+      await prisma.user.findMany({ cache: { ttl: 60, swr: 40 } })
+      expect(counter.queries).toBe(1)
+      expect(() => cachedClient(db, small(), { ttl: 200 })).toThrow(
+        /cacheExtension\(\{ ttl \}\): ttl \+ swr \(200s\) exceeds the cache's maxTtl of 100s/,
+      )
+      expect(() => cachedClient(db, small(), { models: { User: { ttl: 90, swr: 20 } } }).prisma.user).toThrow(
+        /models\.User/,
+      )
     })
 
     it('a value over the size limit is not cached (counted), never an error', async () => {
@@ -220,8 +293,15 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
     it('a stopped Redis never fails a query; a required L2 does', async () => {
       const { ada } = await seed()
       const server = await startRedisServer()
-      const optional = new TieredCache(new MemoryCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }))
-      const required = new TieredCache(new NoopCache(), new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }), { l2Required: true })
+      const optional = new TieredCache(
+        new MemoryCache(),
+        new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }),
+      )
+      const required = new TieredCache(
+        new NoopCache(),
+        new RedisCache({ url: server.url, prefix: uniquePrefix(), operationTimeoutMs: 200 }),
+        { l2Required: true },
+      )
       try {
         await server.stop()
         const a = cachedClient(db, optional)
@@ -231,7 +311,9 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
         await a.prisma.user.update({ where: { id: ada.id }, data: { name: 'Ada L.' } })
         expect((await a.prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }))?.name).toBe('Ada L.')
         const b = cachedClient(db, required)
-        await expect(b.prisma.user.findUnique({ where: { id: ada.id }, cache: 60 })).rejects.toBeInstanceOf(CacheTierError)
+        await expect(b.prisma.user.findUnique({ where: { id: ada.id }, cache: 60 })).rejects.toBeInstanceOf(
+          CacheTierError,
+        )
       } finally {
         await optional.close()
         await required.close()
@@ -259,15 +341,27 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
       }
     })
 
-    it.each([true, false])('a serializer failure never fails the query (backgroundFill: %s)', async (backgroundFill) => {
-      const { ada } = await seed()
-      const l2 = new RedisCache({ client: redisClient(), prefix: uniquePrefix(), serializer: { serialize: () => { throw new Error('boom') }, deserialize: () => null } })
-      const errors: unknown[] = []
-      const { prisma } = cachedClient(db, l2, { onError: (e) => errors.push(e), backgroundFill })
-      expect((await prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }))?.id).toBe(ada.id)
-      await prisma.$cache.flush()
-      expect(errors).toHaveLength(1)
-      expect(prisma.$cache.stats().cache.errors).toBe(1)
-    })
+    it.each([true, false])(
+      'a serializer failure never fails the query (backgroundFill: %s)',
+      async (backgroundFill) => {
+        const { ada } = await seed()
+        const l2 = new RedisCache({
+          client: redisClient(),
+          prefix: uniquePrefix(),
+          serializer: {
+            serialize: () => {
+              throw new Error('boom')
+            },
+            deserialize: () => null,
+          },
+        })
+        const errors: unknown[] = []
+        const { prisma } = cachedClient(db, l2, { onError: (e) => errors.push(e), backgroundFill })
+        expect((await prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }))?.id).toBe(ada.id)
+        await prisma.$cache.flush()
+        expect(errors).toHaveLength(1)
+        expect(prisma.$cache.stats().cache.errors).toBe(1)
+      },
+    )
   })
 })

@@ -8,28 +8,45 @@ import { Redis } from 'ioredis'
 import { PrismaClient } from '../../prisma/generated/postgresql/client.js'
 import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
 
-type Request = { id: number; op: 'ready' } | { id: number; op: 'read'; userId: number } | { id: number; op: 'write'; userId: number; name: string } | { id: number; op: 'stats' } | { id: number; op: 'exit' }
+type Request =
+  | { id: number; op: 'ready' }
+  | { id: number; op: 'read'; userId: number }
+  | { id: number; op: 'write'; userId: number; name: string }
+  | { id: number; op: 'stats' }
+  | { id: number; op: 'exit' }
 
 const redis = new Redis(process.env['REDIS_URL']!, { maxRetriesPerRequest: 1 })
 redis.on('error', () => {})
 const prefix = process.env['CACHE_PREFIX']!
-const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix, operationTimeoutMs: 300 }), { bus: new RedisBus({ client: redis, prefix }) })
-const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env['DATABASE_URL']!, max: 2 }) }).$extends(cacheExtension({ cache }))
+const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix, operationTimeoutMs: 300 }), {
+  bus: new RedisBus({ client: redis, prefix }),
+})
+const prisma = new PrismaClient({
+  adapter: new PrismaPg({ connectionString: process.env['DATABASE_URL']!, max: 2 }),
+}).$extends(cacheExtension({ cache }))
 
 async function handle(request: Request): Promise<unknown> {
   switch (request.op) {
     case 'ready': {
       const deadline = Date.now() + 10_000
-      while (!cache.stats().bus?.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+      while (!cache.stats().bus?.connected && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10))
       return cache.stats().bus?.connected === true
     }
     case 'read':
-      return (await prisma.user.findUnique({ where: { id: request.userId }, include: { posts: true }, cache: 60 }))?.name ?? null
+      return (
+        (await prisma.user.findUnique({ where: { id: request.userId }, include: { posts: true }, cache: 60 }))?.name ??
+        null
+      )
     case 'write':
       await prisma.user.update({ where: { id: request.userId }, data: { name: request.name } })
       return true
     case 'stats':
-      return { cache: cache.stats().bus, l2LocalChecks: cache.stats().l2LocalChecks, models: prisma.$cache.stats().models }
+      return {
+        cache: cache.stats().bus,
+        l2LocalChecks: cache.stats().l2LocalChecks,
+        models: prisma.$cache.stats().models,
+      }
     case 'exit':
       await cache.close()
       await prisma.$disconnect()
@@ -42,7 +59,8 @@ async function handle(request: Request): Promise<unknown> {
 process.on('message', (request: Request) => {
   handle(request).then(
     (result) => process.send?.({ id: request.id, result }),
-    (error: unknown) => process.send?.({ id: request.id, error: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) =>
+      process.send?.({ id: request.id, error: error instanceof Error ? error.message : String(error) }),
   )
 })
 process.send?.({ id: 0, result: 'started' })

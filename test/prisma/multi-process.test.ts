@@ -76,26 +76,44 @@ describe('three instances in three processes', () => {
 
   it(`${STEPS} random writes: after each one and the propagation bound, every instance reads the new row`, async () => {
     const plain = db.createClient()
-    const users = await Promise.all([1, 2, 3].map((n) => plain.user.create({ data: { email: `mp${n}@example.com`, name: 'initial', posts: { create: { title: 't', slug: 's' } } } })))
+    const users = await Promise.all(
+      [1, 2, 3].map((n) =>
+        plain.user.create({
+          data: { email: `mp${n}@example.com`, name: 'initial', posts: { create: { title: 't', slug: 's' } } },
+        }),
+      ),
+    )
     let version = 0
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), { minLength: STEPS, maxLength: STEPS }), async (steps) => {
-        for (const [writer, target] of steps) {
-          const user = users[target]!
-          // Every instance caches the current row first.
-          for (const instance of instances) await instance.call({ op: 'read', userId: user.id })
-          const name = `v${++version}`
-          await instances[writer]!.call({ op: 'write', userId: user.id, name })
-          await new Promise((resolve) => setTimeout(resolve, PROPAGATION_BOUND_MS))
-          for (const [i, instance] of instances.entries()) expect(await instance.call({ op: 'read', userId: user.id }), `instance ${i} after ${name} by ${writer}`).toBe(name)
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })), {
+          minLength: STEPS,
+          maxLength: STEPS,
+        }),
+        async (steps) => {
+          for (const [writer, target] of steps) {
+            const user = users[target]!
+            // Every instance caches the current row first.
+            for (const instance of instances) await instance.call({ op: 'read', userId: user.id })
+            const name = `v${++version}`
+            await instances[writer]!.call({ op: 'write', userId: user.id, name })
+            await new Promise((resolve) => setTimeout(resolve, PROPAGATION_BOUND_MS))
+            for (const [i, instance] of instances.entries())
+              expect(
+                await instance.call({ op: 'read', userId: user.id }),
+                `instance ${i} after ${name} by ${writer}`,
+              ).toBe(name)
+          }
+        },
+      ),
       { numRuns: 1 },
     )
     const stats = await instances[0]!.call<{ cache: { received: number } }>({ op: 'stats' })
     expect(stats.cache.received).toBeGreaterThan(0)
     // L2 hits were judged from what the bus told (localTagCheck), so the property above covers that path too.
-    const localChecks = await Promise.all(instances.map((instance) => instance.call<{ l2LocalChecks: number }>({ op: 'stats' })))
+    const localChecks = await Promise.all(
+      instances.map((instance) => instance.call<{ l2LocalChecks: number }>({ op: 'stats' })),
+    )
     expect(localChecks.reduce((sum, s) => sum + s.l2LocalChecks, 0)).toBeGreaterThan(0)
   }, 120_000)
 

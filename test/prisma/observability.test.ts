@@ -17,7 +17,11 @@ describe('observability (SQLite)', () => {
   it('withCacheInfo tells db, l1, l2, stale and bypass, with the key, tags and TTL left', async () => {
     const user = await db.createClient().user.create({ data: { email: 'info@example.com', name: 'i' } })
     const events: CacheEvent[] = []
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix: uniquePrefix() }), { bus: false })
+    const cache = new TieredCache(
+      new MemoryCache(),
+      new RedisCache({ client: redisClient(), prefix: uniquePrefix() }),
+      { bus: false },
+    )
     const { prisma } = cachedClient(db, cache, { onEvent: (event) => events.push(event) }, countingClient(db))
     const args = { where: { id: user.id } }
     const first = await prisma.user.findUnique({ ...args, cache: 60 }).withCacheInfo()
@@ -30,7 +34,12 @@ describe('observability (SQLite)', () => {
     await prisma.$cache.flush()
     const other = cachedClient(db, secondInstance(cache), {}, countingClient(db)).prisma
     expect((await other.user.findUnique({ ...args, cache: 60 }).withCacheInfo()).info.source).toBe('l2')
-    expect((await prisma.user.findUnique({ ...args, cache: false }).withCacheInfo()).info).toEqual({ source: 'bypass', key: undefined, tags: [], ttlLeftMs: undefined })
+    expect((await prisma.user.findUnique({ ...args, cache: false }).withCacheInfo()).info).toEqual({
+      source: 'bypass',
+      key: undefined,
+      tags: [],
+      ttlLeftMs: undefined,
+    })
     await prisma.user.findMany({ cache: { ttl: 0.05, swr: 10 } })
     await new Promise((resolve) => setTimeout(resolve, 80))
     expect((await prisma.user.findMany({ cache: { ttl: 0.05, swr: 10 } }).withCacheInfo()).info.source).toBe('stale')
@@ -41,17 +50,27 @@ describe('observability (SQLite)', () => {
     await prisma.user.update({ where: { id: user.id }, data: { name: 'j' } })
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['miss', 'hit', 'invalidate']))
     const invalidation = events.find((e) => e.type === 'invalidate')
-    expect(invalidation?.type === 'invalidate' && invalidation.tags).toEqual(expect.arrayContaining(['User:*', `User:id=${user.id}`]))
+    expect(invalidation?.type === 'invalidate' && invalidation.tags).toEqual(
+      expect.arrayContaining(['User:*', `User:id=${user.id}`]),
+    )
   })
 
   it('health reports each tier, the bus and the circuit breaker', async () => {
     const prefix = uniquePrefix()
-    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix }), { bus: new RedisBus({ client: redisClient(), prefix }) })
+    const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redisClient(), prefix }), {
+      bus: new RedisBus({ client: redisClient(), prefix }),
+    })
     try {
       const { prisma } = cachedClient(db, cache, {}, countingClient(db))
       const deadline = Date.now() + 5000
-      while (!cache.stats().bus?.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
-      expect(await prisma.$cache.health()).toMatchObject({ ok: true, l1: { ok: true, trusted: true }, l2: { ok: true, name: 'redis', circuit: 'closed', pendingInvalidations: 0 }, bus: { connected: true } })
+      while (!cache.stats().bus?.connected && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(await prisma.$cache.health()).toMatchObject({
+        ok: true,
+        l1: { ok: true, trusted: true },
+        l2: { ok: true, name: 'redis', circuit: 'closed', pendingInvalidations: 0 },
+        bus: { connected: true },
+      })
       const memoryOnly = cachedClient(db, new MemoryCache(), {}, countingClient(db)).prisma
       expect(await memoryOnly.$cache.health()).toEqual({ ok: true })
     } finally {

@@ -15,7 +15,14 @@ describe('cacheOptionsFromEnv', () => {
   it('builds L1 only, tiered with a bus, or off, from the environment', async () => {
     expect(cacheOptionsFromEnv({}).cache).toBeInstanceOf(MemoryCache)
     expect(cacheOptionsFromEnv({ PRISMA_CACHE_ENABLED: 'false' }).cache).toBeInstanceOf(NoopCache)
-    const options = cacheOptionsFromEnv({ PRISMA_CACHE_REDIS_URL: redis.url, PRISMA_CACHE_PREFIX: 'env:', PRISMA_CACHE_TTL: '30', PRISMA_CACHE_SWR: '5', PRISMA_CACHE_AUTO: 'yes', PRISMA_CACHE_L1_TTL: '10' })
+    const options = cacheOptionsFromEnv({
+      PRISMA_CACHE_REDIS_URL: redis.url,
+      PRISMA_CACHE_PREFIX: 'env:',
+      PRISMA_CACHE_TTL: '30',
+      PRISMA_CACHE_SWR: '5',
+      PRISMA_CACHE_AUTO: '1',
+      PRISMA_CACHE_L1_TTL: '10',
+    })
     const tiered = options.cache as TieredCache
     try {
       expect(tiered).toBeInstanceOf(TieredCache)
@@ -33,9 +40,29 @@ describe('cacheOptionsFromEnv', () => {
   })
 
   it('reports every invalid variable at once, at start-up', () => {
-    expect(() => cacheOptionsFromEnv({ PRISMA_CACHE_TTL: '-1', PRISMA_CACHE_ENABLED: 'maybe', PRISMA_CACHE_REDIS_URL: 'http://x', PRISMA_CACHE_PREFIX: 'a{b}' })).toThrow(
-      /PRISMA_CACHE_ENABLED="maybe": expected true or false\n {2}PRISMA_CACHE_REDIS_URL="http:\/\/x": expected a redis:\/\/ or rediss:\/\/ URL\n {2}PRISMA_CACHE_PREFIX="a\{b\}".*\n {2}PRISMA_CACHE_TTL="-1": expected a number of seconds > 0/,
+    expect(() =>
+      cacheOptionsFromEnv({
+        PRISMA_CACHE_TTL: '-1',
+        PRISMA_CACHE_ENABLED: 'maybe',
+        PRISMA_CACHE_REDIS_URL: 'http://x',
+        PRISMA_CACHE_PREFIX: 'a{b}',
+      }),
+    ).toThrow(
+      /PRISMA_CACHE_ENABLED="maybe": expected true, false, 1 or 0\n {2}PRISMA_CACHE_REDIS_URL="http:\/\/x": expected a redis:\/\/ or rediss:\/\/ URL\n {2}PRISMA_CACHE_PREFIX="a\{b\}".*\n {2}PRISMA_CACHE_TTL="-1": expected a number of seconds > 0/,
     )
+  })
+
+  it('accepts only true, false, 1 and 0 for a switch (yes, on, off are errors, not guesses)', () => {
+    for (const raw of ['TRUE', '1', 'false', '0'])
+      expect(() => cacheOptionsFromEnv({ PRISMA_CACHE_ENABLED: raw })).not.toThrow()
+    for (const raw of ['yes', 'on', 'off', 'no', 'ture']) {
+      expect(() => cacheOptionsFromEnv({ PRISMA_CACHE_ENABLED: raw }), raw).toThrow(
+        `PRISMA_CACHE_ENABLED=${JSON.stringify(raw)}: expected true, false, 1 or 0`,
+      )
+      expect(() => cacheOptionsFromEnv({ PRISMA_CACHE_BUS: raw }), raw).toThrow(
+        `PRISMA_CACHE_BUS=${JSON.stringify(raw)}`,
+      )
+    }
   })
 })
 
@@ -48,7 +75,9 @@ describe('prisma.$cache.warm (SQLite)', () => {
 
   it('runs reads with bounded concurrency and stores them; failures are reported, not thrown', async () => {
     const plain = db.createClient()
-    const users = await Promise.all([1, 2, 3, 4, 5].map((n) => plain.user.create({ data: { email: `w${n}@example.com` } })))
+    const users = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => plain.user.create({ data: { email: `w${n}@example.com` } })),
+    )
     const { prisma, counter } = cachedClient(db, new MemoryCache(), {}, countingClient(db))
     const result = await prisma.$cache.warm(
       [

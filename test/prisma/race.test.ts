@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, type CacheBackend } from '../../src/index.js'
-import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { PROVIDERS, type Provider, sqlIn, startDatabase, type TestDatabase } from '../support/database.js'
 import { buildCache, secondInstance, TIERS, type Tiers, useRedis } from './stack.js'
 
 const redisClient = useRedis()
@@ -57,30 +57,36 @@ describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
     const writes = {
-      'a plain update': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.user.update({ where: { id }, data: { name: 'new' } }),
-      'an interactive transaction': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.$transaction(async (tx) => tx.user.update({ where: { id }, data: { name: 'new' } })),
+      'a plain update': (p: ReturnType<typeof gatedClient>['prisma'], id: number) =>
+        p.user.update({ where: { id }, data: { name: 'new' } }),
+      'an interactive transaction': (p: ReturnType<typeof gatedClient>['prisma'], id: number) =>
+        p.$transaction(async (tx) => tx.user.update({ where: { id }, data: { name: 'new' } })),
       'an updateMany': (p: ReturnType<typeof gatedClient>['prisma']) => p.user.updateMany({ data: { name: 'new' } }),
-      'raw SQL': (p: ReturnType<typeof gatedClient>['prisma'], id: number) => p.$executeRaw`UPDATE "User" SET "name" = 'new' WHERE "id" = ${id}`,
+      'raw SQL': (p: ReturnType<typeof gatedClient>['prisma'], id: number) =>
+        p.$executeRaw(sqlIn(provider)`UPDATE "User" SET "name" = 'new' WHERE "id" = ${id}`),
     }
-    it.each(Object.keys(writes))('the old row read before %s is not stored after its invalidation', async (writeName) => {
-      const user = await db.createClient().user.create({ data: { email: 'race@example.com', name: 'old' } })
-      const cache = buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)
-      const { prisma, arm } = gatedClient(db, cache)
-      const gate = arm()
-      // .then() starts it: Prisma promises (and ours) are lazy.
-      const reading = prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).then((row) => row)
-      await gate.reached()
-      await writes[writeName as keyof typeof writes](prisma, user.id)
-      gate.release()
-      // The read was linearized before the write: it may answer the old row...
-      expect((await reading)?.name).toBe('old')
-      // ...but must not have left it in either tier.
-      expect((await prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
-      if (tiers === 'memory+redis') {
-        const other = gatedClient(db, secondInstance(cache)).prisma
-        expect((await other.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
-      }
-    })
+    it.each(Object.keys(writes))(
+      'the old row read before %s is not stored after its invalidation',
+      async (writeName) => {
+        const user = await db.createClient().user.create({ data: { email: 'race@example.com', name: 'old' } })
+        const cache = buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined)
+        const { prisma, arm } = gatedClient(db, cache)
+        const gate = arm()
+        // .then() starts it: Prisma promises (and ours) are lazy.
+        const reading = prisma.user.findUnique({ where: { id: user.id }, cache: 60 }).then((row) => row)
+        await gate.reached()
+        await writes[writeName as keyof typeof writes](prisma, user.id)
+        gate.release()
+        // The read was linearized before the write: it may answer the old row...
+        expect((await reading)?.name).toBe('old')
+        // ...but must not have left it in either tier.
+        expect((await prisma.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
+        if (tiers === 'memory+redis') {
+          const other = gatedClient(db, secondInstance(cache)).prisma
+          expect((await other.user.findUnique({ where: { id: user.id }, cache: 60 }))?.name).toBe('new')
+        }
+      },
+    )
 
     it('a read that starts after a write never joins a query that started before it', async () => {
       const user = await db.createClient().user.create({ data: { email: 'join@example.com', name: 'old' } })

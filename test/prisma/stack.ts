@@ -3,10 +3,18 @@
  * counter of the queries that really reach the database (a query extension *below* the cache extension).
  */
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll } from 'vitest'
-import { type CacheBackend, type CacheExtensionOptions, cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
+import {
+  type CacheBackend,
+  type CacheExtensionOptions,
+  cacheExtension,
+  MemoryCache,
+  msgpackSerializer,
+  RedisCache,
+  type Serializer,
+  superjsonSerializer,
+  TieredCache,
+} from '../../src/index.js'
 import type { TestDatabase } from '../support/database.js'
-import { type RedisService, startRedis } from '../support/redis.js'
 
 export type Tiers = 'memory' | 'memory+redis'
 export const TIERS: readonly Tiers[] = ['memory', 'memory+redis']
@@ -28,11 +36,21 @@ export function countingClient(db: TestDatabase) {
   return { base, counter }
 }
 
-export function buildCache(tiers: Tiers, redis: Redis | undefined): CacheBackend {
+/** The built-in serializers of the Redis tier: suites about values run with each. */
+export const SERIALIZERS: ReadonlyArray<readonly [string, Serializer]> = [
+  ['MessagePack', msgpackSerializer],
+  ['superjson', superjsonSerializer],
+]
+
+export function buildCache(tiers: Tiers, redis: Redis | undefined, serializer?: Serializer): CacheBackend {
   if (tiers === 'memory') return new MemoryCache()
   if (!redis) throw new Error('memory+redis needs a Redis client')
-  // One instance per cache here (what each write invalidates); the bus between instances has suites of its own.
-  return new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: uniquePrefix() }), { bus: false })
+  return new TieredCache(
+    new MemoryCache(),
+    new RedisCache({ client: redis, prefix: uniquePrefix(), ...(serializer ? { serializer } : {}) }),
+    // One instance per cache here (what each write invalidates); the bus between instances has suites of its own.
+    { bus: false },
+  )
 }
 
 export type CountingClient = ReturnType<typeof countingClient>
@@ -41,7 +59,12 @@ export type CountingClient = ReturnType<typeof countingClient>
  * The cache extension over a counting client. Pass `counting` to reuse one (and its connection pool):
  * PostgreSQL refuses connections past max_connections, and every PrismaClient opens a pool.
  */
-export function cachedClient(db: TestDatabase, cache: CacheBackend, options: Omit<CacheExtensionOptions, 'cache'> = {}, counting: CountingClient = countingClient(db)) {
+export function cachedClient(
+  db: TestDatabase,
+  cache: CacheBackend,
+  options: Omit<CacheExtensionOptions, 'cache'> = {},
+  counting: CountingClient = countingClient(db),
+) {
   const { base, counter } = counting
   const prisma = base.$extends(cacheExtension({ ...options, cache }))
   return { prisma, counter, cache }
@@ -55,21 +78,4 @@ export function secondInstance(first: CacheBackend): CacheBackend {
 
 export { Redis }
 
-/** A real Redis and a client on it for the enclosing suite (started in beforeAll, stopped in afterAll). */
-export function useRedis(): () => Redis {
-  let service: RedisService | undefined
-  let client: Redis | undefined
-  beforeAll(async () => {
-    service = await startRedis()
-    client = new Redis(service.url)
-  })
-  afterAll(async () => {
-    client?.disconnect()
-    await service?.stop()
-  })
-  return () => {
-    if (!client) throw new Error('useRedis(): the suite has not started yet')
-    return client
-  }
-}
-
+export { useRedis } from '../support/use-redis.js'

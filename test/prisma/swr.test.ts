@@ -1,7 +1,7 @@
 /** Stale-while-revalidate: `cache: { ttl, swr }`. */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache } from '../../src/index.js'
-import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { portableSql, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
 import { buildCache, cachedClient, countingClient, TIERS, type Tiers, useRedis } from './stack.js'
 
 const redisClient = useRedis()
@@ -18,11 +18,16 @@ describe.each(PROVIDERS)('stale-while-revalidate on %s', (provider: Provider) =>
   describe.each(TIERS)('with %s', (tiers: Tiers) => {
     it('after ttl and within swr: the stale value at once, one background refresh, then the fresh value', async () => {
       const user = await db.createClient().user.create({ data: { email: 'swr@example.com', name: 'v1' } })
-      const { prisma, counter } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined), {}, countingClient(db))
+      const { prisma, counter } = cachedClient(
+        db,
+        buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined),
+        {},
+        countingClient(db),
+      )
       const read = () => prisma.user.findUnique({ where: { id: user.id }, cache: { ttl: 0.3, swr: 10 } })
       expect((await read())?.name).toBe('v1')
       // A change behind the cache's back (no invalidation): only the TTL can bring it in.
-      await db.query(provider === 'postgresql' ? 'UPDATE "User" SET "name" = $1 WHERE "id" = $2' : 'UPDATE "User" SET "name" = ? WHERE "id" = ?', ['v2', user.id])
+      await db.query(portableSql(provider, 'UPDATE "User" SET "name" = $1 WHERE "id" = $2'), ['v2', user.id])
       await sleep(400)
       const before = counter.queries
       const stale = await Promise.all(Array.from({ length: 10 }, () => read()))
@@ -41,7 +46,12 @@ describe.each(PROVIDERS)('stale-while-revalidate on %s', (provider: Provider) =>
 
     it('an invalidated entry is never served stale', async () => {
       const user = await db.createClient().user.create({ data: { email: 'swr2@example.com', name: 'v1' } })
-      const { prisma } = cachedClient(db, buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined), {}, countingClient(db))
+      const { prisma } = cachedClient(
+        db,
+        buildCache(tiers, tiers === 'memory+redis' ? redisClient() : undefined),
+        {},
+        countingClient(db),
+      )
       const read = () => prisma.user.findUnique({ where: { id: user.id }, cache: { ttl: 0.2, swr: 10 } })
       await read()
       await sleep(300)
@@ -58,7 +68,7 @@ describe.each(PROVIDERS)('stale-while-revalidate on %s', (provider: Provider) =>
     const read = () => prisma.user.findUnique({ where: { id: user.id }, cache: { ttl: 0.2, swr: 10 } })
     await read()
     await sleep(300)
-    await db.query(provider === 'postgresql' ? 'DELETE FROM "User" WHERE "id" = $1' : 'DELETE FROM "User" WHERE "id" = ?', [user.id])
+    await db.query(portableSql(provider, 'DELETE FROM "User" WHERE "id" = $1'), [user.id])
     expect((await read())?.name).toBe('v1')
     await sleep(100)
     // The refresh succeeded (the row is gone): the cached answer is now null.

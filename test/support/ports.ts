@@ -4,10 +4,10 @@
  * Everything here binds or connects to loopback only: the rig never exposes a
  * service on another interface.
  */
-import { createServer, connect } from 'node:net';
+import { createServer, connect } from 'node:net'
 
 /** The only address the rig binds services to. */
-export const LOOPBACK = '127.0.0.1';
+export const LOOPBACK = '127.0.0.1'
 
 /**
  * Ask the kernel for a currently unused TCP port on 127.0.0.1.
@@ -19,20 +19,20 @@ export const LOOPBACK = '127.0.0.1';
  */
 export async function freePort(): Promise<number> {
   return new Promise<number>((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
+    const server = createServer()
+    server.unref()
+    server.once('error', reject)
     server.listen({ host: LOOPBACK, port: 0, exclusive: true }, () => {
-      const address = server.address();
+      const address = server.address()
       if (address === null || typeof address === 'string') {
-        server.close();
-        reject(new Error(`freePort: unexpected server address ${String(address)}`));
-        return;
+        server.close()
+        reject(new Error(`freePort: unexpected server address ${String(address)}`))
+        return
       }
-      const { port } = address;
-      server.close((err) => (err ? reject(err) : resolve(port)));
-    });
-  });
+      const { port } = address
+      server.close((err) => (err ? reject(err) : resolve(port)))
+    })
+  })
 }
 
 /**
@@ -43,27 +43,27 @@ export async function freePort(): Promise<number> {
  */
 export async function isPortOpen(port: number, host: string = LOOPBACK, timeoutMs = 1000): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const socket = connect({ host, port });
+    const socket = connect({ host, port })
     const finish = (open: boolean): void => {
-      socket.removeAllListeners();
-      socket.on('error', () => undefined);
-      socket.destroy();
-      resolve(open);
-    };
-    socket.setTimeout(timeoutMs, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
+      socket.removeAllListeners()
+      socket.on('error', () => undefined)
+      socket.destroy()
+      resolve(open)
+    }
+    socket.setTimeout(timeoutMs, () => finish(false))
+    socket.once('connect', () => finish(true))
+    socket.once('error', () => finish(false))
+  })
 }
 
 /** Options for {@link waitFor}. */
 export interface WaitForOptions {
   /** Give up after this many milliseconds (default 10 000). */
-  timeoutMs?: number;
+  timeoutMs?: number
   /** Pause between attempts (default 100 ms). */
-  intervalMs?: number;
+  intervalMs?: number
   /** What is being waited for; named in the timeout error. */
-  what: string;
+  what: string
 }
 
 /**
@@ -72,7 +72,7 @@ export interface WaitForOptions {
  * timeout would only hide the real error.
  */
 export class GiveUp extends Error {
-  override name = 'GiveUp';
+  override name = 'GiveUp'
 }
 
 /**
@@ -84,28 +84,29 @@ export class GiveUp extends Error {
  * as `cause`, because "timed out" alone rarely says why a service did not come up.
  */
 export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitForOptions): Promise<Exclude<T, false>> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  const intervalMs = options.intervalMs ?? 100;
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  let attempts = 0;
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const intervalMs = options.intervalMs ?? 100
+  const deadline = Date.now() + timeoutMs
+  let lastError: unknown
+  let attempts = 0
   for (;;) {
-    attempts += 1;
+    attempts += 1
     try {
-      const value = await fn();
-      if (value !== false) return value as Exclude<T, false>;
-      lastError = undefined;
+      const value = await fn()
+      if (value !== false) return value as Exclude<T, false>
+      lastError = undefined
     } catch (err) {
-      if (err instanceof GiveUp) throw err;
-      lastError = err;
+      if (err instanceof GiveUp) throw err
+      lastError = err
     }
-    if (Date.now() + intervalMs > deadline) break;
-    await sleep(intervalMs);
+    if (Date.now() + intervalMs > deadline) break
+    await sleep(intervalMs)
   }
-  const reason = lastError instanceof Error ? `: ${lastError.message}` : lastError === undefined ? '' : `: ${String(lastError)}`;
+  const reason =
+    lastError instanceof Error ? `: ${lastError.message}` : lastError === undefined ? '' : `: ${String(lastError)}`
   throw new Error(`Timed out after ${timeoutMs} ms (${attempts} attempts) waiting for ${options.what}${reason}`, {
     cause: lastError,
-  });
+  })
 }
 
 /**
@@ -114,19 +115,19 @@ export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitForOptio
  * to do with a late result), but the timer never keeps the process alive.
  */
 export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
-    timer.unref();
-  });
+    timer = setTimeout(() => reject(new Error(`Timed out after ${timeoutMs} ms: ${what}`)), timeoutMs)
+    timer.unref()
+  })
   try {
-    return await Promise.race([promise, timeout]);
+    return await Promise.race([promise, timeout])
   } finally {
-    clearTimeout(timer);
+    clearTimeout(timer)
   }
 }
 
 /** Promise-based sleep. */
 export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }

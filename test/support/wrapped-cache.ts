@@ -1,9 +1,19 @@
-import type { CacheBackend, CacheEntry, CacheSnapshot, Lookup, LookupOptions, NumberedInvalidations, SetManyItem, SetOptions } from '../../src/index.js'
-import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/index.js'
+import type {
+  CacheBackend,
+  CacheEntry,
+  CacheSnapshot,
+  Lookup,
+  LookupOptions,
+  NumberedInvalidations,
+  SetManyItem,
+  SetOptions,
+} from '../../src/cache/index.js'
+import { BaseCache, type KeyLike, type KeyPattern, type TagLike } from '../../src/cache/index.js'
 
 /**
  * A real backend behind a switch, for failure tests: while `broken`, every call throws (as a tier whose
- * server is unreachable would); `gate` holds reads after they have read, to order races deterministically;
+ * server is unreachable would); `gate` holds reads after they have read (the gate set when the read was called,
+ * however long the read takes), to order races deterministically;
  * `log` records the calls in order. Everything else is the wrapped backend's own behaviour.
  */
 export class WrappedCache extends BaseCache {
@@ -18,9 +28,8 @@ export class WrappedCache extends BaseCache {
   ) {
     super()
     // A numbered inner tier (RedisCache) stays numbered behind the wrapper, its calls switched like the others.
-    const numbered = inner as Partial<NumberedInvalidations>
-    if (typeof numbered.peek === 'function') {
-      const n = numbered as NumberedInvalidations
+    if (inner.capabilities.numbered) {
+      const n = inner as CacheBackend & NumberedInvalidations
       const own: NumberedInvalidations = {
         peek: (key) => this.#call('get', () => n.peek(key)),
         snapshotAt: (epoch) => n.snapshotAt(epoch),
@@ -36,6 +45,11 @@ export class WrappedCache extends BaseCache {
     return `wrapped(${this.inner.name})`
   }
 
+  /** The inner tier's, and it may fail (that is what the switch is for). */
+  get capabilities() {
+    return { ...this.inner.capabilities, remote: true }
+  }
+
   get maxTtl() {
     return this.inner.maxTtl
   }
@@ -48,25 +62,28 @@ export class WrappedCache extends BaseCache {
   }
 
   get<T = unknown>(key: KeyLike): Promise<CacheEntry<T> | undefined> {
+    const gate = this.gate
     return this.#call('get', async () => {
       const entry = await this.inner.get<T>(key)
-      if (this.gate) await this.gate
+      if (gate) await gate
       return entry
     })
   }
 
   override lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
+    const gate = this.gate
     return this.#call('get', async () => {
       const found = await this.inner.lookup<T>(key, options)
-      if (this.gate) await this.gate
+      if (gate) await gate
       return found
     })
   }
 
   override getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
+    const gate = this.gate
     return this.#call('get', async () => {
       const entries = await this.inner.getMany<T>(keys)
-      if (this.gate) await this.gate
+      if (gate) await gate
       return entries
     })
   }

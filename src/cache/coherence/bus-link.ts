@@ -67,7 +67,12 @@ export class BusLink {
 
   get stats(): BusStats {
     const acks = this.#acks
-    return { ...this.#stats, peers: acks?.live ?? 0, writesAcknowledged: acks?.counts.acknowledged ?? 0, writesLapsed: acks?.counts.lapsed ?? 0 }
+    return {
+      ...this.#stats,
+      peers: acks?.live ?? 0,
+      writesAcknowledged: acks?.counts.acknowledged ?? 0,
+      writesLapsed: acks?.counts.lapsed ?? 0,
+    }
   }
 
   /** Subscribes; resolves after the first attempt (L1 is trusted from the first up). */
@@ -87,7 +92,11 @@ export class BusLink {
           const downs = this.#downs
           // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
           await this.#settleOwed()
-          await gateway.callL1('clear (bus reconnected)', () => gateway.l1.clear(), () => undefined)
+          await gateway.callL1(
+            'clear (bus reconnected)',
+            () => gateway.l1.clear(),
+            () => undefined,
+          )
           // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
           await this.#local?.busUp()
           // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
@@ -108,7 +117,13 @@ export class BusLink {
   lost(): void {
     this.#stats.lostInvalidations++
     const gateway = this.#gateway
-    gateway.callL1('clear (invalidations lost)', () => gateway.l1.clear(), () => undefined).catch(() => undefined)
+    gateway
+      .callL1(
+        'clear (invalidations lost)',
+        () => gateway.l1.clear(),
+        () => undefined,
+      )
+      .catch(() => undefined)
   }
 
   /**
@@ -155,7 +170,8 @@ export class BusLink {
     const applied = this.#applying.then(() => this.#applyToL1(message))
     this.#applying = applied
     await applied
-    if (origin.seq !== undefined) this.bus.publish({ kind: 'ack', to: origin.from, seq: origin.seq }).catch(() => undefined)
+    if (origin.seq !== undefined)
+      this.bus.publish({ kind: 'ack', to: origin.from, seq: origin.seq }).catch(() => undefined)
   }
 
   /** Another instance's invalidation, applied to this L1 (its L2 side is already done). Never rejects. */

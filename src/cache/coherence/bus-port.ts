@@ -2,6 +2,7 @@
  * The invalidation bus as the coherence wing needs it: the port a transport implements (RedisBus, src/bus).
  * Owned here, by its user, so that the transport depends on the cache and never the reverse.
  */
+import type { CloseOptions } from '../backend.js'
 
 /**
  * What one instance tells the others after it has invalidated L2. `epochs` / `epoch`: the numbers L2 gave these
@@ -66,5 +67,18 @@ export interface InvalidationBus {
   start(handlers: BusHandlers): Promise<void>
   /** Sends to every instance (this one hears it back). `seq`: this instance's number for an invalidation. Rejects when it could not be sent. */
   publish(message: BusMessage, seq?: number): Promise<void>
-  close(): Promise<void>
+  /** Stops receiving and closes what the bus opened; `clients: true` also closes the client it was given. */
+  close(options?: CloseOptions): Promise<void>
+}
+
+/**
+ * A shared tier (RedisCache) that opens an invalidation bus for the instances sharing it; the caller owns the bus
+ * (closes it). A TieredCache over such a tier uses one by default.
+ */
+export interface OpensBus {
+  openBus(): InvalidationBus
+}
+
+export function opensBus(backend: object): backend is OpensBus {
+  return typeof (backend as Partial<OpensBus>).openBus === 'function'
 }

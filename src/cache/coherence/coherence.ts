@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js'
 import { isNumbered, type Lookup } from '../backend.js'
 import { CircuitOpenError } from '../circuit-breaker.js'
 import { CacheTierError } from '../errors.js'
@@ -28,20 +29,40 @@ export interface CoherenceStats {
 export class Coherence {
   readonly bus: InvalidationBus | undefined
   readonly #gateway: CoherenceGateway
-  readonly #owed = new OwedInvalidations()
+  readonly #owed: OwedInvalidations
   #replayTimer: NodeJS.Timeout | undefined
   readonly #link: BusLink | undefined
   readonly #local: LocalTagCheck | undefined
 
-  constructor(gateway: CoherenceGateway, options: { bus?: InvalidationBus | undefined; localTagCheck: boolean; awaitPeers: boolean }) {
+  constructor(
+    gateway: CoherenceGateway,
+    options: {
+      bus?: InvalidationBus | undefined
+      localTagCheck: boolean
+      awaitPeers: boolean
+      clock?: Clock | undefined
+    },
+  ) {
     this.#gateway = gateway
+    this.#owed = new OwedInvalidations(options.clock)
     this.bus = options.bus
     const { bus } = options
     const l2 = gateway.l2
     if (bus && options.localTagCheck && isNumbered(l2)) {
-      this.#local = new LocalTagCheck(l2, bus, (operation, run) => gateway.callL2(operation, run), () => this.#link?.lost())
+      this.#local = new LocalTagCheck(
+        l2,
+        bus,
+        (operation, run) => gateway.callL2(operation, run),
+        () => this.#link?.lost(),
+      )
     }
-    this.#link = bus && new BusLink(bus, gateway, { local: this.#local, settleOwed: () => this.#settleOwed(true), awaitPeers: options.awaitPeers })
+    this.#link =
+      bus &&
+      new BusLink(bus, gateway, {
+        local: this.#local,
+        settleOwed: () => this.#settleOwed(true),
+        awaitPeers: options.awaitPeers,
+      })
   }
 
   /** Subscribes to the bus; resolves after its first attempt (at once without a bus). */
@@ -68,7 +89,11 @@ export class Coherence {
   }
 
   stats(): CoherenceStats {
-    return { ...(this.#link ? { bus: this.#link.stats } : {}), localChecks: this.#local?.checks ?? 0, pending: this.#owed.size }
+    return {
+      ...(this.#link ? { bus: this.#link.stats } : {}),
+      localChecks: this.#local?.checks ?? 0,
+      pending: this.#owed.size,
+    }
   }
 
   /**
@@ -82,7 +107,8 @@ export class Coherence {
     const operation = invalidation.kind === 'key' ? 'delete' : `invalidate ${invalidation.kind}`
     // Owed at once while L2 is down: trying would only make the write wait the operation timeout.
     if (gateway.l2Down) {
-      if (gateway.l2Required) throw new CacheTierError('l2', operation, new CircuitOpenError(`L2 (${gateway.l2.name})`, 0))
+      if (gateway.l2Required)
+        throw new CacheTierError('l2', operation, new CircuitOpenError(`L2 (${gateway.l2.name})`, 0))
       this.#owe(invalidation)
       return undefined
     }
@@ -161,13 +187,27 @@ export class Coherence {
     const numbered = isNumbered(l2) ? l2 : undefined
     switch (invalidation.kind) {
       case 'tags':
-        if (numbered) return { message: { kind: 'tags', tags: invalidation.tags, epochs: await numbered.invalidateTagsNumbered(invalidation.tags) }, removed: 0 }
+        if (numbered)
+          return {
+            message: {
+              kind: 'tags',
+              tags: invalidation.tags,
+              epochs: await numbered.invalidateTagsNumbered(invalidation.tags),
+            },
+            removed: 0,
+          }
         await l2.invalidateTags(invalidation.tags)
         return { message: { kind: 'tags', tags: invalidation.tags }, removed: 0 }
       case 'pattern':
-        return { message: { kind: 'pattern', pattern: invalidation.pattern }, removed: await l2.invalidatePattern(invalidation.pattern) }
+        return {
+          message: { kind: 'pattern', pattern: invalidation.pattern },
+          removed: await l2.invalidatePattern(invalidation.pattern),
+        }
       case 'key':
-        return { message: { kind: 'keys', keys: [invalidation.key] }, removed: (await l2.delete(invalidation.key)) ? 1 : 0 }
+        return {
+          message: { kind: 'keys', keys: [invalidation.key] },
+          removed: (await l2.delete(invalidation.key)) ? 1 : 0,
+        }
       case 'clear':
         if (numbered) return { message: { kind: 'clear', epoch: await numbered.clearNumbered() }, removed: 0 }
         await l2.clear()

@@ -1,3 +1,5 @@
+import { isStale } from '../staleness.js'
+
 /**
  * What one instance knows of the shared tier's invalidations, learned over the bus: lets TieredCache accept an
  * L2 entry after a plain GET, without asking Redis to check its tags.
@@ -112,9 +114,7 @@ export class KnownInvalidations {
     this.#expireGap(now)
     if (epoch < this.#horizon) return 'unknown'
     if (this.#contiguous < this.#top && epoch < this.#top) return 'unknown'
-    if ((this.#byTag.get(EVERYTHING) ?? 0) > epoch) return 'stale'
-    for (const tag of tags) if ((this.#byTag.get(tag) ?? 0) > epoch) return 'stale'
-    return 'fresh'
+    return isStale(epoch, tags, (tag) => this.#byTag.get(tag), this.#byTag.get(EVERYTHING)) ? 'stale' : 'fresh'
   }
 
   /** A gap open longer than gapTimeoutMs: never heard of, so lost. Entries stamped below it can no longer be judged here. */

@@ -77,7 +77,8 @@ export class LocalTagCheck {
 
   /** Records numbered invalidations: another instance's (from the bus) or this one's (before it publishes them). */
   hear(message: InvalidationMessage): void {
-    if (message.kind === 'tags' && message.epochs) message.tags.forEach((tag, i) => this.known.record(message.epochs![i]!, [tag]))
+    if (message.kind === 'tags' && message.epochs)
+      message.tags.forEach((tag, i) => this.known.record(message.epochs![i]!, [tag]))
     else if (message.kind === 'clear' && message.epoch !== undefined) this.known.record(message.epoch, [EVERYTHING])
   }
 

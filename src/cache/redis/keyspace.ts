@@ -19,7 +19,9 @@ export class RedisKeyspace {
 
   constructor(prefix: string) {
     if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-      throw new TypeError(`RedisCache prefix must be a non-empty string without "{" or "}" (they would change the cluster hash slot), got ${JSON.stringify(prefix)}`)
+      throw new TypeError(
+        `RedisCache prefix must be a non-empty string without "{" or "}" (they would change the cluster hash slot), got ${JSON.stringify(prefix)}`,
+      )
     }
     this.prefix = prefix
     this.#dataPrefix = `${prefix}d:`

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto'
-import type { ChainableCommander, Cluster, Redis } from 'ioredis'
+import { isClusterClient, type RedisClientLike, type RedisPipelineLike } from './client.js'
+
+type ScriptArg = string | number | Buffer
+type Replies = 'text' | 'bytes'
 
 /**
  * A Lua script run by EVALSHA, falling back to EVAL when the server does not have it yet (NOSCRIPT),
@@ -15,23 +18,40 @@ export class RedisScript {
     this.sha = createHash('sha1').update(lua).digest('hex')
   }
 
-  async run(client: Redis | Cluster, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  /** Runs it; bulk replies come back as strings, or as Buffers with `replies: 'bytes'` (entries that hold bytes). */
+  async run(
+    client: RedisClientLike,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    replies: Replies = 'text',
+  ): Promise<unknown> {
+    const bytes = replies === 'bytes'
     try {
-      return await client.evalsha(this.sha, keys.length, ...keys, ...args)
+      return await (bytes
+        ? client.callBuffer('evalsha', this.sha, keys.length, ...keys, ...args)
+        : client.evalsha(this.sha, keys.length, ...keys, ...args))
     } catch (error) {
       if (!isNoScript(error)) throw error
-      return client.eval(this.lua, keys.length, ...keys, ...args)
+      return bytes
+        ? client.callBuffer('eval', this.lua, keys.length, ...keys, ...args)
+        : client.eval(this.lua, keys.length, ...keys, ...args)
     }
   }
 
   /** Queues the script in a pipeline by its SHA; on NOSCRIPT the caller loads the scripts and runs the pipeline again. */
-  queue(pipeline: ChainableCommander, keys: readonly string[], args: readonly (string | number)[]): void {
-    pipeline.evalsha(this.sha, keys.length, ...keys, ...args)
+  queue(
+    pipeline: RedisPipelineLike,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+    replies: Replies = 'text',
+  ): void {
+    if (replies === 'bytes') pipeline.callBuffer('evalsha', this.sha, keys.length, ...keys, ...args)
+    else pipeline.evalsha(this.sha, keys.length, ...keys, ...args)
   }
 
   /** SCRIPT LOAD on the client, or on every master of a cluster. */
-  async load(client: Redis | Cluster): Promise<void> {
-    const targets = 'isCluster' in client && client.isCluster ? (client as Cluster).nodes('master') : [client as Redis]
+  async load(client: RedisClientLike): Promise<void> {
+    const targets = isClusterClient(client) ? client.nodes('master') : [client]
     await Promise.all(targets.map((node) => node.script('LOAD', this.lua)))
   }
 }
@@ -41,9 +61,10 @@ export function isNoScript(error: unknown): boolean {
 }
 
 /**
- * Entry format in Redis: `<header JSON>\n<payload>`, header `[epoch, [tags...], expiresAt]` (expiresAt: wall-clock
- * ms, for readers that use a plain GET; the scripts ignore it). JSON text never holds a raw
- * newline, so the first `\n` ends the header.
+ * Entry format in Redis: `<header JSON>\n<payload>`, header `[epoch, [tags...], expiresAt, format]` (expiresAt:
+ * wall-clock ms, for readers that use a plain GET; format: how the payload is encoded; the scripts read only the
+ * first two). JSON text never holds a raw newline, so the first `\n` ends the header; the payload may be bytes
+ * (Lua strings are binary-safe).
  *
  * Standalone read, one round trip: the entry, the everything-tag and each of the entry's tag epochs are
  * checked inside the script, which deletes stale and corrupt entries. It reads tag keys it derives from the
@@ -94,7 +115,8 @@ return 0`,
 
 /**
  * Standalone write "as of now": reads the epoch and writes the entry in one round trip.
- * KEYS[1] data key, KEYS[2] epoch key; ARGV[1] ttl ms, ARGV[2] the header after the epoch (`[tags...],expiresAt`), ARGV[3] payload.
+ * KEYS[1] data key, KEYS[2] epoch key; ARGV[1] ttl ms, ARGV[2] the header after the epoch (`[tags...],expiresAt[,format]`),
+ * ARGV[3] payload.
  */
 export const SET_NOW = new RedisScript(
   'set-now',

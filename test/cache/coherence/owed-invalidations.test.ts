@@ -84,7 +84,11 @@ describe('OwedInvalidations', () => {
     for (let n = 0; n <= 10_000; n++) owed.add(tags(n))
     expect(owed.size).toBe(1)
     const replayed: OwedInvalidation[] = []
-    await owed.settle(async (invalidation) => void replayed.push(invalidation), () => {}, true)
+    await owed.settle(
+      async (invalidation) => void replayed.push(invalidation),
+      () => {},
+      true,
+    )
     expect(replayed).toEqual([{ kind: 'clear' }])
   })
 })

@@ -1,0 +1,109 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib'
+import type { EncodedValue } from '../backend.js'
+import { compressingSerializer } from '../compression.js'
+import { msgpackSerializer } from '../msgpack-serializer.js'
+import type { Serializer, TextSerializer } from '../serializer.js'
+import { superjsonSerializer } from '../superjson-serializer.js'
+import type { EntryHeader } from './entry.js'
+
+/** A payload in bytes form starts with this byte (see {@link EntryCodec}). */
+const BYTES_MARKER = 0x00
+const DEFLATE_SUFFIX = '+deflate'
+const FORMAT_NAME = /^[A-Za-z0-9._-]{1,64}$/
+
+/** What {@link EntryCodec.encode} gives: the header's format field (absent for an unnamed text serializer) and the payload. */
+export interface EncodedPayload {
+  format: string | undefined
+  payload: string | Buffer
+}
+
+/** A decoded payload, with the serialized form L1 may keep instead of a copy. */
+export interface DecodedPayload {
+  value: unknown
+  encoded: EncodedValue
+}
+
+/**
+ * The payload of a RedisCache entry, written with this cache's serializer and read with whichever serializer the
+ * entry's header names, so that instances with different serializers (a rolling deploy that changes codec) read
+ * each other's entries or take them as misses, never as garbage:
+ * - a named format (`msgpack`, `superjson`, a custom serializer's `format`) is written in the header; with
+ *   `+deflate` when the payload was compressed (above `compressAbove` bytes). A payload in bytes form (a binary
+ *   serializer, or compressed) starts with a 0x00 byte: a reader from before formats were named parses payloads
+ *   as superjson text, and JSON never starts with it, so such a reader takes the entry as corrupt (a miss).
+ *   Uncompressed superjson text has no marker: those readers still read it.
+ * - no format: text, as before formats were named (`z:` + base64 when compressed): read with this cache's
+ *   serializer if it is an unnamed text one, otherwise as superjson (the default then).
+ * - a named format this reader does not know: {@link decode} answers undefined (a miss; the entry is left for
+ *   the instances that can read it, until a fill here replaces it).
+ */
+export class EntryCodec {
+  readonly #serializer: Serializer
+  readonly #compressAbove: number
+  /** Named formats this cache reads. */
+  readonly #readers = new Map<string, Serializer>()
+  /** For entries without a format. */
+  readonly #unnamed: TextSerializer
+
+  constructor(serializer: Serializer, compressAbove: number) {
+    if (serializer.format !== undefined && !FORMAT_NAME.test(serializer.format)) {
+      throw new TypeError(
+        `RedisCache: serializer.format must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(serializer.format)}`,
+      )
+    }
+    if (serializer.binary === true && serializer.format === undefined)
+      throw new TypeError('RedisCache: a binary serializer needs a `format` name')
+    this.#serializer = serializer
+    this.#compressAbove = compressAbove
+    for (const known of [msgpackSerializer, superjsonSerializer, serializer])
+      if (known.format !== undefined) this.#readers.set(known.format, known)
+    const unnamed = serializer.binary !== true && serializer.format === undefined
+    this.#unnamed = compressingSerializer(unnamed ? serializer : superjsonSerializer, {
+      above: unnamed ? compressAbove : Number.POSITIVE_INFINITY,
+    })
+  }
+
+  encode(value: unknown): EncodedPayload {
+    const serializer = this.#serializer
+    if (serializer.format === undefined) return { format: undefined, payload: this.#unnamed.serialize(value) }
+    const data = serializer.serialize(value)
+    const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
+    if (size > this.#compressAbove) {
+      const packed = deflateRawSync(data)
+      return { format: serializer.format + DEFLATE_SUFFIX, payload: withMarker(packed) }
+    }
+    if (typeof data === 'string') return { format: serializer.format, payload: data }
+    return { format: serializer.format, payload: withMarker(data) }
+  }
+
+  /** The value, or undefined when the format is one this cache does not read. Throws on a corrupt payload. */
+  decode(header: EntryHeader, data: Buffer): DecodedPayload | undefined {
+    const format = header.format
+    if (format === undefined) {
+      const text = data.toString('utf8', header.payloadAt)
+      return { value: this.#unnamed.deserialize(text), encoded: { data: text, serializer: this.#unnamed } }
+    }
+    const deflated = format.endsWith(DEFLATE_SUFFIX)
+    const serializer = this.#readers.get(deflated ? format.slice(0, -DEFLATE_SUFFIX.length) : format)
+    if (serializer === undefined) return undefined
+    if (!deflated && serializer.binary !== true) {
+      const text = data.toString('utf8', header.payloadAt)
+      return { value: serializer.deserialize(text), encoded: { data: text, serializer } }
+    }
+    if (data[header.payloadAt] !== BYTES_MARKER) throw new Error(`corrupt ${format} payload (no marker byte)`)
+    const body = data.subarray(header.payloadAt + 1)
+    // inflate makes a new buffer; otherwise copy: `data` is a view of ioredis's read buffer, which L1 must not keep.
+    const bytes = deflated ? inflateRawSync(body) : Buffer.from(body)
+    if (serializer.binary === true)
+      return { value: serializer.deserialize(bytes), encoded: { data: bytes, serializer } }
+    const text = bytes.toString()
+    return { value: serializer.deserialize(text), encoded: { data: text, serializer } }
+  }
+}
+
+function withMarker(bytes: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(bytes.byteLength + 1)
+  out[0] = BYTES_MARKER
+  out.set(bytes, 1)
+  return out
+}

@@ -1,0 +1,113 @@
+import fc from 'fast-check'
+import { isDeepStrictEqual } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { msgpackSerializer } from '../../src/index.js'
+
+const roundTrip = (value: unknown) => msgpackSerializer.deserialize(msgpackSerializer.serialize(value))
+
+/** Keys that decoders are known to mishandle, mixed into ordinary ones. */
+const key = fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toJSON', 'valueOf', ''))
+const leaf = [
+  fc.boolean(),
+  fc.integer(),
+  fc.double(),
+  fc.string(),
+  fc.constant(null),
+  fc.constant(undefined),
+  fc.bigInt({ min: -(2n ** 200n), max: 2n ** 200n }),
+  fc.date({ noInvalidDate: true }),
+]
+
+describe('msgpackSerializer', () => {
+  it('gives back every value as it was: types, -0, NaN, BigInts of any size, keys such as __proto__ and constructor', () => {
+    fc.assert(
+      fc.property(
+        // Leaves: every primitive, BigInts of any size, valid Dates (Node's deep equality finds two invalid Dates unequal:
+        // they are checked below).
+        fc.anything({ key, values: leaf, withMap: true, withSet: true, withTypedArray: true, maxDepth: 4 }),
+        // Node's strict deep equality: prototypes, -0 against 0, own keys (vitest's reads an own `constructor` key as the class).
+        (value) => isDeepStrictEqual(roundTrip(value), value),
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it('keeps own __proto__ and constructor keys as data, never as the prototype or the class', () => {
+    const json = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"name": "x"}, "toJSON": 1}') as Record<
+      string,
+      unknown
+    >
+    const back = roundTrip([json, { nested: json }]) as Array<Record<string, unknown>>
+    expect(Object.getPrototypeOf(back[0])).toBe(Object.prototype)
+    expect(Object.keys(back[0]!)).toEqual(['__proto__', 'constructor', 'toJSON'])
+    expect(Object.getOwnPropertyDescriptor(back[0], '__proto__')?.value).toEqual({ polluted: true })
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    // The caller's value is not changed by the guard (it packs a copy).
+    expect(Object.keys(json)).toEqual(['__proto__', 'constructor', 'toJSON'])
+  })
+
+  it('-0, invalid Dates and the classes of byte arrays survive, and decoded bytes never share the input buffer', () => {
+    const back = roundTrip({
+      z: -0,
+      list: [-0, 0],
+      u8: new Uint8Array([1]),
+      buf: Buffer.from([2]),
+      bad: new Date(Number.NaN),
+    }) as { z: number; list: number[]; u8: Uint8Array; buf: Buffer; bad: Date }
+    expect(back.bad).toBeInstanceOf(Date)
+    expect(back.bad.getTime()).toBeNaN()
+    expect(Object.is(back.z, -0)).toBe(true)
+    expect(Object.is(back.list[0], -0) && Object.is(back.list[1], 0)).toBe(true)
+    expect(back.u8.constructor).toBe(Uint8Array)
+    expect(Buffer.isBuffer(back.buf)).toBe(true)
+    const packed = Buffer.from(msgpackSerializer.serialize({ bytes: Buffer.from([7, 7, 7]) }))
+    const decoded = msgpackSerializer.deserialize(packed) as { bytes: Buffer }
+    packed.fill(0)
+    expect([...decoded.bytes]).toEqual([7, 7, 7])
+  })
+
+  it('writes an object shape once per entry (records), and every entry decodes alone', () => {
+    const posts = Array.from({ length: 5 }, (_, i) => ({ id: i, title: `post ${i}`, createdAt: new Date(i) }))
+    const first = msgpackSerializer.serialize(posts)
+    const second = msgpackSerializer.serialize([{ id: 9, title: 'other', createdAt: new Date(9) }])
+    expect(Buffer.from(first).toString('latin1').split('createdAt')).toHaveLength(2)
+    expect(msgpackSerializer.deserialize(second)).toEqual([{ id: 9, title: 'other', createdAt: new Date(9) }])
+    expect(msgpackSerializer.deserialize(first)).toEqual(posts)
+  })
+
+  it('refuses a value with a cycle with an error that says so', () => {
+    const cyclic: Record<string, unknown> = { a: 1 }
+    cyclic.self = { back: cyclic }
+    expect(() => msgpackSerializer.serialize(cyclic)).toThrow(/cannot pack this value \(a cycle/)
+  })
+
+  it('learns classes by registration, and refuses types in use', () => {
+    class Money {
+      constructor(readonly cents: bigint) {}
+    }
+    msgpackSerializer.register<Money>({
+      Class: Money,
+      type: 33,
+      write: (m) => m.cents,
+      read: (cents: bigint) => new Money(cents),
+    })
+    msgpackSerializer.register<Money>({
+      Class: Money,
+      type: 33,
+      write: (m) => m.cents,
+      read: (cents: bigint) => new Money(cents),
+    })
+    const back = roundTrip({ price: new Money(250n) }) as { price: Money }
+    expect(back.price).toBeInstanceOf(Money)
+    expect(back.price.cents).toBe(250n)
+    class Other {}
+    expect(() =>
+      msgpackSerializer.register({ Class: Other, type: 33, write: () => 1, read: () => new Other() }),
+    ).toThrow(/already registered/)
+    for (const type of [0, 1, 0x73, 128, 1.5]) {
+      expect(() => msgpackSerializer.register({ Class: Other, type, write: () => 1, read: () => new Other() })).toThrow(
+        /type must be an integer from 1 to 127/,
+      )
+    }
+  })
+})
