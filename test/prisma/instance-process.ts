@@ -1,12 +1,13 @@
 /**
  * One application instance in a process of its own, for multi-instance tests: a PrismaClient on PostgreSQL
- * with the cache extension over TieredCache(MemoryCache, RedisCache) and a RedisBus. Driven over IPC by
- * test/prisma/multi-process.test.ts. Environment: DATABASE_URL, REDIS_URL, CACHE_PREFIX.
+ * with the cache extension over TieredCache(MemoryCache, RedisCache), configured the README's way (no bus named:
+ * the RedisCache opens one). Driven over IPC by test/prisma/multi-process.test.ts. Environment: DATABASE_URL,
+ * REDIS_URL, CACHE_PREFIX; AWAIT_PEERS=false for fire-and-forget writes.
  */
 import { PrismaPg } from '@prisma/adapter-pg'
 import { Redis } from 'ioredis'
 import { PrismaClient } from '../../prisma/generated/postgresql/client.js'
-import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
+import { cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
 
 type Request =
   | { id: number; op: 'ready' }
@@ -19,7 +20,7 @@ const redis = new Redis(process.env['REDIS_URL']!, { maxRetriesPerRequest: 1 })
 redis.on('error', () => {})
 const prefix = process.env['CACHE_PREFIX']!
 const cache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix, operationTimeoutMs: 300 }), {
-  bus: new RedisBus({ client: redis, prefix }),
+  awaitPeers: process.env['AWAIT_PEERS'] !== 'false',
 })
 const prisma = new PrismaClient({
   adapter: new PrismaPg({ connectionString: process.env['DATABASE_URL']!, max: 2 }),
@@ -44,6 +45,7 @@ async function handle(request: Request): Promise<unknown> {
     case 'stats':
       return {
         cache: cache.stats().bus,
+        l1Hits: cache.stats().l1Hits,
         l2LocalChecks: cache.stats().l2LocalChecks,
         models: prisma.$cache.stats().models,
       }
