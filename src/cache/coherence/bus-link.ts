@@ -1,4 +1,5 @@
 import { CircuitOpenError } from '../circuit-breaker.js'
+import type { Clock } from '../clock.js'
 import type { Beat, BusMessage, BusOrigin, InvalidationBus, InvalidationMessage } from './bus-port.js'
 import type { CoherenceGateway } from './gateway.js'
 import type { LocalTagCheck } from './local-tag-check.js'
@@ -41,7 +42,9 @@ export class BusLink {
   readonly #settleOwed: () => Promise<boolean>
   /** Without heartbeats there is no lease: L1 is trusted while the bus is up, and writes do not wait. */
   readonly #leaseMs: number | undefined
-  /** L1 may be served until then (performance.now()): the send time of the last own beat heard back + the lease. */
+  /** The bus's time base (its beats' send times): the leases are measured on it. */
+  readonly #clock: Clock
+  /** L1 may be served until then (on #clock): the send time of the last own beat heard back + the lease. */
   #leaseUntil = 0
   /** The writer's side: whom to wait for. Undefined for fire-and-forget writes. */
   readonly #acks: PeerAcks | undefined
@@ -57,12 +60,14 @@ export class BusLink {
     this.#local = options.local
     this.#settleOwed = options.settleOwed
     this.#leaseMs = bus.heartbeatMs === false ? undefined : LEASE_BEATS * bus.heartbeatMs
-    this.#acks = this.#leaseMs !== undefined && options.awaitPeers ? new PeerAcks(this.#leaseMs) : undefined
+    this.#clock = bus.clock ?? performance
+    this.#acks =
+      this.#leaseMs !== undefined && options.awaitPeers ? new PeerAcks(this.#leaseMs, this.#clock) : undefined
   }
 
   /** Whether L1 may be served: the bus is up (and L1 was emptied since it came up) and the lease holds. */
   get trusted(): boolean {
-    return this.#up && (this.#leaseMs === undefined || performance.now() < this.#leaseUntil)
+    return this.#up && (this.#leaseMs === undefined || this.#clock.now() < this.#leaseUntil)
   }
 
   get stats(): BusStats {

@@ -3,6 +3,7 @@
  * Owned here, by its user, so that the transport depends on the cache and never the reverse.
  */
 import type { CloseOptions } from '../backend.js'
+import type { Clock } from '../clock.js'
 
 /**
  * What one instance tells the others after it has invalidated L2. `epochs` / `epoch`: the numbers L2 gave these
@@ -36,7 +37,7 @@ export interface BusOrigin {
 export interface Beat {
   from: string
   self: boolean
-  /** For this instance's own beat: when it was published (performance.now()). */
+  /** For this instance's own beat: when it was published, on the bus's {@link InvalidationBus.clock}. */
   sentAt?: number
 }
 
@@ -63,6 +64,8 @@ export interface InvalidationBus {
    * the instances it heard from (docs/design.md, "Read-your-writes across instances").
    */
   readonly heartbeatMs: number | false
+  /** The time base of `Beat.sentAt`, and so of the leases (`performance` when absent; tests pass one they move). */
+  readonly clock?: Clock
   /** Starts receiving; handlers are called from then on. */
   start(handlers: BusHandlers): Promise<void>
   /** Sends to every instance (this one hears it back). `seq`: this instance's number for an invalidation. Rejects when it could not be sent. */

@@ -1,42 +1,54 @@
+import type { Clock } from '../clock.js'
+
 /**
  * The writer's side of read-your-writes across instances: which other instances may still serve from their L1
  * (heard from within a lease), and waiting, after an invalidation was published, until each of them has
  * acknowledged it or its lease has lapsed.
  *
  * Why that is enough (docs/design.md, "Read-your-writes across instances"): an instance serves its L1 only until
- * `sentAt + leaseMs` of the last own heartbeat it heard back, after applying every message the bus delivered
- * before it. A heartbeat that Redis ordered after our invalidation is heard after it, so it renews nothing stale.
- * One ordered before it was sent before our PUBLISH was answered, and received here before our own message comes
- * back: so once we hear our message back, every instance that may serve stale data is in `#lastHeard`, and its
- * lease ends by the time we last heard it + leaseMs — and in any case by `published + leaseMs`.
+ * `sentAt + leaseMs` of the last own heartbeat it heard back, and only after applying every message the bus
+ * delivered before that heartbeat. A heartbeat that Redis ordered after our invalidation is heard after it, so it
+ * renews nothing stale. One ordered before it was sent before our PUBLISH was answered, and reached us before our
+ * own message comes back: so when we hear our message back (the echo), every instance that may serve stale data
+ * is among those heard so far, and its lease ends by the time we last heard it then + leaseMs. The wait ends when
+ * each of those acknowledged or that time passed, and in any case leaseMs after the publish was answered.
  */
 export class PeerAcks {
-  /** When each other instance was last heard (performance.now()). */
+  /** When each other instance was last heard (on the clock), oldest first. */
   readonly #lastHeard = new Map<string, number>()
   readonly #waiting = new Map<number, Waiting>()
   #seq = 0
   /** Waits ended by the last acknowledgement (or with nobody to wait for); by a lease lapsing, or the bound. */
   readonly counts = { acknowledged: 0, lapsed: 0 }
 
-  constructor(readonly leaseMs: number) {}
+  /** `clock`: the bus's time base (tests move it by hand, then call {@link recheck}). */
+  constructor(
+    readonly leaseMs: number,
+    readonly clock: Clock = performance,
+  ) {}
 
   /** Instances heard from within a lease. */
   get live(): number {
-    const now = performance.now()
-    let live = 0
-    for (const at of this.#lastHeard.values()) if (now - at < this.leaseMs) live++
+    return this.liveNow().size
+  }
+
+  /** Instance → when last heard, for those heard within a lease. */
+  liveNow(): Map<string, number> {
+    const now = this.clock.now()
+    const live = new Map<string, number>()
+    for (const [from, at] of this.#lastHeard) if (now - at < this.leaseMs) live.set(from, at)
     return live
   }
 
   /** Another instance is alive (a heartbeat, or any message of its). */
   heard(from: string): void {
+    const now = this.clock.now()
     this.#lastHeard.delete(from) // re-inserted last: the map stays in order of last heard, for pruning
-    this.#lastHeard.set(from, performance.now())
-    for (const [, at] of this.#lastHeard) {
-      if (performance.now() - at < this.leaseMs) break
-      this.#lastHeard.delete(this.#lastHeard.keys().next().value!)
+    this.#lastHeard.set(from, now)
+    for (const [oldest, at] of this.#lastHeard) {
+      if (now - at < this.leaseMs) break
+      this.#lastHeard.delete(oldest)
     }
-    for (const waiting of this.#waiting.values()) waiting.check()
   }
 
   /**
@@ -52,16 +64,15 @@ export class PeerAcks {
     this.#waiting.set(seq, waiting)
     return {
       seq,
-      // Waits until this instance heard it back and every instance heard from within a lease acknowledged it, or
-      // that instance's lease lapsed; never longer than leaseMs from now.
-      wait: () => waiting.start(performance.now() + this.leaseMs),
+      // Never longer than leaseMs from now.
+      wait: () => waiting.start(this.clock.now() + this.leaseMs),
       cancel: () => this.#waiting.delete(seq),
     }
   }
 
-  /** Our own invalidation `seq`, heard back: every instance ordered before it is known now. */
+  /** Our own invalidation `seq`, heard back: every instance that may serve what it invalidated is known now. */
   echoed(seq: number): void {
-    this.#waiting.get(seq)?.echo()
+    this.#waiting.get(seq)?.echo(this.liveNow())
   }
 
   /** Instance `from` has applied our invalidation `seq`. */
@@ -70,30 +81,24 @@ export class PeerAcks {
     this.#waiting.get(seq)?.ack(from)
   }
 
+  /** Checks every wait against the clock now (what each wait's timer does when it fires). */
+  recheck(): void {
+    for (const waiting of [...this.#waiting.values()]) waiting.check()
+  }
+
   /** Ends every wait (closing). */
   release(): void {
     for (const waiting of [...this.#waiting.values()]) waiting.end(false)
     this.#waiting.clear()
-  }
-
-  /** The instances whose acknowledgement is still awaited now, and when the first of their leases lapses. */
-  pending(acked: ReadonlySet<string>): { count: number; lapsesAt: number } {
-    let count = 0
-    let lapsesAt = Number.POSITIVE_INFINITY
-    const now = performance.now()
-    for (const [from, at] of this.#lastHeard) {
-      if (acked.has(from) || now - at >= this.leaseMs) continue
-      count++
-      lapsesAt = Math.min(lapsesAt, at + this.leaseMs)
-    }
-    return { count, lapsesAt }
   }
 }
 
 /** One write's wait. */
 class Waiting {
   readonly #acked = new Set<string>()
-  #echoed = false
+  /** From the echo on: the instances to hear from, and when each was last heard at the echo. */
+  #awaited: Map<string, number> | undefined
+  #lapsed = false
   #timer: NodeJS.Timeout | undefined
   #deadline = Number.POSITIVE_INFINITY
   #resolve: (() => void) | undefined
@@ -112,8 +117,8 @@ class Waiting {
     })
   }
 
-  echo(): void {
-    this.#echoed = true
+  echo(live: Map<string, number>): void {
+    this.#awaited ??= live
     this.check()
   }
 
@@ -123,17 +128,29 @@ class Waiting {
   }
 
   /**
-   * Ends the wait once this instance heard its message back and no live instance's acknowledgement is missing,
-   * or at the deadline; otherwise sets a timer for the next lease to lapse. `lapse`: called by that timer.
+   * Ends the wait once this instance heard its message back and each instance awaited acknowledged it or its
+   * lease lapsed, or at the deadline; otherwise sets a timer for the next lease to lapse.
    */
-  check(lapse = false): void {
+  check(): void {
     if (this.#done || this.#resolve === undefined) return
-    const now = performance.now()
+    const now = this.peers.clock.now()
     if (now >= this.#deadline) return this.end(false)
-    const { count, lapsesAt } = this.peers.pending(this.#acked)
-    if (this.#echoed && count === 0) return this.end(!lapse)
+    let lapsesAt = this.#deadline
+    if (this.#awaited) {
+      let missing = 0
+      for (const [from, at] of this.#awaited) {
+        if (this.#acked.has(from)) continue
+        if (now >= at + this.peers.leaseMs) {
+          this.#lapsed = true
+          continue
+        }
+        missing++
+        lapsesAt = Math.min(lapsesAt, at + this.peers.leaseMs)
+      }
+      if (missing === 0) return this.end(!this.#lapsed)
+    }
     clearTimeout(this.#timer)
-    this.#timer = setTimeout(() => this.check(true), Math.max(1, Math.min(lapsesAt, this.#deadline) - now))
+    this.#timer = setTimeout(() => this.check(), Math.max(1, lapsesAt - now))
   }
 
   end(acknowledged: boolean): void {
