@@ -2,12 +2,16 @@
  * Cross-instance invalidation: time from the moment instance A starts an invalidation (L2 first, then the
  * publish) to the moment instance B's L1 has applied it, at a steady 1,000 invalidations per second.
  * Both instances live in this process (one clock), each with its own Redis connections and subscriber.
+ * Then what read-your-writes across instances adds to a write: one invalidation at a time on A with two other
+ * instances listening, awaited until they acknowledged it (the default) and fire-and-forget (awaitPeers: false).
  */
 import { MemoryCache, RedisBus, RedisCache, TieredCache } from '../src/index.js'
 import type { BenchContext, Result, SuiteOutput } from './report.js'
 
 const RATE_PER_SECOND = 1000
 const SECONDS = 5
+/** Sequential invalidations timed per write mode. */
+const WRITES = 2000
 
 /** A MemoryCache that notes when each tag invalidation reached it. */
 class ObservedMemoryCache extends MemoryCache {
@@ -81,10 +85,61 @@ export async function busScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     note: `${latencies.length} of ${total} delivered${lost > 0 ? ` (${lost} lost)` : ''}; latency from the start of A's invalidateTags (L2 bump, then PUBLISH) to B's L1 invalidateTags`,
   }
   await Promise.allSettled([a.close(), b.close()])
+  const acked = await writeLatency(ctx, true)
+  const fireAndForget = await writeLatency(ctx, false)
+  const ms = (us: number) => (us / 1000).toFixed(2)
   return {
-    results: [result],
+    results: [result, acked, fireAndForget],
     notes: [
       `bus: ${RATE_PER_SECOND} invalidations/s for ${SECONDS} s between two instances in one process, loopback Redis pub/sub. p50 ${(pick(0.5) / 1000).toFixed(2)} ms, p99 ${(pick(0.99) / 1000).toFixed(2)} ms, ${lost} lost.`,
+      `write with two other instances: awaited until acknowledged p50 ${ms(acked.p50Us)} ms, p99 ${ms(acked.p99Us)} ms; fire-and-forget p50 ${ms(fireAndForget.p50Us)} ms, p99 ${ms(fireAndForget.p99Us)} ms: read-your-writes adds ${ms(acked.p50Us - fireAndForget.p50Us)} ms at p50, ${ms(acked.p99Us - fireAndForget.p99Us)} ms at p99.`,
     ],
+  }
+}
+
+/**
+ * One invalidateTags at a time on instance A (L2 bump, PUBLISH, and with awaitPeers the acknowledgements of B and
+ * C), three instances configured the README's way (the bus opened on each RedisCache's client).
+ */
+async function writeLatency(ctx: BenchContext, awaitPeers: boolean): Promise<Result> {
+  const prefix = `bench:${ctx.runId}:ryw${awaitPeers ? 1 : 0}:`
+  const caches = await Promise.all(
+    ['a', 'b', 'c'].map(async (name, i) => {
+      const client = await ctx.client(`ryw-${name}-${awaitPeers}`)
+      return new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), {
+        awaitPeers: i === 0 ? awaitPeers : true,
+      })
+    }),
+  )
+  const a = caches[0]!
+  const deadline = Date.now() + 5000
+  // A knows the two others once it heard their heartbeats (its stats count them with or without awaitPeers).
+  const ready = () => caches.every((cache) => cache.stats().bus?.connected) && caches[1]!.stats().bus?.peers === 2
+  while (!ready() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10))
+  if (!ready()) throw new Error('bus: the three instances did not see each other')
+  for (let i = 0; i < 200; i++) await a.invalidateTags([`warm:${i}`])
+  const times: number[] = []
+  const started = performance.now()
+  for (let i = 0; i < WRITES; i++) {
+    const t0 = performance.now()
+    await a.invalidateTags([`W:${i}`])
+    times.push((performance.now() - t0) * 1000)
+  }
+  const elapsed = (performance.now() - started) / 1000
+  const lapsed = a.stats().bus?.writesLapsed ?? 0
+  await Promise.allSettled(caches.map((cache) => cache.close()))
+  times.sort((x, y) => x - y)
+  const pick = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0
+  return {
+    scenario: '7. bus: invalidation propagation to another instance’s L1',
+    name: awaitPeers ? 'write, awaited until 2 instances acked' : 'write, fire-and-forget (awaitPeers: false)',
+    library: 'prisma-tiered-cache',
+    copies: '—',
+    meanUs: times.reduce((sum, v) => sum + v, 0) / Math.max(1, times.length),
+    p50Us: pick(0.5),
+    p99Us: pick(0.99),
+    opsPerSec: WRITES / elapsed,
+    samples: times.length,
+    note: `${WRITES} sequential invalidateTags on one of three instances${awaitPeers ? `; ${lapsed} waits ended by a lease lapsing` : ''}`,
   }
 }
