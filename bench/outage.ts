@@ -6,7 +6,7 @@
  * Every server it starts, it stops.
  */
 import { Redis } from 'ioredis'
-import { cacheExtension, MemoryCache, RedisBus, RedisCache, TieredCache } from '../src/index.js'
+import { cacheExtension, MemoryCache, RedisCache, TieredCache } from '../src/index.js'
 import { startDatabase } from '../test/support/database.js'
 import { startRedisServer } from '../test/support/redis.js'
 
@@ -34,7 +34,9 @@ try {
     const cache = new TieredCache(
       new MemoryCache(),
       new RedisCache({ client, prefix: 'outage:', operationTimeoutMs: OPERATION_TIMEOUT_MS }),
-      { bus: new RedisBus({ client, prefix: 'outage:', publishTimeoutMs: OPERATION_TIMEOUT_MS }), l1Ttl: 30 },
+      // The README's shape: the bus is the RedisCache's (publishTimeoutMs = its operationTimeoutMs); writes await
+      // the other instance's acknowledgement (awaitPeers, the default).
+      { l1Ttl: 30 },
     )
     // What the cache adds to a write: the time its invalidation takes (the rest is the database's).
     const invalidate = cache.invalidateTags.bind(cache)

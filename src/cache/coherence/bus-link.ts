@@ -136,9 +136,9 @@ export class BusLink {
    * published; unless writes are fire-and-forget, resolves once every live instance acknowledged it or its lease
    * lapsed (at most one lease after the publish).
    */
-  async announce(message: InvalidationMessage): Promise<void> {
+  async announce(message: InvalidationMessage, options: { awaitPeers?: boolean } = {}): Promise<void> {
     this.#local?.hear(message)
-    const ticket = this.#acks?.open()
+    const ticket = options.awaitPeers === false ? undefined : this.#acks?.open()
     const sent = await this.#publish(message, ticket?.seq)
     if (!ticket) return
     if (sent) await ticket.wait()

@@ -166,8 +166,10 @@ export class Coherence {
       async (owed) => {
         const { message } = await this.#gateway.callL2('replay invalidations', () => this.#applyToL2(owed), true)
         // Instances whose bus stayed up while this one could not reach Redis still hold L1 copies; and this
-        // instance judges L2 entries by its own replayed invalidation at once (localTagCheck).
-        await this.#link?.announce(message)
+        // instance judges L2 entries by its own replayed invalidation at once (localTagCheck). Not awaited by
+        // the others: the write it belongs to has resolved long ago, and the reads waiting for L2 to be usable
+        // must not wait for acknowledgements (instances whose bus went down empty their L1 when it is back).
+        await this.#link?.announce(message, { awaitPeers: false })
       },
       (error) => {
         if (!(error instanceof CircuitOpenError)) this.#gateway.report('replay invalidations', error, false)
