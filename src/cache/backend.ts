@@ -86,6 +86,11 @@ export interface SetOptions {
    * that keeps copies may keep this one as it is.
    */
   owned?: boolean
+  /**
+   * Called when the value was refused as larger than the backend's bound for one entry (nothing is stored under
+   * the key; an older value there is removed). TieredCache calls it once every tier it wrote to refused it.
+   */
+  onTooLarge?: (backend: string) => void
 }
 
 export interface GetOrSetOptions {

@@ -4,6 +4,7 @@ import { BaseCache, validateTtl } from './base-cache.js'
 import type { Clock } from './clock.js'
 import { cloneValue, estimateSize } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
+import { estimateSizeUpTo } from './size-bound.js'
 import { KeyPattern } from './pattern.js'
 import { defaultSerializer } from './msgpack-serializer.js'
 import { deserializeWith, type Serialized, type Serializer } from './serializer.js'
@@ -191,18 +192,24 @@ export class MemoryCache extends BaseCache {
       this.#lru.delete(text)
       return
     }
+    const refuse = () => {
+      // The old value (if any) is out of date too: drop it rather than keep serving it.
+      this.#lru.delete(text)
+      this.#stats.count('rejectedTooLarge')
+      options.onTooLarge?.(this.name)
+    }
+    // Too large found out before the copy, where the measure allows (the default estimate of a value copied).
+    const early = this.#sizeOf === defaultSize && this.#mode === 'clone' && options.encoded === undefined
+    if (early && this.#maxEntrySize !== Number.POSITIVE_INFINITY) {
+      if (estimateSizeUpTo(value, this.#maxEntrySize) > this.#maxEntrySize) return refuse()
+    }
     const stored =
       this.#mode === 'clone' && options.owned === true && options.encoded === undefined
         ? value
         : this.#pack(value, options.encoded)
     const size =
       this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.data : stored, text)
-    if (size > this.#maxEntrySize) {
-      // The old value (if any) is out of date too: drop it rather than keep serving it.
-      this.#lru.delete(text)
-      this.#stats.count('rejectedTooLarge')
-      return
-    }
+    if (size > this.#maxEntrySize) return refuse()
     this.#lru.set(text, { stored, tags, epoch, size }, { ttl: ttlMs })
     this.#stats.count('writes')
     this.#stats.write.record(performance.now() - started)

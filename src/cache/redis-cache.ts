@@ -19,6 +19,7 @@ import type { InvalidationBus } from './coherence/bus-port.js'
 import { CacheTimeoutError, CacheUnavailableError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
+import { encodedSizeExceeds } from './size-bound.js'
 import {
   asRedisClient,
   closeClient,
@@ -132,6 +133,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     numbered: true,
   }
   readonly #maxEntryBytes: number
+  /** The default serializer, uncompressed: a lower bound of its size can refuse a value before encoding it. */
+  readonly #boundBeforeEncoding: boolean
   readonly #scanCount: number
   readonly #batchSize: number
   readonly #stats: StatsRecorder
@@ -153,6 +156,8 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       throw new RangeError(`RedisCache: compressAbove must be a number of bytes >= 0, got ${compressAbove}`)
     // Always able to read compressed values (another instance may compress); writes compress only when asked.
     this.#codec = new EntryCodec(options.serializer ?? defaultSerializer, compressAbove)
+    const serializer = options.serializer ?? defaultSerializer
+    this.#boundBeforeEncoding = serializer === defaultSerializer && compressAbove === Number.POSITIVE_INFINITY
     this.#stats = new StatsRecorder(this.name)
     const connectTimeoutMs = positive(options.connectTimeoutMs ?? 2000, 'connectTimeoutMs')
     this.client =
@@ -283,11 +288,20 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
         stale.push(key)
         continue
       }
+      const refuse = () => {
+        this.#stats.count('rejectedTooLarge')
+        item.options.onTooLarge?.(this.name)
+        stale.push(key)
+      }
+      // Too large found out before serializing it all, where a lower bound of the encoding's size can tell.
+      if (this.#boundBeforeEncoding && encodedSizeExceeds(item.value, this.#maxEntryBytes)) {
+        refuse()
+        continue
+      }
       const { format, payload } = this.#codec.encode(item.value)
       const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}${format === undefined ? '' : `,${JSON.stringify(format)}`}`
       if (Buffer.byteLength(payload) > this.#maxEntryBytes) {
-        this.#stats.count('rejectedTooLarge')
-        stale.push(key)
+        refuse()
         continue
       }
       writes.push({ key, ttlMs, rest, payload, epoch })

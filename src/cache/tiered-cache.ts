@@ -448,6 +448,8 @@ export class TieredCache<
     const l1Items: SetManyItem[] = []
     const l2Now: SetManyItem[] = []
     const l2Later: SetManyItem[] = []
+    /** Keys L1 refused as too large: their L2 write is not left to the background (nothing here serves them). */
+    const l1Refused = new Set<string>()
     for (const item of items) {
       const key = keyText(item.key)
       validateTtl(item.options.ttl, `TieredCache.set(${key})`, this.maxTtl)
@@ -461,12 +463,21 @@ export class TieredCache<
       // Written to L2 later: from a copy taken now, or a caller mutating its value meanwhile would change what L2
       // stores. L1 keeps that same copy (it is nobody else's), so a write-behind costs one copy, not two.
       const copy = toL2 && l2Write === 'async' ? cloneValue(item.value) : undefined
+      // Told too large once every tier it goes to refused it (L1 is written only while trusted).
+      const told = item.options.onTooLarge
+      const tiers = (toL1 && this.#l1Trusted ? 1 : 0) + (toL2 ? 1 : 0)
+      let refused = 0
+      const onTooLarge = told && (() => void (++refused === tiers && told(this.name)))
       // A tier whose snapshot failed cannot store race-safely: skip it (the other tier still gets the value).
       if (toL1) {
         const options = {
           ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl),
           tags,
           ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}),
+          onTooLarge: () => {
+            l1Refused.add(key)
+            onTooLarge?.()
+          },
         }
         l1Items.push(
           copy === undefined
@@ -479,6 +490,7 @@ export class TieredCache<
           ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl),
           tags,
           ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}),
+          ...(onTooLarge ? { onTooLarge } : {}),
         }
         if (copy !== undefined) l2Later.push({ key, value: copy, options })
         else l2Now.push({ key, value: item.value, options })
@@ -504,7 +516,13 @@ export class TieredCache<
     }
     await writeL2(l2Now)
     await writeL1()
-    if (l2Later.length > 0) this.#inBackground(() => writeL2(l2Later))
+    if (l2Later.length > 0) {
+      // A value L1 refused as too large goes to L2 now: the caller learns whether L2 refused it too.
+      const now = l2Later.filter((item) => l1Refused.has(keyText(item.key)))
+      const later = now.length === 0 ? l2Later : l2Later.filter((item) => !l1Refused.has(keyText(item.key)))
+      if (now.length > 0) await writeL2(now)
+      if (later.length > 0) this.#inBackground(() => writeL2(later))
+    }
     this.#stats.count('writes', items.length)
     this.#stats.write.record(performance.now() - started)
   }

@@ -49,6 +49,11 @@ export interface ModelStats {
   errors: number
   /** Writes (and raw statements) that invalidated tags of this model. */
   invalidations: number
+  /**
+   * Results not cached because they were over every tier's bound for one entry (refused, or not offered again
+   * while the key is remembered as too large). Each is a miss with `reason: 'tooLarge'` in withCacheInfo/onEvent.
+   */
+  tooLarge: number
 }
 
 export interface PrismaCacheStats {
@@ -66,9 +71,14 @@ interface Filled<T> {
   value: T
   tags: readonly string[]
   coalesced: boolean
-  /** Whether the result was handed to the cache (a snapshot was available). */
+  /** Whether the result was handed to the cache (a snapshot was available) and kept by it. */
   stored: boolean
+  /** The cache refused it as too large (or it was not offered: the key is remembered as too large). */
+  tooLarge?: boolean
 }
+
+/** How long a key whose result was too large is not offered to the cache again (at most its ttl + swr). */
+const TOO_LARGE_MEMORY_MS = 60_000
 
 /** One read ready to run through the cache. */
 export interface PlannedRead {
@@ -107,6 +117,11 @@ export class PrismaCache {
    */
   readonly #recentFills = new LRUCache<string, number>({ max: 10_000, ttl: 1_000 })
   readonly #stats = new Map<string, ModelStats>()
+  /**
+   * Keys whose last result the cache refused as too large: their next fills are not offered (nor copied or
+   * serialized) for a while. A write invalidating them does not matter: the next result is as large, most likely.
+   */
+  readonly #tooLarge = new LRUCache<string, true>({ max: 10_000, ttl: TOO_LARGE_MEMORY_MS, ttlAutopurge: false })
   readonly #writes = new Map<string, number>()
   /** The backend's, read once (a TieredCache computes it). */
   readonly #maxTtl: number
@@ -273,8 +288,17 @@ export class PrismaCache {
     const filled = await promise
     if (!joined && filled.stored) this.#recentFills.set(flight, performance.now())
     const source = joined || filled.coalesced ? 'coalesced' : 'db'
-    const ttlLeftMs = (read.option.ttl + read.option.swr) * 1000
-    const info: CacheInfo = { source, key, tags: filled.tags, ttlLeftMs, ageMs: 0 }
+    if (filled.tooLarge && !joined) stats.tooLarge++
+    // Nothing was stored: no time left to claim (and, when too large, why).
+    const ttlLeftMs = filled.stored ? (read.option.ttl + read.option.swr) * 1000 : undefined
+    const info: CacheInfo = {
+      source,
+      key,
+      tags: filled.tags,
+      ttlLeftMs,
+      ageMs: 0,
+      ...(filled.tooLarge ? { reason: 'tooLarge' as const } : {}),
+    }
     this.#observe(model, read.plan.operation, info)
     return { data: joined ? cloneValue(filled.value) : filled.value, info }
   }
@@ -330,18 +354,19 @@ export class PrismaCache {
     const snapshot = taken ?? (await this.#tolerate(model, 'snapshot', () => this.cache.snapshot(), undefined))
     const value = await query()
     const tags = [...resultTags(read.plan, value), ...read.option.tags]
-    const stored = snapshot !== undefined
-    if (stored) {
+    if (this.#tooLarge.get(read.storedKey)) return { value, tags, coalesced: false, stored: false, tooLarge: true }
+    let tooLarge = false
+    if (snapshot !== undefined) {
       const ttl = read.option.ttl + read.option.swr
       const l2Write = this.#options.backgroundFill ? ('async' as const) : undefined
-      await this.#tolerate(
-        model,
-        'set',
-        () => this.cache.set(read.storedKey, value, { ttl, tags, snapshot, ...(l2Write ? { l2Write } : {}) }),
-        undefined,
-      )
+      const onTooLarge = () => {
+        tooLarge = true
+        this.#tooLarge.set(read.storedKey, true, { ttl: Math.min(TOO_LARGE_MEMORY_MS, ttl * 1000) })
+      }
+      const options = { ttl, tags, snapshot, onTooLarge, ...(l2Write ? { l2Write } : {}) }
+      await this.#tolerate(model, 'set', () => this.cache.set(read.storedKey, value, options), undefined)
     }
-    return { value, tags, coalesced: false, stored }
+    return { value, tags, coalesced: false, stored: snapshot !== undefined && !tooLarge, tooLarge }
   }
 
   /** One background refresh per key on this instance; its failure is reported, never thrown at a reader. */
@@ -450,6 +475,7 @@ export class PrismaCache {
           bypasses: 0,
           errors: 0,
           invalidations: 0,
+          tooLarge: 0,
         }),
       )
     return stats

@@ -104,13 +104,18 @@ export interface CacheInfo {
   /** The key (without the schema namespace); undefined for a bypass. */
   key: string | undefined
   tags: readonly string[]
-  /** How long the entry has left, in ms (ttl + swr for a fresh fill); undefined for a bypass. */
+  /** How long the entry has left, in ms (ttl + swr for a fresh fill); undefined for a bypass or a result not stored. */
   ttlLeftMs: number | undefined
   /**
    * How long ago the entry was filled, in ms: 0 for a miss, (ttl + swr) − ttlLeftMs for a hit (the read's own
    * ttl + swr: the rule that also decides when it is stale); undefined for a bypass.
    */
   ageMs?: number | undefined
+  /**
+   * Why a result read from the database was not cached: `tooLarge`, over every tier's bound for one entry (the
+   * key is then not offered again for a while). Absent when it was cached.
+   */
+  reason?: 'tooLarge'
 }
 
 /** Reported to `onEvent`. */

@@ -14,6 +14,34 @@ describe('observability (SQLite)', () => {
   afterAll(async () => db?.stop())
   beforeEach(async () => db.reset())
 
+  it("a result over both tiers' bounds: counted in $cache.stats(), a miss with reason tooLarge, not offered again", async () => {
+    const plain = db.createClient()
+    for (let i = 0; i < 40; i++)
+      await plain.user.create({ data: { email: `big${i}@example.com`, name: 'x'.repeat(200) } })
+    const events: CacheEvent[] = []
+    const l1 = new MemoryCache({ maxSize: 16_000 }) // entries up to 4,000 (estimated) bytes
+    const l2 = new RedisCache({ client: redisClient(), prefix: uniquePrefix(), maxEntryBytes: 4_000 })
+    const cache = new TieredCache(l1, l2, { bus: false })
+    const { prisma } = cachedClient(db, cache, { onEvent: (event) => events.push(event) }, countingClient(db))
+    const first = await prisma.user.findMany({ cache: 60 }).withCacheInfo()
+    expect(first.data).toHaveLength(40)
+    expect(first.info).toMatchObject({ source: 'db', reason: 'tooLarge', ttlLeftMs: undefined })
+    expect(events.at(-1)).toMatchObject({ type: 'miss', model: 'User', reason: 'tooLarge' })
+    expect(prisma.$cache.stats().models['User']?.tooLarge).toBe(1)
+    expect([l1.stats().rejectedTooLarge, l2.stats().rejectedTooLarge]).toEqual([1, 1])
+    // Remembered: the next miss does not offer it to the tiers again (no copy, no serialization).
+    const second = await prisma.user.findMany({ cache: 60 }).withCacheInfo()
+    expect(second.info).toMatchObject({ source: 'db', reason: 'tooLarge' })
+    expect(prisma.$cache.stats().models['User']?.tooLarge).toBe(2)
+    expect([l1.stats().rejectedTooLarge, l2.stats().rejectedTooLarge]).toEqual([1, 1])
+    // One that fits is cached as before, without a reason.
+    const small = await prisma.user.findMany({ take: 2, cache: 60 }).withCacheInfo()
+    expect(small.info.reason).toBeUndefined()
+    expect(small.info.ttlLeftMs).toBe(60_000)
+    expect((await prisma.user.findMany({ take: 2, cache: 60 }).withCacheInfo()).info.source).toBe('l1')
+    await cache.close()
+  })
+
   it('withCacheInfo tells db, l1, l2, stale and bypass, with the key, tags and TTL left', async () => {
     const user = await db.createClient().user.create({ data: { email: 'info@example.com', name: 'i' } })
     const events: CacheEvent[] = []

@@ -1,0 +1,79 @@
+/**
+ * Size checks that stop at a bound: a result over a tier's bound for one entry is found out before it is copied
+ * (L1) or serialized (L2) in full, by walking it only until the bound is passed.
+ */
+
+/**
+ * The measure of estimateSize (src/cache/clone.ts: the one MemoryCache bounds entries by), walked only until it
+ * passes `limit`: the estimate when it is at most `limit`, otherwise some number above `limit`.
+ */
+export function estimateSizeUpTo(value: unknown, limit: number): number {
+  let total = 0
+  const seen = new Set<object>()
+  const walk = (v: unknown): boolean => {
+    switch (typeof v) {
+      case 'string':
+        total += 2 * v.length + 16
+        break
+      case 'bigint':
+        total += 16 + Math.ceil(v.toString(16).length / 2)
+        break
+      case 'object': {
+        if (v === null || seen.has(v)) {
+          total += 8
+          break
+        }
+        seen.add(v)
+        if (ArrayBuffer.isView(v)) total += 64 + v.byteLength
+        else if (v instanceof Date) total += 32
+        else {
+          total += 16
+          if (Array.isArray(v)) {
+            for (const item of v) if (((total += 8), walk(item))) return true
+          } else if (v instanceof Map) {
+            for (const [k, item] of v) if (((total += 16), walk(k) || walk(item))) return true
+          } else if (v instanceof Set) {
+            for (const item of v) if (((total += 8), walk(item))) return true
+          } else {
+            for (const [k, item] of Object.entries(v)) if (((total += 2 * k.length + 16), walk(item))) return true
+          }
+        }
+        break
+      }
+      default:
+        total += 8
+    }
+    return total > limit
+  }
+  walk(value)
+  return total
+}
+
+/**
+ * A lower bound of the MessagePack encoding's size in bytes (the default serializer's): each string at least its
+ * length plus one, every other value at least one byte; object keys count nothing (records write a shape's keys
+ * once), a class instance such as a Date or a Decimal one byte (its extension encoding may be short). True once
+ * it passes `limit`: the encoding would be larger than `limit` too.
+ */
+export function encodedSizeExceeds(value: unknown, limit: number): boolean {
+  let total = 0
+  const seen = new Set<object>()
+  const walk = (v: unknown): boolean => {
+    if (typeof v === 'string') total += v.length + 1
+    else if (typeof v !== 'object' || v === null || seen.has(v)) total += 1
+    else {
+      seen.add(v)
+      total += 1
+      if (ArrayBuffer.isView(v)) total += v.byteLength
+      else if (Array.isArray(v)) {
+        for (const item of v) if (walk(item)) return true
+      } else {
+        const proto = Object.getPrototypeOf(v) as unknown
+        if (proto === Object.prototype || proto === null)
+          for (const item of Object.values(v)) if (walk(item)) return true
+      }
+    }
+    return total > limit
+  }
+  return walk(value)
+}
