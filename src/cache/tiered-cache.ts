@@ -177,7 +177,10 @@ export class TieredCache<
       Pick<TieredCacheOptions, 'l1Ttl' | 'l2Ttl'>
   >
   readonly bus: InvalidationBus | undefined
-  /** Resolves when the bus has made its first subscription attempt (immediately without a bus). */
+  /**
+   * Resolves once L1 may be served: the bus subscribed and its first own heartbeat came back (at most a lease
+   * later), or its first subscription attempt failed; at once without a bus. Reads before it skip L1.
+   */
   readonly ready: Promise<void>
   readonly #stats: StatsRecorder
   readonly #listeners = new Set<(event: TieredCacheEvent) => void>()

@@ -353,6 +353,8 @@ async function main(): Promise<void> {
   const second = await b.user.findUnique({ where: { id: created.id }, cache: 60 }).withCacheInfo()
   // Accelerate's API from the subpath, over the same Redis.
   const accelerateCache = new TieredCache(new MemoryCache(), new RedisCache({ client: redis, prefix: prefix + 'accelerate:' }))
+  // Its bus (opened by default on the RedisCache's client) is up and L1 trusted: the second read is a hit.
+  await accelerateCache.ready
   const c = new PrismaClient({ adapter: new PrismaLibSql({ url }) }).$extends(withAccelerate({ cache: accelerateCache }))
   const users = () => c.user.findMany({ cacheStrategy: { ttl: 60, tags: ['users'] } }).withAccelerateInfo()
   const accelerate = [(await users()).info.cacheStatus, (await users()).info.cacheStatus]

@@ -50,6 +50,8 @@ export class BusLink {
   readonly #acks: PeerAcks | undefined
   /** Other instances' invalidations, applied one after the other: a beat heard renews the lease only after them. */
   #applying: Promise<void> = Promise.resolve()
+  /** Who waits for the first lease (start). */
+  #leased: Array<() => void> = []
 
   constructor(
     readonly bus: InvalidationBus,
@@ -112,7 +114,19 @@ export class BusLink {
       })
     } catch (error) {
       gateway.report('bus start', error, false)
+      return
     }
+    // Ready once L1 may be served: the first own beat heard back (at most a lease later).
+    const leaseMs = this.#leaseMs
+    if (leaseMs === undefined || !this.bus.connected || this.trusted) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, leaseMs)
+      timer.unref()
+      this.#leased.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+    })
   }
 
   /**
@@ -157,6 +171,7 @@ export class BusLink {
     const until = sentAt + this.#leaseMs
     void this.#applying.then(() => {
       if (until > this.#leaseUntil) this.#leaseUntil = until
+      for (const resolve of this.#leased.splice(0)) resolve()
     })
   }
 
