@@ -141,6 +141,13 @@ export interface CacheBackend {
   /** Reads several keys in one batch (one pipeline per Redis node); results in the order of `keys`. */
   getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>>
 
+  /**
+   * Whether `set` would refuse this value as over the bound for one entry, found out without copying or
+   * serializing it (walking it only up to the bound). False when that cannot be told cheaply. TieredCache asks
+   * L1 before taking the copy a write-behind needs, so a value L1 refuses is never copied.
+   */
+  refusesAsTooLarge?(value: unknown): boolean
+
   /** Stores a value with a TTL and tags. A value over the size limit is not stored (counted in stats). */
   set(key: KeyLike, value: unknown, options: SetOptions): Promise<void>
 

@@ -59,36 +59,3 @@ function cloneObject(source: object, seen: Map<object, unknown>): unknown {
 function cloneAny(value: unknown, seen: Map<object, unknown>): unknown {
   return typeof value === 'object' && value !== null ? cloneObject(value, seen) : value
 }
-
-/**
- * A rough size in bytes of a value kept in memory, for `maxSize` bounds when no sizeCalculation is given.
- * Strings count 2 bytes per UTF-16 unit, numbers 8, objects 16 plus their keys and values.
- */
-export function estimateSize(value: unknown, seen: Set<object> = new Set()): number {
-  switch (typeof value) {
-    case 'string':
-      return 2 * value.length + 16
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return 8
-    case 'bigint':
-      return 16 + Math.ceil(value.toString(16).length / 2)
-    case 'object': {
-      if (value === null) return 8
-      if (seen.has(value)) return 8
-      seen.add(value)
-      if (ArrayBuffer.isView(value)) return 64 + value.byteLength
-      if (value instanceof Date) return 32
-      let size = 16
-      if (Array.isArray(value)) for (const item of value) size += 8 + estimateSize(item, seen)
-      else if (value instanceof Map)
-        for (const [k, v] of value) size += 16 + estimateSize(k, seen) + estimateSize(v, seen)
-      else if (value instanceof Set) for (const v of value) size += 8 + estimateSize(v, seen)
-      else for (const [k, v] of Object.entries(value)) size += 2 * k.length + 16 + estimateSize(v, seen)
-      return size
-    }
-    default:
-      return 8
-  }
-}

@@ -2,9 +2,9 @@ import { LRUCache } from 'lru-cache'
 import type { CacheCapabilities, CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import type { Clock } from './clock.js'
-import { cloneValue, estimateSize } from './clone.js'
+import { cloneValue } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
-import { estimateSizeUpTo } from './size-bound.js'
+import { estimateSize, estimateSizeUpTo } from './size-bound.js'
 import { KeyPattern } from './pattern.js'
 import { defaultSerializer } from './msgpack-serializer.js'
 import { deserializeWith, type Serialized, type Serializer } from './serializer.js'
@@ -198,21 +198,34 @@ export class MemoryCache extends BaseCache {
       this.#stats.count('rejectedTooLarge')
       options.onTooLarge?.(this.name)
     }
-    // Too large found out before the copy, where the measure allows (the default estimate of a value copied).
-    const early = this.#sizeOf === defaultSize && this.#mode === 'clone' && options.encoded === undefined
-    if (early && this.#maxEntrySize !== Number.POSITIVE_INFINITY) {
-      if (estimateSizeUpTo(value, this.#maxEntrySize) > this.#maxEntrySize) return refuse()
-    }
+    // The default estimate of a value copied is its copy's: measured before the copy (up to the bound), so a value
+    // too large is never copied, and the size of one that fits is not measured twice.
+    const early = options.encoded === undefined ? this.#earlySize(value) : undefined
+    if (early !== undefined && early > this.#maxEntrySize) return refuse()
     const stored =
       this.#mode === 'clone' && options.owned === true && options.encoded === undefined
         ? value
         : this.#pack(value, options.encoded)
     const size =
-      this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.data : stored, text)
+      early ??
+      (this.#sizeOf === undefined ? 0 : this.#sizeOf(stored instanceof Encoded ? stored.encoded.data : stored, text))
     if (size > this.#maxEntrySize) return refuse()
     this.#lru.set(text, { stored, tags, epoch, size }, { ttl: ttlMs })
     this.#stats.count('writes')
     this.#stats.write.record(performance.now() - started)
+  }
+
+  /** With the default measure of a copied value (clone mode, maxSize given): its estimate, walked up to the bound. */
+  refusesAsTooLarge(value: unknown): boolean {
+    if (this.#maxEntrySize === Number.POSITIVE_INFINITY) return false
+    const early = this.#earlySize(value)
+    return early !== undefined && early > this.#maxEntrySize
+  }
+
+  /** The default measure (maxSize given, clone mode) up to the entry bound; undefined with any other measure. */
+  #earlySize(value: unknown): number | undefined {
+    if (this.#sizeOf !== defaultSize || this.#mode !== 'clone') return undefined
+    return value instanceof Uint8Array ? defaultSize(value) : estimateSizeUpTo(value, this.#maxEntrySize)
   }
 
   async delete(key: KeyLike): Promise<boolean> {

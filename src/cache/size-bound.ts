@@ -4,8 +4,17 @@
  */
 
 /**
- * The measure of estimateSize (src/cache/clone.ts: the one MemoryCache bounds entries by), walked only until it
- * passes `limit`: the estimate when it is at most `limit`, otherwise some number above `limit`.
+ * A rough size in bytes of a value kept in memory, for MemoryCache's `maxSize` bounds when no sizeCalculation is
+ * given. Strings count 2 bytes per UTF-16 unit, numbers 8, objects 16 plus their keys and values; an object met
+ * again (shared, or a cycle) 8.
+ */
+export function estimateSize(value: unknown): number {
+  return estimateSizeUpTo(value, Number.POSITIVE_INFINITY)
+}
+
+/**
+ * {@link estimateSize}, walked only until it passes `limit`: the estimate when it is at most `limit`, otherwise
+ * some number above `limit`.
  */
 export function estimateSizeUpTo(value: unknown, limit: number): number {
   let total = 0
@@ -35,7 +44,9 @@ export function estimateSizeUpTo(value: unknown, limit: number): number {
           } else if (v instanceof Set) {
             for (const item of v) if (((total += 8), walk(item))) return true
           } else {
-            for (const [k, item] of Object.entries(v)) if (((total += 2 * k.length + 16), walk(item))) return true
+            // Keys, then each value: no [key, value] pair allocated per property (this walks large results).
+            const record = v as Record<string, unknown>
+            for (const k of Object.keys(record)) if (((total += 2 * k.length + 16), walk(record[k]))) return true
           }
         }
         break
@@ -69,8 +80,10 @@ export function encodedSizeExceeds(value: unknown, limit: number): boolean {
         for (const item of v) if (walk(item)) return true
       } else {
         const proto = Object.getPrototypeOf(v) as unknown
-        if (proto === Object.prototype || proto === null)
-          for (const item of Object.values(v)) if (walk(item)) return true
+        if (proto === Object.prototype || proto === null) {
+          const record = v as Record<string, unknown>
+          for (const k of Object.keys(record)) if (walk(record[k])) return true
+        }
       }
     }
     return total > limit

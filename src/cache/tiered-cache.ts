@@ -464,8 +464,10 @@ export class TieredCache<
       const toL1 = snapshot === undefined || snapshot.l1 !== undefined
       const toL2 = this.options.writeThroughL2 && (snapshot === undefined || snapshot.l2 !== undefined)
       // Written to L2 later: from a copy taken now, or a caller mutating its value meanwhile would change what L2
-      // stores. L1 keeps that same copy (it is nobody else's), so a write-behind costs one copy, not two.
-      const copy = toL2 && l2Write === 'async' ? cloneValue(item.value) : undefined
+      // stores. L1 keeps that same copy (it is nobody else's), so a write-behind costs one copy, not two. A value
+      // L1 refuses as too large is not copied: it goes to L2 now (below), as nothing here would serve it.
+      const l1Refuses = toL1 && this.#l1Trusted && this.l1.refusesAsTooLarge?.(item.value) === true
+      const copy = toL2 && l2Write === 'async' && !l1Refuses ? cloneValue(item.value) : undefined
       // Told too large once every tier it goes to refused it (L1 is written only while trusted).
       const told = item.options.onTooLarge
       const tiers = (toL1 && this.#l1Trusted ? 1 : 0) + (toL2 ? 1 : 0)

@@ -43,6 +43,23 @@ describe('MemoryCache bounds', () => {
     expect(cache.stats().rejectedTooLarge).toBe(1)
   })
 
+  it('refusesAsTooLarge tells what set refuses, before copying (clone mode, the default measure)', async () => {
+    const cache = new MemoryCache({ maxSize: 20_000, maxEntrySize: 5_000 })
+    const large = { text: 'y'.repeat(10_000) }
+    const small = { text: 'y'.repeat(100) }
+    expect(cache.refusesAsTooLarge(large)).toBe(true)
+    expect(cache.refusesAsTooLarge(small)).toBe(false)
+    const refused: string[] = []
+    await cache.set('large', large, { ttl: 60, onTooLarge: (tier) => refused.push(tier) })
+    await cache.set('small', small, { ttl: 60, onTooLarge: (tier) => refused.push(tier) })
+    expect(refused).toEqual(['memory'])
+    expect(await cache.has('large')).toBe(false)
+    expect(await cache.has('small')).toBe(true)
+    // Without a bound, or with a measure of its own, it cannot tell early: false (set still decides).
+    expect(new MemoryCache().refusesAsTooLarge(large)).toBe(false)
+    expect(new MemoryCache({ maxSize: 20_000, sizeCalculation: () => 1 }).refusesAsTooLarge(large)).toBe(false)
+  })
+
   it('keeps prototypes when cloning (class instances come back as instances)', async () => {
     class Money {
       constructor(

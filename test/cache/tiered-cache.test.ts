@@ -400,6 +400,32 @@ describe('TieredCache write-behind: what L2 gets', () => {
   })
 })
 
+describe('TieredCache write-behind: a value L1 refuses as too large', () => {
+  it('is not copied: it goes to L2 before set resolves, as it is (the copy was only for L1 to share)', async () => {
+    const l2 = new WrappedCache(new MemoryCache({ values: 'reference' }))
+    l2.delayMs = 20
+    const tooLarge: string[] = []
+    const cache = new TieredCache(new MemoryCache({ maxSize: 40_000 }), l2, { l2Write: 'async' })
+    const value = { rows: Array.from({ length: 200 }, (_, i) => ({ i, text: 'x'.repeat(100) })) }
+    expect(cache.l1.refusesAsTooLarge(value)).toBe(true)
+    await cache.set('big', value, { ttl: 60, onTooLarge: (tier) => tooLarge.push(tier) })
+    // In L2 already (not left to the background), and the very object: no copy was taken.
+    expect((await l2.inner.get('big'))?.value).toBe(value)
+    expect(await cache.l1.has('big')).toBe(false)
+    expect(cache.l1.stats().rejectedTooLarge).toBe(1)
+    expect(tooLarge).toEqual([]) // L2 kept it: not every tier refused
+
+    // A value L1 keeps still goes the write-behind way, from one copy.
+    const small = { rows: [{ i: 0 }] }
+    expect(cache.l1.refusesAsTooLarge(small)).toBe(false)
+    await cache.set('small', small, { ttl: 60 })
+    expect(await l2.inner.has('small')).toBe(false)
+    await cache.flush()
+    expect((await l2.inner.get('small'))?.value).not.toBe(small)
+    expect((await l2.inner.get('small'))?.value).toEqual(small)
+  })
+})
+
 describe('TieredCache write-behind ordering', () => {
   it('an invalidation waits for write-behind writes still in flight, so they cannot land after it', async () => {
     const l2 = new WrappedCache(new MemoryCache())
