@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decode, encode, RedisBus } from '../../src/bus/invalidation-bus.js'
 import { MemoryCache, RedisCache, TieredCache, type TieredCacheEvent } from '../../src/index.js'
 import { eventually } from '../support/eventually.js'
+import { l1Trusted } from '../support/l1-trusted.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { useRedisServer } from './rig.js'
 import { startRedisCluster, startRedisServer } from '../support/redis.js'
@@ -55,7 +56,7 @@ describe('bus encoding', () => {
 describe('RedisBus on a standalone server', () => {
   const rig = useRedisServer()
   const make = (count = 2) => rig.track(instances(rig.client(), count))
-  const up = (cache: TieredCache) => eventually(() => cache.stats().bus?.connected === true, 'the bus to be up')
+  const up = (cache: TieredCache) => l1Trusted(cache)
 
   it('an invalidation on one instance reaches the other instances’ L1; the sender ignores its own', async () => {
     const [a, b, c] = make(3)
@@ -218,7 +219,7 @@ describe('RedisBus on a 3-node Redis Cluster', () => {
   it('carries invalidations between instances', async () => {
     const [a, b] = instances(cluster)
     caches.push(a!, b!)
-    await eventually(() => a!.stats().bus?.connected === true && b!.stats().bus?.connected === true, 'both buses up')
+    await l1Trusted(a!, b!)
     await a!.set('User:id=1', 'v1', { ttl: 60, tags: ['User'] })
     await b!.get('User:id=1')
     expect(await b!.l1.has('User:id=1')).toBe(true)

@@ -10,6 +10,7 @@ import { Cluster as ValkeyCluster, Valkey } from 'iovalkey'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryCache, RedisBus, RedisCache, type RedisClientLike, TieredCache } from '../../src/index.js'
 import { eventually } from '../support/eventually.js'
+import { l1Trusted } from '../support/l1-trusted.js'
 import { type RedisClusterService, type RedisService, startRedis, startRedisCluster } from '../support/redis.js'
 import { describeConformance } from './conformance.js'
 
@@ -78,12 +79,10 @@ for (const kind of KINDS) {
         }
         const [a, b] = [instance(), instance()]
         try {
-          await eventually(
-            () => a.stats().bus?.connected === true && b.stats().bus?.connected === true,
-            'both buses up',
-          )
+          await l1Trusted(a, b)
           await b.set('User:id=1', 'old', { ttl: 60, tags: ['User:id=1'] })
           expect((await b.get('User:id=1'))?.value).toBe('old')
+          expect(await b.l1.has('User:id=1')).toBe(true)
           await a.invalidateTags(['User:id=1'])
           await eventually(async () => (await b.l1.get('User:id=1')) === undefined, "b's L1 copy dropped")
           expect(await b.get('User:id=1')).toBeUndefined()

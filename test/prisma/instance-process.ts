@@ -29,10 +29,12 @@ const prisma = new PrismaClient({
 async function handle(request: Request): Promise<unknown> {
   switch (request.op) {
     case 'ready': {
+      // Ready once L1 may be served: the bus up and its lease held (its own heartbeat heard back).
+      await cache.ready
       const deadline = Date.now() + 10_000
-      while (!cache.stats().bus?.connected && Date.now() < deadline)
+      while (!(await cache.health()).l1.trusted && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 10))
-      return cache.stats().bus?.connected === true
+      return (await cache.health()).l1.trusted
     }
     case 'read':
       return (
