@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache, NoopCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
 import { Prisma, PROVIDERS, type Provider, sqlIn, startDatabase, type TestDatabase } from '../support/database.js'
+import { l1Trusted } from '../support/l1-trusted.js'
 import { canonicalText } from '../../src/prisma/canonical.js'
 import { label, softDelete } from './app-extensions.js'
 import { type Cached, probes, type Seeded, seedDataset } from './probes.js'
@@ -246,9 +247,7 @@ describe.each(PROVIDERS)(
                 await new Promise((resolve) => setTimeout(resolve, 2))
               }
             }
-            await heard(
-              () => writerCache!.stats().bus?.connected === true && readerCache!.stats().bus?.connected === true,
-            )
+            await l1Trusted(writerCache!, readerCache!)
             const writer = cachedClient(db, writerCache!, {}, counting).prisma
             const reader = cachedClient(db, readerCache!, {}, counting).prisma
             const reads = Object.entries(probes(seeded))
