@@ -25,8 +25,36 @@ describe('size bounds', () => {
         else expect(bounded).toBeGreaterThan(limit)
       }),
     )
-    const big = rows(50_000)
-    expect(estimateSizeUpTo(big, 1000)).toBeLessThan(2000) // walked a few rows, not 50,000
+    const big = rows(1000) // shorter than a sampled array: walked
+    expect(estimateSizeUpTo(big, 1000)).toBeLessThan(2000) // a few rows, not 1,000
+  })
+
+  it('judges a long array over the bound from a sample of its rows, without walking it up to the bound', () => {
+    let reads = 0
+    const row = (i: number) => ({
+      id: i,
+      get title() {
+        reads++
+        return `a title long enough to count: ${'x'.repeat(100)}`
+      },
+    })
+    const many = Array.from({ length: 60_000 }, (_, i) => row(i))
+    expect(estimateSizeUpTo(many, 1_000_000)).toBeGreaterThan(1_000_000)
+    expect(encodedSizeExceeds(many, 1_000_000)).toBe(true)
+    expect(reads).toBeLessThanOrEqual(2 * 32) // 32 sampled rows per measure, not the ~4,000 the bound holds
+    // Under the bound, the sample decides nothing: the exact measure.
+    const few = many.slice(0, 2000)
+    expect(estimateSizeUpTo(few, 1_000_000)).toBe(estimateSize(few))
+    expect(encodedSizeExceeds(few, 1_000_000)).toBe(false)
+  })
+
+  it('a long array of tiny rows with one huge row (sampled) is measured, not judged from the huge one', () => {
+    const rowsWithOneHuge = [{ text: 'y'.repeat(500_000) }, ...Array.from({ length: 5000 }, (_, i) => ({ i }))]
+    const exact = estimateSize(rowsWithOneHuge)
+    expect(exact).toBeLessThan(2_000_000)
+    expect(estimateSizeUpTo(rowsWithOneHuge, 2_000_000)).toBe(exact)
+    const encoded = defaultSerializer.serialize(rowsWithOneHuge).byteLength
+    expect(encodedSizeExceeds(rowsWithOneHuge, encoded)).toBe(false)
   })
 
   it('encodedSizeExceeds never claims more than the MessagePack encoding holds', () => {
