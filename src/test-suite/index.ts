@@ -313,6 +313,23 @@ export function backendTestSuite(options: BackendTestSuiteOptions): void {
       })
     })
 
+    describe('optional: refusesAsTooLarge', () => {
+      it('a value it says it refuses, set refuses: told through onTooLarge, nothing kept under the key', async () => {
+        const refuses = cache.refusesAsTooLarge?.bind(cache)
+        if (!refuses) return
+        expect(refuses({ id: 1, name: 'Ada' })).toBe(false)
+        // Strings of growing length (their measure is their length: no walk), up to 64 MiB.
+        const sizes = [1, 64, 1024, 8192, 65_536].map((kib) => kib * 1024)
+        const tooLarge = sizes.map((size) => ({ text: 'x'.repeat(size) })).find((value) => refuses(value))
+        if (tooLarge === undefined) return // no bound up to 64 MiB
+        await cache.set('large', 'an older value', { ttl: 60 })
+        const told: string[] = []
+        await cache.set('large', tooLarge, { ttl: 60, onTooLarge: (tier) => told.push(tier) })
+        expect(told).toEqual([cache.name])
+        expect(await cache.get('large')).toBeUndefined()
+      })
+    })
+
     describe('capability: snapshots (race-safe fills)', () => {
       const when = (body: () => Promise<void>) => async () => {
         if (cache.capabilities.snapshots) await body()

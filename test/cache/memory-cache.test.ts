@@ -15,6 +15,10 @@ describeConformance('MemoryCache (serialize)', () => {
     advance: clock.advance,
   }
 })
+describeConformance('MemoryCache (clone, bounded by maxSize)', () => {
+  const clock = manualClock()
+  return { cache: new MemoryCache({ maxSize: 4_000_000, clock }), other: new MemoryCache(), advance: clock.advance }
+})
 describeConformance('MemoryCache (the system clock: TTLs measured by performance.now())', () => ({
   cache: new MemoryCache(),
   other: new MemoryCache(),
