@@ -23,12 +23,12 @@ import {
   MemoryCache,
   type MemoryValueMode,
   msgpackSerializer,
-  RedisBus,
   RedisCache,
   type Serializer,
   superjsonSerializer,
   TieredCache,
 } from '../src/index.js'
+import { l1Trusted } from '../test/support/l1-trusted.js'
 import { removeKeys } from './cleanup.js'
 import { type BenchUser, makeUser, userTags } from './payload.js'
 import {
@@ -144,38 +144,36 @@ function makeBento(client: Redis, prefix: string, variant: BentoVariant): BentoU
 }
 
 /**
- * Ours with the default serializer (MessagePack), or `serializer` for both tiers (superjson, to compare); with a
- * `RedisBus` when `bus` (an L2 hit is then a plain GET judged from the invalidations heard: localTagCheck).
+ * Ours as a user writes it: `new TieredCache(new MemoryCache(...), new RedisCache(...))`, which opens its bus on
+ * the RedisCache's client (an L2 hit is then a plain GET judged from the invalidations heard: localTagCheck), or
+ * with `bus: false` (every L2 read checks the entry's tags in Redis, a script). `serializer` for both tiers
+ * (superjson, to compare with the previous default). Resolves once its L1 may be served (the bus up, its lease
+ * held); `opened` gets it, to be closed at the end.
  */
-function makeOurs(
+async function makeOurs(
+  opened: TieredCache[],
   client: Redis,
   prefix: string,
   values: MemoryValueMode,
-  serializer?: Serializer,
-  bus = false,
-): TieredCache<MemoryCache, RedisCache> {
-  const chosen = serializer === undefined ? {} : { serializer }
-  return new TieredCache(
+  options: { serializer?: Serializer; bus?: false } = {},
+): Promise<TieredCache<MemoryCache, RedisCache>> {
+  const chosen = options.serializer === undefined ? {} : { serializer: options.serializer }
+  const cache = new TieredCache(
     new MemoryCache({ values, max: L1_MAX_ITEMS, ...chosen }),
     new RedisCache({ client, prefix, ...chosen }),
-    bus ? { bus: new RedisBus({ client, prefix }) } : {},
+    options.bus === false ? { bus: false } : {},
   )
-}
-
-async function busUp(cache: TieredCache): Promise<void> {
-  const deadline = performance.now() + 5000
-  while (cache.stats().bus?.connected !== true) {
-    if (performance.now() > deadline) throw new Error('the bus did not come up')
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  opened.push(cache)
+  await l1Trusted(cache)
+  return cache
 }
 
 /** The rows of ours with superjson instead of the default MessagePack in Redis (the previous default). */
 const SUPERJSON_SUFFIX = ', superjson'
 /** The row of ours writing under a snapshot, as every read-through fill does (a plain SET, no script). */
 const SNAPSHOT_SUFFIX = ', with a snapshot (a fill)'
-/** The row of ours with a RedisBus: the L2 hit judged in process after a plain GET, like bentocache's. */
-const BUS_SUFFIX = ', bus (localTagCheck)'
+/** The row of ours without its default bus: every L2 read checks the entry's tags in Redis (a script). */
+const NO_BUS_SUFFIX = ', bus: false (tags checked in Redis)'
 
 /**
  * Writes a fresh copy of the payload, reads it, mutates the result, reads again: did the mutation reach the
@@ -229,8 +227,8 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   const floorRows: Result[] = []
   const notes: string[] = []
   const timing = { timeMs: ctx.timeMs, warmupMs: ctx.warmupMs }
-  /** Caches with a bus: their subscriber connections, closed at the end. */
-  const closers: Array<() => Promise<void>> = []
+  /** Our caches (each with its bus's subscriber connection, unless bus: false), closed at the end. */
+  const opened: TieredCache[] = []
 
   const ourModes: MemoryValueMode[] = ['clone', 'serialize', 'reference']
   const bentoVariants: BentoVariant[] = ['json', 'superjson', 'noserialize']
@@ -265,7 +263,7 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
     for (const mode of ourModes) {
-      const cache = makeOurs(oursClient, prefix(`ptc-l1-${mode}:`), mode)
+      const cache = await makeOurs(opened, oursClient, prefix(`ptc-l1-${mode}:`), mode)
       await fillOurs(cache)
       const seen = await inspect(
         (value) => cache.set(KEY, value, { ttl: TTL_SECONDS, tags }),
@@ -316,24 +314,20 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const tasks: TimedTask[] = []
     const meta = new Map<string, RowMeta>()
     const variants = [
-      { mode: 'clone', serializer: undefined, bus: false },
-      { mode: 'reference', serializer: undefined, bus: false },
-      { mode: 'clone', serializer: superjsonSerializer, bus: false },
       { mode: 'clone', serializer: undefined, bus: true },
+      { mode: 'reference', serializer: undefined, bus: true },
+      { mode: 'clone', serializer: superjsonSerializer, bus: true },
+      { mode: 'clone', serializer: undefined, bus: false },
     ] as const
     for (const { mode, serializer, bus } of variants) {
-      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (bus ? BUS_SUFFIX : '')
-      const cache = makeOurs(
+      const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (bus ? '' : NO_BUS_SUFFIX)
+      const cache = await makeOurs(
+        opened,
         oursClient,
-        prefix(`ptc-l2-${mode}${serializer ? '-sj' : ''}${bus ? '-bus' : ''}:`),
+        prefix(`ptc-l2-${mode}${serializer ? '-sj' : ''}${bus ? '' : '-nobus'}:`),
         mode,
-        serializer,
-        bus,
+        { ...(serializer ? { serializer } : {}), ...(bus ? {} : { bus: false as const }) },
       )
-      if (bus) {
-        closers.push(() => cache.close())
-        await busUp(cache)
-      }
       await fillOurs(cache)
       const dropL1 = async () => {
         await cache.l1.delete(KEY)
@@ -473,11 +467,12 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     ] as const
     for (const { mode, serializer, snapshot } of variants) {
       const suffix = (serializer === undefined ? '' : SUPERJSON_SUFFIX) + (snapshot ? SNAPSHOT_SUFFIX : '')
-      const cache = makeOurs(
+      const cache = await makeOurs(
+        opened,
         oursClient,
         prefix(`ptc-set-${mode}${serializer ? '-sj' : ''}${snapshot ? '-snap' : ''}:`),
         mode,
-        serializer,
+        serializer ? { serializer } : {},
       )
       // A read-through fill writes under the snapshot its lookup took: a plain SET. Without one, `set` means "as
       // of now", which RedisCache writes with a script that reads the epoch (SET_NOW).
@@ -522,7 +517,7 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
     const keys = Array.from({ length: INVALIDATION_KEYS }, (_, i) => `Post:id=${i}`)
     const keyTags = keys.map((key) => ['Post', key])
     const gc = exposeGc()
-    const ours = makeOurs(oursClient, prefix('ptc-inv:'), 'clone')
+    const ours = await makeOurs(opened, oursClient, prefix('ptc-inv:'), 'clone')
     const bento = makeBento(bentoClient, prefix('bento-inv'), 'json').cache
 
     const oursRound = async (): Promise<number> => {
@@ -730,7 +725,7 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
   }
 
   // ---- cleanup: this run's keys only -----------------------------------------------------------------
-  await Promise.allSettled(closers.map((close) => close()))
+  await Promise.allSettled(opened.map((cache) => cache.close()))
   const removed = await removeKeys(rawClient, [`bench:${ctx.runId}:*`])
   ctx.log(`removed ${removed} keys under bench:${ctx.runId}:`)
   return { results, notes }
