@@ -491,10 +491,12 @@ export class TieredCache<
         )
       }
       if (toL2) {
+        // "As of now" (no snapshot): as of the epoch heard over the bus where one is known (no round trip for it).
+        const l2Snapshot = snapshot === undefined ? this.#coherence.localSnapshot() : snapshot.l2
         const options = {
           ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl),
           tags,
-          ...(snapshot?.l2 ? { snapshot: snapshot.l2 } : {}),
+          ...(l2Snapshot ? { snapshot: l2Snapshot } : {}),
           ...(onTooLarge ? { onTooLarge } : {}),
         }
         if (copy !== undefined) l2Later.push({ key, value: copy, options })

@@ -13,6 +13,7 @@ import { type RedisService, startRedis, startRedisServer } from '../support/redi
 import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { manualClock } from '../support/clock.js'
+import { l1Trusted } from '../support/l1-trusted.js'
 import { describeConformance } from './conformance.js'
 
 let prefixes = 0
@@ -88,6 +89,23 @@ describe('TieredCache over a real Redis', () => {
     expect((await tiered.get('User:id=1'))?.value).toEqual(value)
     await tiered.invalidateTags(['User'])
     expect(await tiered.get('User:id=1')).toBeUndefined()
+  })
+
+  it('a set "as of now" with a bus is stamped with the epoch heard (a plain SET, no script), never one Redis has not reached', async () => {
+    const prefix = uniquePrefix()
+    const cache = await ready(new TieredCache(new MemoryCache(), new RedisCache({ client, prefix })))
+    await l1Trusted(cache)
+    await cache.invalidateTags(['Warm']) // an epoch heard, so localTagCheck knows where Redis is
+    const scripts = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(await client.info('commandstats')))?.[1] ?? 0)
+    const before = await scripts()
+    await cache.set('User:id=1', { id: 1 }, { ttl: 60, tags: ['User:id=1'] })
+    expect(await scripts()).toBe(before) // the entry went with a plain SET
+    // An invalidation this instance has not heard (written to Redis with no bus): the entry, written before it,
+    // must be stale for every reader — the one that checks in Redis, and this one.
+    await new RedisCache({ client, prefix }).invalidateTags(['User:id=1'])
+    const checkedInRedis = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: false })
+    expect(await checkedInRedis.get('User:id=1')).toBeUndefined()
   })
 
   it('an L2 hit fills L1 with TTL = min(l1Ttl, remaining L2 TTL)', async () => {

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import { isNumbered, type Lookup } from '../backend.js'
+import { type CacheSnapshot, isNumbered, type Lookup } from '../backend.js'
 import { CircuitOpenError } from '../circuit-breaker.js'
 import { CacheTierError } from '../errors.js'
 import { BusLink, type BusStats } from './bus-link.js'
@@ -86,6 +86,14 @@ export class Coherence {
   /** One key from L2 judged here (a plain read); undefined when it cannot be: the caller reads it checked. */
   lookup<T>(text: string): Promise<Lookup<T> | undefined> {
     return this.#local && this.trusted ? this.#local.lookup<T>(text) : Promise.resolve(undefined)
+  }
+
+  /**
+   * For a write "as of now" to L2: a snapshot at the epoch heard over the bus (localTagCheck), so L2 stores it
+   * with a plain write instead of reading its current epoch (a script); undefined when none is known.
+   */
+  localSnapshot(): CacheSnapshot | undefined {
+    return this.#local?.snapshot()
   }
 
   stats(): CoherenceStats {

@@ -1,4 +1,4 @@
-import type { Lookup, NumberedInvalidations } from '../backend.js'
+import type { CacheSnapshot, Lookup, NumberedInvalidations } from '../backend.js'
 import type { InvalidationBus, InvalidationMessage } from './bus-port.js'
 import { EVERYTHING, KnownInvalidations } from './known-invalidations.js'
 
@@ -92,12 +92,22 @@ export class LocalTagCheck {
     if (!this.known.ready) return undefined
     const peeked = await this.numbered.peek<T>(text)
     if (peeked === 'miss') {
-      const epoch = this.known.snapshotEpoch()
-      return epoch === undefined ? undefined : { snapshot: this.numbered.snapshotAt(epoch) }
+      const snapshot = this.snapshot()
+      return snapshot === undefined ? undefined : { snapshot }
     }
     if (peeked === 'unknown' || this.known.verdict(peeked.epoch, peeked.entry.tags) !== 'fresh') return undefined
     this.checks++
     return { entry: peeked.entry }
+  }
+
+  /**
+   * An L2 snapshot at the highest contiguous epoch heard, taken without a round trip: at most Redis's current
+   * epoch, so an entry written under it is judged stale by every invalidation after it and perhaps by one just
+   * before (in flight), never fresh by one it missed. Undefined when not ready.
+   */
+  snapshot(): CacheSnapshot | undefined {
+    const epoch = this.known.snapshotEpoch()
+    return epoch === undefined ? undefined : this.numbered.snapshotAt(epoch)
   }
 
   close(): void {
