@@ -10,8 +10,8 @@ import { Prisma } from '@prisma/client/extension'
 import type { CacheBackend } from '../cache/backend.js'
 import type { MemoryCache } from '../cache/memory-cache.js'
 import { type OptionResolver, type ResolvedCacheOption, resolveCacheOption } from './cache-option.js'
-import { cachedClientParts, EXTENSION_NAME, type FluentOf, type ReadSurface, type SurfaceRead } from './extension.js'
-import type { AccelerateApi, AccelerateInfo, AcceleratePromise, PrismaCacheStrategy } from './accelerate-types.js'
+import { cachedClientParts, EXTENSION_NAME, readMethods, type ReadSurface, type SurfaceRead } from './extension.js'
+import type { AccelerateApi, AccelerateInfo, PrismaCacheStrategy } from './accelerate-types.js'
 import { type CacheExtensionOptions, resolveExtensionOptions } from './options.js'
 import type { CacheInfo, PrismaCache } from './prisma-cache.js'
 
@@ -139,13 +139,6 @@ const ACCELERATE_SURFACE: ReadSurface = {
   },
 }
 
-/** The fluent API of a read method called on `T`, each step's promise with `withAccelerateInfo()`. */
-type AccelerateFluentOf<T, Op extends 'findUnique' | 'findUniqueOrThrow' | 'findFirst' | 'findFirstOrThrow'> = FluentOf<
-  T,
-  Op,
-  'accelerate'
->
-
 /**
  * Accelerate's cache API on this library's engine: change `import { withAccelerate } from
  * '@prisma/extension-accelerate'` to `import { withAccelerate } from 'prisma-tiered-cache/accelerate'`.
@@ -199,67 +192,7 @@ export function withAccelerate<Backend extends CacheBackend = MemoryCache>(
           $cache: parts.apiFor(target),
           $accelerate: accelerate,
         },
-        model: {
-          $allModels: {
-            findUnique<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'findUnique'>> & AccelerateFluentOf<T, 'findUnique'> {
-              return read('findUnique', this, args) as AcceleratePromise<Prisma.Result<T, A, 'findUnique'>> &
-                AccelerateFluentOf<T, 'findUnique'>
-            },
-            findUniqueOrThrow<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> &
-              AccelerateFluentOf<T, 'findUniqueOrThrow'> {
-              return read('findUniqueOrThrow', this, args) as AcceleratePromise<
-                Prisma.Result<T, A, 'findUniqueOrThrow'>
-              > &
-                AccelerateFluentOf<T, 'findUniqueOrThrow'>
-            },
-            findFirst<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'findFirst'>> & AccelerateFluentOf<T, 'findFirst'> {
-              return read('findFirst', this, args) as AcceleratePromise<Prisma.Result<T, A, 'findFirst'>> &
-                AccelerateFluentOf<T, 'findFirst'>
-            },
-            findFirstOrThrow<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & AccelerateFluentOf<T, 'findFirstOrThrow'> {
-              return read('findFirstOrThrow', this, args) as AcceleratePromise<
-                Prisma.Result<T, A, 'findFirstOrThrow'>
-              > &
-                AccelerateFluentOf<T, 'findFirstOrThrow'>
-            },
-            findMany<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'findMany'>> {
-              return read('findMany', this, args) as AcceleratePromise<Prisma.Result<T, A, 'findMany'>>
-            },
-            count<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'count'>> {
-              return read('count', this, args) as AcceleratePromise<Prisma.Result<T, A, 'count'>>
-            },
-            aggregate<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'aggregate'>> {
-              return read('aggregate', this, args) as AcceleratePromise<Prisma.Result<T, A, 'aggregate'>>
-            },
-            groupBy<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & PrismaCacheStrategy>,
-            ): AcceleratePromise<Prisma.Result<T, A, 'groupBy'>> {
-              return read('groupBy', this, args) as AcceleratePromise<Prisma.Result<T, A, 'groupBy'>>
-            },
-          },
-        },
+        model: { $allModels: readMethods<'accelerate', PrismaCacheStrategy>(read) },
         query: { $allOperations: (params) => parts.onOperation(params) },
       })
     return withCache(client)

@@ -16,7 +16,7 @@ import { buildDataModel, type RuntimeDataModel } from './data-model.js'
 import { type CacheExtensionOptions, type ResolvedExtensionOptions, resolveExtensionOptions } from './options.js'
 import { CACHE_ARGUMENT, PrismaCache, type PrismaCacheStats } from './prisma-cache.js'
 import type { CachedPrismaPromise } from './prisma-promise.js'
-import type { ReadOperation } from './read-plan.js'
+import { READ_OPERATIONS, type ReadOperation } from './read-plan.js'
 import { registerPrismaTypes } from './serializer.js'
 import { WRITE_OPERATIONS, type WriteOperation } from './write-tags.js'
 
@@ -192,6 +192,37 @@ export interface CachedClientParts<Backend extends CacheBackend> {
   onOperation(params: OperationParams): Promise<unknown>
 }
 
+/** The reads whose argument Prisma requires. */
+type ArgsRequired = 'findUnique' | 'findUniqueOrThrow' | 'aggregate' | 'groupBy'
+
+/** What a front end's read of `Op` on model `T` with arguments `A` returns: its promise, and the fluent API where Prisma has one. */
+type SurfaceResult<Surface extends SurfaceName, T, A, Op extends ReadOperation> = SurfacePromises<
+  Prisma.Result<T, A, Op>
+>[Surface] &
+  (Op extends FluentRead ? FluentOf<T, Op, Surface> : unknown)
+
+/**
+ * A front end's typed read methods, typed as Prisma types its own (`this`: the model; `A`: the arguments, exact),
+ * with `Extra` the front end's read option (`cache`, `cacheStrategy`) added to Prisma's arguments.
+ */
+export type ReadMethods<Surface extends SurfaceName, Extra> = {
+  [Op in ReadOperation]: Op extends ArgsRequired
+    ? <T, A>(this: T, args: Prisma.Exact<A, Prisma.Args<T, Op> & Extra>) => SurfaceResult<Surface, T, A, Op>
+    : <T, A>(this: T, args?: Prisma.Exact<A, Prisma.Args<T, Op> & Extra>) => SurfaceResult<Surface, T, A, Op>
+}
+
+/** The model methods of a front end: every read operation, each calling `read` (its surface's one implementation). */
+export function readMethods<Surface extends SurfaceName, Extra>(
+  read: (operation: ReadOperation, self: unknown, args: unknown) => unknown,
+): ReadMethods<Surface, Extra> {
+  const methods: Record<string, (this: unknown, args?: unknown) => unknown> = {}
+  for (const operation of READ_OPERATIONS)
+    methods[operation] = function (this: unknown, args?: unknown) {
+      return read(operation, this, args)
+    }
+  return methods as ReadMethods<Surface, Extra>
+}
+
 /** Every cached client's extension name. */
 export const EXTENSION_NAME = 'prisma-tiered-cache'
 
@@ -214,66 +245,7 @@ export function cacheExtension<Backend extends CacheBackend = MemoryCache>(
       target.$extends({
         name: EXTENSION_NAME,
         client: { ...parts.members((next): unknown => withCache(next as typeof client)), $cache: parts.apiFor(target) },
-        model: {
-          $allModels: {
-            findUnique<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'findUnique'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> & FluentOf<T, 'findUnique'> {
-              return read('findUnique', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findUnique'>> &
-                FluentOf<T, 'findUnique'>
-            },
-            findUniqueOrThrow<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'findUniqueOrThrow'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'findUniqueOrThrow'>> & FluentOf<T, 'findUniqueOrThrow'> {
-              return read('findUniqueOrThrow', this, args) as CachedPrismaPromise<
-                Prisma.Result<T, A, 'findUniqueOrThrow'>
-              > &
-                FluentOf<T, 'findUniqueOrThrow'>
-            },
-            findFirst<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirst'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> & FluentOf<T, 'findFirst'> {
-              return read('findFirst', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findFirst'>> &
-                FluentOf<T, 'findFirst'>
-            },
-            findFirstOrThrow<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'findFirstOrThrow'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'findFirstOrThrow'>> & FluentOf<T, 'findFirstOrThrow'> {
-              return read('findFirstOrThrow', this, args) as CachedPrismaPromise<
-                Prisma.Result<T, A, 'findFirstOrThrow'>
-              > &
-                FluentOf<T, 'findFirstOrThrow'>
-            },
-            findMany<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'findMany'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>> {
-              return read('findMany', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'findMany'>>
-            },
-            count<T, A>(
-              this: T,
-              args?: Prisma.Exact<A, Prisma.Args<T, 'count'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'count'>> {
-              return read('count', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'count'>>
-            },
-            aggregate<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'aggregate'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>> {
-              return read('aggregate', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'aggregate'>>
-            },
-            groupBy<T, A>(
-              this: T,
-              args: Prisma.Exact<A, Prisma.Args<T, 'groupBy'> & CacheArgs>,
-            ): CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>> {
-              return read('groupBy', this, args) as CachedPrismaPromise<Prisma.Result<T, A, 'groupBy'>>
-            },
-          },
-        },
+        model: { $allModels: readMethods<'cache', CacheArgs>(read) },
         query: { $allOperations: (params) => parts.onOperation(params) },
       })
     return withCache(client)
