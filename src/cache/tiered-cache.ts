@@ -285,14 +285,7 @@ export class TieredCache<
     // The single-key path of getMany, without its arrays: an L1 hit is the hottest path of the library.
     const started = performance.now()
     const text = keyText(key)
-    let entry = this.#l1Trusted
-      ? await this.#tier(
-          'l1',
-          'get',
-          () => this.l1.get<T>(text),
-          () => undefined,
-        )
-      : undefined
+    let entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), undefined) : undefined
     if (entry !== undefined) this.#l1Hits++
     else entry = (await this.#readL2<T>([text]))[0]
     this.#stats.count(entry === undefined ? 'misses' : 'hits')
@@ -303,14 +296,8 @@ export class TieredCache<
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
     const started = performance.now()
     const texts = keys.map(keyText)
-    const results = this.#l1Trusted
-      ? await this.#tier(
-          'l1',
-          'get',
-          () => this.l1.getMany<T>(texts),
-          () => texts.map(() => undefined),
-        )
-      : texts.map(() => undefined)
+    const none = texts.map(() => undefined)
+    const results = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.getMany<T>(texts), none) : none
     const missing = texts.flatMap((_, i) => (results[i] === undefined ? [i] : []))
     this.#l1Hits += texts.length - missing.length
     if (missing.length > 0) {
@@ -331,26 +318,14 @@ export class TieredCache<
   override async lookup<T = unknown>(key: KeyLike, options?: LookupOptions): Promise<Lookup<T>> {
     const started = performance.now()
     const text = keyText(key)
-    const l1Entry = this.#l1Trusted
-      ? await this.#tier(
-          'l1',
-          'get',
-          () => this.l1.get<T>(text),
-          () => undefined,
-        )
-      : undefined
+    const l1Entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), undefined) : undefined
     if (l1Entry !== undefined) {
       this.#l1Hits++
       this.#stats.count('hits')
       this.#stats.read.record(performance.now() - started)
       return { entry: { ...l1Entry, tier: 'l1' } }
     }
-    const l1Snapshot = await this.#tier(
-      'l1',
-      'snapshot',
-      () => this.l1.snapshot(),
-      () => undefined,
-    )
+    const l1Snapshot = await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined)
     // (#l2Usable awaited only when something is owed: this is the L2-hit path.)
     const found = (await this.#coherence.usable()) ? await this.#lookupL2<T>(text, options) : undefined
     if (found?.entry !== undefined) await this.#fillL1(l1Snapshot, [[text, found.entry]])
@@ -363,12 +338,7 @@ export class TieredCache<
 
   /** L2's answer for one key (one L2 call for the failure handling); undefined when L2 failed. */
   #lookupL2<T>(text: string, options?: LookupOptions): Promise<Lookup<T> | undefined> {
-    return this.#tier(
-      'l2',
-      'get',
-      () => this.#judgedRead<T>(text, options),
-      () => undefined,
-    )
+    return this.#tier('l2', 'get', () => this.#judgedRead<T>(text, options), undefined)
   }
 
   /** One key from L2: judged here when localTagCheck can (a plain GET), else L2's own checked lookup; failures propagate. */
@@ -381,37 +351,17 @@ export class TieredCache<
     if (!(await this.#coherence.usable())) return texts.map(() => undefined)
     // The L1 snapshot is taken before reading L2: an invalidation that lands while L2 answers makes the fill stale.
     const snapshot = this.options.writeThroughL1
-      ? await this.#tier(
-          'l1',
-          'snapshot',
-          () => this.l1.snapshot(),
-          () => undefined,
-        )
+      ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined)
       : undefined
     // Judged here when localTagCheck can (plain GETs, sent together), each key L2 cannot judge read checked;
     // else L2's checked reads (one pipeline). Either way one L2 call: one breaker count, one failure reported.
+    const judged = () => Promise.all(texts.map(async (text) => (await this.#judgedRead<T>(text)).entry))
+    const none = texts.map(() => undefined)
     const found = this.#coherence.judging
-      ? await this.#tier(
-          'l2',
-          'get',
-          () => Promise.all(texts.map(async (text) => (await this.#judgedRead<T>(text)).entry)),
-          () => texts.map(() => undefined),
-        )
+      ? await this.#tier('l2', 'get', judged, none)
       : texts.length === 1
-        ? [
-            await this.#tier(
-              'l2',
-              'get',
-              () => this.l2.get<T>(texts[0]!),
-              () => undefined,
-            ),
-          ]
-        : await this.#tier(
-            'l2',
-            'get',
-            () => this.l2.getMany<T>(texts),
-            () => texts.map(() => undefined),
-          )
+        ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), undefined)]
+        : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), none)
     await this.#fillL1(
       snapshot,
       found.flatMap((entry, i): Array<[string, CacheEntry<T>]> => (entry === undefined ? [] : [[texts[i]!, entry]])),
@@ -433,13 +383,7 @@ export class TieredCache<
           options: { ttl, tags: entry.tags, snapshot, ...(entry.encoded ? { encoded: entry.encoded } : {}) },
         })
     }
-    if (fills.length > 0)
-      await this.#tier(
-        'l1',
-        'set',
-        () => this.l1.setMany(fills),
-        () => undefined,
-      )
+    if (fills.length > 0) await this.#tier('l1', 'set', () => this.l1.setMany(fills), undefined)
   }
 
   async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
@@ -506,20 +450,10 @@ export class TieredCache<
     const writeL1 = () =>
       l1Items.length === 0 || !this.#l1Trusted
         ? Promise.resolve()
-        : this.#tier(
-            'l1',
-            'set',
-            () => this.l1.setMany(l1Items),
-            () => undefined,
-          )
+        : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), undefined)
     const writeL2 = async (l2Items: SetManyItem[]) => {
       if (l2Items.length > 0 && (await this.#coherence.usable()))
-        await this.#tier(
-          'l2',
-          'set',
-          () => this.l2.setMany(l2Items),
-          () => undefined,
-        )
+        await this.#tier('l2', 'set', () => this.l2.setMany(l2Items), undefined)
     }
     await writeL2(l2Now)
     await writeL1()
@@ -538,69 +472,30 @@ export class TieredCache<
   async lock(key: KeyLike, ttlMs: number): Promise<CacheLock | undefined> {
     const lock = this.l2.lock?.bind(this.l2)
     if (!lock || !(await this.#coherence.usable())) return NO_LOCK
-    return this.#tier(
-      'l2',
-      'lock',
-      () => lock(keyText(key), ttlMs),
-      () => NO_LOCK,
-    )
+    return this.#tier('l2', 'lock', () => lock(keyText(key), ttlMs), NO_LOCK)
   }
 
   async delete(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
     this.#invalidationsByKind.keys++
     const inL2 = ((await this.#invalidateL2({ kind: 'key', key: text })) ?? 0) > 0
-    const inL1 = await this.#tier(
-      'l1',
-      'delete',
-      () => this.l1.delete(text),
-      () => false,
-    )
+    const inL1 = await this.#tier('l1', 'delete', () => this.l1.delete(text), false)
     this.#stats.count('deletes')
     return inL1 || inL2
   }
 
   async has(key: KeyLike): Promise<boolean> {
     const text = keyText(key)
-    if (
-      this.#l1Trusted &&
-      (await this.#tier(
-        'l1',
-        'has',
-        () => this.l1.has(text),
-        () => false,
-      ))
-    )
-      return true
-    return (
-      (await this.#coherence.usable()) &&
-      this.#tier(
-        'l2',
-        'has',
-        () => this.l2.has(text),
-        () => false,
-      )
-    )
+    if (this.#l1Trusted && (await this.#tier('l1', 'has', () => this.l1.has(text), false))) return true
+    return (await this.#coherence.usable()) && this.#tier('l2', 'has', () => this.l2.has(text), false)
   }
 
   async snapshot(): Promise<CacheSnapshot> {
     const [l1, l2] = await Promise.all([
-      this.#tier(
-        'l1',
-        'snapshot',
-        () => this.l1.snapshot(),
-        () => undefined,
-      ),
-      this.#coherence.usable().then((usable) =>
-        usable
-          ? this.#tier(
-              'l2',
-              'snapshot',
-              () => this.l2.snapshot(),
-              () => undefined,
-            )
-          : undefined,
-      ),
+      this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined),
+      this.#coherence
+        .usable()
+        .then((usable) => (usable ? this.#tier('l2', 'snapshot', () => this.l2.snapshot(), undefined) : undefined)),
     ])
     return new TieredSnapshot(this, l1, l2, performance.now())
   }
@@ -610,12 +505,7 @@ export class TieredCache<
     this.#stats.count('invalidations')
     this.#invalidationsByKind.tags++
     await this.#invalidateL2({ kind: 'tags', tags: texts })
-    await this.#tier(
-      'l1',
-      'invalidateTags',
-      () => this.l1.invalidateTags(texts),
-      () => undefined,
-    )
+    await this.#tier('l1', 'invalidateTags', () => this.l1.invalidateTags(texts), undefined)
   }
 
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
@@ -623,12 +513,7 @@ export class TieredCache<
     this.#stats.count('invalidations')
     this.#invalidationsByKind.patterns++
     const inL2 = (await this.#invalidateL2({ kind: 'pattern', pattern: glob })) ?? 0
-    const inL1 = await this.#tier(
-      'l1',
-      'invalidatePattern',
-      () => this.l1.invalidatePattern(glob),
-      () => 0,
-    )
+    const inL1 = await this.#tier('l1', 'invalidatePattern', () => this.l1.invalidatePattern(glob), 0)
     return Math.max(inL1, inL2)
   }
 
@@ -636,29 +521,14 @@ export class TieredCache<
     this.#stats.count('invalidations')
     this.#invalidationsByKind.clears++
     await this.#invalidateL2({ kind: 'clear' })
-    await this.#tier(
-      'l1',
-      'clear',
-      () => this.l1.clear(),
-      () => undefined,
-    )
+    await this.#tier('l1', 'clear', () => this.l1.clear(), undefined)
   }
 
   /** Entries in the larger tier (L2 normally holds a superset of L1). */
   async size(): Promise<number> {
     const [a, b] = await Promise.all([
-      this.#tier(
-        'l1',
-        'size',
-        () => this.l1.size(),
-        () => 0,
-      ),
-      this.#tier(
-        'l2',
-        'size',
-        () => this.l2.size(),
-        () => 0,
-      ),
+      this.#tier('l1', 'size', () => this.l1.size(), 0),
+      this.#tier('l2', 'size', () => this.l2.size(), 0),
     ])
     return Math.max(a, b)
   }
@@ -725,16 +595,16 @@ export class TieredCache<
 
   // ---- failure handling ----------------------------------------------------------------------------------
 
-  /** Runs a tier operation: a failure of a required tier throws CacheTierError, any other is counted and replaced by `fallback()`. */
-  async #tier<T>(tier: TierName, operation: string, run: () => Promise<T>, fallback: () => T): Promise<T> {
+  /** Runs a tier operation: a failure of a required tier throws CacheTierError, any other is counted and answered by `fallback`. */
+  async #tier<T>(tier: TierName, operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
     try {
       return tier === 'l2' ? await this.#callL2(operation, run) : await run()
     } catch (error) {
       const required = tier === 'l1' ? this.options.l1Required : this.options.l2Required
-      if (error instanceof CircuitOpenError && !required) return fallback()
+      if (error instanceof CircuitOpenError && !required) return fallback
       this.#report(tier, operation, error, required)
       if (required) throw new CacheTierError(tier, operation, error)
-      return fallback()
+      return fallback
     }
   }
 

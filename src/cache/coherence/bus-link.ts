@@ -99,11 +99,7 @@ export class BusLink {
           const downs = this.#downs
           // Redis is reachable again: pay what L2 owes first, then forget whatever L1 missed while down.
           await this.#settleOwed()
-          await gateway.callL1(
-            'clear (bus reconnected)',
-            () => gateway.l1.clear(),
-            () => undefined,
-          )
+          await gateway.callL1('clear (bus reconnected)', () => gateway.l1.clear(), undefined)
           // Subscribed first, epoch read second: every invalidation numbered above it will be heard.
           await this.#local?.busUp()
           // A drop while this ran: messages may have been lost after the clear; the next onUp trusts L1 again.
@@ -136,13 +132,7 @@ export class BusLink {
   lost(): void {
     this.#stats.lostInvalidations++
     const gateway = this.#gateway
-    gateway
-      .callL1(
-        'clear (invalidations lost)',
-        () => gateway.l1.clear(),
-        () => undefined,
-      )
-      .catch(() => undefined)
+    gateway.callL1('clear (invalidations lost)', () => gateway.l1.clear(), undefined).catch(() => undefined)
   }
 
   /**
@@ -205,7 +195,7 @@ export class BusLink {
       else if (message.kind === 'keys') for (const key of message.keys) await l1.delete(key)
       else await l1.clear()
     }
-    await this.#gateway.callL1(`bus ${message.kind}`, apply, () => undefined).catch(() => undefined)
+    await this.#gateway.callL1(`bus ${message.kind}`, apply, undefined).catch(() => undefined)
   }
 
   /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). Answers whether it went out. */

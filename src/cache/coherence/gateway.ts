@@ -11,8 +11,8 @@ export interface CoherenceGateway {
   readonly l2Required: boolean
   /** Whether the L2 circuit breaker keeps callers off L2 now. */
   readonly l2Down: boolean
-  /** An L1 operation: a failure is reported and `fallback` answers (a required L1 throws). */
-  callL1<T>(operation: string, run: () => Promise<T>, fallback: () => T): Promise<T>
+  /** An L1 operation: a failure is reported and answered by `fallback` (a required L1 throws). */
+  callL1<T>(operation: string, run: () => Promise<T>, fallback: T): Promise<T>
   /** An L2 call through the circuit breaker (`force`: attempted even while it is open); a failure rejects. */
   callL2<T>(operation: string, run: () => Promise<T>, force?: boolean): Promise<T>
   /** Reports an L2-side failure (`failed`: it fails the caller's operation). */
