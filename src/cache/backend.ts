@@ -218,6 +218,15 @@ export interface CacheCapabilities {
   readonly numbered: boolean
 }
 
+/** What a tier kept in this process can do (MemoryCache, NoopCache): everything but fail remotely or number. */
+export const IN_PROCESS_CAPABILITIES: CacheCapabilities = Object.freeze({
+  remote: false,
+  snapshots: true,
+  patterns: true,
+  batch: true,
+  numbered: false,
+})
+
 export interface CloseOptions {
   /** Also close the clients you passed in (a RedisCache's or RedisBus's `client`). Default false. */
   clients?: boolean

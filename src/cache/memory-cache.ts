@@ -1,5 +1,13 @@
 import { LRUCache } from 'lru-cache'
-import type { CacheCapabilities, CacheEntry, CacheSnapshot, EncodedValue, Lookup, SetOptions } from './backend.js'
+import {
+  type CacheCapabilities,
+  type CacheEntry,
+  type CacheSnapshot,
+  type EncodedValue,
+  IN_PROCESS_CAPABILITIES,
+  type Lookup,
+  type SetOptions,
+} from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import type { Clock } from './clock.js'
 import { cloneValue } from './clone.js'
@@ -80,13 +88,7 @@ export class MemoryCache extends BaseCache {
   readonly #maxEntrySize: number
   readonly #clock: Clock
   readonly maxTtl: number
-  readonly capabilities: CacheCapabilities = {
-    remote: false,
-    snapshots: true,
-    patterns: true,
-    batch: true,
-    numbered: false,
-  }
+  readonly capabilities: CacheCapabilities = IN_PROCESS_CAPABILITIES
 
   constructor(options: MemoryCacheOptions = {}) {
     super()

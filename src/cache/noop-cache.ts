@@ -1,4 +1,10 @@
-import type { CacheCapabilities, CacheEntry, CacheSnapshot, SetOptions } from './backend.js'
+import {
+  type CacheCapabilities,
+  type CacheEntry,
+  type CacheSnapshot,
+  IN_PROCESS_CAPABILITIES,
+  type SetOptions,
+} from './backend.js'
 import { BaseCache, validateTtl } from './base-cache.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
@@ -10,13 +16,7 @@ export class NoopCache extends BaseCache {
   readonly name: string
   readonly maxTtl = Number.POSITIVE_INFINITY
   /** Nothing is ever stored, so every promise holds trivially. */
-  readonly capabilities: CacheCapabilities = {
-    remote: false,
-    snapshots: true,
-    patterns: true,
-    batch: true,
-    numbered: false,
-  }
+  readonly capabilities: CacheCapabilities = IN_PROCESS_CAPABILITIES
   readonly #stats: StatsRecorder
 
   constructor(options: { name?: string } = {}) {

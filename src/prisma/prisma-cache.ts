@@ -4,6 +4,7 @@ import {
   type CacheBackend,
   type CacheEntry,
   type CacheSnapshot,
+  type Lookup,
   type LookupOptions,
   NO_LOCK,
 } from '../cache/backend.js'
@@ -240,12 +241,7 @@ export class PrismaCache {
     const stats = this.#model(model)
     const key = read.option.key ?? read.plan.key.toString()
     const lookupStarted = performance.now()
-    const found = await this.#tolerate(
-      model,
-      'get',
-      () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
-      undefined,
-    )
+    const found = await this.#lookup<T>(model, read)
     let hit = usable(found?.entry, read.orThrow)
     let snapshot: CacheSnapshot | undefined
     let flight = ''
@@ -323,12 +319,7 @@ export class PrismaCache {
       const deadline = performance.now() + coalesce.waitMs
       while (performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10))
-        const found = await this.#tolerate(
-          model,
-          'get',
-          () => this.cache.lookup<T>(read.storedKey, read.lookupOptions),
-          undefined,
-        )
+        const found = await this.#lookup<T>(model, read)
         const entry = usable(found?.entry, read.orThrow)
         if (entry !== undefined) {
           this.#model(model).coalesced++
@@ -482,6 +473,11 @@ export class PrismaCache {
   }
 
   /** A cache failure must not fail the query, unless the user made that tier required (CacheTierError). */
+  /** The read's entry (or the snapshot its miss brings); undefined when the cache failed (tolerated, counted). */
+  #lookup<T>(model: string, read: PlannedRead): Promise<Lookup<T> | undefined> {
+    return this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
+  }
+
   async #tolerate<T, F>(model: string, operation: string, run: () => Promise<T>, fallback: F): Promise<T | F> {
     try {
       return await run()
