@@ -17,14 +17,9 @@ export type { CacheBackend, CacheEntry, CloseOptions, GetOrSetOptions, SetOption
 export { MemoryCache, type MemoryCacheOptions, type MemoryValueMode } from './cache/memory-cache.js'
 export { RedisCache, type RedisCacheOptions, type RedisHealth } from './cache/redis-cache.js'
 export type { RedisClientLike } from './cache/redis/client.js'
-export {
-  type HealthStatus,
-  TieredCache,
-  type TieredCacheEvent,
-  type TieredCacheOptions,
-  type TieredHealth,
-} from './cache/tiered-cache.js'
+export { type HealthStatus, TieredCache, type TieredCacheOptions, type TieredHealth } from './cache/tiered-cache.js'
 export type { BusStats } from './cache/coherence/bus-link.js'
+export type { TieredCacheEvent } from './cache/events.js'
 export { NoopCache } from './cache/noop-cache.js'
 export { RedisBus, type RedisBusOptions } from './bus/invalidation-bus.js'
 export type { InvalidationBus } from './cache/coherence/bus-port.js'

@@ -3,6 +3,7 @@ import type { Serialized, Serializer } from './serializer.js'
 import type { KeyPattern } from './pattern.js'
 import type { CacheStats } from './stats.js'
 import type { TagLike } from './tag.js'
+import type { TieredCacheEvent } from './events.js'
 
 /** What a read returns on a hit. */
 export interface CacheEntry<T = unknown> {
@@ -175,6 +176,16 @@ export interface CacheBackend {
   /** Removes every entry whose key matches; resolves to how many were removed. */
   invalidatePattern(pattern: KeyPattern | string): Promise<number>
 
+  /**
+   * Whether it can serve now (RedisCache: a PING of every master within the operation timeout; TieredCache: its
+   * tiers, its bus and a status). Absent: nothing can fail, always ok. TieredCache asks each tier; `$cache.health()`
+   * asks the backend.
+   */
+  healthCheck?(): Promise<BackendHealth>
+
+  /** Failures it tolerated and other events (TieredCache), for the caller to report; returns the unsubscribe. */
+  on?(listener: (event: TieredCacheEvent) => void): () => void
+
   /** Removes every entry of this cache (its key prefix only, in Redis). */
   clear(): Promise<void>
 
@@ -216,6 +227,13 @@ export interface CacheCapabilities {
   readonly batch: boolean
   /** The backend implements {@link NumberedInvalidations} (a shared counter numbers every invalidation). */
   readonly numbered: boolean
+}
+
+/** A backend's answer to {@link CacheBackend.healthCheck}. */
+export interface BackendHealth {
+  ok: boolean
+  error?: string
+  latencyMs?: number
 }
 
 /** What a tier kept in this process can do (MemoryCache, NoopCache): everything but fail remotely or number. */

@@ -40,13 +40,13 @@ export {
 } from './msgpack-serializer.js'
 export type { BinarySerializer, Serialized, Serializer, TextSerializer } from './serializer.js'
 export { createSuperjsonSerializer, type SuperjsonSerializer, superjsonSerializer } from './superjson-serializer.js'
+export type { TieredCacheEvent } from './events.js'
 export { isStale } from './staleness.js'
 export { type CacheStats, type LatencySummary, StatsRecorder } from './stats.js'
 export { EntityTag, type TagLike, tagTexts } from './tag.js'
 export {
   type HealthStatus,
   TieredCache,
-  type TieredCacheEvent,
   type TieredCacheOptions,
   type TieredCacheStats,
   type TieredHealth,

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js'
 import {
+  type BackendHealth,
   type CacheBackend,
   type CacheCapabilities,
   type CacheEntry,
@@ -16,6 +17,7 @@ import { BaseCache, validateTtl } from './base-cache.js'
 import { cloneValue } from './clone.js'
 import { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 import { CacheTierError, type TierName } from './errors.js'
+import type { TieredCacheEvent } from './events.js'
 import type { BusStats } from './coherence/bus-link.js'
 import { type InvalidationBus, opensBus } from './coherence/bus-port.js'
 import { Coherence } from './coherence/coherence.js'
@@ -78,22 +80,6 @@ export interface TieredCacheOptions {
    */
   clock?: Clock
 }
-
-/** Reported through `onEvent` / `on()`. */
-export type TieredCacheEvent =
-  | {
-      type: 'tier-error'
-      tier: TierName
-      operation: string
-      error: unknown
-      /** Whether the failure failed the caller's operation (the tier is required). */
-      failed: boolean
-    }
-  | {
-      /** `bus: false` over a shared L2: a deliberate choice, told once (just after construction). */
-      type: 'bus-disabled'
-      message: string
-    }
 
 export interface TierHealth {
   name: string
@@ -552,13 +538,23 @@ export class TieredCache<
   }
 
   /** The state of each tier, the bus and the L2 circuit breaker. Never throws. */
+  /** {@link health}: how a TieredCache answers as a tier of another, or to the Prisma layer. */
+  healthCheck(): Promise<TieredHealth> {
+    return this.health()
+  }
+
   async health(): Promise<TieredHealth> {
     const check = async (backend: CacheBackend): Promise<TierHealth> => {
-      const probe = (backend as { healthCheck?: () => Promise<{ ok: boolean; error?: string; latencyMs?: number }> })
-        .healthCheck
-      if (typeof probe !== 'function') return { ok: true, name: backend.name }
-      const result = await probe.call(backend).catch((error: unknown) => ({ ok: false, error: String(error) }))
-      return { name: backend.name, ...result }
+      if (!backend.healthCheck) return { ok: true, name: backend.name }
+      const { ok, error, latencyMs } = await backend
+        .healthCheck()
+        .catch((error: unknown): BackendHealth => ({ ok: false, error: String(error) }))
+      return {
+        name: backend.name,
+        ok,
+        ...(error === undefined ? {} : { error }),
+        ...(latencyMs === undefined ? {} : { latencyMs }),
+      }
     }
     const [l1, l2] = await Promise.all([check(this.l1), check(this.l2)])
     const circuit = this.#breaker?.state

@@ -280,8 +280,8 @@ export function cachedClientParts<Backend extends CacheBackend>(
   }
   const onError = resolved.onError
   // Failures TieredCache tolerates never reach the engine; report them all the same.
-  if (onError && cache instanceof TieredCache)
-    cache.on(
+  if (onError)
+    cache.on?.(
       (event) =>
         event.type !== 'tier-error' ||
         event.failed ||
@@ -349,9 +349,8 @@ export function cachedClientParts<Backend extends CacheBackend>(
     flush: async () => {
       await cache.flush?.()
     },
-    // The conditional type cannot follow `instanceof`: CacheHealthOf says which answer each backend gets.
-    health: async () =>
-      withFeed((cache instanceof TieredCache ? await cache.health() : { ok: true }) as CacheHealthOf<Backend>, feed),
+    // The conditional type cannot follow the backend's answer: CacheHealthOf says which answer each backend gets.
+    health: async () => withFeed(((await cache.healthCheck?.()) ?? { ok: true }) as CacheHealthOf<Backend>, feed),
     close: async (closeOptions) => {
       await feed?.close()
       await api.flush()
