@@ -273,7 +273,12 @@ describe('RedisBus re-subscribing', () => {
       await admin.call('ACL', 'SETUSER', 'bus', '-subscribe')
       await admin.call('CLIENT', 'KILL', 'USER', 'bus', 'SKIPME', 'yes')
       await eventually(() => events.includes('down'), 'the bus to go down')
-      await new Promise((resolve) => setTimeout(resolve, 300)) // reconnected, SUBSCRIBE refused (NOPERM), a few heartbeats
+      // Reconnected and refused: Redis logs the denied SUBSCRIBE (ACL LOG); the bus stays down meanwhile.
+      await admin.call('ACL', 'LOG', 'RESET')
+      await eventually(
+        async () => JSON.stringify(await admin.call('ACL', 'LOG')).includes('subscribe'),
+        'a SUBSCRIBE to be refused',
+      )
       expect(bus.connected).toBe(false)
       await admin.call('ACL', 'SETUSER', 'bus', '+subscribe')
       await eventually(() => bus!.connected, 'the bus to be up again', 3000)

@@ -170,7 +170,7 @@ describe('RedisCache on a standalone server', () => {
       const deadline = Date.now() + 20_000
       let size = await c.dbsize()
       while (size > baseline + 1 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 250))
+        await new Promise((resolve) => setTimeout(resolve, 50))
         size = await c.dbsize()
       }
       // Only the epoch counter remains: no tag sets, no orphaned members.
@@ -387,13 +387,7 @@ describe('RedisCache when the server is down', () => {
       expect(health.error).toBeDefined()
       expect(cache.stats().errors).toBeGreaterThanOrEqual(1)
       await server.start()
-      await new Promise((resolve) => setTimeout(resolve, 500))
-      let back = false
-      for (let i = 0; i < 40 && !back; i++) {
-        back = (await cache.healthCheck()).ok
-        if (!back) await new Promise((resolve) => setTimeout(resolve, 250))
-      }
-      expect(back).toBe(true)
+      await eventually(async () => (await cache.healthCheck()).ok, 'the cache to reach the restarted server', 10_000)
       expect(await cache.get('k')).toBeUndefined()
     } finally {
       await cache.close()
