@@ -5,7 +5,7 @@ import { MemoryCache, RedisCache, TieredCache, type TieredCacheEvent } from '../
 import { eventually } from '../support/eventually.js'
 import { l1Trusted } from '../support/l1-trusted.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
-import { useRedisServer } from './rig.js'
+import { useRedisServer } from '../support/use-redis.js'
 import { startRedisCluster, startRedisServer } from '../support/redis.js'
 
 let prefixes = 0
