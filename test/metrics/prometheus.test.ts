@@ -1,16 +1,12 @@
 import { Registry } from 'prom-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { MemoryCache, TieredCache } from '../../src/index.js'
 import { registerPrometheusMetrics } from '../../src/metrics/prometheus.js'
-import { startDatabase, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { cachedClient, countingClient } from '../prisma/stack.js'
 
 describe('Prometheus metrics', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase('sqlite')
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase('sqlite')
 
   it('exposes reads, invalidations, tier operations, latency and state with conventional names and labels', async () => {
     const user = await db.createClient().user.create({ data: { email: 'm@example.com' } })

@@ -3,10 +3,11 @@
  * Redis. cacheStatus miss → ttl, swr inside the window, none without a strategy; tags and invalidateAll on every
  * instance; bad strategies and tags rejected before any query; writes invalidate (or not, invalidateOnWrite: false).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { withAccelerate, type WithAccelerateOptions } from '../../src/prisma/accelerate.js'
 import { type CacheBackend, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
-import { portableSql, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { portableSql, PROVIDERS, type Provider, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { buildCache, countingClient, type CountingClient, TIERS, type Tiers, uniquePrefix, useRedis } from './stack.js'
 
 const redisClient = useRedis()
@@ -15,11 +16,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const ACCELERATE_PROVIDERS: readonly Provider[] = PROVIDERS
 
 describe.each(ACCELERATE_PROVIDERS)('withAccelerate on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => db.reset())
 
   const seed = async () => {

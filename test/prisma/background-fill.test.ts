@@ -4,9 +4,10 @@
  * caller mutates its result at once), and a background write that lands after another instance's write is
  * stale, never served.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
-import { PROVIDERS, startDatabase, type TestDatabase } from '../support/database.js'
+import { PROVIDERS } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { eventually } from '../support/eventually.js'
 import { WrappedCache } from '../support/wrapped-cache.js'
 import { cachedClient, countingClient, uniquePrefix, useRedis } from './stack.js'
@@ -14,11 +15,7 @@ import { cachedClient, countingClient, uniquePrefix, useRedis } from './stack.js
 const redisClient = useRedis()
 
 describe.each(PROVIDERS)('backgroundFill on %s', (provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => db.reset())
 
   /** One instance: its own L1, the shared Redis behind a wrapper that can delay L2 calls. */

@@ -3,10 +3,10 @@
  * TieredCache (its failures tolerated), one without `snapshots` is refused, one without `patterns` is cleared
  * when asked to invalidate by pattern. The backend here is the README's example (examples/custom-backend).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { CacheCapabilities, CacheEntry, KeyLike, SetOptions, TagLike } from '../../src/cache/index.js'
 import { MapCache } from '../../examples/custom-backend/map-cache.js'
-import { startDatabase, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { cachedClient } from './stack.js'
 
 class Declaring extends MapCache {
@@ -34,11 +34,7 @@ class Declaring extends MapCache {
 const ALL: CacheCapabilities = { remote: false, snapshots: true, patterns: true, batch: false, numbered: false }
 
 describe('the extension asks capabilities', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase('sqlite')
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase('sqlite')
   beforeEach(async () => db.reset())
 
   it('serves reads from a backend of ones own, and puts a remote one behind a TieredCache that tolerates its failures', async () => {

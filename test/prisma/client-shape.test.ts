@@ -3,9 +3,10 @@
  * backend (one process) or one Redis (several instances): a client's global `omit`, and the extensions beneath the
  * cache, are part of the key's scope. The user's `namespace` keeps clients apart deliberately.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache, RedisCache, TieredCache } from '../../src/index.js'
-import { Prisma, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { Prisma, PROVIDERS, type Provider } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { uniquePrefix, useRedis } from './stack.js'
 
 const redisClient = useRedis()
@@ -15,11 +16,7 @@ const hideInactive = Prisma.defineExtension({
 })
 
 describe.each(PROVIDERS)('client shapes on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => {
     await db.reset()
     await db.createClient().user.createMany({

@@ -4,9 +4,10 @@
  * a result extension (a computed field) give the same results with the cache as without it, composed before or
  * after it; `$transaction` works on any client built on the cached one.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, MemoryCache } from '../../src/index.js'
-import { Prisma, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { Prisma, PROVIDERS, type Provider } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { label, softDelete } from './app-extensions.js'
 
 /**
@@ -17,11 +18,7 @@ const data = (rows: readonly object[]) =>
   rows.map((row) => Object.fromEntries(Object.keys(row).map((key) => [key, (row as Record<string, unknown>)[key]])))
 
 describe.each(PROVIDERS)('composing with other extensions on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => {
     await db.reset()
     const plain = db.createClient()

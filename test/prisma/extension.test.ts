@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { CacheTierError, EntityTag, MemoryCache, NoopCache, RedisCache, TieredCache } from '../../src/index.js'
-import { PROVIDERS, Prisma, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { PROVIDERS, Prisma, type Provider } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { startRedisServer } from '../support/redis.js'
 import { buildCache, cachedClient, secondInstance, TIERS, type Tiers, uniquePrefix, useRedis } from './stack.js'
 
 const redisClient = useRedis()
 
 describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => db.reset())
 
   async function seed() {

@@ -3,24 +3,14 @@
  * code keeps working the day it is installed), with Prisma's types; with a `cache` argument the relation read is
  * cached (as the same read selecting only that relation) and invalidated by writes to the related rows.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest'
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest'
 import { MemoryCache } from '../../src/index.js'
-import {
-  type Post,
-  PROVIDERS,
-  type Profile,
-  type Provider,
-  startDatabase,
-  type TestDatabase,
-} from '../support/database.js'
+import { type Post, PROVIDERS, type Profile, type Provider } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { cachedClient } from './stack.js'
 
 describe.each(PROVIDERS)('the fluent API on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => db.reset())
 
   it('answers as Prisma does, cached when the read carries cache, and stays exact after writes', async () => {

@@ -3,18 +3,15 @@
  * 1 to 100, a membership moved to another organization), whether the write names the row by its key, by another
  * unique field, or many rows at once.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { PROVIDERS, type Provider } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { buildCache, cachedClient, TIERS, type Tiers, useRedis } from './stack.js'
 
 const redisClient = useRedis()
 
 describe.each(PROVIDERS)('writes that change a primary key, on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => db.reset())
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {

@@ -2,19 +2,15 @@
  * Several app instances (clients with their own L1) sharing one Redis and one database, in one process:
  * once a write on one instance has resolved and the bus has delivered, no instance returns the old row.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
-import { startDatabase, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { cachedClient, countingClient, uniquePrefix, useRedis } from './stack.js'
 
 const redisClient = useRedis()
 
 describe('instances sharing Redis (PostgreSQL)', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase('postgresql')
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase('postgresql')
   beforeEach(async () => db.reset())
 
   it('a write on one instance reaches the L1 of the others through the bus', async () => {
@@ -57,11 +53,7 @@ describe('instances sharing Redis (PostgreSQL)', () => {
 })
 
 describe('cross-instance miss coalescing (PostgreSQL)', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase('postgresql')
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase('postgresql')
 
   it('three instances missing the same key run one query; a dead lock holder only delays the others', async () => {
     const prefix = uniquePrefix()

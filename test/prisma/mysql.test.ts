@@ -4,19 +4,15 @@
  * by the text the query used, but tagged by the row it returned, so a write to that row through any spelling of its
  * key, or through raw SQL, reaches it.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache } from '../../src/index.js'
-import { startDatabase, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { buildCache, cachedClient, TIERS, type Tiers, useRedis } from './stack.js'
 
 const redisClient = useRedis()
 
 describe('MySQL (MariaDB) specifics', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase('mysql')
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase('mysql')
   beforeEach(async () => db.reset())
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {

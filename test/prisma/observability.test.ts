@@ -1,17 +1,13 @@
 /** Per-query cache info (withCacheInfo), onEvent, health. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { type CacheEvent, MemoryCache, RedisBus, RedisCache, TieredCache } from '../../src/index.js'
-import { startDatabase, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { cachedClient, countingClient, secondInstance, uniquePrefix, useRedis } from './stack.js'
 
 const redisClient = useRedis()
 
 describe('observability (SQLite)', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase('sqlite')
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase('sqlite')
   beforeEach(async () => db.reset())
 
   it("a result over both tiers' bounds: counted in $cache.stats(), a miss with reason tooLarge, not offered again", async () => {

@@ -1,7 +1,7 @@
 /** Operating knobs: configuration from the environment, warming. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cacheOptionsFromEnv, MemoryCache, NoopCache, TieredCache } from '../../src/index.js'
-import { startDatabase, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { type RedisService, startRedis } from '../support/redis.js'
 import { cachedClient, countingClient } from './stack.js'
 
@@ -67,11 +67,7 @@ describe('cacheOptionsFromEnv', () => {
 })
 
 describe('prisma.$cache.warm (SQLite)', () => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase('sqlite')
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase('sqlite')
 
   it('runs reads with bounded concurrency and stores them; failures are reported, not thrown', async () => {
     const plain = db.createClient()

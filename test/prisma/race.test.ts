@@ -3,9 +3,10 @@
  * a gate until a concurrent write has committed and invalidated. Released, the read must not leave its old
  * row in the cache (its snapshot predates the invalidation).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { cacheExtension, type CacheBackend } from '../../src/index.js'
-import { PROVIDERS, type Provider, sqlIn, startDatabase, type TestDatabase } from '../support/database.js'
+import { PROVIDERS, type Provider, sqlIn, type TestDatabase } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { buildCache, secondInstance, TIERS, type Tiers, useRedis } from './stack.js'
 
 const redisClient = useRedis()
@@ -48,11 +49,7 @@ function gatedClient(db: TestDatabase, cache: CacheBackend) {
 }
 
 describe.each(PROVIDERS)('read/write race on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => db.reset())
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {

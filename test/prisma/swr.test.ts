@@ -1,18 +1,15 @@
 /** Stale-while-revalidate: `cache: { ttl, swr }`. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { MemoryCache } from '../../src/index.js'
-import { portableSql, PROVIDERS, type Provider, startDatabase, type TestDatabase } from '../support/database.js'
+import { portableSql, PROVIDERS, type Provider } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { buildCache, cachedClient, countingClient, TIERS, type Tiers, useRedis } from './stack.js'
 
 const redisClient = useRedis()
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe.each(PROVIDERS)('stale-while-revalidate on %s', (provider: Provider) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
   beforeEach(async () => db.reset())
 
   describe.each(TIERS)('with %s', (tiers: Tiers) => {

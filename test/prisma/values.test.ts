@@ -4,8 +4,9 @@
  * serializer of the Redis tier.
  */
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { PROVIDERS, Prisma, type Provider, Role, startDatabase, type TestDatabase } from '../support/database.js'
+import { describe, expect, it } from 'vitest'
+import { PROVIDERS, Prisma, type Provider, Role } from '../support/database.js'
+import { useDatabase } from '../support/use-database.js'
 import { buildCache, cachedClient, SERIALIZERS, secondInstance, useRedis } from './stack.js'
 
 const RUNS = 25
@@ -55,11 +56,7 @@ const redisClient = useRedis()
 describe.each(
   PROVIDERS.flatMap((provider) => SERIALIZERS.map(([name, serializer]) => [provider, name, serializer] as const)),
 )('cached values equal uncached values on %s, Redis tier in %s', (provider: Provider, _name, serializer) => {
-  let db: TestDatabase
-  beforeAll(async () => {
-    db = await startDatabase(provider)
-  })
-  afterAll(async () => db?.stop())
+  const db = useDatabase(provider)
 
   it(`for ${RUNS} random rows of every scalar type, through L1 and L2`, async () => {
     const plain = db.createClient()
