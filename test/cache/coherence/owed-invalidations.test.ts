@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type OwedInvalidation, OwedInvalidations } from '../../../src/cache/coherence/owed-invalidations.js'
+import { eventually } from '../../support/eventually.js'
 
 describe('OwedInvalidations', () => {
   const tags = (n: number): OwedInvalidation => ({ kind: 'tags', tags: [`T${n}`] })
@@ -43,16 +44,23 @@ describe('OwedInvalidations', () => {
     owed.add(tags(0))
     owed.add(tags(1))
     const replayed: OwedInvalidation[] = []
+    // Each replay waits until the test lets it finish: the order of events is the test's, not the timers'.
+    const waiting: Array<() => void> = []
     const replay = async (invalidation: OwedInvalidation) => {
-      await new Promise((resolve) => setTimeout(resolve, 5))
+      await new Promise<void>((resolve) => waiting.push(resolve))
       replayed.push(invalidation)
     }
     const first = owed.settle(replay, () => {}, true)
-    await new Promise((resolve) => setTimeout(resolve, 7))
+    await eventually(() => waiting.length === 1, 'tags(0) to be replayed')
+    waiting[0]!()
+    await eventually(() => waiting.length === 2, 'tags(1) to be replayed')
     // While tags(1) is being replayed: another caller, and a new invalidation.
     owed.add(tags(2))
     const second = owed.settle(replay, () => {}, true)
     expect(owed.size).toBeGreaterThan(0)
+    waiting[1]!()
+    await eventually(() => waiting.length === 3, 'tags(2) to be replayed')
+    waiting[2]!()
     expect(await Promise.all([first, second])).toEqual([true, true])
     expect(replayed).toEqual([tags(0), tags(1), tags(2)])
     expect(owed.size).toBe(0)
