@@ -4,6 +4,7 @@
  * tags, patterns, stats, the serializers, the bus. The contract to pass: `prisma-tiered-cache/test-suite`.
  */
 export {
+  type BackendHealth,
   type CacheBackend,
   type CacheCapabilities,
   type CacheEntry,
@@ -12,6 +13,7 @@ export {
   type CloseOptions,
   type EncodedValue,
   type GetOrSetOptions,
+  IN_PROCESS_CAPABILITIES,
   isNumbered,
   type Lookup,
   type LookupOptions,

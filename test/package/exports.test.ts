@@ -90,6 +90,7 @@ const CACHE_VALUES = [
   'CircuitBreaker',
   'CircuitOpenError',
   'EntityTag',
+  'IN_PROCESS_CAPABILITIES',
   'KeyPattern',
   'MemoryCache',
   'NO_LOCK',
@@ -113,6 +114,7 @@ const CACHE_VALUES = [
 ]
 const CACHE_TYPES = [
   'AckMessage',
+  'BackendHealth',
   'Beat',
   'BinarySerializer',
   'BusHandlers',
