@@ -92,6 +92,12 @@ export interface SetOptions {
    * the key; an older value there is removed). TieredCache calls it once every tier it wrote to refused it.
    */
   onTooLarge?: (backend: string) => void
+  /**
+   * Called by a backend that serializes the value (RedisCache) with the form it wrote. TieredCache hands it to L1
+   * as `encoded`, so after a set L1 keeps the bytes L2 holds instead of a second copy of the value — and every
+   * read of the key, from either tier on any instance, decodes the same bytes.
+   */
+  onEncoded?: (encoded: EncodedValue) => void
 }
 
 export interface GetOrSetOptions {

@@ -298,12 +298,13 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
         refuse()
         continue
       }
-      const { format, payload } = this.#codec.encode(item.value)
+      const { format, payload, encoded } = this.#codec.encode(item.value)
       const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}${format === undefined ? '' : `,${JSON.stringify(format)}`}`
       if (Buffer.byteLength(payload) > this.#maxEntryBytes) {
         refuse()
         continue
       }
+      item.options.onEncoded?.(encoded)
       writes.push({ key, ttlMs, rest, payload, epoch })
     }
     await this.#timed(this.#stats.write, async () => {

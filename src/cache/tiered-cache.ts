@@ -7,6 +7,7 @@ import {
   type CacheLock,
   type CacheSnapshot,
   type CloseOptions,
+  type EncodedValue,
   type Lookup,
   type LookupOptions,
   NO_LOCK,
@@ -404,8 +405,9 @@ export class TieredCache<
       let refused = 0
       const onTooLarge = told && (() => void (++refused === tiers && told(this.name)))
       // A tier whose snapshot failed cannot store race-safely: skip it (the other tier still gets the value).
+      let l1Options: SetOptions | undefined
       if (toL1) {
-        const options = {
+        const options: SetOptions = {
           ttl: Math.min(item.options.ttl, this.options.l1Ttl ?? Infinity, this.l1.maxTtl),
           tags,
           ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}),
@@ -414,6 +416,7 @@ export class TieredCache<
             onTooLarge?.()
           },
         }
+        l1Options = options
         l1Items.push(
           copy === undefined
             ? { key, value: item.value, options }
@@ -423,11 +426,23 @@ export class TieredCache<
       if (toL2) {
         // "As of now" (no snapshot): as of the epoch heard over the bus where one is known (no round trip for it).
         const l2Snapshot = snapshot === undefined ? this.#coherence.localSnapshot() : snapshot.l2
+        // Written to both tiers now (L2 first): L1 keeps the bytes L2 serialized instead of copying the value.
+        // (A caller above, a TieredCache over this one, may want them too.)
+        const keepsEncoded = copy === undefined && !l1Refuses ? l1Options : undefined
+        const passOn = item.options.onEncoded
+        const onEncoded =
+          keepsEncoded || passOn
+            ? (encoded: EncodedValue) => {
+                if (keepsEncoded) keepsEncoded.encoded = encoded
+                passOn?.(encoded)
+              }
+            : undefined
         const options = {
           ttl: Math.min(item.options.ttl, this.options.l2Ttl ?? Infinity, this.l2.maxTtl),
           tags,
           ...(l2Snapshot ? { snapshot: l2Snapshot } : {}),
           ...(onTooLarge ? { onTooLarge } : {}),
+          ...(onEncoded ? { onEncoded } : {}),
         }
         if (copy !== undefined) l2Later.push({ key, value: copy, options })
         else l2Now.push({ key, value: item.value, options })

@@ -4,12 +4,29 @@ import { decode, encode, RedisBus } from '../../src/bus/invalidation-bus.js'
 import { MemoryCache, RedisCache, TieredCache, type TieredCacheEvent } from '../../src/index.js'
 import { eventually } from '../support/eventually.js'
 import { l1Trusted } from '../support/l1-trusted.js'
-import { WrappedCache } from '../support/wrapped-cache.js'
 import { useRedisServer } from '../support/use-redis.js'
 import { startRedisCluster, startRedisServer } from '../support/redis.js'
 
 let prefixes = 0
 const uniquePrefix = () => `bus${process.pid}x${++prefixes}:`
+
+/** An L1 whose `clear` waits, once `hold()` was called, until the release it returned is called; `clears` counts since. */
+class HeldClear extends MemoryCache {
+  clears = { started: 0, done: 0 }
+  #held: Promise<void> | undefined
+  hold(): () => void {
+    this.clears = { started: 0, done: 0 }
+    let release!: () => void
+    this.#held = new Promise<void>((resolve) => (release = resolve))
+    return release
+  }
+  override async clear(): Promise<void> {
+    this.clears.started++
+    await this.#held
+    await super.clear()
+    this.clears.done++
+  }
+}
 
 /** Two instances sharing one Redis (L2 and bus), each with its own L1. */
 function instances(client: Redis | Cluster, count = 2) {
@@ -150,21 +167,22 @@ describe('RedisBus on a standalone server', () => {
 
   it('a drop while the instance is coming back up (emptying its L1) leaves L1 untrusted until the next up', async () => {
     const prefix = uniquePrefix()
-    const l1 = new WrappedCache(new MemoryCache())
+    const l1 = new HeldClear()
+    const bus = new RedisBus({ client: rig.client(), prefix })
     const [cache] = rig.track([
-      new TieredCache(l1, new RedisCache({ client: rig.client(), prefix, operationTimeoutMs: 300 }), {
-        bus: new RedisBus({ client: rig.client(), prefix }),
-      }),
+      new TieredCache(l1, new RedisCache({ client: rig.client(), prefix, operationTimeoutMs: 300 }), { bus }),
     ])
     await up(cache!)
-    // The next up empties L1 slowly; the server goes away meanwhile.
-    l1.delayMs = 300
-    l1.log.length = 0
+    // The next up empties L1, held until the server has gone away.
+    const release = l1.hold()
     await rig.client().call('CLIENT', 'KILL', 'TYPE', 'pubsub')
-    await eventually(() => l1.log.includes('clear'), 'the instance to be coming back up')
+    await eventually(() => l1.clears.started === 1, 'the instance to be coming back up')
     await rig.server().stop()
-    await new Promise((resolve) => setTimeout(resolve, 500))
-    l1.delayMs = 0
+    await eventually(() => !bus.connected, 'the bus to notice the drop')
+    release()
+    // The rest of that up follows the clear at once (the bus is down: no epoch to read): let it run out.
+    await eventually(() => l1.clears.done === 1, 'L1 emptied')
+    await new Promise((resolve) => setImmediate(resolve))
     expect((await cache!.health()).l1).toMatchObject({ trusted: false })
     expect(cache!.stats().bus?.connected).toBe(false)
     await rig.server().start()

@@ -91,6 +91,41 @@ describe('TieredCache over a real Redis', () => {
     expect(await tiered.get('User:id=1')).toBeUndefined()
   })
 
+  it('a set keeps in L1 the bytes L2 wrote (no copy of the value): its L1 hits read what every instance reads from L2', async () => {
+    // A class the serializer does not know comes back from L2 as a plain object. Before, L1 kept a copy made by
+    // cloneValue (prototype kept), so this instance read a Point where every other instance read a plain object.
+    class Point {
+      constructor(readonly x: number) {}
+    }
+    const prefix = uniquePrefix()
+    const value = { id: 1, at: new Date(5), big: 7n, point: new Point(3), posts: [{ title: 'a' }] }
+    const writer = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: false })
+    await writer.set('User:id=1', value, { ttl: 60, tags: ['User'] })
+    const reader = new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: false })
+    const fromL2 = await reader.lookup<typeof value>('User:id=1')
+    expect(fromL2.entry?.tier).toBe('l2')
+    const fromL1 = await writer.lookup<typeof value>('User:id=1')
+    expect(fromL1.entry?.tier).toBe('l1')
+    expect(fromL1.entry?.value).toStrictEqual(fromL2.entry?.value)
+    expect(Object.getPrototypeOf(fromL1.entry?.value.point)).toBe(Object.prototype)
+    expect(fromL1.entry?.value.at).toEqual(new Date(5))
+    expect(fromL1.entry?.value.big).toBe(7n)
+    // Each hit is still the caller's own: mutating one changes neither the cache nor the value that was set.
+    fromL1.entry!.value.posts[0]!.title = 'MUTATED'
+    expect((await writer.get<typeof value>('User:id=1'))?.value.posts[0]?.title).toBe('a')
+    value.posts[0]!.title = 'MUTATED TOO'
+    expect((await writer.get<typeof value>('User:id=1'))?.value.posts[0]?.title).toBe('a')
+    // Tiers compose: a TieredCache over this one gets the same bytes for its own L1.
+    const outer = new TieredCache(
+      new MemoryCache(),
+      new TieredCache(new MemoryCache(), new RedisCache({ client, prefix }), { bus: false }),
+    )
+    await outer.set('User:id=2', { point: new Point(4) }, { ttl: 60 })
+    const outerHit = await outer.lookup<{ point: Point }>('User:id=2')
+    expect(outerHit.entry?.tier).toBe('l1')
+    expect(Object.getPrototypeOf(outerHit.entry?.value.point)).toBe(Object.prototype)
+  })
+
   it('a set "as of now" with a bus is stamped with the epoch heard (a plain SET, no script), never one Redis has not reached', async () => {
     const prefix = uniquePrefix()
     const cache = await ready(new TieredCache(new MemoryCache(), new RedisCache({ client, prefix })))

@@ -11,10 +11,14 @@ const BYTES_MARKER = 0x00
 const DEFLATE_SUFFIX = '+deflate'
 const FORMAT_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
-/** What {@link EntryCodec.encode} gives: the header's format field (absent for an unnamed text serializer) and the payload. */
+/**
+ * What {@link EntryCodec.encode} gives: the header's format field (absent for an unnamed text serializer), the
+ * payload, and the value's serialized form (uncompressed, without the marker byte) for L1 to keep.
+ */
 export interface EncodedPayload {
   format: string | undefined
   payload: string | Buffer
+  encoded: EncodedValue
 }
 
 /** A decoded payload, with the serialized form L1 may keep instead of a copy. */
@@ -65,15 +69,26 @@ export class EntryCodec {
 
   encode(value: unknown): EncodedPayload {
     const serializer = this.#serializer
-    if (serializer.format === undefined) return { format: undefined, payload: this.#unnamed.serialize(value) }
+    if (serializer.format === undefined) {
+      const payload = this.#unnamed.serialize(value)
+      return { format: undefined, payload, encoded: { data: payload, serializer: this.#unnamed } }
+    }
     const data = serializer.serialize(value)
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
     if (size > this.#compressAbove) {
       const packed = deflateRawSync(data)
-      return { format: serializer.format + DEFLATE_SUFFIX, payload: withMarker(packed) }
+      // Bytes may be a view of a buffer the serializer reuses (msgpackr's): L1 keeps a copy of its own.
+      const kept = typeof data === 'string' ? data : Buffer.from(data)
+      return {
+        format: serializer.format + DEFLATE_SUFFIX,
+        payload: withMarker(packed),
+        encoded: { data: kept, serializer },
+      }
     }
-    if (typeof data === 'string') return { format: serializer.format, payload: data }
-    return { format: serializer.format, payload: withMarker(data) }
+    if (typeof data === 'string') return { format: serializer.format, payload: data, encoded: { data, serializer } }
+    const payload = withMarker(data)
+    // The payload is a new buffer nobody writes to: L1 keeps a view of it past the marker byte.
+    return { format: serializer.format, payload, encoded: { data: payload.subarray(1), serializer } }
   }
 
   /** The value, or undefined when the format is one this cache does not read. Throws on a corrupt payload. */
