@@ -6,9 +6,10 @@ import {
   type EncodedValue,
   IN_PROCESS_CAPABILITIES,
   type Lookup,
+  type SetManyItem,
   type SetOptions,
 } from './backend.js'
-import { BaseCache, validateTtl } from './base-cache.js'
+import { BaseCache, validateSetOptions, validateTtl } from './base-cache.js'
 import type { Clock } from './clock.js'
 import { cloneValue } from './clone.js'
 import { type KeyLike, keyText } from './key.js'
@@ -180,6 +181,12 @@ export class MemoryCache extends BaseCache {
 
   async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
     this.setSync(key, value, options)
+  }
+
+  /** All-or-nothing validation (as BaseCache's), then synchronous writes: no promise per item. */
+  override async setMany(items: readonly SetManyItem[]): Promise<void> {
+    for (const item of items) validateSetOptions(item, this.name, this.maxTtl)
+    for (const item of items) this.setSync(item.key, item.value, item.options)
   }
 
   /** The synchronous write behind {@link set}. */

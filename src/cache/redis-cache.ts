@@ -19,7 +19,7 @@ import type { InvalidationBus } from './coherence/bus-port.js'
 import { CacheTimeoutError, CacheUnavailableError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
-import { encodedSizeExceeds } from './size-bound.js'
+import { encodedSizeOverBySample } from './size-bound.js'
 import {
   asRedisClient,
   closeClient,
@@ -274,6 +274,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       key: string
       ttlMs: number
       rest: string
+      /** The whole entry when the epoch is known; otherwise the payload, framed by the write (SET_NOW, or cluster). */
       payload: string | Buffer
       epoch: string | undefined
     }> = []
@@ -293,19 +294,23 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
         item.options.onTooLarge?.(this.name)
         stale.push(key)
       }
-      // Too large found out before serializing it all, where a lower bound of the encoding's size can tell.
-      if (this.#boundBeforeEncoding && encodedSizeExceeds(item.value, this.#maxEntryBytes)) {
+      // Too large found out before serializing it all, where a sample of a long array's rows can tell.
+      if (this.#boundBeforeEncoding && encodedSizeOverBySample(item.value, this.#maxEntryBytes)) {
         refuse()
         continue
       }
-      const { format, payload, encoded } = this.#codec.encode(item.value)
-      const rest = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}${format === undefined ? '' : `,${JSON.stringify(format)}`}`
-      if (Buffer.byteLength(payload) > this.#maxEntryBytes) {
+      const tagsAndExpiry = `${JSON.stringify(tagTexts(item.options.tags))},${Date.now() + ttlMs}`
+      const restOf = (format: string | undefined) =>
+        format === undefined ? tagsAndExpiry : `${tagsAndExpiry},${JSON.stringify(format)}`
+      // With the epoch known (a snapshot's), the whole entry is encoded at once; otherwise the payload alone.
+      const header = epoch === undefined ? undefined : (format: string | undefined) => `[${epoch},${restOf(format)}]\n`
+      const { format, payload, size, encoded } = this.#codec.encode(item.value, header)
+      if (size > this.#maxEntryBytes) {
         refuse()
         continue
       }
       item.options.onEncoded?.(encoded)
-      writes.push({ key, ttlMs, rest, payload, epoch })
+      writes.push({ key, ttlMs, rest: restOf(format), payload, epoch })
     }
     await this.#timed(this.#stats.write, async () => {
       // A value we refuse to store must not leave the previous (older) value behind.
@@ -324,7 +329,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
           'set',
           epoch === undefined
             ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.rest, single.payload])
-            : this.client.set(data, entryValue(epoch, single.rest, single.payload), 'PX', single.ttlMs),
+            : this.client.set(
+                data,
+                single.epoch === undefined ? entryValue(epoch, single.rest, single.payload) : single.payload,
+                'PX',
+                single.ttlMs,
+              ),
         )
       } else {
         await this.#pipelined(
@@ -334,7 +344,13 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
             const data = this.keyspace.data(w.key)
             const epoch = w.epoch ?? current
             if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
-            else pipeline.set(data, entryValue(epoch, w.rest, w.payload), 'PX', w.ttlMs)
+            else
+              pipeline.set(
+                data,
+                w.epoch === undefined ? entryValue(epoch, w.rest, w.payload) : w.payload,
+                'PX',
+                w.ttlMs,
+              )
           },
         )
       }

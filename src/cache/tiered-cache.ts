@@ -383,7 +383,7 @@ export class TieredCache<
     const l2Now: SetManyItem[] = []
     const l2Later: SetManyItem[] = []
     /** Keys L1 refused as too large: their L2 write is not left to the background (nothing here serves them). */
-    const l1Refused = new Set<string>()
+    let l1Refused: Set<string> | undefined
     for (const item of items) {
       const key = keyText(item.key)
       validateTtl(item.options.ttl, `TieredCache.set(${key})`, this.maxTtl)
@@ -412,7 +412,7 @@ export class TieredCache<
           tags,
           ...(snapshot?.l1 ? { snapshot: snapshot.l1 } : {}),
           onTooLarge: () => {
-            l1Refused.add(key)
+            ;(l1Refused ??= new Set()).add(key)
             onTooLarge?.()
           },
         }
@@ -460,8 +460,9 @@ export class TieredCache<
     await writeL1()
     if (l2Later.length > 0) {
       // A value L1 refused as too large goes to L2 now: the caller learns whether L2 refused it too.
-      const now = l2Later.filter((item) => l1Refused.has(keyText(item.key)))
-      const later = now.length === 0 ? l2Later : l2Later.filter((item) => !l1Refused.has(keyText(item.key)))
+      const refused = l1Refused ?? new Set<string>()
+      const now = l2Later.filter((item) => refused.has(keyText(item.key)))
+      const later = now.length === 0 ? l2Later : l2Later.filter((item) => !refused.has(keyText(item.key)))
       if (now.length > 0) await writeL2(now)
       if (later.length > 0) this.#inBackground(() => writeL2(later))
     }

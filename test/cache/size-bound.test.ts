@@ -2,7 +2,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { defaultSerializer } from '../../src/cache/msgpack-serializer.js'
-import { encodedSizeExceeds, estimateSize, estimateSizeUpTo } from '../../src/cache/size-bound.js'
+import { encodedSizeOverBySample, estimateSize, estimateSizeUpTo } from '../../src/cache/size-bound.js'
 
 const rows = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ id: i, name: `user ${i}`, at: new Date(0), tags: ['a', 'bé'], n: null }))
@@ -40,12 +40,12 @@ describe('size bounds', () => {
     })
     const many = Array.from({ length: 60_000 }, (_, i) => row(i))
     expect(estimateSizeUpTo(many, 1_000_000)).toBeGreaterThan(1_000_000)
-    expect(encodedSizeExceeds(many, 1_000_000)).toBe(true)
+    expect(encodedSizeOverBySample(many, 1_000_000)).toBe(true)
     expect(reads).toBeLessThanOrEqual(2 * 32) // 32 sampled rows per measure, not the ~4,000 the bound holds
     // Under the bound, the sample decides nothing: the exact measure.
     const few = many.slice(0, 2000)
     expect(estimateSizeUpTo(few, 1_000_000)).toBe(estimateSize(few))
-    expect(encodedSizeExceeds(few, 1_000_000)).toBe(false)
+    expect(encodedSizeOverBySample(few, 1_000_000)).toBe(false)
   })
 
   it('a long array of tiny rows with one huge row (sampled) is measured, not judged from the huge one', () => {
@@ -54,18 +54,18 @@ describe('size bounds', () => {
     expect(exact).toBeLessThan(2_000_000)
     expect(estimateSizeUpTo(rowsWithOneHuge, 2_000_000)).toBe(exact)
     const encoded = defaultSerializer.serialize(rowsWithOneHuge).byteLength
-    expect(encodedSizeExceeds(rowsWithOneHuge, encoded)).toBe(false)
+    expect(encodedSizeOverBySample(rowsWithOneHuge, encoded)).toBe(false)
   })
 
-  it('encodedSizeExceeds never claims more than the MessagePack encoding holds', () => {
+  it('encodedSizeOverBySample never claims more than the MessagePack encoding holds', () => {
     const encodedBytes = (value: unknown) => {
       return defaultSerializer.serialize(value).byteLength
     }
     fc.assert(
       fc.property(fc.oneof(fc.jsonValue(), fc.constant(rows(30))), (value) => {
-        expect(encodedSizeExceeds(value, encodedBytes(value))).toBe(false)
+        expect(encodedSizeOverBySample(value, encodedBytes(value))).toBe(false)
       }),
     )
-    expect(encodedSizeExceeds(rows(50_000), 4096)).toBe(true)
+    expect(encodedSizeOverBySample(rows(50_000), 4096)).toBe(true)
   })
 })

@@ -13,11 +13,13 @@ const FORMAT_NAME = /^[A-Za-z0-9._-]{1,64}$/
 
 /**
  * What {@link EntryCodec.encode} gives: the header's format field (absent for an unnamed text serializer), the
- * payload, and the value's serialized form (uncompressed, without the marker byte) for L1 to keep.
+ * payload (after the header line when one was given), its size without that line, and the value's serialized
+ * form (uncompressed, without the marker byte) for L1 to keep.
  */
 export interface EncodedPayload {
   format: string | undefined
   payload: string | Buffer
+  size: number
   encoded: EncodedValue
 }
 
@@ -67,28 +69,48 @@ export class EntryCodec {
     })
   }
 
-  encode(value: unknown): EncodedPayload {
+  /**
+   * The payload of `value`; with `header` (the entry's header line, given the format), the whole entry, built in
+   * one buffer rather than a payload then copied behind its header.
+   */
+  encode(value: unknown, header?: (format: string | undefined) => string): EncodedPayload {
     const serializer = this.#serializer
     if (serializer.format === undefined) {
-      const payload = this.#unnamed.serialize(value)
-      return { format: undefined, payload, encoded: { data: payload, serializer: this.#unnamed } }
+      const text = this.#unnamed.serialize(value)
+      const payload = header === undefined ? text : header(undefined) + text
+      return {
+        format: undefined,
+        payload,
+        size: Buffer.byteLength(text),
+        encoded: { data: text, serializer: this.#unnamed },
+      }
     }
     const data = serializer.serialize(value)
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
     if (size > this.#compressAbove) {
+      const format = serializer.format + DEFLATE_SUFFIX
       const packed = deflateRawSync(data)
       // Bytes may be a view of a buffer the serializer reuses (msgpackr's): L1 keeps a copy of its own.
       const kept = typeof data === 'string' ? data : Buffer.from(data)
       return {
-        format: serializer.format + DEFLATE_SUFFIX,
-        payload: withMarker(packed),
+        format,
+        payload: framed(header?.(format), packed),
+        size: packed.byteLength + 1,
         encoded: { data: kept, serializer },
       }
     }
-    if (typeof data === 'string') return { format: serializer.format, payload: data, encoded: { data, serializer } }
-    const payload = withMarker(data)
-    // The payload is a new buffer nobody writes to: L1 keeps a view of it past the marker byte.
-    return { format: serializer.format, payload, encoded: { data: payload.subarray(1), serializer } }
+    const format = serializer.format
+    if (typeof data === 'string') {
+      return {
+        format,
+        payload: header === undefined ? data : header(format) + data,
+        size,
+        encoded: { data, serializer },
+      }
+    }
+    const payload = framed(header?.(format), data)
+    // A new buffer nobody writes to: L1 keeps a view of it, past the header and the marker byte.
+    return { format, payload, size: size + 1, encoded: { data: payload.subarray(payload.length - size), serializer } }
   }
 
   /** The value, or undefined when the format is one this cache does not read. Throws on a corrupt payload. */
@@ -116,9 +138,12 @@ export class EntryCodec {
   }
 }
 
-function withMarker(bytes: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(bytes.byteLength + 1)
-  out[0] = BYTES_MARKER
-  out.set(bytes, 1)
+/** The header line (if any), the bytes marker, then `bytes`, in one new buffer. */
+function framed(header: string | undefined, bytes: Uint8Array): Buffer {
+  const at = header === undefined ? 0 : Buffer.byteLength(header)
+  const out = Buffer.allocUnsafe(at + 1 + bytes.byteLength)
+  if (header !== undefined) out.write(header, 0, at, 'utf8')
+  out[at] = BYTES_MARKER
+  out.set(bytes, at + 1)
   return out
 }
