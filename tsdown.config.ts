@@ -6,9 +6,11 @@ import { defineConfig } from 'tsdown'
  * (shared code in common chunks, so one class has one identity inside each format). Dependencies and peers stay
  * external: the user's copies are used. No source maps: the package ships no sources for them to point at.
  *
- * msgpackr (a devDependency) is bundled, from its pure-JavaScript entry: as a dependency it would bring its
- * optional native part (msgpackr-extract), whose install script npm asks every user to approve, and its table of
- * registered classes would be shared with the application's own msgpackr. Its licence is in LICENSE.
+ * msgpackr (a devDependency) is bundled, from its Node entry: as a dependency it would bring its optional native
+ * part (msgpackr-extract), whose install script npm asks every user to approve, and its table of registered classes
+ * would be shared with the application's own msgpackr. Bundled, it still loads msgpackr-extract at run time when the
+ * application installed it (an optional peer: native string decoding), and decodes in JavaScript otherwise. Its
+ * licence is in LICENSE.
  */
 export default defineConfig({
   entry: {

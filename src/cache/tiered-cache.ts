@@ -274,7 +274,7 @@ export class TieredCache<
     const text = keyText(key)
     let entry = this.#l1Trusted ? await this.#tier('l1', 'get', () => this.l1.get<T>(text), undefined) : undefined
     if (entry !== undefined) this.#l1Hits++
-    else entry = (await this.#readL2<T>([text]))[0]
+    else entry = await this.#readOneL2<T>(text)
     this.#stats.count(entry === undefined ? 'misses' : 'hits')
     this.#stats.read.record(performance.now() - started)
     return entry
@@ -331,6 +331,19 @@ export class TieredCache<
   /** One key from L2: judged here when localTagCheck can (a plain GET), else L2's own checked lookup; failures propagate. */
   async #judgedRead<T>(text: string, options?: LookupOptions): Promise<Lookup<T>> {
     return (await this.#coherence.lookup<T>(text)) ?? this.l2.lookup<T>(text, options)
+  }
+
+  /** {@link #readL2} for one key (get's L1 miss, the L2-hit path): without its arrays. */
+  async #readOneL2<T>(text: string): Promise<CacheEntry<T> | undefined> {
+    if (!(await this.#coherence.usable())) return undefined
+    const snapshot = this.options.writeThroughL1
+      ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined)
+      : undefined
+    const entry = this.#coherence.judging
+      ? (await this.#lookupL2<T>(text))?.entry
+      : await this.#tier('l2', 'get', () => this.l2.get<T>(text), undefined)
+    if (entry !== undefined) await this.#fillL1(snapshot, [[text, entry]])
+    return entry
   }
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */

@@ -1,4 +1,6 @@
 import fc from 'fast-check'
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { isDeepStrictEqual } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { msgpackSerializer } from '../../src/index.js'
@@ -109,5 +111,29 @@ describe('msgpackSerializer', () => {
         /type must be an integer from 1 to 127/,
       )
     }
+  })
+
+  it('decodes alike with and without its native string decoder (msgpackr-extract, installed here with msgpackr)', () => {
+    // This process decodes natively (the package is in node_modules); a child with msgpackr's switch off decodes
+    // in JavaScript and encodes again: every value must come back as it was through both.
+    expect(msgpackSerializer.accelerated).toBe(true)
+    const strings = fc.oneof(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme', maxLength: 300 }))
+    const values = fc.sample(
+      fc.anything({ key: strings, values: [...leaf, strings], withMap: true, withSet: true, maxDepth: 3 }),
+      { numRuns: 300, seed: 19 },
+    )
+    const payloads = values.map((value) => Buffer.from(msgpackSerializer.serialize(value)).toString('base64'))
+    const child = fileURLToPath(new URL('./fixtures/msgpack-round-trip.ts', import.meta.url))
+    const output = execFileSync(process.execPath, ['--import', 'tsx', child], {
+      input: JSON.stringify(payloads),
+      env: { ...process.env, MSGPACKR_NATIVE_ACCELERATION_DISABLED: 'true' },
+      maxBuffer: 64 * 1024 * 1024,
+    })
+    const answer = JSON.parse(output.toString()) as { accelerated: boolean; payloads: string[] }
+    expect(answer.accelerated).toBe(false)
+    const mismatched = answer.payloads.filter((text, i) => {
+      return !isDeepStrictEqual(msgpackSerializer.deserialize(Buffer.from(text, 'base64')), values[i])
+    })
+    expect(mismatched).toEqual([])
   })
 })
