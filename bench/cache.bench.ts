@@ -408,6 +408,11 @@ export async function cacheScenarios(ctx: BenchContext): Promise<SuiteOutput> {
       `Payload: a user with a profile and 5 posts (6 Dates); MessagePack ${packed.length} bytes, superjson text ${Buffer.byteLength(text)} bytes, JSON ${Buffer.byteLength(json)} bytes; 3 tags per entry (${tags.join(', ')}). ` +
         `Redis bytes per entry (STRLEN, header line included): ${entryBytes.msgpack} with MessagePack (the default), ${entryBytes.superjson} with superjson (${(entryBytes.msgpack / entryBytes.superjson).toFixed(2)}×).`,
     )
+    notes.push(
+      msgpackSerializer.accelerated
+        ? 'MessagePack strings decoded natively: msgpackr-extract (an optional peer) is installed here. MSGPACKR_NATIVE_ACCELERATION_DISABLED=true npm run bench gives the figures of an install without it.'
+        : 'MessagePack decoded in JavaScript: msgpackr-extract (an optional peer) is not installed or MSGPACKR_NATIVE_ACCELERATION_DISABLED=true; with it, strings are decoded natively.',
+    )
     const floors: Array<[string, string, () => Promise<unknown>]> = [
       [
         'floor · ioredis GET + superjson.parse',
