@@ -43,7 +43,7 @@ export interface TieredCacheOptions {
   l1Required?: boolean
   /** A failing L2 fails the operation (CacheTierError). Default false. */
   l2Required?: boolean
-  /** `sync` (default): set resolves after L2 then L1. `async`: set resolves after L1; L2 is written in the background. */
+  /** `sync` (default): set resolves once L2 and L1 have the value. `async`: set resolves after L1; L2 is written in the background. */
   l2Write?: 'sync' | 'async'
   /** Called for every tier failure (also the ones that are skipped). */
   onEvent?: (event: TieredCacheEvent) => void
@@ -466,11 +466,20 @@ export class TieredCache<
         ? Promise.resolve()
         : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), undefined)
     const writeL2 = async (l2Items: SetManyItem[]) => {
-      if (l2Items.length > 0 && (await this.#coherence.usable()))
+      // Nothing owed (the usual case): L2's write starts at once, its encoding done when this returns.
+      if (l2Items.length > 0 && (this.#coherence.owesNothing || (await this.#coherence.usable())))
         await this.#tier('l2', 'set', () => this.l2.setMany(l2Items), undefined)
     }
-    await writeL2(l2Now)
-    await writeL1()
+    if (this.options.l2Required) {
+      // L1 takes the value only once the required tier has it.
+      await writeL2(l2Now)
+      await writeL1()
+    } else {
+      // L1 is written while L2's write is on the wire (after its encoding, whose bytes L1 keeps); both settle
+      // before set resolves, and a failure of either is the caller's.
+      const settled = await Promise.allSettled([writeL2(l2Now), writeL1()])
+      for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason
+    }
     if (l2Later.length > 0) {
       // A value L1 refused as too large goes to L2 now: the caller learns whether L2 refused it too.
       const refused = l1Refused ?? new Set<string>()

@@ -138,6 +138,11 @@ export class Coherence {
     return undefined
   }
 
+  /** True when L2 owes no invalidation (so {@link usable} would answer true at once). */
+  get owesNothing(): boolean {
+    return this.#owed.size === 0
+  }
+
   /**
    * True when L2 owes no invalidation; otherwise tries (at most once a second, or now if `urgent`) to replay what
    * it owes — not while the breaker keeps callers off L2: then the background replay (#owe) probes it.
