@@ -12,7 +12,7 @@ import { MemoryCache, RedisBus, RedisCache, type RedisClientLike, TieredCache } 
 import { eventually } from '../support/eventually.js'
 import { l1Trusted } from '../support/l1-trusted.js'
 import { type RedisClusterService, type RedisService, startRedis, startRedisCluster } from '../support/redis.js'
-import { describeConformance } from './conformance.js'
+import { describeConformance, redisTarget } from './conformance.js'
 
 let prefixes = 0
 const uniquePrefix = () => `rc${process.pid}x${++prefixes}:`
@@ -64,10 +64,7 @@ for (const kind of KINDS) {
         })
       })
 
-      describeConformance(`RedisCache on ${kind.name} (${mode})`, async () => ({
-        cache: new RedisCache({ client, prefix: uniquePrefix() }),
-        other: new RedisCache({ client, prefix: uniquePrefix() }),
-      }))
+      describeConformance(`RedisCache on ${kind.name} (${mode})`, () => redisTarget(client, uniquePrefix))
 
       it("a write on one instance reaches the other's L1 over a RedisBus on this client", async () => {
         const prefix = uniquePrefix()
