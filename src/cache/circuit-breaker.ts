@@ -58,13 +58,15 @@ export class CircuitBreaker {
   /**
    * Runs `call`, or rejects at once with CircuitOpenError while open (or while another call is probing).
    * `force` runs it even then (for calls that must be attempted, like invalidations); its outcome still
-   * counts, so a forced success closes the circuit.
+   * counts, so a forced success closes the circuit. `what` names the call in the error thrown while the circuit is
+   * open (or a function that builds the name then: TieredCache's, as this runs on every L2 call).
    */
-  async run<T>(what: string, call: () => Promise<T>, force = false): Promise<T> {
+  async run<T>(what: string | (() => string), call: () => Promise<T>, force = false): Promise<T> {
     let probe = false
     if (this.#failures >= this.threshold && !force) {
       const now = this.#clock.now()
-      if (now < this.#openUntil || this.#probing) throw new CircuitOpenError(what, this.#openUntil - now)
+      if (now < this.#openUntil || this.#probing)
+        throw new CircuitOpenError(typeof what === 'string' ? what : what(), this.#openUntil - now)
       this.#probing = probe = true
     }
     try {

@@ -386,8 +386,8 @@ export class TieredCache<
     if (fills.length > 0) await this.#tier('l1', 'set', () => this.l1.setMany(fills), undefined)
   }
 
-  async set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
-    await this.setMany([{ key, value, options }])
+  set(key: KeyLike, value: unknown, options: SetOptions): Promise<void> {
+    return this.setMany([{ key, value, options }])
   }
 
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
@@ -465,10 +465,12 @@ export class TieredCache<
       l1Items.length === 0 || !this.#l1Trusted
         ? Promise.resolve()
         : this.#tier('l1', 'set', () => this.l1.setMany(l1Items), undefined)
-    const writeL2 = async (l2Items: SetManyItem[]) => {
+    const writeL2 = (l2Items: SetManyItem[]): Promise<void> => {
+      const write = () => this.#tier('l2', 'set', () => this.l2.setMany(l2Items), undefined)
+      if (l2Items.length === 0) return Promise.resolve()
       // Nothing owed (the usual case): L2's write starts at once, its encoding done when this returns.
-      if (l2Items.length > 0 && (this.#coherence.owesNothing || (await this.#coherence.usable())))
-        await this.#tier('l2', 'set', () => this.l2.setMany(l2Items), undefined)
+      if (this.#coherence.owesNothing) return write()
+      return this.#coherence.usable().then((usable) => (usable ? write() : undefined))
     }
     if (this.options.l2Required) {
       // L1 takes the value only once the required tier has it.
@@ -647,14 +649,14 @@ export class TieredCache<
    * L2 at all. Invalidations and bus messages are `forced`: skipping them would leave stale entries behind
    * (or keep other instances' L1s stale) once L2 is back, so they are always attempted, within the timeout.
    */
-  async #callL2<T>(operation: string, run: () => Promise<T>, force = false): Promise<T> {
+  #callL2<T>(operation: string, run: () => Promise<T>, force = false): Promise<T> {
     if (!this.#breaker) return run()
-    try {
-      return await this.#breaker.run(`L2 (${this.l2.name}) ${operation}`, run, force)
-    } catch (error) {
-      if (error instanceof CircuitOpenError) this.#skippedByBreaker++
-      throw error
-    }
+    return this.#breaker
+      .run(() => `L2 (${this.l2.name}) ${operation}`, run, force)
+      .catch((error: unknown) => {
+        if (error instanceof CircuitOpenError) this.#skippedByBreaker++
+        throw error
+      })
   }
 
   #report(tier: TierName, operation: string, error: unknown, failed: boolean): void {
