@@ -472,12 +472,12 @@ export class PrismaCache {
     return stats
   }
 
-  /** A cache failure must not fail the query, unless the user made that tier required (CacheTierError). */
   /** The read's entry (or the snapshot its miss brings); undefined when the cache failed (tolerated, counted). */
   #lookup<T>(model: string, read: PlannedRead): Promise<Lookup<T> | undefined> {
     return this.#tolerate(model, 'get', () => this.cache.lookup<T>(read.storedKey, read.lookupOptions), undefined)
   }
 
+  /** A cache failure must not fail the query, unless the user made that tier required (CacheTierError). */
   async #tolerate<T, F>(model: string, operation: string, run: () => Promise<T>, fallback: F): Promise<T | F> {
     try {
       return await run()
