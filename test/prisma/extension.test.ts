@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import { CacheTierError, EntityTag, MemoryCache, NoopCache, RedisCache, TieredCache } from '../../src/index.js'
 import { PROVIDERS, Prisma, type Provider } from '../support/database.js'
+import { eventually } from '../support/eventually.js'
 import { useDatabase } from '../support/use-database.js'
 import { startRedisServer } from '../support/redis.js'
 import { buildCache, cachedClient, secondInstance, TIERS, type Tiers, uniquePrefix, useRedis } from './stack.js'
@@ -333,9 +334,13 @@ describe.each(PROVIDERS)('cacheExtension on %s', (provider: Provider) => {
         await server.stop()
         await prisma.user.update({ where: { id: ada.id }, data: { name: 'Ada while down' } })
         expect((await prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }))?.name).toBe('Ada while down')
+        expect((await prisma.$cache.health()).l2?.pendingInvalidations).toBe(1)
         await server.start()
         // The restarted server is empty here, but the replay is what matters: nothing stale is read meanwhile.
-        await new Promise((resolve) => setTimeout(resolve, 1200))
+        await eventually(
+          async () => (await prisma.$cache.health()).l2?.pendingInvalidations === 0,
+          'the missed invalidation replayed',
+        )
         expect((await prisma.user.findUnique({ where: { id: ada.id }, cache: 60 }))?.name).toBe('Ada while down')
       } finally {
         await l2.close()
