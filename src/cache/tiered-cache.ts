@@ -333,12 +333,10 @@ export class TieredCache<
     return (await this.#coherence.lookup<T>(text)) ?? this.l2.lookup<T>(text, options)
   }
 
-  /** {@link #readL2} for one key (get's L1 miss, the L2-hit path): without its arrays. */
+  /** One key L1 missed, from L2 (get's L1 miss, the L2-hit path: without getMany's arrays), filling L1. */
   async #readOneL2<T>(text: string): Promise<CacheEntry<T> | undefined> {
     if (!(await this.#coherence.usable())) return undefined
-    const snapshot = this.options.writeThroughL1
-      ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined)
-      : undefined
+    const snapshot = await this.#fillSnapshot()
     const entry = this.#coherence.judging
       ? (await this.#lookupL2<T>(text))?.entry
       : await this.#tier('l2', 'get', () => this.l2.get<T>(text), undefined)
@@ -348,25 +346,30 @@ export class TieredCache<
 
   /** Reads keys L1 missed from L2 and fills L1 with what it finds (when writeThroughL1). */
   async #readL2<T>(texts: string[]): Promise<Array<CacheEntry<T> | undefined>> {
+    if (texts.length === 1) return [await this.#readOneL2<T>(texts[0]!)]
     if (!(await this.#coherence.usable())) return texts.map(() => undefined)
-    // The L1 snapshot is taken before reading L2: an invalidation that lands while L2 answers makes the fill stale.
-    const snapshot = this.options.writeThroughL1
-      ? await this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined)
-      : undefined
+    const snapshot = await this.#fillSnapshot()
     // Judged here when localTagCheck can (plain GETs, sent together), each key L2 cannot judge read checked;
     // else L2's checked reads (one pipeline). Either way one L2 call: one breaker count, one failure reported.
     const judged = () => Promise.all(texts.map(async (text) => (await this.#judgedRead<T>(text)).entry))
     const none = texts.map(() => undefined)
     const found = this.#coherence.judging
       ? await this.#tier('l2', 'get', judged, none)
-      : texts.length === 1
-        ? [await this.#tier('l2', 'get', () => this.l2.get<T>(texts[0]!), undefined)]
-        : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), none)
+      : await this.#tier('l2', 'get', () => this.l2.getMany<T>(texts), none)
     await this.#fillL1(
       snapshot,
       found.flatMap((entry, i): Array<[string, CacheEntry<T>]> => (entry === undefined ? [] : [[texts[i]!, entry]])),
     )
     return found
+  }
+
+  /**
+   * The L1 snapshot a fill from L2 is written under (when writeThroughL1), taken before L2 is read: an
+   * invalidation that lands while L2 answers makes the fill stale.
+   */
+  #fillSnapshot(): Promise<CacheSnapshot | undefined> {
+    if (!this.options.writeThroughL1) return Promise.resolve(undefined)
+    return this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined)
   }
 
   /** Copies L2 hits into L1 (when writeThroughL1), with TTL = min(l1Ttl, remaining L2 TTL), under a snapshot taken before the L2 read. */
