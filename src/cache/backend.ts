@@ -14,7 +14,10 @@ export interface CacheEntry<T = unknown> {
   tags: readonly string[]
   /** Which tier of a TieredCache answered (absent from a single backend). */
   tier?: 'l1' | 'l2'
-  /** The value as the tier stored it, when it stores it serialized (RedisCache): lets TieredCache fill L1 without copying. */
+  /**
+   * The value as the tier stored it, when it stores it serialized (RedisCache): lets TieredCache fill L1 without
+   * copying.
+   */
   encoded?: EncodedValue
 }
 
@@ -30,7 +33,10 @@ export interface EncodedValue {
  * tags is invalidated after the snapshot, the entry reads as a miss, however late the write lands.
  */
 export interface CacheSnapshot {
-  /** Milliseconds (performance.now()) when the snapshot was taken; snapshots older than the backend's maxTtl are refused. */
+  /**
+   * Milliseconds (performance.now()) when the snapshot was taken; snapshots older than the backend's maxTtl are
+   * refused.
+   */
   readonly takenAt: number
   /**
    * Changes with every invalidation the snapshot can see (the epoch). Two callers with the same version saw the
@@ -227,7 +233,10 @@ export interface CacheCapabilities {
    * extension requires it.
    */
   readonly snapshots: boolean
-  /** `invalidatePattern` removes the matching keys. Without it, invalidatePattern rejects (the extension clears instead). */
+  /**
+   * `invalidatePattern` removes the matching keys. Without it, invalidatePattern rejects (the extension clears
+   * instead).
+   */
   readonly patterns: boolean
   /** `getMany` / `setMany` are one batch (one round trip), not a loop over `get` / `set`. */
   readonly batch: boolean

@@ -8,7 +8,10 @@
  * metacharacter in Redis `SCAN MATCH`.
  */
 
-/** Characters that are encoded: `%`, the separators `:` `,` `=`, glob syntax, braces (Redis hash tags), whitespace and controls. */
+/**
+ * Characters that are encoded: `%`, the separators `:` `,` `=`, glob syntax, braces (Redis hash tags), whitespace
+ * and controls.
+ */
 const UNSAFE = /[%:*?[\]\\^{}\s\x00-\x1f\x7f"#]/gu
 
 function encodeChar(char: string): string {
@@ -17,7 +20,10 @@ function encodeChar(char: string): string {
   return out
 }
 
-/** Tests (not global, so no lastIndex state) for any character to encode: most key parts have none, and are returned as they are. */
+/**
+ * Tests (not global, so no lastIndex state) for any character to encode: most key parts have none, and are returned
+ * as they are.
+ */
 const HAS_UNSAFE = /[%:*?[\]\\^{}\s\x00-\x1f\x7f"#]/u
 const UNSAFE_IN_FIELD = /[%:*?[\]\\^{}\s\x00-\x1f\x7f"#,=]/u
 
@@ -26,7 +32,10 @@ export function escapeKeyPart(text: string): string {
   return HAS_UNSAFE.test(text) ? text.replace(UNSAFE, encodeChar) : text
 }
 
-/** Same as {@link escapeKeyPart} but also encodes `,` and `=`, for values inside `field=value,field=value` identifiers. */
+/**
+ * Same as {@link escapeKeyPart} but also encodes `,` and `=`, for values inside `field=value,field=value`
+ * identifiers.
+ */
 export function escapeFieldPart(text: string): string {
   return UNSAFE_IN_FIELD.test(text) ? text.replace(UNSAFE, encodeChar).replace(/[,=]/g, encodeChar) : text
 }

@@ -37,9 +37,15 @@ export interface MemoryCacheOptions {
   max?: number
   /** Most bytes kept, as measured by sizeCalculation (default: an estimate of the value's size). */
   maxSize?: number
-  /** Size of one entry in the units of maxSize (given the stored form: the copy, or the text or bytes of an entry filled from L2 or kept serialized). */
+  /**
+   * Size of one entry in the units of maxSize (given the stored form: the copy, or the text or bytes of an entry
+   * filled from L2 or kept serialized).
+   */
   sizeCalculation?: (value: unknown, key: string) => number
-  /** Largest value stored, in maxSize units; larger values are skipped and counted. Default maxSize / 4 when maxSize is set. */
+  /**
+   * Largest value stored, in maxSize units; larger values are skipped and counted. Default maxSize / 4 when maxSize
+   * is set.
+   */
   maxEntrySize?: number
   /** Upper bound of any entry's TTL in seconds (bounds how long tag records are kept). Default 86,400. */
   maxTtl?: number
@@ -48,7 +54,10 @@ export interface MemoryCacheOptions {
   serializer?: Serializer
   /** Name in stats. Default `memory`. */
   name?: string
-  /** Where TTLs, snapshot ages and tag retention read the time (ms). Default `performance`; tests pass one they move. */
+  /**
+   * Where TTLs, snapshot ages and tag retention read the time (ms). Default `performance`; tests pass one they
+   * move.
+   */
   clock?: Clock
 }
 

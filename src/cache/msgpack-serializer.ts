@@ -5,7 +5,7 @@ import { addExtension, isNativeAccelerationEnabled, Packr } from 'msgpackr'
 import { GuardedObject, guardValue, NegativeZero, needsGuard } from './msgpack-guards.js'
 import type { BinarySerializer } from './serializer.js'
 
-/** A class taught to the MessagePack serializer: how an instance is written (as any packable value) and rebuilt. */
+/** A class taught to the MessagePack serializer: how an instance is written (as a packable value) and rebuilt. */
 export interface MsgpackClass<T> {
   /** The class; its instances (and its subclasses') are written with `write`. */
   Class: abstract new (...args: never[]) => T
@@ -34,7 +34,10 @@ export interface MsgpackSerializer extends BinarySerializer {
 
 const GUARDED_OBJECT = 0x01
 const NEGATIVE_ZERO = 0x02
-/** Extension types in use: this library's (guards; 0x44 is Prisma's Decimal, registered by src/prisma), msgpackr's own. */
+/**
+ * Extension types in use: this library's (guards; 0x44 is Prisma's Decimal, registered by src/prisma), msgpackr's
+ * own.
+ */
 export const RESERVED_TYPES: readonly number[] = [
   0,
   GUARDED_OBJECT,

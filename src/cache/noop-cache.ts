@@ -11,7 +11,10 @@ import { KeyPattern } from './pattern.js'
 import { type CacheStats, StatsRecorder } from './stats.js'
 import { type TagLike, tagTexts } from './tag.js'
 
-/** A tier that stores nothing: every read misses. Stands in for a disabled tier (e.g. `new TieredCache(l1, new NoopCache())`). */
+/**
+ * A tier that stores nothing: every read misses. Stands in for a disabled tier (e.g. `new TieredCache(l1, new
+ * NoopCache())`).
+ */
 export class NoopCache extends BaseCache {
   readonly name: string
   readonly maxTtl = Number.POSITIVE_INFINITY

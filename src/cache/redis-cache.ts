@@ -71,7 +71,10 @@ export interface RedisCacheOptions {
    * and its own, and takes others as misses (a rolling deploy that changes serializer never reads garbage).
    */
   serializer?: Serializer
-  /** Compress serialized values larger than this many bytes (deflate). Default: never (compressed values are read either way). */
+  /**
+   * Compress serialized values larger than this many bytes (deflate). Default: never (compressed values are read
+   * either way).
+   */
   compressAbove?: number
   /** SCAN COUNT hint for pattern invalidation, clear and size. Default 1,000. */
   scanCount?: number
@@ -687,7 +690,10 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return removed
   }
 
-  /** UNLINK a batch on one node: one multi-key UNLINK standalone; single-key UNLINKs pipelined on a cluster (keys of one node can span slots). */
+  /**
+   * UNLINK a batch on one node: one multi-key UNLINK standalone; single-key UNLINKs pipelined on a cluster (keys of
+   * one node can span slots).
+   */
   async #deleteOn(node: RedisNodeLike, keys: string[]): Promise<number> {
     if (!this.#cluster) return this.#withTimeout('unlink', node.unlink(...keys))
     const pipeline = node.pipeline()

@@ -43,7 +43,10 @@ export interface TieredCacheOptions {
   l1Required?: boolean
   /** A failing L2 fails the operation (CacheTierError). Default false. */
   l2Required?: boolean
-  /** `sync` (default): set resolves once L2 and L1 have the value. `async`: set resolves after L1; L2 is written in the background. */
+  /**
+   * `sync` (default): set resolves once L2 and L1 have the value. `async`: set resolves after L1; L2 is written in
+   * the background.
+   */
   l2Write?: 'sync' | 'async'
   /** Called for every tier failure (also the ones that are skipped). */
   onEvent?: (event: TieredCacheEvent) => void
@@ -328,7 +331,10 @@ export class TieredCache<
     return this.#tier('l2', 'get', () => this.#judgedRead<T>(text, options), undefined)
   }
 
-  /** One key from L2: judged here when localTagCheck can (a plain GET), else L2's own checked lookup; failures propagate. */
+  /**
+   * One key from L2: judged here when localTagCheck can (a plain GET), else L2's own checked lookup; failures
+   * propagate.
+   */
   async #judgedRead<T>(text: string, options?: LookupOptions): Promise<Lookup<T>> {
     return (await this.#coherence.lookup<T>(text)) ?? this.l2.lookup<T>(text, options)
   }
@@ -372,7 +378,10 @@ export class TieredCache<
     return this.#tier('l1', 'snapshot', () => this.l1.snapshot(), undefined)
   }
 
-  /** Copies L2 hits into L1 (when writeThroughL1), with TTL = min(l1Ttl, remaining L2 TTL), under a snapshot taken before the L2 read. */
+  /**
+   * Copies L2 hits into L1 (when writeThroughL1), with TTL = min(l1Ttl, remaining L2 TTL), under a snapshot taken
+   * before the L2 read.
+   */
   async #fillL1<T>(snapshot: CacheSnapshot | undefined, hits: Array<[string, CacheEntry<T>]>): Promise<void> {
     this.#l2Hits += hits.length
     if (!this.options.writeThroughL1 || snapshot === undefined || !this.#l1Trusted) return
@@ -634,7 +643,10 @@ export class TieredCache<
 
   // ---- failure handling ----------------------------------------------------------------------------------
 
-  /** Runs a tier operation: a failure of a required tier throws CacheTierError, any other is counted and answered by `fallback`. */
+  /**
+   * Runs a tier operation: a failure of a required tier throws CacheTierError, any other is counted and answered by
+   * `fallback`.
+   */
   async #tier<T>(tier: TierName, operation: string, run: () => Promise<T>, fallback: T): Promise<T> {
     try {
       return tier === 'l2' ? await this.#callL2(operation, run) : await run()

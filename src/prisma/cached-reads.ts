@@ -109,7 +109,7 @@ export class CachedReads {
     return this.#decorate(fluentPromise, ctx.$name, operation, rest)
   }
 
-  /** The surface's own promise methods (withAccelerateInfo), if it has any. */
+  /** The surface's own promise methods (withAccelerateInfo), when it has some. */
   #decorate(
     promise: CachedPrismaPromise<unknown>,
     model: string,

@@ -102,7 +102,10 @@ export type CacheHealthOf<Backend extends CacheBackend> = Backend extends Memory
 
 /** `prisma.$cache`. */
 export interface CacheApi<Backend extends CacheBackend = CacheBackend> {
-  /** Invalidates by tags (`'User'`, `'User:id=1'`, EntityTag), by key patterns (`'User:*'`, KeyPattern), and by keys. */
+  /**
+   * Invalidates by tags (`'User'`, `'User:id=1'`, EntityTag), by key patterns (`'User:*'`, KeyPattern), and by
+   * keys.
+   */
   invalidate(what: {
     tags?: readonly TagLike[]
     patterns?: readonly (KeyPattern | string)[]
@@ -122,7 +125,10 @@ export interface CacheApi<Backend extends CacheBackend = CacheBackend> {
   ): Promise<{ warmed: number; failed: Array<{ read: WarmRead; error: unknown }> }>
   /** Resolves when the background writes of earlier misses (`backgroundFill`) have reached the shared tier. */
   flush(): Promise<void>
-  /** The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a single in-process tier). Never throws. */
+  /**
+   * The state of each tier, the bus and the circuit breaker (`{ ok: true }` for a single in-process tier). Never
+   * throws.
+   */
   health(): Promise<CacheHealthOf<Backend>>
   /**
    * Shutdown: waits for background writes, stops the bus, and closes the connections the library opened itself
@@ -186,7 +192,10 @@ export interface CachedClientParts<Backend extends CacheBackend> {
   read(operation: ReadOperation, self: unknown, args: unknown): CachedPrismaPromise<unknown>
   /** `prisma.$cache` of the cached client built on `target`. */
   apiFor(target: object): CacheApi<Backend>
-  /** `$transaction` (typed) and `$extends` (runtime only: Prisma's own type stays), re-applying the cache by `rebuild`. */
+  /**
+   * `$transaction` (typed) and `$extends` (runtime only: Prisma's own type stays), re-applying the cache by
+   * `rebuild`.
+   */
   members(rebuild: (target: object) => unknown): { $transaction: CachedTransaction }
   /** The query hook: invalidation after writes and raw statements. */
   onOperation(params: OperationParams): Promise<unknown>
@@ -195,7 +204,10 @@ export interface CachedClientParts<Backend extends CacheBackend> {
 /** The reads whose argument Prisma requires. */
 type ArgsRequired = 'findUnique' | 'findUniqueOrThrow' | 'aggregate' | 'groupBy'
 
-/** What a front end's read of `Op` on model `T` with arguments `A` returns: its promise, and the fluent API where Prisma has one. */
+/**
+ * What a front end's read of `Op` on model `T` with arguments `A` returns: its promise, and the fluent API where
+ * Prisma has one.
+ */
 type SurfaceResult<Surface extends SurfaceName, T, A, Op extends ReadOperation> = SurfacePromises<
   Prisma.Result<T, A, Op>
 >[Surface] &

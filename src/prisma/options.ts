@@ -3,7 +3,10 @@ import type { ChangeFeed } from './change-feed/change-feed.js'
 import type { CacheEvent } from './types.js'
 import { seconds } from './cache-option.js'
 
-/** Per-model defaults: `false` never caches the model; an object sets its TTL and whether its reads are cached without a `cache` argument. */
+/**
+ * Per-model defaults: `false` never caches the model; an object sets its TTL and whether its reads are cached
+ * without a `cache` argument.
+ */
 export type ModelCacheOptions = false | { ttl?: number; swr?: number; auto?: boolean }
 
 export interface CacheExtensionOptions<Backend extends CacheBackend = CacheBackend> {
@@ -11,7 +14,10 @@ export interface CacheExtensionOptions<Backend extends CacheBackend = CacheBacke
   cache?: Backend
   /** Default TTL in seconds for cached reads. Default 60. */
   ttl?: number
-  /** Default stale-while-revalidate window in seconds: entries live ttl + swr and are refreshed in the background once past ttl. Default 0. */
+  /**
+   * Default stale-while-revalidate window in seconds: entries live ttl + swr and are refreshed in the background
+   * once past ttl. Default 0.
+   */
   swr?: number
   /**
    * Cache reads that pass no `cache` argument. Default false: only reads with a `cache` argument, and reads
@@ -76,7 +82,10 @@ export interface ResolvedExtensionOptions {
   invalidateOnWrite: boolean
 }
 
-/** Validates the options given to cacheExtension(), naming the bad field. Model names are checked later, against the schema. */
+/**
+ * Validates the options given to cacheExtension(), naming the bad field. Model names are checked later, against the
+ * schema.
+ */
 export function resolveExtensionOptions(
   options: CacheExtensionOptions,
   extension = 'cacheExtension',

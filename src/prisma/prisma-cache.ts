@@ -499,7 +499,10 @@ export class PrismaCache {
   }
 }
 
-/** An entry that answers the read: a cached null is not an answer for the OrThrow variants (they ask the database, which throws). */
+/**
+ * An entry that answers the read: a cached null is not an answer for the OrThrow variants (they ask the database,
+ * which throws).
+ */
 function usable<T>(entry: CacheEntry<T> | undefined, orThrow: boolean): CacheEntry<T> | undefined {
   return entry !== undefined && !(orThrow && entry.value === null) ? entry : undefined
 }

@@ -1,7 +1,10 @@
 import type { Prisma } from '@prisma/client/extension'
 import type { CacheInfo } from './types.js'
 
-/** What every read method returns: Prisma's promise, plus `withCacheInfo()` (like Accelerate's `withAccelerateInfo()`). */
+/**
+ * What every read method returns: Prisma's promise, plus `withCacheInfo()` (like Accelerate's
+ * `withAccelerateInfo()`).
+ */
 export type CachedPrismaPromise<R> = Prisma.PrismaPromise<R> & {
   /** The result and where it came from: `{ data, info: { source, key, tags, ttlLeftMs, ageMs } }`. */
   withCacheInfo(): Promise<{ data: R; info: CacheInfo }>

@@ -99,7 +99,10 @@ export interface RuntimeField {
 
 /** Where one read's answer came from (`withCacheInfo()`). */
 export interface CacheInfo {
-  /** l1 / l2: a cache hit in that tier; stale: served within its swr window; db: a miss, queried; coalesced: another caller's query; bypass: the cache was not used. */
+  /**
+   * l1 / l2: a cache hit in that tier; stale: served within its swr window; db: a miss, queried; coalesced: another
+   * caller's query; bypass: the cache was not used.
+   */
   source: 'l1' | 'l2' | 'stale' | 'db' | 'coalesced' | 'bypass'
   /** The key (without the schema namespace); undefined for a bypass. */
   key: string | undefined

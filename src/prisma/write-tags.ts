@@ -99,7 +99,10 @@ function dataPayloads(operation: WriteOperation, args: Record<string, unknown>):
 
 const NESTED_DATA_KEYS = ['create', 'update', 'upsert', 'connectOrCreate', 'createMany', 'updateMany']
 
-/** Relation fields inside `data`: the related model changes (model tag), and so does whatever its own nested data reaches. */
+/**
+ * Relation fields inside `data`: the related model changes (model tag), and so does whatever its own nested data
+ * reaches.
+ */
 function nestedWrites(dataModel: DataModel, model: ModelInfo, data: unknown, tags: Set<string>): void {
   if (typeof data !== 'object' || data === null) return
   for (const [name, value] of Object.entries(data as Record<string, unknown>)) {
@@ -121,7 +124,10 @@ function nestedWrites(dataModel: DataModel, model: ModelInfo, data: unknown, tag
   }
 }
 
-/** The data objects inside one nested operation's value (a data object, `{ where, data }`, `{ create, update }`, arrays of these). */
+/**
+ * The data objects inside one nested operation's value (a data object, `{ where, data }`, `{ create, update }`,
+ * arrays of these).
+ */
 function innerData(value: unknown): unknown[] {
   if (value === undefined || value === null || typeof value !== 'object') return []
   if (Array.isArray(value)) return value.flatMap(innerData)
@@ -142,7 +148,10 @@ export function deleteEffects(dataModel: DataModel, model: ModelInfo, tags: Set<
   }
 }
 
-/** Rows of other models that an update of referenced fields changes, through onUpdate Cascade / SetNull / SetDefault. */
+/**
+ * Rows of other models that an update of referenced fields changes, through onUpdate Cascade / SetNull /
+ * SetDefault.
+ */
 function updateEffects(
   dataModel: DataModel,
   model: ModelInfo,

@@ -13,7 +13,10 @@ export interface BusStats {
   published: number
   received: number
   publishErrors: number
-  /** Times numbered invalidations were found never heard over the bus (declared lost after 1 s); L1 is emptied each time. */
+  /**
+   * Times numbered invalidations were found never heard over the bus (declared lost after 1 s); L1 is emptied each
+   * time.
+   */
   lostInvalidations: number
   /** Other instances heard from within a lease (they may serve from their L1): a write waits for their acks. */
   peers: number
@@ -153,7 +156,10 @@ export class BusLink {
     this.#acks?.release()
   }
 
-  /** A heartbeat: this instance's own renews its lease (after the messages delivered before it); another's says it is alive. */
+  /**
+   * A heartbeat: this instance's own renews its lease (after the messages delivered before it); another's says it
+   * is alive.
+   */
   #beat(beat: Beat): void {
     if (!beat.self) return this.#acks?.heard(beat.from)
     const { sentAt } = beat
@@ -165,7 +171,10 @@ export class BusLink {
     })
   }
 
-  /** A message heard: another instance's invalidation is applied to this L1 and acknowledged; acks and echoes go to the writer's side. */
+  /**
+   * A message heard: another instance's invalidation is applied to this L1 and acknowledged; acks and echoes go to
+   * the writer's side.
+   */
   async #receive(message: BusMessage, origin: BusOrigin): Promise<void> {
     if (origin.self) {
       if (origin.seq !== undefined) this.#acks?.echoed(origin.seq)
@@ -198,7 +207,10 @@ export class BusLink {
     await this.#gateway.callL1(`bus ${message.kind}`, apply, undefined).catch(() => undefined)
   }
 
-  /** Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). Answers whether it went out. */
+  /**
+   * Publishes an invalidation to the other instances; a failure is reported (their L1s expire by TTL). Answers
+   * whether it went out.
+   */
   async #publish(message: InvalidationMessage, seq: number | undefined): Promise<boolean> {
     try {
       await this.#gateway.callL2('bus publish', () => this.bus.publish(message, seq), true)

@@ -68,7 +68,10 @@ export interface InvalidationBus {
   readonly clock?: Clock
   /** Starts receiving; handlers are called from then on. */
   start(handlers: BusHandlers): Promise<void>
-  /** Sends to every instance (this one hears it back). `seq`: this instance's number for an invalidation. Rejects when it could not be sent. */
+  /**
+   * Sends to every instance (this one hears it back). `seq`: this instance's number for an invalidation. Rejects
+   * when it could not be sent.
+   */
   publish(message: BusMessage, seq?: number): Promise<void>
   /** Stops receiving and closes what the bus opened; `clients: true` also closes the client it was given. */
   close(options?: CloseOptions): Promise<void>

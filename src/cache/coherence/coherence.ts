@@ -70,7 +70,10 @@ export class Coherence {
     return this.#link ? this.#link.start() : Promise.resolve()
   }
 
-  /** Whether L1 may be used: always without a bus; with one, only while it is up and this instance's lease holds (see BusLink). */
+  /**
+   * Whether L1 may be used: always without a bus; with one, only while it is up and this instance's lease holds
+   * (see BusLink).
+   */
   get trusted(): boolean {
     return this.#link?.trusted ?? true
   }

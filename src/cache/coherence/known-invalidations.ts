@@ -117,7 +117,10 @@ export class KnownInvalidations {
     return isStale(epoch, tags, (tag) => this.#byTag.get(tag), this.#byTag.get(EVERYTHING)) ? 'stale' : 'fresh'
   }
 
-  /** A gap open longer than gapTimeoutMs: never heard of, so lost. Entries stamped below it can no longer be judged here. */
+  /**
+   * A gap open longer than gapTimeoutMs: never heard of, so lost. Entries stamped below it can no longer be judged
+   * here.
+   */
   #expireGap(now: number): void {
     if (this.#gapSince === undefined || now - this.#gapSince <= this.#gapTimeoutMs) return
     this.#horizon = this.#contiguous = this.#top

@@ -19,7 +19,10 @@ const RETRY_MS = 1_000
 export class OwedInvalidations {
   #queue: OwedInvalidation[] = []
   #retryAt = 0
-  /** The replay in progress: callers arriving meanwhile join it (two replays at once would each remove the other's item). */
+  /**
+   * The replay in progress: callers arriving meanwhile join it (two replays at once would each remove the other's
+   * item).
+   */
   #settling: Promise<boolean> | undefined
 
   /** `clock`: where the retry pacing reads the time (tests move it by hand). */

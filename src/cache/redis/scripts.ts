@@ -38,7 +38,10 @@ export class RedisScript {
     }
   }
 
-  /** Queues the script in a pipeline by its SHA; on NOSCRIPT the caller loads the scripts and runs the pipeline again. */
+  /**
+   * Queues the script in a pipeline by its SHA; on NOSCRIPT the caller loads the scripts and runs the pipeline
+   * again.
+   */
   queue(
     pipeline: RedisPipelineLike,
     keys: readonly string[],

@@ -10,7 +10,10 @@ export interface ChangeFeedTarget {
 }
 
 export interface ChangeFeedStatus {
-  /** streaming: this instance consumes; standby: another consumer holds the slot; failed: a setup error (see lastError). */
+  /**
+   * streaming: this instance consumes; standby: another consumer holds the slot; failed: a setup error (see
+   * lastError).
+   */
   state: 'starting' | 'streaming' | 'standby' | 'reconnecting' | 'failed' | 'closed'
   /** Everything committed up to this LSN has been invalidated and acknowledged to the server. */
   appliedLsn: string | undefined

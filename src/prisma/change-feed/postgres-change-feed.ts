@@ -6,7 +6,10 @@ import { ChangeFeedSetupError, checkWalLevel, ensurePublication, ensureSlot, typ
 import { schemaTableNames } from './tables.js'
 
 export interface PostgresChangeFeedOptions {
-  /** A `postgres://` URL of the database Prisma uses; the user needs the REPLICATION attribute (or rds_replication...). */
+  /**
+   * A `postgres://` URL of the database Prisma uses; the user needs the REPLICATION attribute (or
+   * rds_replication...).
+   */
   connectionString: string
   /** Schema of the tables. Default: the connection's current_schema(). */
   schema?: string
@@ -101,7 +104,10 @@ export function postgresChangeFeed(options: PostgresChangeFeedOptions): ChangeFe
   return new PostgresChangeFeed(options)
 }
 
-/** Changes of one transaction, applied when its commit arrives (a rollback never arrives: pgoutput sends commits only). */
+/**
+ * Changes of one transaction, applied when its commit arrives (a rollback never arrives: pgoutput sends commits
+ * only).
+ */
 interface OpenTransaction {
   tags: Set<string> | 'all'
 }
