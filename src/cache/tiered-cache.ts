@@ -79,8 +79,9 @@ export interface TieredCacheOptions {
   awaitPeers?: boolean
   name?: string
   /**
-   * Where the pacing of owed-invalidation replays (and the circuit breaker, unless it names its own) reads the
-   * time, in milliseconds; default `performance`. Tests pass a clock they move, so they do not sleep.
+   * Where the pacing of owed-invalidation replays, localTagCheck's gap timeout (and the circuit breaker, unless it
+   * names its own) read the time, in milliseconds; default `performance`. Tests pass a clock they move, so they do
+   * not sleep.
    */
   clock?: Clock
 }

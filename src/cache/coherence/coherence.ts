@@ -54,6 +54,7 @@ export class Coherence {
         bus,
         (operation, run) => gateway.callL2(operation, run),
         () => this.#link?.lost(),
+        options.clock,
       )
     }
     this.#link =

@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js'
 import { isStale } from '../staleness.js'
 
 /**
@@ -39,12 +40,17 @@ export class KnownInvalidations {
   #top = 0
   #gapSince: number | undefined
   readonly #onLost: (() => void) | undefined
+  readonly #clock: Clock
 
-  /** `onLost`: called each time a gap is declared lost (invalidations that will never be heard of here). */
-  constructor(options: { maxTags?: number; gapTimeoutMs?: number; onLost?: () => void } = {}) {
+  /**
+   * `onLost`: called each time a gap is declared lost (invalidations that will never be heard of here).
+   * `clock`: what a gap's age is measured on when a call passes no `now` (TieredCache's; tests move it by hand).
+   */
+  constructor(options: { maxTags?: number; gapTimeoutMs?: number; onLost?: () => void; clock?: Clock } = {}) {
     this.#maxTags = options.maxTags ?? 100_000
     this.#gapTimeoutMs = options.gapTimeoutMs ?? 1_000
     this.#onLost = options.onLost
+    this.#clock = options.clock ?? performance
   }
 
   get ready(): boolean {
@@ -61,7 +67,7 @@ export class KnownInvalidations {
    * up to it predates us. What was heard above it is kept: a message can arrive before the reply that read the
    * epoch is processed.
    */
-  reset(currentEpoch: number, now = performance.now()): void {
+  reset(currentEpoch: number, now = this.#clock.now()): void {
     for (const [tag, at] of this.#byTag) if (at <= currentEpoch) this.#byTag.delete(tag)
     for (const epoch of this.#heard) if (epoch <= currentEpoch) this.#heard.delete(epoch)
     this.#horizon = this.#contiguous = currentEpoch
@@ -78,7 +84,7 @@ export class KnownInvalidations {
   }
 
   /** An invalidation, numbered `epoch`, of these tags (EVERYTHING for a clear). */
-  record(epoch: number, tags: readonly string[], now = performance.now()): void {
+  record(epoch: number, tags: readonly string[], now = this.#clock.now()): void {
     for (const tag of tags) {
       if ((this.#byTag.get(tag) ?? -1) >= epoch) continue
       this.#byTag.delete(tag) // re-insert at the end: the map stays in order of last invalidation
@@ -98,7 +104,7 @@ export class KnownInvalidations {
    * clock restarts whenever the contiguous run grows: only a missing epoch that nothing fills for the whole
    * timeout is declared lost, not a stream that is merely out of order at a high rate.
    */
-  observe(epoch: number, now = performance.now()): void {
+  observe(epoch: number, now = this.#clock.now()): void {
     if (epoch > this.#top) this.#top = epoch
     const before = this.#contiguous
     while (this.#heard.has(this.#contiguous + 1)) this.#heard.delete(++this.#contiguous)
@@ -109,7 +115,7 @@ export class KnownInvalidations {
   }
 
   /** Whether an entry stamped `epoch` with these tags was invalidated since, as far as this instance can tell. */
-  verdict(epoch: number, tags: readonly string[], now = performance.now()): Verdict {
+  verdict(epoch: number, tags: readonly string[], now = this.#clock.now()): Verdict {
     if (!this.#ready) return 'unknown'
     this.#expireGap(now)
     if (epoch < this.#horizon) return 'unknown'

@@ -1,4 +1,5 @@
 import type { CacheSnapshot, Lookup, NumberedInvalidations } from '../backend.js'
+import type { Clock } from '../clock.js'
 import type { InvalidationBus, InvalidationMessage } from './bus-port.js'
 import { EVERYTHING, KnownInvalidations } from './known-invalidations.js'
 
@@ -25,15 +26,16 @@ export class LocalTagCheck {
 
   /**
    * `onLost`: numbered invalidations were declared lost — never heard over the bus (a message dropped, a writer
-   * without a bus): whatever L1 holds may be stale by them.
+   * without a bus): whatever L1 holds may be stale by them. `clock`: what gaps are timed on (TieredCache's).
    */
   constructor(
     readonly numbered: NumberedInvalidations,
     readonly bus: InvalidationBus,
     readonly callL2: CallL2,
     readonly onLost: () => void,
+    clock?: Clock,
   ) {
-    this.known = new KnownInvalidations({ onLost })
+    this.known = new KnownInvalidations({ onLost, clock })
   }
 
   /** The bus is down: messages may be lost; judging stops until it is up again. */
