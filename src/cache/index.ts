@@ -3,26 +3,8 @@
  * the interface and its capabilities, BaseCache and the checks every backend makes, the staleness rule, keys,
  * tags, patterns, stats, the serializers, the bus. The contract to pass: `prisma-tiered-cache/test-suite`.
  */
-export {
-  type BackendHealth,
-  type CacheBackend,
-  type CacheCapabilities,
-  type CacheEntry,
-  type CacheLock,
-  type CacheSnapshot,
-  type CloseOptions,
-  type EncodedValue,
-  type GetOrSetOptions,
-  IN_PROCESS_CAPABILITIES,
-  isNumbered,
-  type Lookup,
-  type LookupOptions,
-  NO_LOCK,
-  type NumberedInvalidations,
-  type Peeked,
-  type SetManyItem,
-  type SetOptions,
-} from './backend.js'
+// The backend contract, whole: its interfaces, capabilities, NO_LOCK and isNumbered (nothing in backend.ts is internal).
+export * from './backend.js'
 export { BaseCache, validateSetOptions, validateTtl } from './base-cache.js'
 export type { Clock } from './clock.js'
 export { cloneValue } from './clone.js'

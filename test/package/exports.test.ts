@@ -168,16 +168,26 @@ const CACHE_TYPES = [
   'TieredHealth',
 ]
 
-/** Every name an index file declares in its `export { ... }` / `export type { ... }` lists (types included). */
+/**
+ * Every name an index file declares in its `export { ... }` / `export type { ... }` lists (types included), and
+ * every name a module it re-exports whole (`export * from`) declares.
+ */
 async function declared(path: string): Promise<string[]> {
-  const text = await readFile(new URL(path, import.meta.url), 'utf8')
-  const names = [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
+  const url = new URL(path, import.meta.url)
+  const text = await readFile(url, 'utf8')
+  const listed = [...text.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
     m[1]!
       .split(',')
       .map((part) => part.trim().replace(/^type\s+/, ''))
       .filter((part) => part.length > 0),
   )
-  return names.sort()
+  const whole = await Promise.all(
+    [...text.matchAll(/export \* from '(\.[^']+)\.js'/g)].map(async (m) => {
+      const module = await readFile(new URL(`${m[1]}.ts`, url), 'utf8')
+      return [...module.matchAll(/^export (?:interface|type|const|function|class) (\w+)/gm)].map((d) => d[1]!)
+    }),
+  )
+  return [...listed, ...whole.flat()].sort()
 }
 
 const sorted = (names: string[]) => [...names].sort()
