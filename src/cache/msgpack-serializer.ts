@@ -1,7 +1,7 @@
 // msgpackr's Node entry, bundled into the package: it decodes strings natively when the application has
 // msgpackr-extract (an optional peer: its install script is the user's to approve), in pure JavaScript otherwise.
 // MSGPACKR_NATIVE_ACCELERATION_DISABLED=true (msgpackr's own switch) turns the native part off.
-import { addExtension, isNativeAccelerationEnabled, Packr } from 'msgpackr'
+import { addExtension, isNativeAccelerationEnabled, Packr, RESERVE_START_SPACE } from 'msgpackr'
 import { GuardedObject, guardValue, NegativeZero, needsGuard } from './msgpack-guards.js'
 import type { BinarySerializer } from './serializer.js'
 
@@ -19,6 +19,7 @@ export interface MsgpackClass<T> {
 /** The binary Serializer: MessagePack (msgpackr), with every type a cached value can hold coming back as itself. */
 export interface MsgpackSerializer extends BinarySerializer {
   readonly format: 'msgpack'
+  serializeWithHeadroom(value: unknown, headroom: number): Uint8Array
   /**
    * Teaches it a class. msgpackr keeps one table of classes per copy of the library, and this package bundles
    * its own copy: a registration is seen by this package's MessagePack serializer only, never by an application's
@@ -101,17 +102,15 @@ export const msgpackSerializer: MsgpackSerializer = {
   format: 'msgpack',
   binary: true,
   accelerated: isNativeAccelerationEnabled,
-  serialize(value) {
-    try {
-      return packr.pack(needsGuard(value) ? guardValue(value) : value)
-    } catch (error) {
-      // The guard walk and msgpackr both recurse: a cycle ends in a stack overflow, which says nothing useful.
-      if (!(error instanceof RangeError)) throw error
-      throw new TypeError(
-        'msgpackSerializer: cannot pack this value (a cycle, or nesting too deep); use superjsonSerializer for values with cycles',
-        { cause: error },
-      )
-    }
+  serialize: (value) => pack(value, 0),
+  serializeWithHeadroom(value, headroom) {
+    if (!Number.isInteger(headroom) || headroom < 0)
+      throw new RangeError(`msgpackSerializer.serializeWithHeadroom: headroom must be an integer ≥ 0, got ${headroom}`)
+    if (headroom <= MAX_RESERVED_START) return pack(value, RESERVE_START_SPACE | headroom)
+    const bytes = pack(value, 0)
+    const out = Buffer.allocUnsafe(headroom + bytes.byteLength)
+    out.set(bytes, headroom)
+    return out
   },
   deserialize: (bytes) =>
     packr.unpack(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)),
@@ -129,6 +128,23 @@ export const msgpackSerializer: MsgpackSerializer = {
     registered.set(type, Class)
     addExtension({ Class, type, write: definition.write, read: definition.read })
   },
+}
+
+/** The most bytes msgpackr leaves free in front of a value (`RESERVE_START_SPACE` takes the count in 8 bits). */
+const MAX_RESERVED_START = 0xff
+
+/** msgpackr's pack, with its encode options; a cycle or too deep a nesting is said so. */
+function pack(value: unknown, encodeOptions: number): Buffer {
+  try {
+    return packr.pack(needsGuard(value) ? guardValue(value) : value, encodeOptions)
+  } catch (error) {
+    // The guard walk and msgpackr both recurse: a cycle ends in a stack overflow, which says nothing useful.
+    if (!(error instanceof RangeError)) throw error
+    throw new TypeError(
+      'msgpackSerializer: cannot pack this value (a cycle, or nesting too deep); use superjsonSerializer for values with cycles',
+      { cause: error },
+    )
+  }
 }
 
 /** The serializer RedisCache and MemoryCache use unless given another. */

@@ -77,6 +77,20 @@ describe('msgpackSerializer', () => {
     expect(msgpackSerializer.deserialize(first)).toEqual(posts)
   })
 
+  it('serializeWithHeadroom leaves the bytes asked for free in front of the bytes serialize gives', () => {
+    const value = { id: 1, at: new Date(5), tags: ['a', 'b'], n: 10n }
+    const bytes = Buffer.from(msgpackSerializer.serialize(value))
+    // msgpackr reserves up to 255 bytes itself; beyond that, the bytes are copied behind the room.
+    for (const headroom of [0, 1, 100, 255, 256, 1000]) {
+      const out = msgpackSerializer.serializeWithHeadroom(value, headroom)
+      expect(out.byteLength, `headroom ${headroom}`).toBe(headroom + bytes.byteLength)
+      expect(Buffer.from(out.subarray(headroom)).equals(bytes), `headroom ${headroom}`).toBe(true)
+      expect(msgpackSerializer.deserialize(out.subarray(headroom))).toEqual(value)
+    }
+    for (const bad of [-1, 1.5, Number.NaN])
+      expect(() => msgpackSerializer.serializeWithHeadroom(1, bad)).toThrow(/headroom must be an integer ≥ 0, got/)
+  })
+
   it('refuses a value with a cycle with an error that says so', () => {
     const cyclic: Record<string, unknown> = { a: 1 }
     cyclic.self = { back: cyclic }

@@ -18,6 +18,7 @@ import {
   startRedisCluster,
   startRedisServer,
 } from '../support/redis.js'
+import type { EncodedValue } from '../../src/cache/index.js'
 import { eventually } from '../support/eventually.js'
 import { advanceRedisTtls } from '../support/redis-expiry.js'
 import { describeConformance, redisTarget } from './conformance.js'
@@ -327,6 +328,52 @@ describe('RedisCache on a standalone server', () => {
       )
       expect(() => new RedisCache({ client, compressAbove: Number.NaN })).toThrow(/compressAbove/)
     })
+  })
+
+  it('writes the header in the room the serializer left in front of the bytes; what L1 keeps stays intact', async () => {
+    const prefix = uniquePrefix()
+    const withRoom = new RedisCache({ client, prefix })
+    // The same MessagePack without serializeWithHeadroom: its bytes are copied behind the header.
+    const { serializeWithHeadroom: _, ...plainPack } = msgpackSerializer
+    const copying = new RedisCache({ client, prefix, serializer: plainPack })
+    const values = Array.from({ length: 40 }, (_, i) => ({ id: i, name: `user ${i}`, at: new Date(i), big: BigInt(i) }))
+    const kept: EncodedValue[] = []
+    for (const [name, cache] of [
+      ['room', withRoom],
+      ['copy', copying],
+    ] as const) {
+      const snapshot = await cache.snapshot()
+      for (const [i, value] of values.entries()) {
+        const onEncoded = (encoded: EncodedValue) => void kept.push(encoded)
+        await cache.set(`${name}${i}`, value, { ttl: 60, tags: [`User:id=${i}`], snapshot, onEncoded })
+      }
+    }
+    for (const [i, value] of values.entries()) {
+      const [room, copy] = await Promise.all(
+        ['room', 'copy'].map((n) => client.getBuffer(withRoom.keyspace.data(`${n}${i}`))),
+      )
+      const lines = [room!, copy!].map((stored) => stored.subarray(0, stored.indexOf('\n')).toString())
+      expect(lines.map((line) => (JSON.parse(line) as unknown[]).slice(0, 2))).toEqual([
+        [0, [`User:id=${i}`]],
+        [0, [`User:id=${i}`]],
+      ])
+      expect(room!.subarray(lines[0]!.length + 1).equals(copy!.subarray(lines[1]!.length + 1))).toBe(true)
+      expect((await withRoom.get(`copy${i}`))?.value).toEqual(value)
+      expect((await copying.get(`room${i}`))?.value).toEqual(value)
+    }
+    // The kept bytes of one entry are not written over by the next ones (views of one working buffer).
+    expect(kept.map((encoded) => msgpackSerializer.deserialize(encoded.data as Uint8Array))).toEqual([
+      ...values,
+      ...values,
+    ])
+    // A large entry is not kept as a view of the serializer's working buffer (several times its size): a copy.
+    let large: EncodedValue | undefined
+    const snapshot = await withRoom.snapshot()
+    const onEncoded = (encoded: EncodedValue) => void (large = encoded)
+    await withRoom.set('large', { text: 'x'.repeat(50_000) }, { ttl: 60, snapshot, onEncoded })
+    const data = large!.data as Uint8Array
+    expect(data.buffer.byteLength).toBeLessThan(data.byteLength + 100)
+    expect(msgpackSerializer.deserialize(data)).toEqual({ text: 'x'.repeat(50_000) })
   })
 
   it('skips values over maxEntryBytes and drops the older value of the key', async () => {

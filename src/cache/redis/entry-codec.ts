@@ -85,7 +85,12 @@ export class EntryCodec {
         encoded: { data: text, serializer: this.#unnamed },
       }
     }
-    const data = serializer.serialize(value)
+    // With the header known and a serializer that leaves room in front, the header is written there (no copy).
+    const line = header !== undefined && serializer.binary === true ? header(serializer.format) : undefined
+    const headroom = line === undefined ? 0 : Buffer.byteLength(line) + 1
+    const withHeadroom = serializer.binary === true ? serializer.serializeWithHeadroom : undefined
+    const whole = line !== undefined && withHeadroom ? withHeadroom.call(serializer, value, headroom) : undefined
+    const data = whole === undefined ? serializer.serialize(value) : whole.subarray(headroom)
     const size = typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength
     if (size > this.#compressAbove) {
       const format = serializer.format + DEFLATE_SUFFIX
@@ -108,7 +113,16 @@ export class EntryCodec {
         encoded: { data, serializer },
       }
     }
-    const payload = framed(header?.(format), data)
+    if (whole !== undefined && whole.buffer.byteLength <= Buffer.poolSize) {
+      const payload = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength)
+      payload.write(line!, 0, 'utf8')
+      payload[headroom - 1] = BYTES_MARKER
+      // L1 keeps a view past the header and the marker byte. The buffer under it is shared by a few small entries,
+      // as Node's own Buffer pool is (Buffer.poolSize, 8 KiB); a larger one is not kept (copied below): a view would
+      // hold the serializer's whole working buffer, often several times the entry.
+      return { format, payload, size: size + 1, encoded: { data: payload.subarray(headroom), serializer } }
+    }
+    const payload = framed(line ?? header?.(format), data)
     // A new buffer nobody writes to: L1 keeps a view of it, past the header and the marker byte.
     return { format, payload, size: size + 1, encoded: { data: payload.subarray(payload.length - size), serializer } }
   }
