@@ -200,7 +200,7 @@ async function inspect(
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
- * A full GC on demand without a node flag on the command line (`npm run bench` stays `tsx bench/run.ts`).
+ * A full GC on demand without a node flag on the command line (`npm run bench` stays `tsx … bench/run.ts`).
  * Used only before hand-timed one-off calls, so the garbage of their untimed setup (1,000 writes and reads)
  * is not collected inside the timed call. Steady-state loops keep paying for their own garbage.
  */

@@ -4,6 +4,9 @@
  * `redis-server`) and stopped at the end — prints the tables and writes docs/benchmarks.md and its chart,
  * docs/benchmarks.svg (bench/chart.ts).
  *
+ * Ours is measured as built (dist/, which the script builds first: see bench/built-package.mjs); BENCH_FROM_SRC=1
+ * measures src/ through tsx instead.
+ *
  * Knobs (environment): BENCH_TIME_MS (tinybench time per task, default 1500), BENCH_WARMUP_MS (default 250),
  * BENCH_ROUNDS (hand-timed rounds, default 40), BENCH_NO_WRITE=1 (print only, leave docs/benchmarks.md and .svg alone).
  * BENCH_ONLY=workload,bus (run only the suites whose file name contains one of these; implies BENCH_NO_WRITE).
@@ -79,7 +82,8 @@ async function main(): Promise<void> {
       },
     }
     const envClient = await ctx.client('env')
-    const command = fromEnv ? 'REDIS_URL=… npm run bench   (tsx bench/run.ts)' : 'npm run bench   (tsx bench/run.ts)'
+    const what = process.env.BENCH_FROM_SRC === '1' ? 'src/ through tsx' : 'ours from dist/, the build'
+    const command = `${fromEnv ? 'REDIS_URL=… ' : ''}npm run bench   (tsx bench/run.ts; ${what})`
     const env = await describeEnvironment(envClient, redisSource, command)
     log(`Redis ${env.redis} at ${redisSource}; run id ${ctx.runId}`)
 
