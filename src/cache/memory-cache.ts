@@ -192,9 +192,12 @@ export class MemoryCache extends BaseCache {
     this.setSync(key, value, options)
   }
 
-  /** All-or-nothing validation (as BaseCache's), then synchronous writes: no promise per item. */
+  /**
+   * All-or-nothing validation (as BaseCache's), then synchronous writes: no promise per item. One item (every
+   * TieredCache set) is checked by setSync alone, before it writes anything.
+   */
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
-    for (const item of items) validateSetOptions(item, this.name, this.maxTtl)
+    if (items.length > 1) for (const item of items) validateSetOptions(item, this.name, this.maxTtl)
     for (const item of items) this.setSync(item.key, item.value, item.options)
   }
 
