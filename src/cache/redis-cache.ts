@@ -1,4 +1,3 @@
-import slotOf from 'cluster-key-slot'
 import { randomBytes } from 'node:crypto'
 import type {
   CacheCapabilities,
@@ -16,32 +15,16 @@ import type {
 import { BaseCache, validateTtl } from './base-cache.js'
 import { RedisBus } from './redis/redis-bus.js'
 import type { InvalidationBus } from './coherence/bus-port.js'
-import { CacheTimeoutError, CacheUnavailableError } from './errors.js'
 import { type KeyLike, keyText } from './key.js'
 import { KeyPattern } from './pattern.js'
 import { encodedSizeOverBySample } from './size-bound.js'
-import {
-  asRedisClient,
-  closeClient,
-  isClusterClient,
-  type RedisClientLike,
-  type RedisNodeLike,
-  type RedisPipelineLike,
-} from './redis/client.js'
+import { asRedisClient, closeClient, isClusterClient, type RedisClientLike } from './redis/client.js'
+import { RedisCommands } from './redis/commands.js'
 import { connectRedis } from './redis/connect.js'
 import { type EntryHeader, headerPrefix, isStaleEntry, parseHeader } from './redis/entry.js'
 import { EntryCodec } from './redis/entry-codec.js'
 import { RedisKeyspace } from './redis/keyspace.js'
-import {
-  BUMP_TAGS,
-  DELETE_IF_HEADER,
-  GET_CHECKED,
-  GET_RAW,
-  isNoScript,
-  RELEASE_LOCK,
-  type RedisScript,
-  SET_NOW,
-} from './redis/scripts.js'
+import { BUMP_TAGS, DELETE_IF_HEADER, GET_CHECKED, GET_RAW, RELEASE_LOCK, SET_NOW } from './redis/scripts.js'
 import { defaultSerializer } from './msgpack-serializer.js'
 import type { Serializer } from './serializer.js'
 import { type CacheStats, type LatencyHistogram, StatsRecorder } from './stats.js'
@@ -124,9 +107,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly client: RedisClientLike
   readonly keyspace: RedisKeyspace
   readonly #owned: boolean
-  readonly #cluster: boolean
+  /** The client behind the operation timeout, with pipelines per node, SCAN and UNLINK in batches. */
+  readonly #redis: RedisCommands
   readonly #codec: EntryCodec
-  readonly #timeoutMs: number
   readonly maxTtl: number
   readonly capabilities: CacheCapabilities = {
     remote: true,
@@ -138,7 +121,6 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly #maxEntryBytes: number
   /** The default serializer, uncompressed: a lower bound of its size can refuse a value before encoding it. */
   readonly #boundBeforeEncoding: boolean
-  readonly #scanCount: number
   readonly #batchSize: number
   readonly #stats: StatsRecorder
 
@@ -148,11 +130,11 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       throw new TypeError('RedisCache: pass exactly one of `client` (your Redis client) or `url`')
     this.name = options.name ?? 'redis'
     this.keyspace = new RedisKeyspace(options.prefix ?? 'ptc:')
-    this.#timeoutMs = positive(options.operationTimeoutMs ?? 500, 'operationTimeoutMs')
+    const timeoutMs = positive(options.operationTimeoutMs ?? 500, 'operationTimeoutMs')
     this.maxTtl = options.maxTtl ?? 86_400
     validateTtl(this.maxTtl, 'RedisCache maxTtl')
     this.#maxEntryBytes = positive(options.maxEntryBytes ?? 4 * 1024 * 1024, 'maxEntryBytes')
-    this.#scanCount = positive(options.scanCount ?? 1000, 'scanCount')
+    const scanCount = positive(options.scanCount ?? 1000, 'scanCount')
     this.#batchSize = positive(options.batchSize ?? 500, 'batchSize')
     const compressAbove = options.compressAbove ?? Number.POSITIVE_INFINITY
     if (Number.isNaN(compressAbove) || compressAbove < 0)
@@ -168,7 +150,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
         ? asRedisClient(options.client, 'RedisCache')
         : connectRedis(options.url as string, 'RedisCache', connectTimeoutMs)
     this.#owned = options.client === undefined
-    this.#cluster = isClusterClient(this.client)
+    this.#redis = new RedisCommands(this.client, { timeoutMs, scanCount, batchSize: this.#batchSize })
     // A replica answers reads before it has applied what its master acknowledged: an invalidation that completed
     // would not be seen by the tag check, and a stale entry would be served.
     const replicaReads = readsFrom(this.client)
@@ -198,12 +180,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       const judged = await this.#lookupExpecting<T>(text, expected)
       if (judged !== undefined) return judged
     }
-    if (this.#cluster) {
+    if (this.#redis.cluster) {
       const [[entry], snapshot] = await Promise.all([this.getMany<T>([text]), this.snapshot()])
       return entry !== undefined ? { entry } : { snapshot }
     }
     const reply = await this.#timed(this.#stats.read, () =>
-      this.#withTimeout(
+      this.#redis.withTimeout(
         'get',
         GET_CHECKED.run(
           this.client,
@@ -233,12 +215,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const keys = [this.keyspace.all, this.keyspace.epoch]
     for (const tag of expected) keys.push(this.keyspace.tag(tag))
     // The entry as bytes; the epochs as text (Number() of a Buffer is NaN, which would pass every staleness test).
-    const read: Promise<[Buffer | null, (string | null)[]]> = this.#cluster
+    const read: Promise<[Buffer | null, (string | null)[]]> = this.#redis.cluster
       ? Promise.all([this.client.getBuffer(data), this.client.mget(keys)])
       : this.client
           .mgetBuffer([data, ...keys])
           .then(([entry, ...epochs]) => [entry ?? null, epochs.map((e) => (e === null ? null : e.toString()))])
-    const [stored, epochs] = await this.#timed(this.#stats.read, () => this.#withTimeout('get', read))
+    const [stored, epochs] = await this.#timed(this.#stats.read, () => this.#redis.withTimeout('get', read))
     const [everything, epoch] = epochs
     const miss = () => ({ snapshot: this.snapshotAt(Number(epoch ?? 0)) })
     if (stored === null) {
@@ -261,7 +243,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   override async getMany<T = unknown>(keys: readonly KeyLike[]): Promise<Array<CacheEntry<T> | undefined>> {
     const texts = keys.map(keyText)
     return this.#timed(this.#stats.read, async () => {
-      const raws = this.#cluster ? await this.#readCluster(texts) : await this.#readStandalone(texts)
+      const raws = this.#redis.cluster ? await this.#readCluster(texts) : await this.#readStandalone(texts)
       return raws.map((raw) => (raw === undefined ? this.#miss() : this.#decode<T>(raw)))
     })
   }
@@ -318,17 +300,17 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     await this.#timed(this.#stats.write, async () => {
       // A value we refuse to store must not leave the previous (older) value behind.
       if (stale.length > 0)
-        await this.#withTimeout('delete', this.#deleteKeys(stale.map((key) => this.keyspace.data(key))))
+        await this.#redis.withTimeout('delete', this.#redis.unlink(stale.map((key) => this.keyspace.data(key))))
       if (writes.length === 0) return
       let current: string | undefined
-      if (this.#cluster && writes.some((w) => w.epoch === undefined))
-        current = (await this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
+      if (this.#redis.cluster && writes.some((w) => w.epoch === undefined))
+        current = (await this.#redis.withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
       const single = writes.length === 1 ? writes[0]! : undefined
       if (single !== undefined) {
         // One entry (every read-through fill): a plain command, without a pipeline's bookkeeping.
         const data = this.keyspace.data(single.key)
         const epoch = single.epoch ?? current
-        await this.#withTimeout(
+        await this.#redis.withTimeout(
           'set',
           epoch === undefined
             ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.rest, single.payload])
@@ -340,22 +322,15 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
               ),
         )
       } else {
-        await this.#pipelined(
-          writes.map((w) => w.key),
-          (pipeline, index) => {
-            const w = writes[index]!
-            const data = this.keyspace.data(w.key)
-            const epoch = w.epoch ?? current
-            if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
-            else
-              pipeline.set(
-                data,
-                w.epoch === undefined ? entryValue(epoch, w.rest, w.payload) : w.payload,
-                'PX',
-                w.ttlMs,
-              )
-          },
-        )
+        const dataKeys = writes.map((w) => this.keyspace.data(w.key))
+        await this.#redis.pipelined(dataKeys, (pipeline, index) => {
+          const w = writes[index]!
+          const data = dataKeys[index]!
+          const epoch = w.epoch ?? current
+          if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
+          else
+            pipeline.set(data, w.epoch === undefined ? entryValue(epoch, w.rest, w.payload) : w.payload, 'PX', w.ttlMs)
+        })
       }
       this.#stats.count('writes', writes.length)
     })
@@ -365,17 +340,17 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     if (!Number.isFinite(ttlMs) || ttlMs < 1) throw new RangeError(`RedisCache.lock: ttlMs must be >= 1, got ${ttlMs}`)
     const lockKey = this.keyspace.lock(keyText(key))
     const token = randomBytes(9).toString('base64url')
-    const taken = await this.#withTimeout('lock', this.client.set(lockKey, token, 'PX', Math.round(ttlMs), 'NX'))
+    const taken = await this.#redis.withTimeout('lock', this.client.set(lockKey, token, 'PX', Math.round(ttlMs), 'NX'))
     if (taken !== 'OK') return undefined
     return {
       release: () =>
-        this.#withTimeout('unlock', RELEASE_LOCK.run(this.client, [lockKey], [token])).then(() => undefined),
+        this.#redis.withTimeout('unlock', RELEASE_LOCK.run(this.client, [lockKey], [token])).then(() => undefined),
     }
   }
 
   async delete(key: KeyLike): Promise<boolean> {
     const removed = await this.#timed(this.#stats.write, () =>
-      this.#withTimeout('delete', this.client.del(this.keyspace.data(keyText(key)))),
+      this.#redis.withTimeout('delete', this.client.del(this.keyspace.data(keyText(key)))),
     )
     this.#stats.count('deletes')
     return removed > 0
@@ -395,7 +370,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   async currentEpoch(): Promise<number> {
     const epoch = await this.#timed(this.#stats.read, () =>
-      this.#withTimeout('snapshot', this.client.get(this.keyspace.epoch)),
+      this.#redis.withTimeout('snapshot', this.client.get(this.keyspace.epoch)),
     )
     return Number(epoch ?? 0)
   }
@@ -407,7 +382,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   async peek<T = unknown>(key: KeyLike): Promise<Peeked<T>> {
     const text = keyText(key)
     const stored = await this.#timed(this.#stats.read, () =>
-      this.#withTimeout('get', this.client.getBuffer(this.keyspace.data(text))),
+      this.#redis.withTimeout('get', this.client.getBuffer(this.keyspace.data(text))),
     )
     if (stored === null) {
       this.#miss()
@@ -431,7 +406,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     await this.#timed(this.#stats.write, async () => {
       for (let i = 0; i < texts.length; i += this.#batchSize) {
         const batch = texts.slice(i, i + this.#batchSize)
-        const epoch = await this.#withTimeout(
+        const epoch = await this.#redis.withTimeout(
           'invalidateTags',
           BUMP_TAGS.run(
             this.client,
@@ -448,7 +423,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   async invalidatePattern(pattern: KeyPattern | string): Promise<number> {
     const glob = KeyPattern.from(pattern).glob
     this.#stats.count('invalidations')
-    return this.#scanDelete(this.keyspace.dataMatch(glob))
+    return this.#timed(this.#stats.write, () => this.#redis.scanUnlink(this.keyspace.dataMatch(glob)))
   }
 
   async clear(): Promise<void> {
@@ -459,18 +434,18 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     this.#stats.count('invalidations')
     // The everything-tag first: entries written later from older snapshots then read as stale.
     const epoch = await this.#timed(this.#stats.write, () =>
-      this.#withTimeout(
+      this.#redis.withTimeout(
         'clear',
         BUMP_TAGS.run(this.client, [this.keyspace.epoch, this.keyspace.all], [this.#retainMs()]),
       ),
     )
-    await this.#scanDelete(this.keyspace.dataMatch('*'))
+    await this.#timed(this.#stats.write, () => this.#redis.scanUnlink(this.keyspace.dataMatch('*')))
     return Number(epoch)
   }
 
   async size(): Promise<number> {
     let count = 0
-    await this.#scan(this.keyspace.dataMatch('*'), async (_node, keys) => {
+    await this.#redis.scan(this.keyspace.dataMatch('*'), async (_node, keys) => {
       count += keys.length
     })
     return count
@@ -486,15 +461,19 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
    * `<prefix>bus`; a publish waits at most this cache's operation timeout.
    */
   openBus(): InvalidationBus {
-    return new RedisBus({ client: this.client, prefix: this.keyspace.prefix, publishTimeoutMs: this.#timeoutMs })
+    return new RedisBus({
+      client: this.client,
+      prefix: this.keyspace.prefix,
+      publishTimeoutMs: this.#redis.options.timeoutMs,
+    })
   }
 
   /** PINGs Redis (every master of a cluster) within the operation timeout. Never throws. */
   async healthCheck(): Promise<RedisHealth> {
-    const mode = this.#cluster ? 'cluster' : 'standalone'
+    const mode = this.#redis.cluster ? 'cluster' : 'standalone'
     const started = performance.now()
     try {
-      await this.#withTimeout('healthCheck', Promise.all(this.#masters().map((node) => node.ping())))
+      await this.#redis.withTimeout('healthCheck', Promise.all(this.#redis.masters().map((node) => node.ping())))
       return { ok: true, mode, status: this.client.status, latencyMs: performance.now() - started }
     } catch (error) {
       return {
@@ -508,16 +487,17 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   /** Quits the connection it opened from `url`; yours (`client`) only with `{ clients: true }`. Idempotent. */
   async close(options?: CloseOptions): Promise<void> {
-    if (this.#owned || options?.clients === true) await closeClient(this.client, this.#timeoutMs)
+    if (this.#owned || options?.clients === true) await closeClient(this.client, this.#redis.options.timeoutMs)
   }
 
   // ---- reads -------------------------------------------------------------------------------------------
 
   async #readStandalone(keys: string[]): Promise<Array<RawEntry | undefined>> {
-    const replies = await this.#pipelined(keys, (pipeline, index) =>
+    const dataKeys = keys.map((key) => this.keyspace.data(key))
+    const replies = await this.#redis.pipelined(dataKeys, (pipeline, index) =>
       GET_CHECKED.queue(
         pipeline,
-        [this.keyspace.data(keys[index]!)],
+        [dataKeys[index]!],
         [this.keyspace.tagPrefix, this.keyspace.all, this.keyspace.epoch],
         'bytes',
       ),
@@ -536,8 +516,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   /** Cluster: the entries (one pipeline per node), then every tag epoch they need in one MGET (one slot). */
   async #readCluster(keys: string[]): Promise<Array<RawEntry | undefined>> {
-    const replies = await this.#pipelined(keys, (pipeline, index) =>
-      GET_RAW.queue(pipeline, [this.keyspace.data(keys[index]!)], [], 'bytes'),
+    const dataKeys = keys.map((key) => this.keyspace.data(key))
+    const replies = await this.#redis.pipelined(dataKeys, (pipeline, index) =>
+      GET_RAW.queue(pipeline, [dataKeys[index]!], [], 'bytes'),
     )
     const found = replies.map((reply, index) =>
       Array.isArray(reply) && Buffer.isBuffer(reply[0])
@@ -546,7 +527,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     )
     const headers = found.map((raw) => (raw === undefined ? undefined : parseHeader(raw.data)))
     const tags = [...new Set(headers.flatMap((h) => h?.tags ?? []))]
-    const epochs = await this.#withTimeout(
+    const epochs = await this.#redis.withTimeout(
       'mget tags',
       this.client.mget([this.keyspace.all, ...tags.map((tag) => this.keyspace.tag(tag))]),
     )
@@ -567,7 +548,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       }
       return raw
     })
-    await this.#withTimeout('cleanup', Promise.allSettled(cleanups))
+    await this.#redis.withTimeout('cleanup', Promise.allSettled(cleanups))
     return result
   }
 
@@ -597,115 +578,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return undefined
   }
 
-  // ---- plumbing ----------------------------------------------------------------------------------------
-
-  /**
-   * Runs one command per key in pipelines: one pipeline on a standalone server, one per master on a
-   * cluster (keys grouped by the node that serves their slot). Loads the scripts and retries once on
-   * NOSCRIPT. Resolves to the replies in key order; throws the first command error.
-   */
-  async #pipelined(
-    keys: readonly string[],
-    queue: (pipeline: RedisPipelineLike, index: number) => void,
-  ): Promise<unknown[]> {
-    const replies: unknown[] = new Array(keys.length)
-    const runChunk = async (indexes: number[]) => {
-      const run = async () => {
-        const pipeline = this.client.pipeline()
-        for (const index of indexes) queue(pipeline, index)
-        return (await this.#withTimeout('pipeline', pipeline.exec())) ?? []
-      }
-      let results = await run()
-      if (results.some(([error]) => isNoScript(error))) {
-        await Promise.all([GET_CHECKED, GET_RAW, SET_NOW].map((script: RedisScript) => script.load(this.client)))
-        results = await run()
-      }
-      results.forEach(([error, reply], i) => {
-        if (error) throw error
-        replies[indexes[i]!] = reply
-      })
-    }
-    // Nodes in parallel; within a node, one chunk after the other, so the operation timeout bounds each
-    // round trip rather than the whole batch queued behind it.
-    await Promise.all(
-      this.#groupByNode(keys).map(async (group) => {
-        for (const indexes of chunk(group, this.#batchSize)) await runChunk(indexes)
-      }),
-    )
-    return replies
-  }
-
-  #groupByNode(keys: readonly string[]): number[][] {
-    const cluster = this.client
-    if (!isClusterClient(cluster)) return keys.length === 0 ? [] : [keys.map((_, i) => i)]
-    const groups = new Map<string, number[]>()
-    keys.forEach((key, index) => {
-      const slot = slotOf(this.keyspace.data(key))
-      const node = cluster.slots[slot]?.[0] ?? `slot:${slot}`
-      const group = groups.get(node)
-      if (group) group.push(index)
-      else groups.set(node, [index])
-    })
-    return [...groups.values()]
-  }
-
-  #masters(): RedisNodeLike[] {
-    return isClusterClient(this.client) ? this.client.nodes('master') : [this.client]
-  }
-
-  /** SCAN MATCH on every master (never KEYS), handing each page of keys to `onKeys`. */
-  async #scan(match: string, onKeys: (node: RedisNodeLike, keys: string[]) => Promise<void>): Promise<void> {
-    await Promise.all(
-      this.#masters().map(async (node) => {
-        let cursor = '0'
-        do {
-          const [next, keys] = await this.#withTimeout(
-            'scan',
-            node.scan(cursor, 'MATCH', match, 'COUNT', this.#scanCount),
-          )
-          cursor = next
-          if (keys.length > 0) await onKeys(node, keys)
-        } while (cursor !== '0')
-      }),
-    )
-  }
-
-  async #scanDelete(match: string): Promise<number> {
-    let removed = 0
-    const started = performance.now()
-    try {
-      await this.#scan(match, async (node, keys) => {
-        for (let i = 0; i < keys.length; i += this.#batchSize) {
-          // Not `removed += await ...`: that reads `removed` before the await and loses the other nodes' counts.
-          const count = await this.#deleteOn(node, keys.slice(i, i + this.#batchSize))
-          removed += count
-        }
-      })
-    } catch (error) {
-      this.#stats.count('errors')
-      throw error
-    } finally {
-      this.#stats.write.record(performance.now() - started)
-    }
-    return removed
-  }
-
-  /**
-   * UNLINK a batch on one node: one multi-key UNLINK standalone; single-key UNLINKs pipelined on a cluster (keys of
-   * one node can span slots).
-   */
-  async #deleteOn(node: RedisNodeLike, keys: string[]): Promise<number> {
-    if (!this.#cluster) return this.#withTimeout('unlink', node.unlink(...keys))
-    const pipeline = node.pipeline()
-    for (const key of keys) pipeline.unlink(key)
-    const results = (await this.#withTimeout('unlink', pipeline.exec())) ?? []
-    return results.reduce((sum, [error, count]) => sum + (error ? 0 : Number(count)), 0)
-  }
-
-  async #deleteKeys(dataKeys: string[]): Promise<void> {
-    if (this.#cluster) await Promise.all(dataKeys.map((key) => this.client.unlink(key)))
-    else await this.client.unlink(...dataKeys)
-  }
+  // ---- helpers -------------------------------------------------------------------------------------------
 
   #snapshotEpoch(snapshot: CacheSnapshot | undefined): string | undefined | null {
     if (snapshot === undefined) return undefined
@@ -731,51 +604,12 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       histogram.record(performance.now() - started)
     }
   }
-
-  #withTimeout<T>(operation: string, promise: Promise<T>): Promise<T> {
-    // A client that lost its connection queues commands until it is back: fail at once rather than wait the
-    // timeout for an answer that cannot come (the command's own late outcome is ignored, as after a timeout).
-    if (LOST_CONNECTION.has(this.client.status)) {
-      promise.catch(() => undefined)
-      return Promise.reject(new CacheUnavailableError(`redis ${operation}`, this.client.status))
-    }
-    // One promise and one timer per round trip (this is on every cache read): settles with the operation,
-    // or rejects at the deadline; a late outcome of the operation is then ignored (no unhandled rejection).
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new CacheTimeoutError(`redis ${operation}`, this.#timeoutMs)),
-        this.#timeoutMs,
-      )
-      promise.then(
-        (value) => {
-          clearTimeout(timer)
-          resolve(value)
-        },
-        (error: unknown) => {
-          clearTimeout(timer)
-          reject(error)
-        },
-      )
-    })
-  }
 }
 
 /** The stored entry: `[epoch,rest]\n` and the payload; text stays text (one string), bytes make one Buffer. */
 function entryValue(epoch: string, rest: string, payload: string | Buffer): string | Buffer {
   const header = `[${epoch},${rest}]\n`
   return typeof payload === 'string' ? header + payload : Buffer.concat([Buffer.from(header), payload])
-}
-
-/**
- * Client states after a connection was lost (not the first connect, whose commands are worth waiting for): a
- * command then waits in the client's offline queue until it reconnects.
- */
-const LOST_CONNECTION = new Set(['reconnecting', 'close', 'end'])
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
 }
 
 function positive(value: number, name: string): number {
