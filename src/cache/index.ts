@@ -28,14 +28,9 @@ export type { TieredCacheEvent } from './events.js'
 export { isStale } from './staleness.js'
 export { type CacheStats, type LatencySummary, StatsRecorder } from './stats.js'
 export { EntityTag, type TagLike, tagTexts } from './tag.js'
-export {
-  type HealthStatus,
-  TieredCache,
-  type TieredCacheOptions,
-  type TieredCacheStats,
-  type TieredHealth,
-  type TierHealth,
-} from './tiered-cache.js'
+export { TieredCache } from './tiered-cache.js'
+export type { TieredCacheOptions } from './tiered-options.js'
+export type { HealthStatus, TieredCacheStats, TieredHealth, TierHealth } from './tiered-status.js'
 export { CircuitBreaker, type CircuitBreakerOptions, CircuitOpenError, type CircuitState } from './circuit-breaker.js'
 export type { BusStats } from './coherence/bus-link.js'
 export type {

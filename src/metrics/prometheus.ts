@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
 import type { CacheStats } from '../cache/stats.js'
-import type { TieredCacheStats } from '../cache/tiered-cache.js'
+import type { TieredCacheStats } from '../cache/tiered-status.js'
 import type { PrismaCacheStats } from '../prisma/prisma-cache.js'
 
 export interface MetricsSource {
