@@ -82,7 +82,7 @@ async function main(): Promise<void> {
       },
     }
     const envClient = await ctx.client('env')
-    const what = process.env.BENCH_FROM_SRC === '1' ? 'src/ through tsx' : 'ours from dist/, the build'
+    const what = process.env.BENCH_MEASURES_BUILD === '1' ? 'ours from dist/, the build' : 'ours from src/ through tsx'
     const command = `${fromEnv ? 'REDIS_URL=… ' : ''}npm run bench   (tsx bench/run.ts; ${what})`
     const env = await describeEnvironment(envClient, redisSource, command)
     log(`Redis ${env.redis} at ${redisSource}; run id ${ctx.runId}`)
