@@ -26,8 +26,6 @@ if (isMainThread && process.env.BENCH_FROM_SRC !== '1') {
     if (!existsSync(fileURLToPath(file))) throw new Error(`bench: ${fileURLToPath(file)} is missing: run npm run build`)
   }
   register(import.meta.url, { data: built })
-  // What the report says was measured (bench/run.ts).
-  process.env.BENCH_MEASURES_BUILD = '1'
 }
 
 /** Module hooks (run in Node's hooks thread): `initialize` gets the map passed to register. */

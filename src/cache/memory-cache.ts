@@ -323,7 +323,7 @@ export class MemoryCache extends BaseCache {
     if (this.#mode === 'serialize') {
       if (encoded?.serializer === this.#serializer) return encoded.data
       const data = this.#serializer.serialize(value)
-      // Bytes may be a view of a larger buffer the serializer reuses (msgpackr's): keep only this entry's.
+      // Bytes may be a view of a larger working buffer (msgpackr's): keep only this entry's, not all of it.
       return typeof data === 'string' ? data : new Uint8Array(data)
     }
     return value

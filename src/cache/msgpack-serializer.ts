@@ -133,10 +133,18 @@ export const msgpackSerializer: MsgpackSerializer = {
 /** The most bytes msgpackr leaves free in front of a value (`RESERVE_START_SPACE` takes the count in 8 bits). */
 const MAX_RESERVED_START = 0xff
 
+/** The size of msgpackr's first working buffer, which successive small values share. */
+const WORKING_BUFFER_BYTES = 8192
+
 /** msgpackr's pack, with its encode options; a cycle or too deep a nesting is said so. */
 function pack(value: unknown, encodeOptions: number): Buffer {
   try {
-    return packr.pack(needsGuard(value) ? guardValue(value) : value, encodeOptions)
+    const bytes = packr.pack(needsGuard(value) ? guardValue(value) : value, encodeOptions)
+    // msgpackr grows its working buffer for a large value, and every buffer it takes after that is as large. Back
+    // to a small one (the large one is never written again): the bytes of small values, which L1 may keep as
+    // views (RedisCache), then share 8 KiB, not hundreds.
+    if (bytes.buffer.byteLength > WORKING_BUFFER_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(WORKING_BUFFER_BYTES))
+    return bytes
   } catch (error) {
     // The guard walk and msgpackr both recurse: a cycle ends in a stack overflow, which says nothing useful.
     if (!(error instanceof RangeError)) throw error

@@ -592,7 +592,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     return 2 * this.maxTtl * 1000
   }
 
-  /** Counts latency and errors of an operation; each of its round trips is bounded by #withTimeout. */
+  /** Counts latency and errors of an operation; each of its round trips is bounded by RedisCommands.withTimeout. */
   async #timed<T>(histogram: LatencyHistogram, run: () => Promise<T>): Promise<T> {
     const started = performance.now()
     try {

@@ -28,7 +28,8 @@ export interface BinarySerializer {
   /**
    * Optional, for speed: as `serialize`, with `headroom` bytes in front of the value's bytes that are the caller's
    * to overwrite, so that a caller framing the bytes (RedisCache writes its header line there) does not copy them
-   * behind the frame. The result's length is `headroom` plus the value's bytes.
+   * behind the frame. The result's length is `headroom` plus the value's bytes. The serializer never writes to the
+   * returned bytes again (no reused scratch buffer): the caller may keep a view of them (RedisCache's L1 does).
    */
   serializeWithHeadroom?(value: unknown, headroom: number): Uint8Array
   /** Receives a view of the stored bytes, valid during the call only. May throw on corrupt input. */

@@ -87,6 +87,13 @@ describe('msgpackSerializer', () => {
       expect(Buffer.from(out.subarray(headroom)).equals(bytes), `headroom ${headroom}`).toBe(true)
       expect(msgpackSerializer.deserialize(out.subarray(headroom))).toEqual(value)
     }
+    // After a large value (msgpackr grows its working buffer for it), small ones are back in an 8 KiB buffer.
+    const large = msgpackSerializer.serializeWithHeadroom({ text: 'x'.repeat(100_000) }, 10)
+    expect(large.buffer.byteLength).toBeGreaterThan(100_000)
+    const after = [1, 2].map((n) => msgpackSerializer.serializeWithHeadroom({ n, value }, 10))
+    expect(after[0]!.buffer.byteLength).toBeLessThanOrEqual(8192)
+    expect(after[1]!.buffer).toBe(after[0]!.buffer)
+    expect(msgpackSerializer.deserialize(large.subarray(10))).toEqual({ text: 'x'.repeat(100_000) })
     for (const bad of [-1, 1.5, Number.NaN])
       expect(() => msgpackSerializer.serializeWithHeadroom(1, bad)).toThrow(/headroom must be an integer ≥ 0, got/)
   })

@@ -361,6 +361,10 @@ describe('RedisCache on a standalone server', () => {
       expect((await withRoom.get(`copy${i}`))?.value).toEqual(value)
       expect((await copying.get(`room${i}`))?.value).toEqual(value)
     }
+    // The room path keeps views: consecutive small entries share the serializer's working buffer (8 KiB).
+    const roomBuffers = kept.slice(0, values.length).map((encoded) => (encoded.data as Uint8Array).buffer)
+    expect(roomBuffers[0]!.byteLength).toBeLessThanOrEqual(8192)
+    expect(roomBuffers[1]).toBe(roomBuffers[0])
     // The kept bytes of one entry are not written over by the next ones (views of one working buffer).
     expect(kept.map((encoded) => msgpackSerializer.deserialize(encoded.data as Uint8Array))).toEqual([
       ...values,

@@ -10,6 +10,8 @@ import type { EntryHeader } from './entry.js'
 const BYTES_MARKER = 0x00
 const DEFLATE_SUFFIX = '+deflate'
 const FORMAT_NAME = /^[A-Za-z0-9._-]{1,64}$/
+/** A buffer this small under an entry's bytes may be kept by L1 whatever else it holds (Node's Buffer pool size). */
+const SHARED_BUFFER_BYTES = 8 * 1024
 
 /**
  * What {@link EntryCodec.encode} gives: the header's format field (absent for an unnamed text serializer), the
@@ -95,7 +97,7 @@ export class EntryCodec {
     if (size > this.#compressAbove) {
       const format = serializer.format + DEFLATE_SUFFIX
       const packed = deflateRawSync(data)
-      // Bytes may be a view of a buffer the serializer reuses (msgpackr's): L1 keeps a copy of its own.
+      // Bytes may be a view of a larger working buffer (msgpackr's): L1 keeps a copy of its own, not all of it.
       const kept = typeof data === 'string' ? data : Buffer.from(data)
       return {
         format,
@@ -113,13 +115,13 @@ export class EntryCodec {
         encoded: { data, serializer },
       }
     }
-    if (whole !== undefined && whole.buffer.byteLength <= Buffer.poolSize) {
+    if (whole !== undefined && whole.buffer.byteLength <= Math.max(SHARED_BUFFER_BYTES, 2 * whole.byteLength)) {
       const payload = Buffer.from(whole.buffer, whole.byteOffset, whole.byteLength)
       payload.write(line!, 0, 'utf8')
       payload[headroom - 1] = BYTES_MARKER
-      // L1 keeps a view past the header and the marker byte. The buffer under it is shared by a few small entries,
-      // as Node's own Buffer pool is (Buffer.poolSize, 8 KiB); a larger one is not kept (copied below): a view would
-      // hold the serializer's whole working buffer, often several times the entry.
+      // L1 keeps a view past the header and the marker byte: of a buffer a few small entries share (as they share
+      // Node's own Buffer pool), or one not much larger than the entry. A view of a larger one (a serializer's
+      // grown working buffer) would hold all of it: the entry is copied out below instead.
       return { format, payload, size: size + 1, encoded: { data: payload.subarray(headroom), serializer } }
     }
     const payload = framed(line ?? header?.(format), data)
