@@ -121,7 +121,6 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
   readonly #maxEntryBytes: number
   /** The default serializer, uncompressed: a lower bound of its size can refuse a value before encoding it. */
   readonly #boundBeforeEncoding: boolean
-  readonly #batchSize: number
   readonly #stats: StatsRecorder
 
   constructor(options: RedisCacheOptions) {
@@ -135,7 +134,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     validateTtl(this.maxTtl, 'RedisCache maxTtl')
     this.#maxEntryBytes = positive(options.maxEntryBytes ?? 4 * 1024 * 1024, 'maxEntryBytes')
     const scanCount = positive(options.scanCount ?? 1000, 'scanCount')
-    this.#batchSize = positive(options.batchSize ?? 500, 'batchSize')
+    const batchSize = positive(options.batchSize ?? 500, 'batchSize')
     const compressAbove = options.compressAbove ?? Number.POSITIVE_INFINITY
     if (Number.isNaN(compressAbove) || compressAbove < 0)
       throw new RangeError(`RedisCache: compressAbove must be a number of bytes >= 0, got ${compressAbove}`)
@@ -150,7 +149,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
         ? asRedisClient(options.client, 'RedisCache')
         : connectRedis(options.url as string, 'RedisCache', connectTimeoutMs)
     this.#owned = options.client === undefined
-    this.#redis = new RedisCommands(this.client, { timeoutMs, scanCount, batchSize: this.#batchSize })
+    this.#redis = new RedisCommands(this.client, { timeoutMs, scanCount, batchSize })
     // A replica answers reads before it has applied what its master acknowledged: an invalidation that completed
     // would not be seen by the tag check, and a stale entry would be served.
     const replicaReads = readsFrom(this.client)
@@ -254,15 +253,7 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
 
   override async setMany(items: readonly SetManyItem[]): Promise<void> {
     // Validate and serialize everything before writing anything.
-    // Each entry's header is `[epoch,[tags...],expiresAt,format]`; `rest` is what follows the epoch.
-    const writes: Array<{
-      key: string
-      ttlMs: number
-      rest: string
-      /** The whole entry when the epoch is known; otherwise the payload, framed by the write (SET_NOW, or cluster). */
-      payload: string | Buffer
-      epoch: string | undefined
-    }> = []
+    const writes: PendingWrite[] = []
     const stale: string[] = []
     for (const item of items) {
       const key = keyText(item.key)
@@ -295,41 +286,34 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
         continue
       }
       item.options.onEncoded?.(encoded)
-      writes.push({ key, ttlMs, rest: restOf(format), payload, epoch })
+      writes.push(epoch === undefined ? { key, ttlMs, payload, rest: restOf(format) } : { key, ttlMs, entry: payload })
     }
     await this.#timed(this.#stats.write, async () => {
       // A value we refuse to store must not leave the previous (older) value behind.
       if (stale.length > 0)
         await this.#redis.withTimeout('delete', this.#redis.unlink(stale.map((key) => this.keyspace.data(key))))
       if (writes.length === 0) return
+      // A cluster frames entries under the epoch read first (SET_NOW's keys would span slots).
       let current: string | undefined
-      if (this.#redis.cluster && writes.some((w) => w.epoch === undefined))
+      if (this.#redis.cluster && writes.some((w) => !('entry' in w)))
         current = (await this.#redis.withTimeout('snapshot', this.client.get(this.keyspace.epoch))) ?? '0'
       const single = writes.length === 1 ? writes[0]! : undefined
       if (single !== undefined) {
         // One entry (every read-through fill): a plain command, without a pipeline's bookkeeping.
         const data = this.keyspace.data(single.key)
-        const epoch = single.epoch ?? current
         await this.#redis.withTimeout(
           'set',
-          epoch === undefined
-            ? SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.rest, single.payload])
-            : this.client.set(
-                data,
-                single.epoch === undefined ? entryValue(epoch, single.rest, single.payload) : single.payload,
-                'PX',
-                single.ttlMs,
-              ),
+          'entry' in single || current !== undefined
+            ? this.client.set(data, storedEntry(single, current), 'PX', single.ttlMs)
+            : SET_NOW.run(this.client, [data, this.keyspace.epoch], [single.ttlMs, single.rest, single.payload]),
         )
       } else {
         const dataKeys = writes.map((w) => this.keyspace.data(w.key))
         await this.#redis.pipelined(dataKeys, (pipeline, index) => {
           const w = writes[index]!
           const data = dataKeys[index]!
-          const epoch = w.epoch ?? current
-          if (epoch === undefined) SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
-          else
-            pipeline.set(data, w.epoch === undefined ? entryValue(epoch, w.rest, w.payload) : w.payload, 'PX', w.ttlMs)
+          if ('entry' in w || current !== undefined) pipeline.set(data, storedEntry(w, current), 'PX', w.ttlMs)
+          else SET_NOW.queue(pipeline, [data, this.keyspace.epoch], [w.ttlMs, w.rest, w.payload])
         })
       }
       this.#stats.count('writes', writes.length)
@@ -404,8 +388,9 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
     const epochs: number[] = []
     if (texts.length === 0) return epochs
     await this.#timed(this.#stats.write, async () => {
-      for (let i = 0; i < texts.length; i += this.#batchSize) {
-        const batch = texts.slice(i, i + this.#batchSize)
+      const { batchSize } = this.#redis.options
+      for (let i = 0; i < texts.length; i += batchSize) {
+        const batch = texts.slice(i, i + batchSize)
         const epoch = await this.#redis.withTimeout(
           'invalidateTags',
           BUMP_TAGS.run(
@@ -604,6 +589,20 @@ export class RedisCache extends BaseCache implements NumberedInvalidations {
       histogram.record(performance.now() - started)
     }
   }
+}
+
+/**
+ * An entry ready to write. Its header is `[epoch,[tags...],expiresAt,format]`: with the epoch known here (a
+ * snapshot's), `entry` is the whole of it; otherwise `payload` and `rest` (the header after the epoch), framed by
+ * the write under the epoch it reads (SET_NOW's script, or a cluster's GET first).
+ */
+type PendingWrite = { key: string; ttlMs: number } & (
+  { entry: string | Buffer } | { payload: string | Buffer; rest: string }
+)
+
+/** What a write stores: its entry, or its payload framed under `current` (read for it: not undefined then). */
+function storedEntry(write: PendingWrite, current: string | undefined): string | Buffer {
+  return 'entry' in write ? write.entry : entryValue(current!, write.rest, write.payload)
 }
 
 /** The stored entry: `[epoch,rest]\n` and the payload; text stays text (one string), bytes make one Buffer. */
